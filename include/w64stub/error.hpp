@@ -1,0 +1,54 @@
+// Errors are values: every stage returns Expected<T>, whose error names the place (stub or file:line:col)
+// and what is wrong. The library never prints; callers decide.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace w64stub {
+
+// Where a piece of source came from: a file (or a catalog stub's name) and a 1-based line and column.
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+  int column = 0;
+
+  std::string str() const;  // "file:line:col", "file:line" or "file"
+};
+
+struct Error {
+  std::string message;  // complete, e.g. "badcallback:5:2: go2012 model: address 0x80000000 does not fit"
+
+  static Error at(const SourceLoc& loc, std::string what);
+};
+
+// A minimal std::expected (C++23) stand-in: a value or an Error.
+template <class T>
+class [[nodiscard]] Expected {
+ public:
+  Expected(T value) : state_(std::move(value)) {}
+  Expected(Error error) : state_(std::move(error)) {}
+
+  bool ok() const { return state_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<0>(state_); }
+  const T& value() const& { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  const Error& error() const { return std::get<1>(state_); }
+
+ private:
+  std::variant<T, Error> state_;
+};
+
+// For stages that produce nothing but may fail.
+struct Ok {};
+using Status = Expected<Ok>;
+
+}  // namespace w64stub

@@ -1,0 +1,73 @@
+// Program: one stub as a sequence of x86-64 instructions whose operands may name symbols (Go's sym(SB)).
+// The catalog builds Programs in C++; a Plan 9 front end builds the same thing from text. Emit lowers the
+// symbol operands according to a relocation model and encodes everything with asmjit.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "w64stub/error.hpp"
+
+namespace w64stub {
+
+// The memory at a symbol: Go's `sym+off(SB)` as a load or store operand.
+struct SymbolMem {
+  std::string symbol;
+  int64_t offset = 0;
+  uint32_t size = 0;  // access width in bytes
+};
+
+// The address of a symbol: Go's `$sym+off(SB)` as an immediate.
+struct SymbolAddr {
+  std::string symbol;
+  int64_t offset = 0;
+};
+
+// Registers, immediates and symbol-free memory are asmjit operands; symbols are resolved by emit.
+using Operand = std::variant<asmjit::Operand, SymbolMem, SymbolAddr>;
+
+struct Instr {
+  asmjit::InstId id = asmjit::x86::Inst::kIdNone;
+  std::vector<Operand> operands;  // Intel order: destination first
+  SourceLoc loc;
+};
+
+// An import slot: an 8-byte cell holding the address of a function in a DLL (Go's `runtime·WriteFile`).
+struct Import {
+  std::string symbol;
+  std::string dll;
+  std::string function;
+};
+
+// Initialised data the stub refers to (a length, a message).
+struct DataSymbol {
+  std::string symbol;
+  std::vector<uint8_t> bytes;
+  uint32_t align = 1;
+};
+
+struct Program {
+  std::string symbol;          // the TEXT symbol, e.g. "runtime·badcallback"
+  SourceLoc loc;               // where the TEXT directive stands
+  int32_t declared_frame = 0;  // Go's $N: the linker inserts sub/add rsp around the body
+  std::vector<Instr> instrs;
+  std::vector<Import> imports;
+  std::vector<DataSymbol> data;
+  std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based)
+
+  // The source text of a line, or "" when the program has none for it.
+  std::string_view source_line(int line) const;
+  const Import* find_import(std::string_view symbol) const;
+  const DataSymbol* find_data(std::string_view symbol) const;
+  // Every symbol an instruction names is declared as an import or data; the first that is not is an error.
+  Status check_symbols() const;
+};
+
+// "runtime·WriteFile" -> "WriteFile": the package-less name users type (also accepts "runtime.").
+std::string short_symbol_name(std::string_view symbol);
+
+}  // namespace w64stub

@@ -1,0 +1,53 @@
+#include "args.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace w64stub::cli {
+
+Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<std::string>& allowed) {
+  Args args;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      args.help = true;
+      continue;
+    }
+    if (!arg.starts_with("--")) {
+      args.positional.push_back(arg);
+      continue;
+    }
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (std::find(allowed.begin(), allowed.end(), arg) == allowed.end())
+      return Error{fmt::format("unknown option '{}' (see --help)", arg)};
+    if (arg == "--live" || arg == "--relocate") {
+      if (has_value) return Error{fmt::format("{} takes no value", arg)};
+      (arg == "--live" ? args.live : args.relocate) = true;
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) return Error{fmt::format("{} needs a value", arg)};
+      value = argv[++i];
+    }
+    if (arg == "--variant") args.variant = value;
+    else if (arg == "--model") args.model = value;
+    else if (arg == "--policy") args.policy = value;
+    else if (arg == "--format") args.format = value;
+    else if (arg == "--addr") args.addresses.push_back(value);
+    else if (arg == "--ref-dir") args.ref_dir = value;
+    else if (arg == "--entry-align") {
+      if (value != "8" && value != "0") return Error{fmt::format("--entry-align takes 8 or 0, not '{}'", value)};
+      args.entry_align = value == "8" ? 8 : 0;
+    }
+  }
+  return args;
+}
+
+}  // namespace w64stub::cli

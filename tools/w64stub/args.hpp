@@ -1,0 +1,23 @@
+// Command-line options shared by the w64stub verbs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "w64stub/error.hpp"
+
+namespace w64stub::cli {
+
+struct Args {
+  std::vector<std::string> positional;
+  std::string variant = "faithful", model = "go2012", policy = "as", format;
+  std::vector<std::string> addresses;  // --addr NAME=VALUE, repeatable
+  std::string ref_dir;
+  int entry_align = 8;
+  bool live = false, relocate = false, help = false;
+};
+
+// `allowed` lists the options the verb takes (e.g. {"--variant", "--format"}); others are usage errors.
+Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<std::string>& allowed);
+
+}  // namespace w64stub::cli

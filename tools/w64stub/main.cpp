@@ -1,0 +1,196 @@
+// w64stub: the command line over the library. Exit 0 ok, 1 mismatch or finding, 2 usage or error.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "args.hpp"
+#include "w64stub/catalog.hpp"
+#include "w64stub/emit.hpp"
+#include "w64stub/golden.hpp"
+#include "w64stub/harness.hpp"
+#include "w64stub/listing.hpp"
+#include "w64stub/report.hpp"
+
+namespace {
+
+using namespace w64stub;
+using cli::Args;
+
+constexpr int kOk = 0, kFinding = 1, kUsage = 2;
+
+const char* const kUsageText = R"(usage: w64stub VERB [options]   (w64stub VERB --help for each)
+  list                      catalog stubs, variants, models, policies
+  dump STUB [options]       emitted bytes: listing, hex, c, json or bin
+  run STUB [options]        execute natively under the Win64 harness and report what the calls received
+  verify [STUB...]          compare every variant/model/policy with testdata/ref
+  frame STUB [options]      declared frame, explicit adjustment, max depth, alignment at each CALL
+)";
+
+const char* const kStubOptions = R"(  --variant faithful|fixed|abi   (default faithful: the 2012 text)
+  --model go2012|rip|abs64       (default go2012)
+  --policy as|size               (default as)
+  --addr NAME=VALUE              place code, data or a symbol elsewhere (repeatable)
+)";
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "w64stub: {}\n", message);
+  return kUsage;
+}
+
+// Parses the options, then the one STUB, and emits it.
+struct Emitted {
+  Args args;
+  Image image;
+};
+
+Expected<Emitted> emit_stub(const Args& args) {
+  if (args.positional.size() != 1)
+    return Error{args.positional.empty() ? "missing STUB (see w64stub list)" : "expected exactly one STUB"};
+  auto variant = parse_variant(args.variant);
+  if (!variant) return variant.error();
+  auto model = parse_model(args.model);
+  if (!model) return model.error();
+  auto policy = parse_policy(args.policy);
+  if (!policy) return policy.error();
+  EmitOptions options{*model, *policy, {}, args.entry_align, args.positional[0]};
+  for (const std::string& a : args.addresses) {
+    auto o = parse_address_override(a);
+    if (!o) return o.error();
+    options.addresses.push_back(*o);
+  }
+  auto program = catalog_program(args.positional[0], *variant);
+  if (!program) return program.error();
+  auto image = emit(*program, options);
+  if (!image) return image.error();
+  image->stub = fmt::format("{} {}", args.positional[0], args.variant);
+  return Emitted{args, std::move(*image)};
+}
+
+int verb_list(const Args& args) {
+  if (args.help) return fmt::print("usage: w64stub list\n  the catalog, one line each\n"), kOk;
+  for (const CatalogStub& s : catalog_stubs()) fmt::print("stub     {:<20} {}\n", s.name, s.summary);
+  fmt::print("variant  {:<20} {}\n", "faithful", "the 2012 text: WriteFile gets the ADDRESS of the length as its count");
+  fmt::print("variant  {:<20} {}\n", "fixed", "the count loaded by value (MOVL len(SB), R8)");
+  fmt::print("variant  {:<20} {}\n", "abi", "fixed, with a 56-byte frame so both CALLs are 16-byte aligned");
+  fmt::print("model    {:<20} {}\n", "go2012", "absolute 32-bit, a PE linked at 0x400000 (data 0x401000, code 0x402000)");
+  fmt::print("model    {:<20} {}\n", "rip", "position-independent: data after the code, reached RIP-relative");
+  fmt::print("model    {:<20} {}\n", "abs64", "the go2012 layout at 0x150001000, reached through 64-bit immediates");
+  fmt::print("policy   {:<20} {}\n", "as", "GNU as / llvm-mc encodings");
+  fmt::print("policy   {:<20} {}\n", "size", "shortest encodings (nasm, as -O2)");
+  return kOk;
+}
+
+int verb_dump(const Args& args) {
+  if (args.help)
+    return fmt::print("usage: w64stub dump STUB [options] [--format listing|hex|c|json|bin]\n{}", kStubOptions), kOk;
+  auto format = parse_format(args.format.empty() ? "listing" : args.format);
+  if (!format) return usage_error(format.error().message);
+  auto e = emit_stub(args);
+  if (!e) return usage_error(e.error().message);
+  std::string out = render(e->image, *format);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kOk;
+}
+
+int verb_frame(const Args& args) {
+  if (args.help)
+    return fmt::print("usage: w64stub frame STUB [options] [--entry-align 8|0]\n{}", kStubOptions), kOk;
+  auto e = emit_stub(args);
+  if (!e) return usage_error(e.error().message);
+  fmt::print("{}", format_frame(e->image));
+  return e->image.frame.calls_aligned() && e->image.frame.balanced ? kOk : kFinding;
+}
+
+int verb_run(const Args& args) {
+  if (args.help)
+    return fmt::print("usage: w64stub run STUB [options] [--entry-align 8|0] [--format text|json] [--live] "
+                      "[--relocate]\n{}  --live       write to the real stdout/stderr instead of capturing\n"
+                      "  --relocate   place the image anywhere instead of at its own addresses\n", kStubOptions), kOk;
+  if (!args.format.empty() && args.format != "text" && args.format != "json")
+    return usage_error(fmt::format("unknown format '{}' (expected text or json)", args.format));
+  auto e = emit_stub(args);
+  if (!e) return usage_error(e.error().message);
+  RunOptions options{!args.live, args.entry_align, !args.relocate};
+  auto report = run_native(e->image, options);
+  if (!report) return usage_error(report.error().message);
+  fmt::print("{}", args.format == "json" ? format_run_json(e->image, *report) : format_run(e->image, *report));
+  return report->findings.empty() ? kOk : kFinding;
+}
+
+int verb_verify(const Args& args) {
+  if (args.help)
+    return fmt::print("usage: w64stub verify [STUB...] [--ref-dir DIR]\n  every variant, model and policy against "
+                      "DIR/<stub>.<variant>.<model>.<policy>.hex (default {})\n", W64STUB_REF_DIR), kOk;
+  std::string dir = args.ref_dir.empty() ? W64STUB_REF_DIR : args.ref_dir;
+  std::vector<std::string> stubs = args.positional;
+  if (stubs.empty())
+    for (const CatalogStub& s : catalog_stubs()) stubs.emplace_back(s.name);
+  int mismatches = 0, matches = 0, refused = 0;
+  for (const std::string& stub : stubs) {
+    for (Variant v : kVariants)
+      for (Model m : kModels)
+        for (Policy p : kPolicies) {
+          auto program = catalog_program(stub, v);
+          if (!program) return usage_error(program.error().message);
+          std::string stem = reference_stem(stub, v, m, p);
+          auto image = emit(*program, {m, p, {}, 8, stub});
+          auto expected = read_hex_file(fmt::format("{}/{}.hex", dir, stem));
+          if (!image && !expected) {  // no reference and refused: the combination cannot exist (abs64 faithful)
+            fmt::print("refused   {}: {}\n", stem, image.error().message);
+            ++refused;
+            continue;
+          }
+          if (!image || !expected) {
+            fmt::print("MISMATCH  {}: {}\n", stem, !image ? image.error().message : expected.error().message);
+            ++mismatches;
+            continue;
+          }
+          Comparison c = compare_text(*expected, *image);
+          if (c.equal) {
+            fmt::print("ok        {} ({} bytes)\n", stem, image->text.bytes.size());
+            ++matches;
+          } else {
+            fmt::print("MISMATCH  {}\n{}", stem, c.diff);
+            ++mismatches;
+          }
+        }
+  }
+  fmt::print("{} match, {} mismatch, {} refused without a reference\n", matches, mismatches, refused);
+  return mismatches ? kFinding : kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return fmt::print(stderr, "{}", kUsageText), kUsage;
+  std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") return fmt::print("{}", kUsageText), kOk;
+
+  const std::vector<std::string> stub_options = {"--variant", "--model", "--policy", "--addr"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.end(), stub_options.begin(), stub_options.end());
+    return more;
+  };
+  struct Verb {
+    const char* name;
+    std::vector<std::string> options;
+    int (*fn)(const Args&);
+  };
+  const Verb verbs[] = {
+      {"list", {}, verb_list},
+      {"dump", with({"--format"}), verb_dump},
+      {"run", with({"--format", "--entry-align", "--live", "--relocate"}), verb_run},
+      {"verify", {"--ref-dir"}, verb_verify},
+      {"frame", with({"--entry-align"}), verb_frame},
+  };
+  for (const Verb& v : verbs) {
+    if (verb != v.name) continue;
+    auto args = cli::parse_args(argc, argv, 2, v.options);
+    if (!args) return usage_error(args.error().message);
+    if (verb == "list" && !args->positional.empty()) return usage_error("list takes no arguments");
+    return v.fn(*args);
+  }
+  return usage_error(fmt::format("unknown verb '{}'\n{}", verb, kUsageText));
+}
