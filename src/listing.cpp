@@ -39,7 +39,7 @@ std::string json_string(std::string_view text) {
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c >= 0x7f) out += fmt::format("\\u{:04x}", c);
+        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);  // UTF-8 (runtime·) passes through
         else out += static_cast<char>(c);
     }
   }

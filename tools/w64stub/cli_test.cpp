@@ -1,0 +1,139 @@
+// The CLI as users see it: exit codes, stdout, and one clear line on stderr for bad input.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+Result cli(std::vector<std::string> args) {
+  args.insert(args.begin(), W64STUB_CLI);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string out_path = fmt::format("/tmp/w64stub-cli-{}.out", getpid());
+  std::string err_path = fmt::format("/tmp/w64stub-cli-{}.err", getpid());
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid;
+  Result r;
+  REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream o(out_path), e(err_path);
+  std::stringstream so, se;
+  so << o.rdbuf();
+  se << e.rdbuf();
+  r.out = so.str();
+  r.err = se.str();
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
+  return r;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("cli: dump --format hex equals GNU as on DESIGN.md's source and layout") {
+  Result r = cli({"dump", "badcallback", "--model", "go2012", "--format", "hex"});
+  CHECK(r.status == 0);
+  CHECK(r.out == slurp(std::string(W64STUB_REF_DIR) + "/badcallback.faithful.go2012.as.hex"));
+  Result s = cli({"dump", "badsignal", "--variant=abi", "--model=rip", "--policy=size", "--format=hex"});
+  CHECK(s.out == slurp(std::string(W64STUB_REF_DIR) + "/badsignal.abi.rip.size.hex"));
+}
+
+TEST_CASE("cli: every verb answers --help, list lists") {
+  for (const char* verb : {"list", "dump", "run", "verify", "frame"}) {
+    Result r = cli({verb, "--help"});
+    CHECK(r.status == 0);
+    CHECK(r.out.find("usage: w64stub") == 0);
+  }
+  Result list = cli({"list"});
+  CHECK(list.status == 0);
+  CHECK(list.out.find("stub     badcallback-prefix") != std::string::npos);
+  CHECK(list.out.find("policy   size") != std::string::npos);
+}
+
+TEST_CASE("cli: verify, run and frame exit codes") {
+  Result verify = cli({"verify"});
+  CHECK(verify.status == 0);
+  CHECK(verify.out.find("48 match, 0 mismatch, 6 refused without a reference") != std::string::npos);
+  CHECK(cli({"run", "badsignal", "--variant", "abi"}).status == 0);
+  Result faithful = cli({"run", "badcallback"});
+  CHECK(faithful.status == 1);
+  CHECK(faithful.out.find("GetLastError 1784") != std::string::npos);
+  Result frame = cli({"frame", "badcallback-prefix"});
+  CHECK(frame.status == 1);
+  CHECK(frame.out.find("declared frame        48") != std::string::npos);
+  CHECK(cli({"frame", "badcallback", "--entry-align", "0"}).status == 0);
+  CHECK(cli({"dump", "badcallback", "--format", "json"}).out.find("\"relocations\"") != std::string::npos);
+}
+
+TEST_CASE("cli: a mismatching reference is exit 1 with a diff") {
+  std::string dir = fmt::format("/tmp/w64stub-refs-{}", getpid());
+  REQUIRE(system(fmt::format("rm -rf {0} && cp -r {1} {0}", dir, W64STUB_REF_DIR).c_str()) == 0);
+  std::ofstream(dir + "/badsignal.fixed.go2012.as.hex") << "48 83 ec 30 90\n";
+  Result r = cli({"verify", "badsignal", "--ref-dir", dir});
+  CHECK(r.status == 1);
+  CHECK(r.out.find("MISMATCH  badsignal.fixed.go2012.as") != std::string::npos);
+  CHECK(r.out.find("15 match, 1 mismatch") != std::string::npos);
+  CHECK(system(fmt::format("rm -rf {}", dir).c_str()) == 0);
+}
+
+TEST_CASE("cli: bad input is one line on stderr and exit 2") {
+  const std::vector<std::vector<std::string>> bad = {
+      {},
+      {"explode"},
+      {"dump"},
+      {"dump", "badcalback"},
+      {"dump", "badcallback", "--variant", "broken"},
+      {"dump", "badcallback", "--model", "rip64"},
+      {"dump", "badcallback", "--policy", "tiny"},
+      {"dump", "badcallback", "--format", "xml"},
+      {"dump", "badcallback", "--addr", "WriteFile"},
+      {"dump", "badcallback", "--addr", "WriteFile=0xzz"},
+      {"dump", "badcallback", "--addr", "WriteFile=0x80000000"},
+      {"dump", "badcallback", "--addr", "ReadFile=0x401000"},
+      {"dump", "badcallback", "--model", "abs64"},
+      {"dump", "badcallback", "--bogus"},
+      {"dump", "badcallback", "--model"},
+      {"run", "badcallback", "--entry-align", "4"},
+      {"run", "badcallback", "--format", "hex"},
+      {"list", "extra"},
+  };
+  for (const auto& args : bad) {
+    Result r = cli(args);
+    CAPTURE(fmt::format("{}", fmt::join(args, " ")));
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("w64stub") == 0);
+  }
+  Result high = cli({"dump", "badcallback", "--addr", "WriteFile=0x80000000"});
+  CHECK(high.err == "w64stub: badcallback:1:1: go2012 model: runtime·WriteFile at 0x80000000 is out of reach "
+                    "(every byte must lie below 0x80000000: a sign-extended 32-bit displacement)\n");
+}

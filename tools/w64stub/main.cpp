@@ -164,7 +164,7 @@ int verb_verify(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return fmt::print(stderr, "{}", kUsageText), kUsage;
+  if (argc < 2) return usage_error("missing verb (w64stub --help lists them)");
   std::string verb = argv[1];
   if (verb == "--help" || verb == "-h" || verb == "help") return fmt::print("{}", kUsageText), kOk;
 
@@ -192,5 +192,5 @@ int main(int argc, char** argv) {
     if (verb == "list" && !args->positional.empty()) return usage_error("list takes no arguments");
     return v.fn(*args);
   }
-  return usage_error(fmt::format("unknown verb '{}'\n{}", verb, kUsageText));
+  return usage_error(fmt::format("unknown verb '{}' (w64stub --help lists them)", verb));
 }

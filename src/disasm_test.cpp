@@ -1,0 +1,44 @@
+#include "w64stub/disasm.hpp"
+
+#include <doctest/doctest.h>
+
+#include "test_support.hpp"
+
+using namespace w64stub;
+
+TEST_CASE("decoding reference bytes: text, lengths and address fields") {
+  // GNU as's bytes for badcallback (go2012): sub rsp, 48 at 0; mov rax, [0x401000] at 0x0f; mov rdx, imm at 0x20.
+  auto bytes = *read_hex_file(test::ref_path("badcallback.faithful.go2012.as"));
+  auto at = [&](size_t off) { return decode_one({bytes.data() + off, bytes.size() - off}, 0x402000 + off); };
+
+  auto sub = at(0);
+  REQUIRE(sub.ok());
+  CHECK(sub->text == "sub rsp, 0x30");
+  CHECK(sub->length == 4);
+
+  auto load = at(0x0f);
+  CHECK(load->text == "mov rax, [0x0000000000401000]");
+  CHECK(load->disp.offset == 4);
+  CHECK(load->disp.size == 4);
+  CHECK_FALSE(load->imm.present());
+  CHECK_FALSE(load->rip_relative);
+
+  auto imm = at(0x20);
+  CHECK(imm->imm.offset == 3);
+  CHECK(imm->imm.size == 4);
+  CHECK(imm->imm_signed);
+  CHECK(imm->operand_width == 64);
+
+  auto rip = *read_hex_file(test::ref_path("badcallback.fixed.rip.as"));
+  auto r = decode_one({rip.data() + 0x0f, rip.size() - 0x0f}, 0x0f);
+  CHECK(r->rip_relative);
+  CHECK(r->disp.size == 4);
+}
+
+TEST_CASE("undecodable bytes are an error, not a crash") {
+  const uint8_t truncated[] = {0x48};
+  auto d = decode_one(truncated, 0x1000);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().message == "no valid instruction at 0x1000");
+  CHECK_FALSE(decode_one({}, 0).ok());
+}

@@ -1,0 +1,37 @@
+#include "w64stub/report.hpp"
+
+#include <doctest/doctest.h>
+
+#include "test_support.hpp"
+
+using namespace w64stub;
+
+TEST_CASE("frame report: declared vs explicit, depth, each call's alignment") {
+  std::string post = format_frame(test::emit_catalog("badcallback", Variant::Fixed, Model::Go2012));
+  CHECK(post.find("declared frame         0") != std::string::npos);
+  CHECK(post.find("explicit adjustment   48") != std::string::npos);
+  CHECK(post.find("max depth             56") != std::string::npos);
+  CHECK(post.find("+0x17   line 6   depth  48  RSP =  8 (mod 16)  MISALIGNED") != std::string::npos);
+  std::string abi = format_frame(test::emit_catalog("badcallback-prefix", Variant::Abi, Model::Go2012));
+  CHECK(abi.find("declared frame        56") != std::string::npos);
+  CHECK(abi.find("MISALIGNED") == std::string::npos);
+}
+
+TEST_CASE("run report as text and JSON") {
+  Image image = test::emit_catalog("badsignal", Variant::Faithful, Model::Go2012);
+  auto r = run_native(image);
+  REQUIRE(r.ok());
+  std::string text = format_run(image, *r);
+  CHECK(text.find("->  FALSE (GetLastError 1784), wrote 0 bytes") != std::string::npos);
+  CHECK(text.find("RSP after return: intact") != std::string::npos);
+  CHECK(text.find("finding: WriteFile returned FALSE") != std::string::npos);
+  std::string json = format_run_json(image, *r);
+  CHECK(json.find("\"last_error\": 1784") != std::string::npos);
+  CHECK(json.find("\"rsp_intact\": true") != std::string::npos);
+
+  Image fixed = test::emit_catalog("badsignal", Variant::Abi, Model::Go2012);
+  auto ok = run_native(fixed);
+  std::string t = format_run(fixed, *ok);
+  CHECK(t.find("stderr: \"runtime: signal received on thread not created by Go.\\n\"") != std::string::npos);
+  CHECK(t.find("findings: none") != std::string::npos);
+}

@@ -1,0 +1,25 @@
+// Helpers shared by the tests: the golden references and the catalog combinations.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "w64stub/catalog.hpp"
+#include "w64stub/emit.hpp"
+#include "w64stub/golden.hpp"
+
+namespace w64stub::test {
+
+inline std::string ref_path(std::string_view stem, std::string_view ext = "hex") {
+  return fmt::format("{}/{}.{}", W64STUB_REF_DIR, stem, ext);
+}
+
+inline Image emit_catalog(std::string_view stub, Variant v, Model m, Policy p = Policy::As) {
+  auto program = catalog_program(stub, v);
+  auto image = emit(*program, {m, p, {}, kWin64EntryResidue, std::string(stub)});
+  if (!image) throw std::runtime_error(image.error().message);
+  return std::move(*image);
+}
+
+}  // namespace w64stub::test
