@@ -1,6 +1,7 @@
 #include "w64stub/golden.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <fstream>
@@ -49,12 +50,6 @@ Expected<std::vector<uint8_t>> read_hex_file(const std::string& path) {
 
 namespace {
 
-std::string bytes_text(std::span<const uint8_t> bytes) {
-  std::string out;
-  for (uint8_t b : bytes) out += fmt::format("{}{:02x}", out.empty() ? "" : " ", b);
-  return out;
-}
-
 std::string disassemble(std::span<const uint8_t> bytes, uint64_t address, uint32_t* length) {
   auto d = decode_one(bytes, address);
   *length = d ? d->length : 1;
@@ -76,7 +71,7 @@ Comparison compare_text(const std::vector<uint8_t>& expected, const Image& image
     uint32_t off = instr.offset;
     std::span<const uint8_t> mine(emitted.data() + off, instr.length);
     if (off >= expected.size()) {
-      out += fmt::format("{:04x}    {:<30} {:<30} line {}\n", off, "(missing)", bytes_text(mine), instr.loc.line);
+      out += fmt::format("{:04x}    {:<30} {:<30} line {}\n", off, "(missing)", fmt::format("{:02x}", fmt::join(mine, " ")), instr.loc.line);
       continue;
     }
     uint32_t their_len = 0;
@@ -87,8 +82,8 @@ Comparison compare_text(const std::vector<uint8_t>& expected, const Image& image
     if (std::equal(mine.begin(), mine.end(), theirs.begin(), theirs.end())) continue;
     uint32_t my_len = 0;
     std::string mine_text = disassemble(mine, image.text.address + off, &my_len);
-    out += fmt::format("{:04x}    {:<30} {:<30} line {}: {}\n        {:<30} {:<30}\n", off, bytes_text(theirs),
-                       bytes_text(mine), instr.loc.line, image.source_line(instr), theirs_text, mine_text);
+    out += fmt::format("{:04x}    {:<30} {:<30} line {}: {}\n        {:<30} {:<30}\n", off, fmt::format("{:02x}", fmt::join(theirs, " ")),
+                       fmt::format("{:02x}", fmt::join(mine, " ")), instr.loc.line, image.source_line(instr), theirs_text, mine_text);
     if (their_len != instr.length) {
       out += "        (instruction lengths differ: later offsets no longer line up)\n";
       break;
@@ -104,7 +99,7 @@ Comparison compare_text(const std::vector<uint8_t>& expected, const Image& image
     };
     auto a = slice(expected), b = slice(emitted);
     if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-      out += fmt::format("{:04x}    data expected {}\n        data emitted  {}\n", off, bytes_text(a), bytes_text(b));
+      out += fmt::format("{:04x}    data expected {}\n        data emitted  {}\n", off, fmt::format("{:02x}", fmt::join(a, " ")), fmt::format("{:02x}", fmt::join(b, " ")));
   }
   return result;
 }

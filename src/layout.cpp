@@ -28,9 +28,9 @@ constexpr Slot kDataPage[] = {
 };
 constexpr uint64_t kDataPageFree = 0xa0;  // first offset no default symbol uses
 
+// "WriteFile", "runtime.WriteFile" and "runtime·WriteFile" all name runtime·WriteFile.
 bool names_symbol(std::string_view wanted, const std::string& symbol) {
-  return wanted == symbol || wanted == short_symbol_name(symbol) ||
-         (wanted.starts_with("runtime.") && short_symbol_name(wanted) == short_symbol_name(symbol));
+  return short_symbol_name(wanted) == short_symbol_name(symbol);
 }
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }

@@ -1,6 +1,7 @@
 #include "w64stub/listing.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "w64stub/disasm.hpp"
 
@@ -46,24 +47,18 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-namespace {
-
-std::string bytes_text(std::span<const uint8_t> bytes) {
+std::string escape_text(std::string_view text) {
   std::string out;
-  for (uint8_t b : bytes) out += fmt::format("{}{:02x}", out.empty() ? "" : " ", b);
-  return out;
-}
-
-std::string printable(std::span<const uint8_t> bytes) {
-  std::string out;
-  for (uint8_t b : bytes) {
-    if (b == '\n') out += "\\n";
-    else if (b == 0) out += "\\0";
-    else if (b >= 0x20 && b < 0x7f) out += static_cast<char>(b);
-    else out += '.';
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == 0) out += "\\0";
+    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += fmt::format("\\x{:02x}", c);
   }
   return out;
 }
+
+namespace {
 
 // Data symbols of a section, one block each.
 void list_symbols(std::string& out, const Image& image, const Section& section) {
@@ -73,8 +68,8 @@ void list_symbols(std::string& out, const Image& image, const Section& section) 
       continue;
     std::span<const uint8_t> bytes(section.bytes.data() + (s.address - section.address), s.size);
     std::string what = s.kind == SymbolKind::Import ? fmt::format("import slot {}!{}", s.dll, s.function)
-                                                    : fmt::format("{} bytes \"{}\"", s.size, printable(bytes));
-    out += fmt::format("{:016x}  {:<28} ; {}: {}\n", s.address, bytes_text(bytes.first(std::min<size_t>(s.size, 8))),
+                                                    : fmt::format("{} bytes \"{}\"", s.size, escape_text({reinterpret_cast<const char*>(bytes.data()), bytes.size()}));
+    out += fmt::format("{:016x}  {:<28} ; {}: {}\n", s.address, fmt::format("{:02x}", fmt::join(bytes.first(std::min<size_t>(s.size, 8)), " ")),
                        s.name, what);
   }
 }
@@ -105,7 +100,7 @@ std::string format_listing(const Image& image) {
     for (char& c : src)
       if (c == '\t') c = ' ';
     out += fmt::format("{:016x} {:04x}  {:<30} {:<36} ; {}{}\n", image.text.address + instr.offset, instr.offset,
-                       bytes_text(bytes), text, src, reloc);
+                       fmt::format("{:02x}", fmt::join(bytes, " ")), text, src, reloc);
   }
   if (image.text.bytes.size() > image.code_size) {
     out += fmt::format("; padding and data in .text\n");

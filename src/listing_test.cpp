@@ -2,26 +2,15 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "test_support.hpp"
 
 using namespace w64stub;
 
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-}  // namespace
 
 TEST_CASE("hex output is the reference file format") {
   for (Model m : kModels) {
     Image image = test::emit_catalog("badsignal", Variant::Abi, m, Policy::Size);
-    CHECK(render(image, Format::Hex) == slurp(test::ref_path(reference_stem("badsignal", Variant::Abi, m, Policy::Size))));
+    CHECK(render(image, Format::Hex) == test::slurp(test::ref_path(reference_stem("badsignal", Variant::Abi, m, Policy::Size))));
   }
 }
 

@@ -14,16 +14,6 @@ std::string call_site_name(const Image& image, const CallSite& site) {
   return "?";
 }
 
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string format_frame(const Image& image) {
@@ -63,8 +53,8 @@ std::string format_run(const Image& image, const RunReport& r) {
       out += fmt::format("    args {:#x} {:#x} {:#x} {:#x}  ->  {:#x}\n", c.args[0], c.args[1], c.args[2], c.args[3],
                          c.result);
   }
-  if (!r.captured_stderr.empty()) out += fmt::format("  stderr: \"{}\"\n", printable(r.captured_stderr));
-  if (!r.captured_stdout.empty()) out += fmt::format("  stdout: \"{}\"\n", printable(r.captured_stdout));
+  if (!r.captured_stderr.empty()) out += fmt::format("  stderr: \"{}\"\n", escape_text(r.captured_stderr));
+  if (!r.captured_stdout.empty()) out += fmt::format("  stdout: \"{}\"\n", escape_text(r.captured_stdout));
   out += fmt::format("  RSP after return: {}\n", r.rsp_intact() ? "intact" : "CHANGED");
   if (r.findings.empty()) out += "  findings: none\n";
   for (const std::string& f : r.findings) out += fmt::format("  finding: {}\n", f);

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "w64stub/catalog.hpp"
@@ -13,6 +15,13 @@ namespace w64stub::test {
 
 inline std::string ref_path(std::string_view stem, std::string_view ext = "hex") {
   return fmt::format("{}/{}.{}", W64STUB_REF_DIR, stem, ext);
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 inline Image emit_catalog(std::string_view stub, Variant v, Model m, Policy p = Policy::As) {

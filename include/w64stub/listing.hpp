@@ -24,6 +24,9 @@ std::string format_json(const Image& image);
 // The text section in the chosen format (Bin: its raw bytes).
 std::string render(const Image& image, Format format);
 
+// Text for a one-line display: \n, \0 and \xNN for what is not printable ASCII.
+std::string escape_text(std::string_view text);
+
 // JSON string literal (with quotes) for text that may hold any bytes.
 std::string json_string(std::string_view text);
 

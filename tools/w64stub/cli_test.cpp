@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "../../src/test_support.hpp"
+
 extern char** environ;
 
 namespace {
@@ -50,21 +52,14 @@ Result cli(std::vector<std::string> args) {
   return r;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST_CASE("cli: dump --format hex equals GNU as on DESIGN.md's source and layout") {
   Result r = cli({"dump", "badcallback", "--model", "go2012", "--format", "hex"});
   CHECK(r.status == 0);
-  CHECK(r.out == slurp(std::string(W64STUB_REF_DIR) + "/badcallback.faithful.go2012.as.hex"));
+  CHECK(r.out == w64stub::test::slurp(std::string(W64STUB_REF_DIR) + "/badcallback.faithful.go2012.as.hex"));
   Result s = cli({"dump", "badsignal", "--variant=abi", "--model=rip", "--policy=size", "--format=hex"});
-  CHECK(s.out == slurp(std::string(W64STUB_REF_DIR) + "/badsignal.abi.rip.size.hex"));
+  CHECK(s.out == w64stub::test::slurp(std::string(W64STUB_REF_DIR) + "/badsignal.abi.rip.size.hex"));
 }
 
 TEST_CASE("cli: every verb answers --help, list lists") {

@@ -39,13 +39,8 @@ int usage_error(const std::string& message) {
   return kUsage;
 }
 
-// Parses the options, then the one STUB, and emits it.
-struct Emitted {
-  Args args;
-  Image image;
-};
-
-Expected<Emitted> emit_stub(const Args& args) {
+// The one STUB named by the arguments, emitted with their variant, model, policy and addresses.
+Expected<Image> emit_stub(const Args& args) {
   if (args.positional.size() != 1)
     return Error{args.positional.empty() ? "missing STUB (see w64stub list)" : "expected exactly one STUB"};
   auto variant = parse_variant(args.variant);
@@ -65,7 +60,7 @@ Expected<Emitted> emit_stub(const Args& args) {
   auto image = emit(*program, options);
   if (!image) return image.error();
   image->stub = fmt::format("{} {}", args.positional[0], args.variant);
-  return Emitted{args, std::move(*image)};
+  return image;
 }
 
 int verb_list(const Args& args) {
@@ -89,7 +84,7 @@ int verb_dump(const Args& args) {
   if (!format) return usage_error(format.error().message);
   auto e = emit_stub(args);
   if (!e) return usage_error(e.error().message);
-  std::string out = render(e->image, *format);
+  std::string out = render(*e, *format);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kOk;
 }
@@ -99,8 +94,8 @@ int verb_frame(const Args& args) {
     return fmt::print("usage: w64stub frame STUB [options] [--entry-align 8|0]\n{}", kStubOptions), kOk;
   auto e = emit_stub(args);
   if (!e) return usage_error(e.error().message);
-  fmt::print("{}", format_frame(e->image));
-  return e->image.frame.calls_aligned() && e->image.frame.balanced ? kOk : kFinding;
+  fmt::print("{}", format_frame(*e));
+  return e->frame.calls_aligned() && e->frame.balanced ? kOk : kFinding;
 }
 
 int verb_run(const Args& args) {
@@ -113,9 +108,9 @@ int verb_run(const Args& args) {
   auto e = emit_stub(args);
   if (!e) return usage_error(e.error().message);
   RunOptions options{!args.live, args.entry_align, !args.relocate};
-  auto report = run_native(e->image, options);
+  auto report = run_native(*e, options);
   if (!report) return usage_error(report.error().message);
-  fmt::print("{}", args.format == "json" ? format_run_json(e->image, *report) : format_run(e->image, *report));
+  fmt::print("{}", args.format == "json" ? format_run_json(*e, *report) : format_run(*e, *report));
   return report->findings.empty() ? kOk : kFinding;
 }
 
