@@ -224,7 +224,7 @@ Expected<RunReport> Harness::run() {
   for (const Symbol& s : image_.symbols)
     if (s.kind == SymbolKind::Data) data_addresses_[s.name] = instance->address_of(s.name);
 
-  auto entry = build_entry(instance->entry());
+  auto entry = build_entry(instance->text_address());
   if (!entry) return entry.error();
   reinterpret_cast<void (*)()>(entry->data())();
   add_findings();

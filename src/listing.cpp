@@ -127,11 +127,7 @@ std::string format_c_array(const Image& image) {
 }
 
 std::string format_json(const Image& image) {
-  auto hex = [](std::span<const uint8_t> b) {
-    std::string s;
-    for (uint8_t x : b) s += fmt::format("{:02x}", x);
-    return s;
-  };
+  auto hex = [](std::span<const uint8_t> b) { return fmt::format("{:02x}", fmt::join(b, "")); };
   const Frame& f = image.frame;
   std::string out = "{\n";
   out += fmt::format("  \"stub\": {}, \"symbol\": {}, \"model\": \"{}\", \"policy\": \"{}\",\n", json_string(image.stub),

@@ -26,4 +26,14 @@ struct Comparison {
 };
 Comparison compare_text(const std::vector<uint8_t>& expected, const Image& image);
 
+// One catalog combination against DIR/<stem>.hex. Refused: emit declines it and no reference exists
+// (abs64 x faithful); any other disagreement between the two is a mismatch.
+struct Verdict {
+  enum Kind { Match, Mismatch, Refused } kind = Mismatch;
+  std::string stem;
+  std::string detail;  // the diff, or why it was refused or could not be compared
+  size_t bytes = 0;
+};
+std::vector<Verdict> verify_stub(std::string_view stub, const std::string& ref_dir);
+
 }  // namespace w64stub

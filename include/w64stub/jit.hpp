@@ -54,8 +54,7 @@ struct InstantiateOptions {
 
 class Instance {
  public:
-  uint64_t entry() const { return text_.address() + text_offset_; }
-  uint64_t text_address() const { return entry(); }
+  uint64_t text_address() const { return text_.address() + text_offset_; }  // also the entry point
   uint64_t data_address() const { return data_.empty() ? 0 : data_.address() + data_offset_; }
   bool at_image_addresses() const { return at_image_addresses_; }
   uint64_t address_of(const std::string& symbol) const;  // 0 when unknown

@@ -49,7 +49,7 @@ Expected<Image> emit_stub(const Args& args) {
   if (!model) return model.error();
   auto policy = parse_policy(args.policy);
   if (!policy) return policy.error();
-  EmitOptions options{*model, *policy, {}, args.entry_align, args.positional[0]};
+  EmitOptions options{*model, *policy, {}, args.entry_align, fmt::format("{} {}", args.positional[0], args.variant)};
   for (const std::string& a : args.addresses) {
     auto o = parse_address_override(a);
     if (!o) return o.error();
@@ -59,7 +59,6 @@ Expected<Image> emit_stub(const Args& args) {
   if (!program) return program.error();
   auto image = emit(*program, options);
   if (!image) return image.error();
-  image->stub = fmt::format("{} {}", args.positional[0], args.variant);
   return image;
 }
 
@@ -124,33 +123,14 @@ int verb_verify(const Args& args) {
     for (const CatalogStub& s : catalog_stubs()) stubs.emplace_back(s.name);
   int mismatches = 0, matches = 0, refused = 0;
   for (const std::string& stub : stubs) {
-    for (Variant v : kVariants)
-      for (Model m : kModels)
-        for (Policy p : kPolicies) {
-          auto program = catalog_program(stub, v);
-          if (!program) return usage_error(program.error().message);
-          std::string stem = reference_stem(stub, v, m, p);
-          auto image = emit(*program, {m, p, {}, 8, stub});
-          auto expected = read_hex_file(fmt::format("{}/{}.hex", dir, stem));
-          if (!image && !expected) {  // no reference and refused: the combination cannot exist (abs64 faithful)
-            fmt::print("refused   {}: {}\n", stem, image.error().message);
-            ++refused;
-            continue;
-          }
-          if (!image || !expected) {
-            fmt::print("MISMATCH  {}: {}\n", stem, !image ? image.error().message : expected.error().message);
-            ++mismatches;
-            continue;
-          }
-          Comparison c = compare_text(*expected, *image);
-          if (c.equal) {
-            fmt::print("ok        {} ({} bytes)\n", stem, image->text.bytes.size());
-            ++matches;
-          } else {
-            fmt::print("MISMATCH  {}\n{}", stem, c.diff);
-            ++mismatches;
-          }
-        }
+    if (auto known = catalog_program(stub, Variant::Fixed); !known) return usage_error(known.error().message);
+    for (const Verdict& v : verify_stub(stub, dir)) {
+      switch (v.kind) {
+        case Verdict::Match: fmt::print("ok        {} ({} bytes)\n", v.stem, v.bytes), ++matches; break;
+        case Verdict::Refused: fmt::print("refused   {}: {}\n", v.stem, v.detail), ++refused; break;
+        case Verdict::Mismatch: fmt::print("MISMATCH  {}\n{}\n", v.stem, v.detail), ++mismatches; break;
+      }
+    }
   }
   fmt::print("{} match, {} mismatch, {} refused without a reference\n", matches, mismatches, refused);
   return mismatches ? kFinding : kOk;
