@@ -3,7 +3,30 @@
 #include <Zydis/Zydis.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace w64stub {
+
+namespace {
+
+// "rsi" for any write to rsi/esi/si/sil, "xmm7" for any to xmm7/ymm7/zmm7; "" for what is not a GPR or vector.
+std::string full_register_name(ZydisRegister reg) {
+  switch (ZydisRegisterGetClass(reg)) {
+    case ZYDIS_REGCLASS_GPR8:
+    case ZYDIS_REGCLASS_GPR16:
+    case ZYDIS_REGCLASS_GPR32:
+    case ZYDIS_REGCLASS_GPR64:
+      return ZydisRegisterGetString(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg));
+    case ZYDIS_REGCLASS_XMM:
+    case ZYDIS_REGCLASS_YMM:
+    case ZYDIS_REGCLASS_ZMM:
+      return fmt::format("xmm{}", ZydisRegisterGetId(reg));
+    default:
+      return {};
+  }
+}
+
+}  // namespace
 
 Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address) {
   ZydisDecoder decoder;
@@ -29,6 +52,16 @@ Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address) {
   if (instr.raw.imm[0].size) {
     d.imm = {instr.raw.imm[0].offset, instr.raw.imm[0].size / 8};
     d.imm_signed = instr.raw.imm[0].is_signed;
+  }
+  for (ZyanU8 i = 0; i < instr.operand_count; ++i) {
+    const ZydisDecodedOperand& op = operands[i];
+    if (op.type != ZYDIS_OPERAND_TYPE_REGISTER || !(op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) continue;
+    std::string reg = full_register_name(op.reg.value);
+    if (!reg.empty() && std::find(d.writes.begin(), d.writes.end(), reg) == d.writes.end()) d.writes.push_back(reg);
+  }
+  if (instr.cpu_flags) {
+    const ZydisAccessedFlags& f = *instr.cpu_flags;
+    d.writes_df = ((f.modified | f.set_0 | f.set_1 | f.undefined) & ZYDIS_CPUFLAG_DF) && !(f.set_0 & ZYDIS_CPUFLAG_DF);
   }
   return d;
 }

@@ -42,3 +42,28 @@ TEST_CASE("undecodable bytes are an error, not a crash") {
   CHECK(d.error().message == "no valid instruction at 0x1000");
   CHECK_FALSE(decode_one({}, 0).ok());
 }
+
+TEST_CASE("what an instruction writes: full register names and the direction flag") {
+  auto bytes = *read_hex_file(test::ref_path("badcallback.fixed.go2012.as"));
+  auto at = [&](size_t off) { return *decode_one({bytes.data() + off, bytes.size() - off}, 0x402000 + off); };
+  CHECK(at(0).writes == std::vector<std::string>{"rsp"});  // sub rsp, 0x30 (flags are not listed)
+  CHECK(at(0x0f).writes == std::vector<std::string>{"rax"});
+
+  // Encoded by asmjit, decoded by Zydis: sub-registers widen, vector registers name their xmm.
+  asmjit::CodeHolder code;
+  code.init(asmjit::Environment(asmjit::Arch::kX64));
+  asmjit::x86::Assembler a(&code);
+  a.xor_(asmjit::x86::esi, asmjit::x86::esi);
+  const size_t vex = code.textSection()->buffer().size();
+  a.vxorps(asmjit::x86::ymm7, asmjit::x86::ymm7, asmjit::x86::ymm7);
+  const size_t std_at = code.textSection()->buffer().size();
+  a.std();
+  a.cld();
+  const asmjit::CodeBuffer& buf = code.textSection()->buffer();
+  auto d = [&](size_t off) { return *decode_one({buf.data() + off, buf.size() - off}, off); };
+  CHECK(d(0).writes == std::vector<std::string>{"rsi"});
+  CHECK(d(vex).writes == std::vector<std::string>{"xmm7"});
+  CHECK(d(std_at).writes_df);
+  CHECK_FALSE(d(std_at + 1).writes_df);  // cld restores the contract's state
+  CHECK_FALSE(d(0).writes_df);
+}

@@ -43,12 +43,21 @@ class Emitter {
   const Layout& layout_;
   asmjit::CodeHolder code_;
   x86::Assembler* a_ = nullptr;
-  std::map<std::string, asmjit::Label> labels_;  // rip model: import slots and data
+  asmjit::Label code_label(const std::string& name);
+
+  std::map<std::string, asmjit::Label> labels_;       // rip model: import slots and data
+  std::map<std::string, asmjit::Label> code_labels_;  // the Program's own labels
   Image image_;
 };
 
 Error Emitter::asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const {
   return Error::at(loc, fmt::format("asmjit cannot encode {}: {}", what, asmjit::DebugUtils::errorAsString(err)));
+}
+
+asmjit::Label Emitter::code_label(const std::string& name) {
+  auto [it, fresh] = code_labels_.try_emplace(name);
+  if (fresh) it->second = a_->newLabel();
+  return it->second;
 }
 
 Expected<Lowered> Emitter::lower(const Instr& instr) {
@@ -65,6 +74,8 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
   for (const Operand& op : instr.operands) {
     if (auto* plain = std::get_if<asmjit::Operand>(&op)) {
       m.ops.push_back(*plain);
+    } else if (auto* label = std::get_if<CodeLabel>(&op)) {
+      m.ops.push_back(code_label(label->name));
     } else if (auto* mem = std::get_if<SymbolMem>(&op)) {
       m.symbol = &mem->symbol;
       m.addend = mem->offset;
@@ -169,6 +180,10 @@ Expected<Image> Emitter::run() {
     if (auto s = emit_frame_adjust(x86::Inst::kIdSub); !s) return s.error();
   for (size_t i = 0; i < program_.instrs.size(); ++i) {
     const Instr& instr = program_.instrs[i];
+    if (const CodeLabel* label = instr.bound_label()) {
+      if (asmjit::Error err = a_->bind(code_label(label->name))) return asm_error(err, instr.loc, label->name);
+      continue;
+    }
     if (instr.id == x86::Inst::kIdRet && program_.declared_frame > 0)
       if (auto s = emit_frame_adjust(x86::Inst::kIdAdd); !s) return s.error();
     auto lowered = lower(instr);

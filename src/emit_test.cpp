@@ -137,3 +137,26 @@ TEST_CASE("what emit cannot do is an error at the instruction") {
   REQUIRE_FALSE(rip.ok());
   CHECK(rip.error().message.find("t.s:2:2: asmjit cannot encode") == 0);
 }
+
+TEST_CASE("labels: backward and forward branches reach their targets (as Zydis reads them)") {
+  Program p;
+  p.symbol = "t";
+  p.loc = {"t.s", 1, 1};
+  p.instrs = {Instr::bind("top"),
+              {x86::Inst::kIdDec, {x86::ecx}, {}},
+              {x86::Inst::kIdJnz, {CodeLabel{"top"}}, {}},
+              {x86::Inst::kIdJmp, {CodeLabel{"out"}}, {}},
+              {x86::Inst::kIdInt3, {}, {}},
+              Instr::bind("out"),
+              {x86::Inst::kIdRet, {}, {}}};
+  auto image = emit(p, {});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  REQUIRE(image->instrs.size() == 5);  // labels emit nothing
+  auto text_of = [&](size_t i) {
+    const InstrInfo& info = image->instrs[i];
+    return decode_one({image->text.bytes.data() + info.offset, info.length}, image->text.address + info.offset)->text;
+  };
+  CHECK(text_of(1) == fmt::format("jnz 0x{:016X}", image->text.address));
+  CHECK(text_of(2) == fmt::format("jmp 0x{:016X}", image->text.address + image->instrs[4].offset));
+  CHECK(image->frame.notes.size() == 1);  // the analysis says it did not follow the branches
+}

@@ -52,6 +52,7 @@ Frame analyze_frame(const Program& program, int entry_residue) {
   int32_t body_depth = 0;                  // the part the body adjusted itself
   std::set<int32_t> stored;                // [RSP+k] written since the last call
   bool known = true;
+  bool branch_noted = false;
 
   for (size_t i = 0; i < program.instrs.size() && known; ++i) {
     const Instr& instr = program.instrs[i];
@@ -105,6 +106,12 @@ Frame analyze_frame(const Program& program, int entry_residue) {
         }
         break;
       default:
+        if (!branch_noted && !instr.bound_label() && !instr.operands.empty() &&
+            std::holds_alternative<CodeLabel>(instr.operands[0])) {
+          frame.notes.push_back(fmt::format("{}: a branch; the analysis reads the text in order and does not follow "
+                                            "it", instr.loc.str()));
+          branch_noted = true;
+        }
         if (is_rsp(dst)) {
           frame.notes.push_back(fmt::format("{}: RSP written by an instruction the analysis does not follow; "
                                             "analysis stops", instr.loc.str()));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "w64stub/error.hpp"
 
@@ -24,6 +25,10 @@ struct Decoded {
   bool imm_signed = false;   // the immediate is sign-extended to the operand width
   uint32_t operand_width = 0;
   bool rip_relative = false;
+  // Registers the instruction may write, explicitly or implicitly, by their full name: "rsi" for a write to
+  // esi or si, "xmm7" for one to ymm7; flags are not registers here (see writes_df).
+  std::vector<std::string> writes;
+  bool writes_df = false;    // may change the direction flag (std, popfq, iretq)
 };
 
 // Decodes the instruction at the start of `bytes`, as if it stood at `address`.

@@ -27,13 +27,22 @@ struct SymbolAddr {
   int64_t offset = 0;
 };
 
-// Registers, immediates and symbol-free memory are asmjit operands; symbols are resolved by emit.
-using Operand = std::variant<asmjit::Operand, SymbolMem, SymbolAddr>;
+// A place in the code: the target of a jump or call (Go's `loop:` and `JMP loop`).
+struct CodeLabel {
+  std::string name;
+};
+
+// Registers, immediates and symbol-free memory are asmjit operands; symbols and labels are resolved by emit.
+using Operand = std::variant<asmjit::Operand, SymbolMem, SymbolAddr, CodeLabel>;
 
 struct Instr {
   asmjit::InstId id = asmjit::x86::Inst::kIdNone;
   std::vector<Operand> operands;  // Intel order: destination first
   SourceLoc loc;
+
+  // kIdNone with one CodeLabel operand binds that label here; it emits no bytes.
+  static Instr bind(std::string label, SourceLoc loc = {});
+  const CodeLabel* bound_label() const;
 };
 
 // An import slot: an 8-byte cell holding the address of a function in a DLL (Go's `runtime·WriteFile`).
@@ -63,9 +72,14 @@ struct Program {
   std::string_view source_line(int line) const;
   const Import* find_import(std::string_view symbol) const;
   const DataSymbol* find_data(std::string_view symbol) const;
-  // Every symbol an instruction names is declared as an import or data; the first that is not is an error.
+  // Every symbol an instruction names is declared as an import or data, and every label it names is bound
+  // exactly once; the first that is not is an error.
   Status check_symbols() const;
 };
+
+// Appends the instructions and labels an asmjit Builder holds (e.g. FuncFrame's emitProlog/emitEpilog), so
+// code written against asmjit's own frame helpers becomes a Program. Labels are named "L<id>".
+Status append_builder(Program& program, const asmjit::BaseBuilder& builder, const SourceLoc& loc);
 
 // "runtime·WriteFile" -> "WriteFile": the package-less name users type (also accepts "runtime.").
 std::string short_symbol_name(std::string_view symbol);
