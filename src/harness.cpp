@@ -2,240 +2,472 @@
 
 #include <asmjit/x86.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <map>
-#include <memory>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <thread>
 
 #include "w64stub/jit.hpp"
 
 namespace w64stub {
 namespace x86 = asmjit::x86;
 
+std::string_view name(Ending ending) {
+  switch (ending) {
+    case Ending::Returned: return "returned";
+    case Ending::Faulted: return "faulted";
+    case Ending::TimedOut: return "timed out";
+    case Ending::Died: return "died";
+  }
+  return "?";
+}
+
+Nonvolatiles canaries() {
+  Nonvolatiles c;
+  for (size_t i = 0; i < c.gp.size(); ++i) c.gp[i] = 0xC0DE'0000'0000'0000 + 0x100 * (i + 1);
+  for (size_t j = 0; j < c.xmm.size(); ++j) {
+    const uint64_t reg = kFirstNonvolatileXmm + j;
+    c.xmm[j] = {0xC0DE'0001'0000'0000 + 0x100 * reg, 0xC0DE'0002'0000'0000 + 0x100 * reg};
+  }
+  c.mxcsr = 0x1F80;  // the Windows default: all exceptions masked, round to nearest
+  return c;
+}
+
+uint64_t marker_word(int index) { return 0xCA11'E4F0'0000'0000 + static_cast<uint64_t>(index); }
+
+uint64_t RunReport::address_of(std::string_view symbol) const {
+  for (const auto& [name, address] : placed)
+    if (name == symbol) return address;
+  return 0;
+}
+
 namespace {
 
-enum class Function { GetStdHandle, WriteFile, GetLastError };
-constexpr uint64_t kHandleBase = 0x50;  // GetStdHandle(-10/-11/-12) -> 0x50/0x54/0x58 for fds 0/1/2
-constexpr uint64_t kInvalidHandle = ~uint64_t{0};
+constexpr size_t kMaxCalls = 256;
+constexpr size_t kMaxSymbols = 64;
+constexpr size_t kCaptureBytes = 16384;
+constexpr int kExitSetupFailed = 70, kExitFaulted = 71, kExitStopped = 72;
+constexpr int kStopSignal = SIGUSR1;  // the parent's "time is up": the child reports where it was
 
-class Harness;
-
-struct ImportThunk {
-  Harness* harness;
-  Function function;
-  std::string name;
+// What the child leaves for the parent, in memory they share. Plain data: written by asmjit code through
+// offsetof, by the child's C++ and by its signal handler.
+struct CallSlot {
+  uint32_t import_index;
+  int32_t fd;
+  uint64_t args[4], stack_args[4];
+  uint64_t entry_rsp, return_address, result;
+  uint32_t last_error, written_offset, written_size;
 };
 
-// Whether [address, address+size) can be read, found without touching it (no fault on bad input).
-bool readable(uint64_t address, uint64_t size, std::string* copy) {
-  char chunk[65536];
-  while (size > 0) {
-    size_t n = std::min<uint64_t>(size, sizeof chunk);
-    iovec local{chunk, n}, remote{reinterpret_cast<void*>(address), n};
-    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != static_cast<ssize_t>(n)) return false;
-    if (copy) copy->append(chunk, n);
-    address += n;
-    size -= n;
-  }
-  return true;
+struct Outcome {
+  char error[512];
+  uint64_t text_address, data_address;
+  uint8_t at_image_addresses, returned, calls_truncated;
+  int32_t wx_mappings;
+  uint64_t host_rsp, rsp_before_call, rsp_after_return, rflags_after;
+  uint64_t gp_after[kNonvolatileGps.size()];
+  uint64_t xmm_after[kNonvolatileXmms][2];
+  uint32_t mxcsr_host, mxcsr_after;
+  uint64_t caller_frame[kMarkerWords];
+  int32_t signal, code;
+  uint64_t fault_address, fault_rip, fault_rsp;
+  uint32_t call_count;
+  CallSlot calls[kMaxCalls];
+  uint64_t placed[kMaxSymbols];
+  uint32_t out_size[2];
+  char out[2][kCaptureBytes];
+};
+static_assert(std::is_standard_layout_v<Outcome>);
+
+// A field of the Outcome at `base`, for the asmjit code that fills it.
+x86::Mem at(const x86::Gp& base, size_t offset, uint32_t size = 8) {
+  return x86::ptr(base, static_cast<int32_t>(offset), size);
 }
 
-bool write_u32(uint64_t address, uint32_t value) {
-  iovec local{&value, 4}, remote{reinterpret_cast<void*>(address), 4};
-  return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == 4;
+const x86::Gp kGps[] = {x86::rbx, x86::rbp, x86::rdi, x86::rsi, x86::r12, x86::r13, x86::r14, x86::r15};
+static_assert(std::size(kGps) == kNonvolatileGps.size());
+
+struct ImportSlot {
+  const Symbol* symbol;
+  std::optional<StandIn> stand_in;
+};
+
+std::vector<ImportSlot> import_slots(const Image& image) {
+  std::vector<ImportSlot> slots;
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Import) slots.push_back({&s, find_standin(s.function)});
+  return slots;
 }
 
-class Harness {
+Outcome* g_outcome = nullptr;  // for the signal handler, in the child only
+
+void on_signal(int signal, siginfo_t* info, void* context) {
+  const auto& regs = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
+  g_outcome->signal = signal;
+  g_outcome->code = info->si_code;
+  g_outcome->fault_address = reinterpret_cast<uint64_t>(info->si_addr);
+  g_outcome->fault_rip = static_cast<uint64_t>(regs[REG_RIP]);
+  g_outcome->fault_rsp = static_cast<uint64_t>(regs[REG_RSP]);
+  _exit(signal == kStopSignal ? kExitStopped : kExitFaulted);
+}
+
+// The process a stub runs in: builds the callees, the instance and the caller, and calls.
+class Child {
  public:
-  Harness(const Image& image, const RunOptions& options) : image_(image), options_(options) {}
+  Child(const Image& image, const RunOptions& options, Outcome* out)
+      : image_(image), options_(options), out_(out), imports_(import_slots(image)),
+        stand_ins_([this](int fd, std::string_view bytes) { return write(fd, bytes); }) {}
 
-  Expected<RunReport> run();
-  uint64_t call(const ImportThunk& thunk, const std::array<uint64_t, 5>& args, uint64_t entry_rsp);
+  Status run();
+  void record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index);
+  uint64_t answer();
 
  private:
-  uint64_t get_std_handle(uint32_t which);
-  uint64_t write_file(const std::array<uint64_t, 5>& args, CallRecord& record);
-  Expected<Mapping> build_thunk(ImportThunk* thunk);
-  Expected<Mapping> build_entry(uint64_t stub);
-  void add_findings();
+  bool write(int fd, std::string_view bytes);
+  Expected<Mapping> build_callee(uint32_t index);
+  Expected<Mapping> build_caller(uint64_t stub);
 
   const Image& image_;
   const RunOptions& options_;
-  RunReport report_;
-  uint32_t last_error_ = 0;
-  uint64_t text_address_ = 0;
-  std::map<std::string, uint64_t> data_addresses_;  // where the instance put each data symbol
+  Outcome* out_;
+  std::vector<ImportSlot> imports_;
+  StandIns stand_ins_;
+  uint32_t pending_index_ = 0;           // the call being answered
+  std::array<uint64_t, 5> pending_args_{};
+  CallSlot* pending_slot_ = nullptr;     // null when the call did not fit in the Outcome
 };
 
 // Win64 callees are ms_abi: GCC saves RSI, RDI and XMM6-15 here before calling SysV code.
-__attribute__((ms_abi)) uint64_t dispatch(uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9, uint64_t arg5,
-                                          uint64_t entry_rsp, const ImportThunk* thunk) {
-  return thunk->harness->call(*thunk, {rcx, rdx, r8, r9, arg5}, entry_rsp);
+__attribute__((ms_abi)) void record_call(uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9, uint64_t entry_rsp,
+                                         Child* child, uint64_t index) {
+  child->record({rcx, rdx, r8, r9}, entry_rsp, static_cast<uint32_t>(index));
 }
 
-uint64_t Harness::get_std_handle(uint32_t which) {
-  switch (static_cast<int32_t>(which)) {
-    case -10: return kHandleBase + 0;
-    case -11: return kHandleBase + 4;
-    case -12: return kHandleBase + 8;
+__attribute__((ms_abi)) uint64_t answer_call(Child* child) { return child->answer(); }
+
+// Reads memory the stub's stack may or may not have, without faulting: false if any of it is unmapped.
+bool read_words(uint64_t address, uint64_t* words, size_t count) {
+  iovec local{words, 8 * count}, remote{reinterpret_cast<void*>(address), 8 * count};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(8 * count);
+}
+
+void Child::record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index) {
+  uint64_t stack[5] = {};
+  read_words(entry_rsp, stack, 1);           // the return address
+  read_words(entry_rsp + 40, stack + 1, 4);  // the 5th to 8th arguments
+  pending_index_ = index;
+  pending_args_ = {regs[0], regs[1], regs[2], regs[3], stack[1]};
+  pending_slot_ = nullptr;
+  if (out_->call_count == kMaxCalls) {
+    out_->calls_truncated = 1;
+    return;
   }
-  last_error_ = kErrorInvalidHandle;
-  return kInvalidHandle;
+  CallSlot& slot = out_->calls[out_->call_count++];
+  slot.import_index = index;
+  slot.fd = -1;
+  std::copy(regs.begin(), regs.end(), slot.args);
+  std::copy(stack + 1, stack + 5, slot.stack_args);
+  slot.entry_rsp = entry_rsp;
+  slot.return_address = stack[0];
+  pending_slot_ = &slot;
 }
 
-// Like Wine's kernel32: an unreadable buffer means nothing is written, FALSE, ERROR_INVALID_USER_BUFFER.
-uint64_t Harness::write_file(const std::array<uint64_t, 5>& args, CallRecord& record) {
-  const uint64_t handle = args[0], buffer = args[1], written_ptr = args[3];
-  const auto count = static_cast<uint32_t>(args[2]);  // DWORD nNumberOfBytesToWrite
-  auto fail = [&](uint32_t error) {
-    if (written_ptr) write_u32(written_ptr, 0);
-    last_error_ = error;
-    return uint64_t{0};
-  };
-  if (handle != kHandleBase + 4 && handle != kHandleBase + 8) return fail(kErrorInvalidHandle);
-  std::string bytes;
-  if (!readable(buffer, count, &bytes)) return fail(kErrorInvalidUserBuffer);
-  if (written_ptr && !write_u32(written_ptr, count)) return fail(kErrorNoAccess);
-  const int fd = static_cast<int>((handle - kHandleBase) / 4);
-  if (options_.capture) (fd == 1 ? report_.captured_stdout : report_.captured_stderr) += bytes;
-  else if (::write(fd, bytes.data(), bytes.size()) < 0) return fail(kErrorNoAccess);
-  record.written = std::move(bytes);
-  return 1;
-}
-
-uint64_t Harness::call(const ImportThunk& thunk, const std::array<uint64_t, 5>& args, uint64_t entry_rsp) {
-  CallRecord record;
-  record.function = thunk.name;
-  record.args = args;
-  record.entry_rsp = entry_rsp;
-  record.call_residue = static_cast<int>((entry_rsp + 8) % 16);
-  uint64_t return_address = *reinterpret_cast<const uint64_t*>(entry_rsp);
-  if (return_address > text_address_ && return_address <= text_address_ + image_.code_size)
-    if (const InstrInfo* call = image_.instr_ending_at(static_cast<uint32_t>(return_address - text_address_)))
-      record.call_offset = call->offset;
-  switch (thunk.function) {
-    case Function::GetStdHandle: record.result = get_std_handle(static_cast<uint32_t>(args[0])); break;
-    case Function::WriteFile: record.result = write_file(args, record); break;
-    case Function::GetLastError: record.result = last_error_; break;
+uint64_t Child::answer() {
+  const ImportSlot& import = imports_.at(pending_index_);
+  StandIns::Result result;
+  if (import.stand_in) result = stand_ins_.call(*import.stand_in, pending_args_);
+  if (CallSlot* slot = pending_slot_) {
+    slot->result = result.value;
+    slot->last_error = stand_ins_.last_error();
+    slot->fd = result.fd;
+    if (result.fd == 1 || result.fd == 2) {
+      slot->written_offset = out_->out_size[result.fd - 1] - static_cast<uint32_t>(result.written.size());
+      slot->written_size = static_cast<uint32_t>(result.written.size());
+    }
   }
-  record.last_error = last_error_;
-  report_.calls.push_back(std::move(record));
-  return report_.calls.back().result;
+  return result.value;
 }
 
-Expected<Mapping> Harness::build_thunk(ImportThunk* thunk) {
+// Keeps what WriteFile writes (as much as fits); without capture it also goes to the real fd.
+bool Child::write(int fd, std::string_view bytes) {
+  if (fd != 1 && fd != 2) return false;
+  uint32_t& size = out_->out_size[fd - 1];
+  const size_t room = kCaptureBytes - size;
+  bytes = bytes.substr(0, std::min(room, bytes.size()));
+  std::memcpy(out_->out[fd - 1] + size, bytes.data(), bytes.size());
+  size += static_cast<uint32_t>(bytes.size());
+  return options_.capture || ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+}
+
+// A hostile but legal Win64 callee: records, wrecks its home area, answers, clobbers the volatiles.
+Expected<Mapping> Child::build_callee(uint32_t index) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
+  asmjit::Label xmm_poison = a.newLabel();
   a.push(x86::rbp);
-  a.mov(x86::rbp, x86::rsp);             // rbp = entry RSP - 8
-  a.and_(x86::rsp, -16);
-  a.sub(x86::rsp, 64);                   // home area + three stack arguments, aligned
-  a.mov(x86::rax, x86::qword_ptr(x86::rbp, 48));  // the caller's 5th argument: entry RSP + 40
-  a.mov(x86::qword_ptr(x86::rsp, 32), x86::rax);
+  a.mov(x86::rbp, x86::rsp);  // rbp = entry RSP - 8: [rbp+8] return address, [rbp+16, rbp+48) home area
+  a.and_(x86::rsp, -16);      // realign: a misaligned caller is recorded, not crashed
+  a.sub(x86::rsp, 64);
   a.lea(x86::rax, x86::qword_ptr(x86::rbp, 8));
+  a.mov(x86::qword_ptr(x86::rsp, 32), x86::rax);
+  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(this)));
   a.mov(x86::qword_ptr(x86::rsp, 40), x86::rax);
-  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(thunk)));
-  a.mov(x86::qword_ptr(x86::rsp, 48), x86::rax);
-  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(&dispatch)));
+  a.mov(x86::qword_ptr(x86::rsp, 48), asmjit::Imm(index));
+  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(&record_call)));
   a.call(x86::rax);
+  for (int offset = 0; offset < kShadowSpace; offset += 8) {
+    a.mov(x86::rax, asmjit::Imm(kHomeAreaPoison + static_cast<uint64_t>(offset)));
+    a.mov(x86::qword_ptr(x86::rbp, 16 + offset), x86::rax);
+  }
+  a.mov(x86::rcx, asmjit::Imm(reinterpret_cast<uint64_t>(this)));
+  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(&answer_call)));
+  a.call(x86::rax);
+  const std::pair<x86::Gp, int> volatiles[] = {{x86::rcx, 1}, {x86::rdx, 2}, {x86::r8, 8},
+                                               {x86::r9, 9},  {x86::r10, 10}, {x86::r11, 11}};
+  for (const auto& [reg, number] : volatiles) a.mov(reg, asmjit::Imm(kVolatilePoison + static_cast<uint64_t>(number)));
+  for (uint32_t i = 0; i < 6; ++i) a.movups(x86::xmm(i), x86::ptr(xmm_poison, static_cast<int32_t>(16 * i)));
   a.mov(x86::rsp, x86::rbp);
   a.pop(x86::rbp);
   a.ret();
+  a.align(asmjit::AlignMode::kData, 16);
+  a.bind(xmm_poison);
+  for (uint64_t i = 0; i < 6; ++i) a.embedUInt64(kXmmPoison + i, 2);
   return load_code(code);
 }
 
-// SysV-callable: saves what SysV needs kept, sets the entry condition, calls the stub, records RSP.
-Expected<Mapping> Harness::build_entry(uint64_t stub) {
+// SysV-callable: sets the entry condition, the canaries and the marker, calls the stub, records everything.
+Expected<Mapping> Child::build_caller(uint64_t stub) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
-  const x86::Gp saved[] = {x86::rbp, x86::rbx, x86::r12, x86::r13, x86::r14, x86::r15};
-  for (const x86::Gp& r : saved) a.push(r);
-  a.mov(x86::rbp, x86::rsp);
+  asmjit::Label pool = a.newLabel();
+  const Nonvolatiles canary = canaries();
+  const x86::Gp sysv_saved[] = {x86::rbp, x86::rbx, x86::r12, x86::r13, x86::r14, x86::r15};
+  const x86::Gp out = x86::r11;
+  for (const x86::Gp& r : sysv_saved) a.push(r);
+  a.mov(out, asmjit::Imm(reinterpret_cast<uint64_t>(out_)));
+  a.mov(at(out, offsetof(Outcome, host_rsp)), x86::rsp);
+  a.stmxcsr(at(out, offsetof(Outcome, mxcsr_host), 4));
   a.and_(x86::rsp, -16);
-  // After the and, RSP = 0 (mod 16); CALL pushes 8, so the stub enters at 8 unless we step down first.
-  if (int step = (16 + kWin64EntryResidue - options_.entry_residue % 16) % 16) a.sub(x86::rsp, step);
+  // [RSP, RSP+32): the stub's own home area; [RSP+32, RSP+64): the marker in the caller's frame. CALL pushes
+  // 8, so the stub enters at 8 (mod 16) unless we step down 8 more.
+  const int step = (16 + kWin64EntryResidue - options_.entry_residue % 16) % 16;
+  a.sub(x86::rsp, 64 + step);
+  for (int i = 0; i < kMarkerWords; ++i) {
+    a.mov(x86::rax, asmjit::Imm(marker_word(i)));
+    a.mov(x86::qword_ptr(x86::rsp, 32 + 8 * i), x86::rax);
+  }
+  for (size_t i = 0; i < std::size(kGps); ++i) a.mov(kGps[i], asmjit::Imm(canary.gp[i]));
+  for (uint32_t j = 0; j < kNonvolatileXmms; ++j)
+    a.movups(x86::xmm(kFirstNonvolatileXmm + j), x86::ptr(pool, static_cast<int32_t>(16 * j)));
+  a.ldmxcsr(x86::dword_ptr(pool, 16 * kNonvolatileXmms));
+  a.mov(at(out, offsetof(Outcome, rsp_before_call)), x86::rsp);
   a.cld();
-  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(&report_.rsp_before_call)));
-  a.mov(x86::qword_ptr(x86::rax), x86::rsp);
   a.mov(x86::rax, asmjit::Imm(stub));
   a.call(x86::rax);
-  a.mov(x86::rcx, asmjit::Imm(reinterpret_cast<uint64_t>(&report_.rsp_after_return)));
-  a.mov(x86::qword_ptr(x86::rcx), x86::rsp);
-  a.mov(x86::rsp, x86::rbp);
-  for (auto it = std::rbegin(saved); it != std::rend(saved); ++it) a.pop(*it);
+
+  // Back from the stub: only RAX and R11 (volatile) are touched until everything is recorded.
+  a.mov(out, asmjit::Imm(reinterpret_cast<uint64_t>(out_)));
+  a.mov(at(out, offsetof(Outcome, rsp_after_return)), x86::rsp);
+  for (size_t i = 0; i < std::size(kGps); ++i) a.mov(at(out, offsetof(Outcome, gp_after) + 8 * i), kGps[i]);
+  for (uint32_t j = 0; j < kNonvolatileXmms; ++j)
+    a.movups(at(out, offsetof(Outcome, xmm_after) + 16 * j, 16), x86::xmm(kFirstNonvolatileXmm + j));
+  a.stmxcsr(at(out, offsetof(Outcome, mxcsr_after), 4));
+  a.mov(x86::rax, at(out, offsetof(Outcome, rsp_before_call)));
+  for (int i = 0; i < kMarkerWords; ++i) {
+    a.mov(x86::rcx, x86::qword_ptr(x86::rax, 32 + 8 * i));
+    a.mov(at(out, offsetof(Outcome, caller_frame) + 8 * static_cast<size_t>(i)), x86::rcx);
+  }
+  a.mov(x86::rsp, at(out, offsetof(Outcome, host_rsp)));  // whatever the stub did to RSP
+  a.pushfq();
+  a.pop(x86::rax);
+  a.mov(at(out, offsetof(Outcome, rflags_after)), x86::rax);
+  a.mov(at(out, offsetof(Outcome, returned), 1), 1);
+  a.cld();
+  a.ldmxcsr(at(out, offsetof(Outcome, mxcsr_host), 4));
+  for (auto it = std::rbegin(sysv_saved); it != std::rend(sysv_saved); ++it) a.pop(*it);
   a.ret();
+  a.align(asmjit::AlignMode::kData, 16);
+  a.bind(pool);
+  for (const Xmm& x : canary.xmm) a.embedUInt64(x[0]), a.embedUInt64(x[1]);
+  a.embedUInt32(canary.mxcsr);
   return load_code(code);
 }
 
-void Harness::add_findings() {
-  auto where = [&](const CallRecord& c) {
-    const InstrInfo* call = c.call_offset >= 0 ? image_.instr_at(static_cast<uint32_t>(c.call_offset)) : nullptr;
-    if (!call) return std::string("a CALL outside the stub");
-    std::string text(image_.source_line(*call));
-    while (!text.empty() && (text.front() == '\t' || text.front() == ' ')) text.erase(0, 1);
-    std::replace(text.begin(), text.end(), '\t', ' ');
-    return fmt::format("the CALL at +{:#x} ({}:{} {})", call->offset, call->loc.file, call->loc.line, text);
-  };
-  for (const CallRecord& c : report_.calls) {
-    if (c.call_residue != 0)
-      report_.findings.push_back(fmt::format("{} -> {}: RSP = {} (mod 16) at the CALL; Win64 wants 0", where(c),
-                                             c.function, c.call_residue));
-    if (c.function == "WriteFile" && c.result == 0) {
-      // The 2012 bug: a DWORD count that is (the low half of) a data symbol's address.
-      std::string what;
-      for (const auto& [symbol, address] : data_addresses_)
-        if (static_cast<uint32_t>(c.args[2]) == static_cast<uint32_t>(address))
-          what = fmt::format(": the count {:#x} is the address of {}, not its value", static_cast<uint32_t>(c.args[2]), symbol);
-      report_.findings.push_back(fmt::format("WriteFile returned FALSE, GetLastError {}{}", c.last_error, what));
-    }
+int count_wx_mappings() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  int count = 0;
+  while (std::getline(maps, line)) {
+    auto perms = line.substr(line.find(' ') + 1, 4);
+    count += perms.find('w') != std::string::npos && perms.find('x') != std::string::npos;
   }
-  if (!report_.rsp_intact())
-    report_.findings.push_back(fmt::format("RSP came back {:+d} bytes off", static_cast<int64_t>(report_.rsp_after_return - report_.rsp_before_call)));
+  return count;
 }
 
-Expected<RunReport> Harness::run() {
-  std::vector<std::unique_ptr<ImportThunk>> thunks;
-  std::vector<Mapping> thunk_code;
+Status Child::run() {
+  std::vector<Mapping> callees;
   std::vector<Binding> bindings;
-  for (const Symbol& s : image_.symbols) {
-    if (s.kind != SymbolKind::Import) continue;
-    Function f;
-    if (s.function == "GetStdHandle") f = Function::GetStdHandle;
-    else if (s.function == "WriteFile") f = Function::WriteFile;
-    else if (s.function == "GetLastError") f = Function::GetLastError;
-    else return Error{fmt::format("{}: the native harness has no stand-in for {}!{}", image_.stub, s.dll, s.function)};
-    thunks.push_back(std::make_unique<ImportThunk>(ImportThunk{this, f, s.function}));
-    auto code = build_thunk(thunks.back().get());
-    if (!code) return code.error();
-    bindings.push_back(Binding{s.function, code->data()});
-    thunk_code.push_back(std::move(*code));
+  for (uint32_t i = 0; i < imports_.size(); ++i) {
+    auto callee = build_callee(i);
+    if (!callee) return callee.error();
+    bindings.push_back(Binding{imports_[i].symbol->name, callee->data()});
+    callees.push_back(std::move(*callee));
   }
   auto instance = instantiate(image_, bindings, {options_.at_image_addresses});
   if (!instance) return instance.error();
-  text_address_ = instance->text_address();
-  report_.text_address = instance->text_address();
-  report_.data_address = instance->data_address();
-  report_.at_image_addresses = instance->at_image_addresses();
-  report_.entry_residue = options_.entry_residue;
-  for (const Symbol& s : image_.symbols)
-    if (s.kind == SymbolKind::Data) data_addresses_[s.name] = instance->address_of(s.name);
+  out_->text_address = instance->text_address();
+  out_->data_address = instance->data_address();
+  out_->at_image_addresses = instance->at_image_addresses();
+  for (size_t i = 0; i < image_.symbols.size() && i < kMaxSymbols; ++i)
+    out_->placed[i] = instance->address_of(image_.symbols[i].name);
+  auto caller = build_caller(instance->text_address());
+  if (!caller) return caller.error();
+  out_->wx_mappings = count_wx_mappings();
+  reinterpret_cast<void (*)()>(caller->data())();
+  return Ok{};
+}
 
-  auto entry = build_entry(instance->text_address());
-  if (!entry) return entry.error();
-  reinterpret_cast<void (*)()>(entry->data())();
-  add_findings();
-  return report_;
+[[noreturn]] void child_main(const Image& image, const RunOptions& options, Outcome* out) {
+  g_outcome = out;
+  static char alternate_stack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = alternate_stack;
+  ss.ss_size = sizeof alternate_stack;
+  sigaltstack(&ss, nullptr);
+  struct sigaction action {};
+  action.sa_sigaction = on_signal;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, kStopSignal}) sigaction(signal, &action, nullptr);
+
+  Child child(image, options, out);
+  Status status = child.run();
+  if (!status) {
+    std::snprintf(out->error, sizeof out->error, "%s", status.error().message.c_str());
+    _exit(kExitSetupFailed);
+  }
+  _exit(0);
+}
+
+// Waits for the child; past the deadline, asks it where it is (kStopSignal), then kills it.
+Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, bool* stopped) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + timeout;
+  auto pause = std::chrono::microseconds(50);
+  for (;;) {
+    int status = 0;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0 && errno != EINTR) return Error{fmt::format("waitpid: {}", std::strerror(errno))};
+    if (Clock::now() >= deadline) {
+      if (*stopped) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return status;
+      }
+      kill(pid, kStopSignal);
+      *stopped = true;
+      deadline = Clock::now() + std::chrono::seconds(1);
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(5000));
+  }
+}
+
+RunReport collect(const Image& image, const RunOptions& options, const Outcome& out) {
+  RunReport r;
+  r.text_address = out.text_address;
+  r.data_address = out.data_address;
+  r.at_image_addresses = out.at_image_addresses;
+  r.entry_residue = options.entry_residue;
+  r.wx_mappings = out.wx_mappings;
+  r.stub_entry_rsp = out.rsp_before_call - 8;
+  r.rsp_after_return = out.rsp_after_return;
+  r.before = canaries();
+  std::copy(std::begin(out.gp_after), std::end(out.gp_after), r.after.gp.begin());
+  for (int j = 0; j < kNonvolatileXmms; ++j) r.after.xmm[j] = {out.xmm_after[j][0], out.xmm_after[j][1]};
+  r.after.mxcsr = out.mxcsr_after;
+  r.rflags_after = out.rflags_after;
+  std::copy(std::begin(out.caller_frame), std::end(out.caller_frame), r.caller_frame.begin());
+  r.captured_stdout.assign(out.out[0], out.out_size[0]);
+  r.captured_stderr.assign(out.out[1], out.out_size[1]);
+  for (size_t i = 0; i < image.symbols.size() && i < kMaxSymbols; ++i)
+    r.placed.emplace_back(image.symbols[i].name, out.placed[i]);
+
+  auto text_offset = [&](uint64_t address) -> int64_t {
+    return address >= out.text_address && address < out.text_address + image.code_size
+               ? static_cast<int64_t>(address - out.text_address) : -1;
+  };
+  const std::vector<ImportSlot> imports = import_slots(image);
+  for (uint32_t i = 0; i < out.call_count; ++i) {
+    const CallSlot& s = out.calls[i];
+    const ImportSlot& import = imports.at(s.import_index);
+    CallRecord c;
+    c.function = import.stand_in ? import.symbol->function : import.symbol->name;
+    c.dll = import.symbol->dll;
+    c.stand_in = import.stand_in.has_value();
+    c.argument_count = import.stand_in ? argument_count(*import.stand_in) : 4;
+    std::copy(std::begin(s.args), std::end(s.args), c.args.begin());
+    std::copy(std::begin(s.stack_args), std::end(s.stack_args), c.stack_args.begin());
+    c.entry_rsp = s.entry_rsp;
+    c.return_address = s.return_address;
+    c.call_residue = static_cast<int>((s.entry_rsp + 8) % 16);
+    if (int64_t back = text_offset(s.return_address - 1); back >= 0)
+      if (const InstrInfo* call = image.instr_ending_at(static_cast<uint32_t>(back + 1))) c.call_offset = call->offset;
+    c.result = s.result;
+    c.last_error = s.last_error;
+    c.fd = s.fd;
+    if (s.fd == 1 || s.fd == 2) c.written.assign(out.out[s.fd - 1] + s.written_offset, s.written_size);
+    r.calls.push_back(std::move(c));
+  }
+  r.calls_truncated = out.calls_truncated;
+  r.fault = Fault{out.signal, out.code, out.fault_address, out.fault_rip, out.fault_rsp, text_offset(out.fault_rip)};
+  return r;
 }
 
 }  // namespace
 
 Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
-  Harness harness(image, options);
-  return harness.run();
+  void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
+  struct Unmap {
+    void* p;
+    ~Unmap() { munmap(p, sizeof(Outcome)); }
+  } unmap{shared};
+  auto* out = static_cast<Outcome*>(shared);
+
+  pid_t pid = fork();
+  if (pid < 0) return Error{fmt::format("fork: {}", std::strerror(errno))};
+  if (pid == 0) child_main(image, options, out);
+
+  bool stopped = false;
+  auto status = wait_for(pid, options.timeout, &stopped);
+  if (!status) return status.error();
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitSetupFailed)
+    return Error{fmt::format("{}: {}", image.stub, std::string(out->error, strnlen(out->error, sizeof out->error)))};
+
+  RunReport report = collect(image, options, *out);
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0 && out->returned) report.ending = Ending::Returned;
+  else if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitFaulted) report.ending = Ending::Faulted;
+  else if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitStopped) report.ending = Ending::TimedOut;
+  else if (stopped) report.ending = Ending::TimedOut;  // did not even answer the stop signal
+  else {
+    report.ending = Ending::Died;
+    report.fault.signal = WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;
+    report.fault.code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 0;
+  }
+  return report;
 }
 
 }  // namespace w64stub

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace w64stub::cli {
 
@@ -45,6 +46,12 @@ Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<st
     else if (arg == "--entry-align") {
       if (value != "8" && value != "0") return Error{fmt::format("--entry-align takes 8 or 0, not '{}'", value)};
       args.entry_align = value == "8" ? 8 : 0;
+    } else if (arg == "--timeout") {
+      int ms = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+      if (ec != std::errc{} || end != value.data() + value.size() || ms <= 0 || ms > 600000)
+        return Error{fmt::format("--timeout takes milliseconds from 1 to 600000, not '{}'", value)};
+      args.timeout_ms = ms;
     }
   }
   return args;

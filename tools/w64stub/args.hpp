@@ -14,6 +14,7 @@ struct Args {
   std::vector<std::string> addresses;  // --addr NAME=VALUE, repeatable
   std::string ref_dir;
   int entry_align = 8;
+  int timeout_ms = 2000;
   bool live = false, relocate = false, help = false;
 };
 

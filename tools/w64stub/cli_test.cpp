@@ -63,7 +63,7 @@ TEST_CASE("cli: dump --format hex equals GNU as on DESIGN.md's source and layout
 }
 
 TEST_CASE("cli: every verb answers --help, list lists") {
-  for (const char* verb : {"list", "dump", "run", "verify", "frame"}) {
+  for (const char* verb : {"list", "dump", "run", "probe", "verify", "frame"}) {
     Result r = cli({verb, "--help"});
     CHECK(r.status == 0);
     CHECK(r.out.find("usage: w64stub") == 0);
@@ -87,6 +87,17 @@ TEST_CASE("cli: verify, run and frame exit codes") {
   CHECK(frame.out.find("declared frame        48") != std::string::npos);
   CHECK(cli({"frame", "badcallback", "--entry-align", "0"}).status == 0);
   CHECK(cli({"dump", "badcallback", "--format", "json"}).out.find("\"relocations\"") != std::string::npos);
+}
+
+TEST_CASE("cli: probe is exit 0 when conformant, 1 with violations") {
+  Result abi = cli({"probe", "badsignal", "--variant", "abi", "--model", "rip"});
+  CHECK(abi.status == 0);
+  CHECK(abi.out.find("  conformant\n") != std::string::npos);
+  Result fixed = cli({"probe", "badsignal", "--variant", "fixed", "--format", "json"});
+  CHECK(fixed.status == 1);
+  CHECK(fixed.out.find("\"conformant\": false") != std::string::npos);
+  CHECK(fixed.out.find("\"rule\": \"call-alignment\"") != std::string::npos);
+  CHECK(cli({"probe", "badsignal", "--variant", "fixed", "--entry-align", "0"}).status == 0);
 }
 
 TEST_CASE("cli: a mismatching reference is exit 1 with a diff") {
@@ -119,6 +130,10 @@ TEST_CASE("cli: bad input is one line on stderr and exit 2") {
       {"dump", "badcallback", "--model"},
       {"run", "badcallback", "--entry-align", "4"},
       {"run", "badcallback", "--format", "hex"},
+      {"run", "badcallback", "--timeout", "0"},
+      {"probe"},
+      {"probe", "badcallback", "--timeout", "soon"},
+      {"probe", "badcallback", "--live"},
       {"list", "extra"},
   };
   for (const auto& args : bad) {

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -9,7 +11,7 @@
 #include "w64stub/catalog.hpp"
 #include "w64stub/emit.hpp"
 #include "w64stub/golden.hpp"
-#include "w64stub/harness.hpp"
+#include "w64stub/probe.hpp"
 #include "w64stub/listing.hpp"
 #include "w64stub/report.hpp"
 
@@ -24,6 +26,7 @@ const char* const kUsageText = R"(usage: w64stub VERB [options]   (w64stub VERB 
   list                      catalog stubs, variants, models, policies
   dump STUB [options]       emitted bytes: listing, hex, c, json or bin
   run STUB [options]        execute natively under the Win64 harness and report what the calls received
+  probe STUB [options]      execute under hostile callees and check the whole Win64 contract
   verify [STUB...]          compare every variant/model/policy with testdata/ref
   frame STUB [options]      declared frame, explicit adjustment, max depth, alignment at each CALL
 )";
@@ -97,20 +100,44 @@ int verb_frame(const Args& args) {
   return e->frame.calls_aligned() && e->frame.balanced ? kOk : kFinding;
 }
 
+const char* const kRunOptions = R"(  --entry-align 8|0              RSP mod 16 at the stub's entry (default 8, the Win64 condition)
+  --format text|json
+  --timeout MS                   stop a stub that has not returned (default 2000)
+  --relocate                     place the image anywhere instead of at its own addresses
+)";
+
+// Runs the stub in a child process under the probe's caller and callees, and checks the contract.
+Expected<ProbeReport> probe_stub(const Args& args, Image* image) {
+  if (!args.format.empty() && args.format != "text" && args.format != "json")
+    return Error{fmt::format("unknown format '{}' (expected text or json)", args.format)};
+  auto e = emit_stub(args);
+  if (!e) return e.error();
+  *image = std::move(*e);
+  RunOptions options{!args.live, args.entry_align, !args.relocate, std::chrono::milliseconds(args.timeout_ms)};
+  return probe(*image, options);
+}
+
 int verb_run(const Args& args) {
   if (args.help)
-    return fmt::print("usage: w64stub run STUB [options] [--entry-align 8|0] [--format text|json] [--live] "
-                      "[--relocate]\n{}  --live       write to the real stdout/stderr instead of capturing\n"
-                      "  --relocate   place the image anywhere instead of at its own addresses\n", kStubOptions), kOk;
-  if (!args.format.empty() && args.format != "text" && args.format != "json")
-    return usage_error(fmt::format("unknown format '{}' (expected text or json)", args.format));
-  auto e = emit_stub(args);
-  if (!e) return usage_error(e.error().message);
-  RunOptions options{!args.live, args.entry_align, !args.relocate};
-  auto report = run_native(*e, options);
+    return fmt::print("usage: w64stub run STUB [options]\n{}{}  --live                         write to the real "
+                      "stdout/stderr instead of capturing\n", kStubOptions, kRunOptions), kOk;
+  Image image;
+  auto report = probe_stub(args, &image);
   if (!report) return usage_error(report.error().message);
-  fmt::print("{}", args.format == "json" ? format_run_json(*e, *report) : format_run(*e, *report));
-  return report->findings.empty() ? kOk : kFinding;
+  fmt::print("{}", args.format == "json" ? format_json(image, *report) : format_run(image, *report));
+  bool notes = std::any_of(report->calls.begin(), report->calls.end(), [](const CallCheck& c) { return !c.notes.empty(); });
+  return report->conformant() && !notes ? kOk : kFinding;
+}
+
+int verb_probe(const Args& args) {
+  if (args.help)
+    return fmt::print("usage: w64stub probe STUB [options]\n  exit 0 conformant, 1 violations, 2 usage\n{}{}",
+                      kStubOptions, kRunOptions), kOk;
+  Image image;
+  auto report = probe_stub(args, &image);
+  if (!report) return usage_error(report.error().message);
+  fmt::print("{}", args.format == "json" ? format_json(image, *report) : format_probe(image, *report));
+  return report->conformant() ? kOk : kFinding;
 }
 
 int verb_verify(const Args& args) {
@@ -156,7 +183,8 @@ int main(int argc, char** argv) {
   const Verb verbs[] = {
       {"list", {}, verb_list},
       {"dump", with({"--format"}), verb_dump},
-      {"run", with({"--format", "--entry-align", "--live", "--relocate"}), verb_run},
+      {"run", with({"--format", "--entry-align", "--live", "--relocate", "--timeout"}), verb_run},
+      {"probe", with({"--format", "--entry-align", "--relocate", "--timeout"}), verb_probe},
       {"verify", {"--ref-dir"}, verb_verify},
       {"frame", with({"--entry-align"}), verb_frame},
   };
