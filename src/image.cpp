@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "w64stub/disasm.hpp"
+#include "w64stub/imagefile.hpp"
 
 namespace w64stub {
 
@@ -55,31 +60,69 @@ const Relocation* Image::relocation_in(uint32_t offset, uint32_t length) const {
   return nullptr;
 }
 
+imagefile::File to_file(const Image& image) {
+  imagefile::File f;
+  f.stub = image.stub;
+  f.symbol = image.symbol;
+  f.model = std::string(name(image.model));
+  f.code_size = image.code_size;
+  f.sections.push_back({"text", image.text.address, image.text.bytes});
+  if (!image.data.bytes.empty()) f.sections.push_back({"data", image.data.address, image.data.bytes});
+  for (const Symbol& s : image.symbols)
+    f.symbols.push_back({std::string(name(s.kind)), s.name, s.address, s.size, s.dll, s.function});
+  for (const Relocation& r : image.relocations)
+    f.relocs.push_back({r.offset, std::string(name(r.kind)), r.symbol, r.addend, r.instr_end});
+  return f;
+}
+
+Expected<Image> from_file(const imagefile::File& f) {
+  Image image;
+  image.stub = f.stub;
+  image.symbol = f.symbol;
+  auto model = parse_model(f.model);
+  if (!model) return model.error();
+  image.model = *model;
+  image.code_size = f.code_size;
+  if (f.entry != 0) return Error{fmt::format("{}: entry at +{:#x}; only entry 0 is supported", f.stub, f.entry)};
+  for (const imagefile::Section& s : f.sections)
+    (s.name == "text" ? image.text : image.data) = Section{"." + s.name, s.address, s.bytes};
+  for (const imagefile::Symbol& s : f.symbols) {
+    SymbolKind kind = s.kind == "code" ? SymbolKind::Code : s.kind == "import" ? SymbolKind::Import : SymbolKind::Data;
+    image.symbols.push_back(Symbol{s.name, kind, s.address, s.size, s.dll, s.function});
+  }
+  for (const imagefile::Reloc& r : f.relocs) {
+    RelocKind kind = r.kind == "abs32s" ? RelocKind::Abs32S : r.kind == "abs32" ? RelocKind::Abs32
+                   : r.kind == "abs64" ? RelocKind::Abs64 : RelocKind::Rel32;
+    image.relocations.push_back(Relocation{r.offset, kind, r.symbol, r.addend, r.instr_end});
+  }
+  for (uint32_t offset = 0; offset < image.code_size;) {
+    auto d = decode_one({image.text.bytes.data() + offset, image.code_size - offset}, image.text.address + offset);
+    if (!d) return Error{fmt::format("{}: +{:#x}: {}", f.stub, offset, d.error().message)};
+    image.instrs.push_back(InstrInfo{offset, d->length, -1, {f.stub, 0, 0}});
+    offset += d->length;
+  }
+  return image;
+}
+
+Expected<Image> read_image_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("{}: cannot open", path)};
+  std::stringstream text;
+  text << in.rdbuf();
+  imagefile::File f;
+  std::string error;
+  if (!imagefile::parse(text.str(), path, f, error)) return Error{error};
+  return from_file(f);
+}
+
 Status apply_relocation(std::span<uint8_t> text, uint64_t text_address, const Relocation& reloc,
                         uint64_t symbol_address) {
-  const uint64_t target = symbol_address + static_cast<uint64_t>(reloc.addend);
-  size_t width = reloc.kind == RelocKind::Abs64 ? 8 : 4;
-  if (reloc.offset + width > text.size())
+  imagefile::Reloc r{reloc.offset, std::string(name(reloc.kind)), reloc.symbol, reloc.addend, reloc.instr_end};
+  if (imagefile::apply(text, text_address, r, symbol_address)) return Ok{};
+  if (reloc.offset + (reloc.kind == RelocKind::Abs64 ? 8u : 4u) > text.size())
     return Error{fmt::format("relocation at {:#x} lies outside the code ({} bytes)", reloc.offset, text.size())};
-
-  uint64_t value = target;
-  bool fits = true;
-  switch (reloc.kind) {
-    case RelocKind::Abs32S: fits = target < (uint64_t{1} << 31) || target >= ~uint64_t{0} - (uint64_t{1} << 31) + 1; break;
-    case RelocKind::Abs32: fits = target <= UINT32_MAX; break;
-    case RelocKind::Abs64: break;
-    case RelocKind::Rel32: {
-      auto delta = static_cast<int64_t>(target - (text_address + reloc.instr_end));
-      fits = delta >= INT32_MIN && delta <= INT32_MAX;
-      value = static_cast<uint64_t>(delta);
-      break;
-    }
-  }
-  if (!fits)
-    return Error{fmt::format("{} relocation at {:#x}: {} at {:#x} does not fit the field", name(reloc.kind),
-                             reloc.offset, reloc.symbol, target)};
-  std::memcpy(text.data() + reloc.offset, &value, width);  // little-endian host and target
-  return Ok{};
+  return Error{fmt::format("{} relocation at {:#x}: {} at {:#x} does not fit the field", name(reloc.kind), reloc.offset,
+                           reloc.symbol, symbol_address + static_cast<uint64_t>(reloc.addend))};
 }
 
 }  // namespace w64stub

@@ -14,14 +14,15 @@ std::string_view name(Format format) {
     case Format::C: return "c";
     case Format::Json: return "json";
     case Format::Bin: return "bin";
+    case Format::Image: return "image";
   }
   return "?";
 }
 
 Expected<Format> parse_format(std::string_view text) {
-  for (Format f : {Format::Listing, Format::Hex, Format::C, Format::Json, Format::Bin})
+  for (Format f : {Format::Listing, Format::Hex, Format::C, Format::Json, Format::Bin, Format::Image})
     if (name(f) == text) return f;
-  return Error{fmt::format("unknown format '{}' (expected listing, hex, c, json or bin)", text)};
+  return Error{fmt::format("unknown format '{}' (expected listing, hex, c, json, bin or image)", text)};
 }
 
 std::string format_hex(std::span<const uint8_t> bytes) {
@@ -177,6 +178,7 @@ std::string render(const Image& image, Format format) {
     case Format::C: return format_c_array(image);
     case Format::Json: return format_json(image);
     case Format::Bin: return std::string(image.text.bytes.begin(), image.text.bytes.end());
+    case Format::Image: return imagefile::write(to_file(image));
   }
   return {};
 }

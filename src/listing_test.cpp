@@ -43,5 +43,5 @@ TEST_CASE("C array, JSON and raw bytes") {
   std::string bin = render(image, Format::Bin);
   CHECK(std::vector<uint8_t>(bin.begin(), bin.end()) == image.text.bytes);
   CHECK(json_string("a\"\\\n\x01·") == "\"a\\\"\\\\\\n\\u0001·\"");
-  CHECK(parse_format("xml").error().message == "unknown format 'xml' (expected listing, hex, c, json or bin)");
+  CHECK(parse_format("xml").error().message == "unknown format 'xml' (expected listing, hex, c, json, bin or image)");
 }

@@ -10,6 +10,7 @@
 
 #include "w64stub/error.hpp"
 #include "w64stub/frame.hpp"
+#include "w64stub/imagefile.hpp"
 #include "w64stub/layout.hpp"
 
 namespace w64stub {
@@ -72,6 +73,12 @@ struct Image {
   std::string_view source_line(const InstrInfo& instr) const;
   const Relocation* relocation_in(uint32_t offset, uint32_t length) const;
 };
+
+// An Image as an image file (imagefile.hpp) and back. A read Image has no source: its instruction map comes
+// from decoding the code with Zydis, and its frame facts are empty.
+imagefile::File to_file(const Image& image);
+Expected<Image> from_file(const imagefile::File& file);
+Expected<Image> read_image_file(const std::string& path);
 
 // Writes the value of `reloc` into `text` (a copy of image.text placed at text_address), for the symbol
 // placed at symbol_address. Fails, writing nothing, when the value does not fit the field.

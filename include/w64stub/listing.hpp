@@ -10,7 +10,7 @@
 
 namespace w64stub {
 
-enum class Format { Listing, Hex, C, Json, Bin };
+enum class Format { Listing, Hex, C, Json, Bin, Image };
 std::string_view name(Format format);
 Expected<Format> parse_format(std::string_view text);
 
@@ -21,7 +21,7 @@ std::string format_listing(const Image& image);
 std::string format_c_array(const Image& image);
 std::string format_json(const Image& image);
 
-// The text section in the chosen format (Bin: its raw bytes).
+// The text section in the chosen format (Bin: its raw bytes; Image: the whole Image as an image file).
 std::string render(const Image& image, Format format);
 
 // Text for a one-line display: \n, \0 and \xNN for what is not printable ASCII.

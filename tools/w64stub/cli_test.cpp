@@ -98,6 +98,18 @@ TEST_CASE("cli: probe is exit 0 when conformant, 1 with violations") {
   CHECK(fixed.out.find("\"conformant\": false") != std::string::npos);
   CHECK(fixed.out.find("\"rule\": \"call-alignment\"") != std::string::npos);
   CHECK(cli({"probe", "badsignal", "--variant", "fixed", "--entry-align", "0"}).status == 0);
+
+  // An image file written by dump is probed the same way, its instructions recovered by decoding.
+  const std::string path = fmt::format("/tmp/w64stub-cli-{}.image", getpid());
+  std::ofstream(path) << cli({"dump", "badsignal", "--variant", "fixed", "--format", "image"}).out;
+  Result file = cli({"probe", path});
+  CHECK(file.status == 1);
+  CHECK(file.out.find("at +0x5b: call rax") != std::string::npos);
+  std::ofstream(path) << "w64stub-image 1\nmodel z80\n";
+  Result bad = cli({"probe", path});
+  CHECK(bad.status == 2);
+  CHECK(bad.err == fmt::format("w64stub: {}:2: bad model in model\n", path));
+  std::remove(path.c_str());
 }
 
 TEST_CASE("cli: a mismatching reference is exit 1 with a diff") {

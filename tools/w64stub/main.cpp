@@ -24,9 +24,10 @@ constexpr int kOk = 0, kFinding = 1, kUsage = 2;
 
 const char* const kUsageText = R"(usage: w64stub VERB [options]   (w64stub VERB --help for each)
   list                      catalog stubs, variants, models, policies
-  dump STUB [options]       emitted bytes: listing, hex, c, json or bin
+  dump STUB [options]       emitted bytes: listing, hex, c, json, bin or an image file
   run STUB [options]        execute natively under the Win64 harness and report what the calls received
   probe STUB [options]      execute under hostile callees and check the whole Win64 contract
+STUB is a catalog name (w64stub list) or, for run, probe and dump, an image file FILE.image.
   verify [STUB...]          compare every variant/model/policy with testdata/ref
   frame STUB [options]      declared frame, explicit adjustment, max depth, alignment at each CALL
 )";
@@ -46,6 +47,8 @@ int usage_error(const std::string& message) {
 Expected<Image> emit_stub(const Args& args) {
   if (args.positional.size() != 1)
     return Error{args.positional.empty() ? "missing STUB (see w64stub list)" : "expected exactly one STUB"};
+  // An image file (w64stub dump --format image) stands for itself: its bytes are already laid out.
+  if (const std::string& path = args.positional[0]; path.ends_with(".image")) return read_image_file(path);
   auto variant = parse_variant(args.variant);
   if (!variant) return variant.error();
   auto model = parse_model(args.model);
@@ -81,7 +84,7 @@ int verb_list(const Args& args) {
 
 int verb_dump(const Args& args) {
   if (args.help)
-    return fmt::print("usage: w64stub dump STUB [options] [--format listing|hex|c|json|bin]\n{}", kStubOptions), kOk;
+    return fmt::print("usage: w64stub dump STUB [options] [--format listing|hex|c|json|bin|image]\n{}", kStubOptions), kOk;
   auto format = parse_format(args.format.empty() ? "listing" : args.format);
   if (!format) return usage_error(format.error().message);
   auto e = emit_stub(args);

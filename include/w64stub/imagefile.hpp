@@ -1,0 +1,77 @@
+// Image files: an Image as text, for loaders outside this process (tools/winrun under Wine) and for
+// `w64stub run/probe FILE.image`. Standard C++ only: the Windows loader compiles this same source with
+// mingw-w64.
+//
+//   w64stub-image 1
+//   stub badcallback                       # a name for reports
+//   symbol runtime·badcallback             # the TEXT symbol
+//   model go2012                           # go2012 | rip | abs64 (what the addresses mean)
+//   entry 0x0                              # entry point, as an offset into text
+//   code-size 0x5f                         # text bytes that are instructions (the rest: padding, slots, data)
+//   section text 0x402000 96               # name, address, size; then the bytes as hex, 32 per line
+//   48 83 ec 30 ...
+//   section data 0x401000 136
+//   ...
+//   code runtime·badcallback 0x402000 95
+//   import runtime·WriteFile 0x401008 8 kernel32.dll WriteFile   # an 8-byte slot the loader fills
+//   data runtime·badcallbacklen 0x401010 4
+//   reloc 0x13 abs32s runtime·GetStdHandle 0 0x17  # field offset in text, kind, symbol, addend, instruction end
+//   unwind 0                               # bytes of unwind data, hex lines follow (reserved for unwind info)
+//   end
+//
+// Every address is where the image was laid out; a loader that places a section elsewhere moves the symbols
+// in it by the same amount and rewrites each relocation field (abs32s, abs32, abs64, rel32).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace w64stub::imagefile {
+
+struct Section {
+  std::string name;  // "text" or "data"
+  uint64_t address = 0;
+  std::vector<uint8_t> bytes;
+};
+
+struct Symbol {
+  std::string kind;  // "code", "import" or "data"
+  std::string name;
+  uint64_t address = 0;
+  uint32_t size = 0;
+  std::string dll, function;  // imports
+};
+
+struct Reloc {
+  uint32_t offset = 0;  // of the field, in text
+  std::string kind;     // "abs32s", "abs32", "abs64", "rel32"
+  std::string symbol;
+  int64_t addend = 0;
+  uint32_t instr_end = 0;
+};
+
+struct File {
+  std::string stub, symbol, model;
+  uint32_t entry = 0, code_size = 0;
+  std::vector<Section> sections;
+  std::vector<Symbol> symbols;
+  std::vector<Reloc> relocs;
+  std::vector<uint8_t> unwind;
+
+  const Section* section(std::string_view name) const;
+  const Symbol* find(std::string_view name) const;
+};
+
+std::string write(const File& file);
+
+// Parses what write() produces. On failure returns false and sets `error` to "NAME:LINE: what is wrong".
+bool parse(std::string_view text, std::string_view name, File& file, std::string& error);
+
+// Writes the relocation's field in `text` (placed at text_address) for its symbol placed at symbol_address.
+// False, with nothing written, when the field lies outside text or the value does not fit it.
+bool apply(std::span<uint8_t> text, uint64_t text_address, const Reloc& reloc, uint64_t symbol_address);
+
+}  // namespace w64stub::imagefile
