@@ -31,6 +31,8 @@ std::string_view name(Ending ending) {
   return "?";
 }
 
+std::string_view name(Host host) { return host == Host::Native ? "native" : "wine"; }
+
 Nonvolatiles canaries() {
   Nonvolatiles c;
   for (size_t i = 0; i < c.gp.size(); ++i) c.gp[i] = 0xC0DE'0000'0000'0000 + 0x100 * (i + 1);
@@ -429,6 +431,7 @@ RunReport collect(const Image& image, const RunOptions& options, const Outcome& 
     c.last_error = s.last_error;
     c.fd = s.fd;
     if (s.fd == 1 || s.fd == 2) c.written.assign(out.out[s.fd - 1] + s.written_offset, s.written_size);
+    if (c.function == "WriteFile") c.written_count = static_cast<int64_t>(c.written.size());
     r.calls.push_back(std::move(c));
   }
   r.calls_truncated = out.calls_truncated;

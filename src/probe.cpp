@@ -117,8 +117,9 @@ void Checker::check_call(const CallRecord& call, CallCheck& check) {
 
   // A tail call (JMP to the import) hands the callee the stub's own home area: legal.
   const bool tail_call = call.entry_rsp == run.stub_entry_rsp;
+  const bool frame_known = run.host == Host::Native;  // Wine runs do not see where the stub's frame ends
   const uint64_t frame_top = run.stub_entry_rsp;  // the stub's return address is here
-  if (!tail_call && call.entry_rsp + 8 + kShadowSpace > frame_top) {
+  if (frame_known && !tail_call && call.entry_rsp + 8 + kShadowSpace > frame_top) {
     check.home_area = false;
     violate("home-area",
             fmt::format("{}: the callee's 32-byte home area reaches {} bytes above the stub's frame, over its return "
@@ -127,7 +128,7 @@ void Checker::check_call(const CallRecord& call, CallCheck& check) {
             call.call_offset);
   }
   const int stack_arguments = std::max(0, call.argument_count - 4);
-  if (!tail_call && check.home_area && stack_arguments > 0 &&
+  if (frame_known && !tail_call && check.home_area && stack_arguments > 0 &&
       call.entry_rsp + 8 + kShadowSpace + 8 * static_cast<uint64_t>(stack_arguments) > frame_top) {
     check.stack_arguments = false;
     violate("stack-arguments",
@@ -184,7 +185,7 @@ void Checker::check_stub() {
                                        : fmt::format("the process exited with status {}", run.fault.code));
       break;
   }
-  if (!stub.returned) return;  // what follows is read after the return
+  if (!stub.returned || run.host != Host::Native) return;  // what follows is read after the return, natively
 
   stub.nonvolatiles_preserved = true;
   for (size_t i = 0; i < kNonvolatileGps.size(); ++i) {

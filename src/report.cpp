@@ -60,8 +60,8 @@ std::string result(const CallRecord& c) {
 std::string site(const CallRecord& c) { return c.call_offset >= 0 ? fmt::format("+{:#x}", c.call_offset) : "outside"; }
 
 std::string heading(const Image& image, const RunReport& r) {
-  return fmt::format("{} ({}) model {}: .text at {:#x}{}{}\n  entered with RSP = {} (mod 16); {}\n", image.symbol,
-                     image.stub, name(image.model), r.text_address,
+  return fmt::format("{} ({}) model {}, {}: .text at {:#x}{}{}\n  entered with RSP = {} (mod 16); {}\n", image.symbol,
+                     image.stub, name(image.model), name(r.host), r.text_address,
                      r.data_address ? fmt::format(", .data at {:#x}", r.data_address) : "",
                      r.at_image_addresses ? " (the image's own addresses)" : " (relocated)", r.entry_residue,
                      name(r.ending));
@@ -85,7 +85,8 @@ std::string format_run(const Image& image, const ProbeReport& p) {
   for (const CallRecord& c : r.calls)
     out += fmt::format("  {} at {}: RSP = {} (mod 16) at the CALL\n    {}\n    ->  {}{}\n", c.function, site(c),
                        c.call_residue, arguments(c), result(c),
-                       c.fd > 0 ? fmt::format(", wrote {} bytes to fd {}", c.written.size(), c.fd) : "");
+                       c.fd > 0 ? fmt::format(", wrote {} bytes to fd {}", c.written.size(), c.fd)
+                       : c.written_count >= 0 ? fmt::format(", *lpNumberOfBytesWritten = {}", c.written_count) : "");
   if (r.calls_truncated) out += "  (more calls than the harness keeps)\n";
   if (!r.captured_stderr.empty()) out += fmt::format("  stderr: \"{}\"\n", escape_text(r.captured_stderr));
   if (!r.captured_stdout.empty()) out += fmt::format("  stdout: \"{}\"\n", escape_text(r.captured_stdout));
@@ -114,7 +115,8 @@ std::string format_probe(const Image& image, const ProbeReport& p) {
   if (r.calls.empty()) out += "  (no calls)\n";
   const StubCheck& s = p.stub;
   out += fmt::format("  returned normally      {}\n", yes_no(s.returned));
-  if (s.returned) {
+  if (r.host != Host::Native) out += fmt::format("  (registers, flags and the stub's frame are not observed under {})\n", name(r.host));
+  else if (s.returned) {
     out += fmt::format("  nonvolatiles kept      {}  (RBX RBP RDI RSI R12-R15 XMM6-XMM15)\n", yes_no(s.nonvolatiles_preserved));
     out += fmt::format("  MXCSR kept             {}\n", yes_no(s.mxcsr_preserved));
     out += fmt::format("  RSP balanced           {}\n", yes_no(s.rsp_balanced));
@@ -131,9 +133,9 @@ std::string format_json(const Image& image, const ProbeReport& p) {
   const RunReport& r = p.run;
   std::string out = fmt::format("{{\n  \"stub\": {}, \"symbol\": {}, \"model\": \"{}\", \"text_address\": {}, "
                                 "\"data_address\": {}, \"at_image_addresses\": {}, \"entry_residue\": {}, "
-                                "\"ending\": \"{}\",\n  \"calls\": [",
+                                "\"ending\": \"{}\", \"host\": \"{}\",\n  \"calls\": [",
                                 json_string(image.stub), json_string(image.symbol), name(image.model), r.text_address,
-                                r.data_address, r.at_image_addresses, r.entry_residue, name(r.ending));
+                                r.data_address, r.at_image_addresses, r.entry_residue, name(r.ending), name(r.host));
   for (size_t i = 0; i < r.calls.size(); ++i) {
     const CallRecord& c = r.calls[i];
     const CallCheck& k = p.calls[i];
@@ -141,10 +143,10 @@ std::string format_json(const Image& image, const ProbeReport& p) {
     for (const std::string& n : k.notes) notes.push_back(json_string(n));
     out += fmt::format("{}\n    {{\"function\": {}, \"call_offset\": {}, \"call_residue\": {}, \"aligned\": {}, "
                        "\"home_area\": {}, \"stack_arguments\": {}, \"args\": [{}], \"entry_rsp\": {}, \"result\": {}, "
-                       "\"last_error\": {}, \"written\": {}, \"notes\": [{}]}}",
+                       "\"last_error\": {}, \"written\": {}, \"written_count\": {}, \"notes\": [{}]}}",
                        i ? "," : "", json_string(c.function), c.call_offset, c.call_residue, k.aligned, k.home_area,
                        k.stack_arguments, fmt::join(c.args, ", "), c.entry_rsp,
-                       c.result, c.last_error, json_string(c.written), fmt::join(notes, ", "));
+                       c.result, c.last_error, json_string(c.written), c.written_count, fmt::join(notes, ", "));
   }
   const StubCheck& s = p.stub;
   out += fmt::format("\n  ],\n  \"stub_checks\": {{\"returned\": {}, \"nonvolatiles_preserved\": {}, \"mxcsr_preserved\": "

@@ -63,8 +63,9 @@ struct CallRecord {
   int64_t call_offset = -1;        // offset of that CALL in the stub's text, -1 if the return is not into it
   uint64_t result = 0;
   uint32_t last_error = 0;         // after the call
-  int fd = -1;                     // WriteFile: where the bytes went
-  std::string written;             // WriteFile: the bytes it wrote
+  int fd = -1;                     // WriteFile: where the bytes went (native runs)
+  std::string written;             // WriteFile: the bytes it wrote (native runs)
+  int64_t written_count = -1;      // WriteFile: *lpNumberOfBytesWritten after the call, -1 if none
 
   uint64_t argument(int index) const { return index < 4 ? args[index] : stack_args[index - 4]; }
 };
@@ -87,7 +88,13 @@ struct RunOptions {
   std::chrono::milliseconds timeout{2000};
 };
 
+// Where a run happened: natively under this harness (everything observed), or under Wine through
+// tools/winrun (the calls observed; registers, flags and the stub's own frame not).
+enum class Host { Native, Wine };
+std::string_view name(Host host);
+
 struct RunReport {
+  Host host = Host::Native;
   uint64_t text_address = 0, data_address = 0;
   bool at_image_addresses = false;
   int entry_residue = kWin64EntryResidue;

@@ -1,0 +1,231 @@
+// winrun: loads w64stub image files into a Windows process and calls each stub once, against the real
+// Windows API (under Wine here), reporting one JSON object per image on stdout.
+//
+//   winrun [--probe] [--mark] FILE.image...
+//
+// Each image is placed at its own addresses when they are free, otherwise elsewhere (go2012: below 2 GiB,
+// which its 32-bit absolute addresses need); it is mapped read-write, copied, relocated, its imports resolved
+// with LoadLibrary/GetProcAddress, and its code turned read-execute with VirtualProtect: never writable and
+// executable at once. --probe interposes a logging probe on every import: arguments, return value,
+// GetLastError and RSP at entry. --mark writes "\x1e" "begin N\n" to stdout and stderr before image N and
+// "\x1e" "report " before its JSON, so that one process can run many images and the caller can still tell
+// which bytes each stub wrote.
+#include <windows.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <utility>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "w64stub/imagefile.hpp"
+
+namespace imagefile = w64stub::imagefile;
+
+namespace {
+
+constexpr int kMaxImports = 16;
+
+struct CallLog {
+  int import = 0;
+  uint64_t args[5] = {};
+  uint64_t entry_rsp = 0, return_address = 0, result = 0;
+  DWORD last_error = 0;
+  int64_t written = -1;  // WriteFile: *lpNumberOfBytesWritten after the call
+};
+
+std::vector<CallLog> g_calls;
+void* g_real[kMaxImports];
+bool g_is_write_file[kMaxImports];
+
+using Win64Function = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+// A logging probe for import K: records, calls the real function with the same arguments (four in registers,
+// four from the stack, enough for any kernel32 function the stubs use), records what it returned.
+// force_align_arg_pointer: the stub may call with RSP misaligned; GCC realigns instead of assuming.
+template <int K>
+__attribute__((force_align_arg_pointer, noinline)) uint64_t probe(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+                                                                  uint64_t e, uint64_t f, uint64_t g, uint64_t h) {
+  CallLog log;
+  log.import = K;
+  // Win64: the 5th argument lives at [entry RSP + 40]; its address says where RSP was at entry.
+  log.entry_rsp = reinterpret_cast<uint64_t>(&e) - 40;
+  log.return_address = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  const uint64_t args[5] = {a, b, c, d, e};
+  std::copy(args, args + 5, log.args);
+  SetLastError(0);
+  log.result = reinterpret_cast<Win64Function>(g_real[K])(a, b, c, d, e, f, g, h);
+  log.last_error = GetLastError();
+  if (g_is_write_file[K] && d != 0) log.written = *reinterpret_cast<const DWORD*>(d);
+  g_calls.push_back(log);
+  SetLastError(log.last_error);
+  return log.result;
+}
+
+template <int... K>
+constexpr std::array<void*, sizeof...(K)> probes(std::integer_sequence<int, K...>) {
+  return {reinterpret_cast<void*>(&probe<K>)...};
+}
+const auto kProbes = probes(std::make_integer_sequence<int, kMaxImports>{});
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
+    else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
+void write_marker(DWORD std_handle, const std::string& text) {
+  DWORD written = 0;
+  WriteFile(GetStdHandle(std_handle), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
+}
+
+struct Placed {
+  uint8_t* base = nullptr;  // the allocation
+  uint64_t low = 0;         // the image address the allocation's first byte stands for
+  size_t size = 0;
+  bool at_image_addresses = false;
+  uint64_t place(uint64_t image_address) const { return image_address - low + reinterpret_cast<uint64_t>(base); }
+};
+
+// One allocation for all sections, keeping their distances: at the image's own addresses if free.
+bool allocate(const imagefile::File& file, Placed& placed, std::string& error) {
+  uint64_t low = UINT64_MAX, high = 0;
+  for (const imagefile::Section& s : file.sections) {
+    low = std::min(low, s.address);
+    high = std::max(high, s.address + s.bytes.size());
+  }
+  const uint64_t granularity = 0x10000, page = 0x1000;
+  low &= ~(granularity - 1);
+  high = (high + page - 1) & ~(page - 1);
+  placed.size = high - low;
+  placed.low = low;
+  auto try_at = [&](uint64_t at) {
+    placed.base = static_cast<uint8_t*>(VirtualAlloc(reinterpret_cast<void*>(at), placed.size,
+                                                     MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE));
+    return placed.base != nullptr;
+  };
+  if (try_at(low)) return placed.at_image_addresses = true;
+  if (file.model == "go2012") {
+    // Sign-extended 32-bit addresses: find a free region below 2 GiB.
+    for (uint64_t at = 0x10000000; at + placed.size < 0x80000000; at += granularity)
+      if (try_at(at)) return true;
+    error = "no free region below 2 GiB for the go2012 model";
+    return false;
+  }
+  if (try_at(0)) return true;
+  error = "VirtualAlloc failed: " + std::to_string(GetLastError());
+  return false;
+}
+
+std::string run_image(const std::string& path, bool use_probes) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  imagefile::File file;
+  std::string error;
+  auto fail = [&](const std::string& why) {
+    return "{\"image\": " + json_string(path) + ", \"error\": " + json_string(why) + "}";
+  };
+  if (!in) return fail("cannot open " + path);
+  if (!imagefile::parse(text.str(), path, file, error)) return fail(error);
+
+  Placed placed;
+  if (!allocate(file, placed, error)) return fail(error);
+  const imagefile::Section* text_section = file.section("text");
+  const uint64_t text_address = placed.place(text_section->address);
+  for (const imagefile::Section& s : file.sections)
+    std::memcpy(reinterpret_cast<void*>(placed.place(s.address)), s.bytes.data(), s.bytes.size());
+  std::span<uint8_t> code(reinterpret_cast<uint8_t*>(text_address), text_section->bytes.size());
+  for (const imagefile::Reloc& r : file.relocs)
+    if (!imagefile::apply(code, text_address, r, placed.place(file.find(r.symbol)->address)))
+      return fail("relocation at +" + std::to_string(r.offset) + " against " + r.symbol + " does not fit");
+
+  std::vector<const imagefile::Symbol*> imports;
+  for (const imagefile::Symbol& s : file.symbols) {
+    if (s.kind != "import") continue;
+    if (imports.size() == kMaxImports) return fail("more imports than winrun probes");
+    HMODULE dll = LoadLibraryA(s.dll.c_str());
+    void* function = dll ? reinterpret_cast<void*>(GetProcAddress(dll, s.function.c_str())) : nullptr;
+    if (!function) return fail("cannot resolve " + s.dll + "!" + s.function);
+    g_real[imports.size()] = function;
+    g_is_write_file[imports.size()] = s.function == "WriteFile";
+    void* target = use_probes ? kProbes[imports.size()] : function;
+    std::memcpy(reinterpret_cast<void*>(placed.place(s.address)), &target, 8);
+    imports.push_back(&s);
+  }
+
+  // Code pages read-execute; a data page that shares one with code would become executable: refuse.
+  const uint64_t page = 0x1000;
+  const uint64_t code_start = text_address & ~(page - 1);
+  const uint64_t code_end = (text_address + text_section->bytes.size() + page - 1) & ~(page - 1);
+  if (const imagefile::Section* data = file.section("data")) {
+    const uint64_t data_address = placed.place(data->address);
+    if (data_address < code_end && data_address + data->bytes.size() > code_start)
+      return fail("text and data share a page");
+  }
+  DWORD old = 0;
+  if (!VirtualProtect(reinterpret_cast<void*>(code_start), code_end - code_start, PAGE_EXECUTE_READ, &old))
+    return fail("VirtualProtect failed: " + std::to_string(GetLastError()));
+  FlushInstructionCache(GetCurrentProcess(), reinterpret_cast<void*>(code_start), code_end - code_start);
+
+  g_calls.clear();
+  reinterpret_cast<void (*)()>(text_address + file.entry)();  // a Win64 call: the stub enters at RSP = 8 mod 16
+
+  std::string out = "{\"image\": " + json_string(path) + ", \"stub\": " + json_string(file.stub) +
+                    ", \"text_address\": " + std::to_string(text_address) + ", \"data_address\": " +
+                    std::to_string(file.section("data") ? placed.place(file.section("data")->address) : 0) +
+                    ", \"at_image_addresses\": " + (placed.at_image_addresses ? "true" : "false") +
+                    ", \"returned\": true, \"calls\": [";
+  for (size_t i = 0; i < g_calls.size(); ++i) {
+    const CallLog& c = g_calls[i];
+    const imagefile::Symbol& s = *imports[c.import];
+    out += (i ? ", " : "") + std::string("{\"function\": ") + json_string(s.function) + ", \"dll\": " +
+           json_string(s.dll) + ", \"args\": [";
+    for (int a = 0; a < 5; ++a) out += (a ? ", " : "") + std::to_string(c.args[a]);
+    out += "], \"entry_rsp\": " + std::to_string(c.entry_rsp) + ", \"return_address\": " +
+           std::to_string(c.return_address) + ", \"result\": " + std::to_string(c.result) +
+           ", \"last_error\": " + std::to_string(c.last_error) + ", \"written\": " + std::to_string(c.written) + "}";
+  }
+  VirtualFree(placed.base, 0, MEM_RELEASE);
+  return out + "]}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool use_probes = false, mark = false;
+  std::vector<std::string> paths;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--probe") use_probes = true;
+    else if (arg == "--mark") mark = true;
+    else if (arg.starts_with("--")) return std::fprintf(stderr, "winrun: unknown option %s\n", arg.c_str()), 2;
+    else paths.push_back(arg);
+  }
+  if (paths.empty()) return std::fprintf(stderr, "usage: winrun [--probe] [--mark] FILE.image...\n"), 2;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (mark) {
+      std::fflush(stdout);
+      write_marker(STD_OUTPUT_HANDLE, "\x1e" "begin " + std::to_string(i) + "\n");
+      write_marker(STD_ERROR_HANDLE, "\x1e" "begin " + std::to_string(i) + "\n");
+    }
+    std::string report = run_image(paths[i], use_probes);
+    if (mark) write_marker(STD_OUTPUT_HANDLE, "\x1e" "report " + report + "\n");
+    else std::printf("%s\n", report.c_str());
+  }
+  std::fflush(stdout);
+  return 0;
+}
