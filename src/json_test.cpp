@@ -16,6 +16,8 @@ TEST_CASE("JSON: what winrun writes reads back exactly, 64-bit integers included
   CHECK((*j)["calls"].array()[0]["args"].array()[1].u64() == 2);
   CHECK((*j)["none"].kind() == Json::Kind::Null);
   CHECK((*j)["neg"].u64() == 0);  // not an unsigned value
+  CHECK((*j)["neg"].i64() == -5);
+  CHECK((*j)["at"].i64() == 0);  // does not fit
   CHECK((*j)["missing"]["deeper"].kind() == Json::Kind::Null);
   CHECK_FALSE(j->has("missing"));
 }

@@ -108,8 +108,7 @@ Expected<RunReport> to_report(const Image& image, const Json& j, std::string out
     // BOOL and DWORD results: the upper half of RAX is not part of them.
     c.result = c.function == "GetStdHandle" ? call["result"].u64() : static_cast<uint32_t>(call["result"].u64());
     c.last_error = static_cast<uint32_t>(call["last_error"].u64());
-    const Json& written = call["written"];
-    c.written_count = written.kind() == Json::Kind::Integer && written.u64() <= UINT32_MAX ? static_cast<int64_t>(written.u64()) : -1;
+    c.written_count = c.function == "WriteFile" ? call["written"].i64() : -1;  // winrun: -1 for no pointer
     r.calls.push_back(std::move(c));
   }
   return r;

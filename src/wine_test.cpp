@@ -3,6 +3,11 @@
 #include "w64stub/wine.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "test_support.hpp"
 #include "w64stub/probe.hpp"
@@ -104,6 +109,24 @@ TEST_CASE("an image winrun cannot load is that image's error; the others still r
   CHECK((*runs)[0].error().message.find("winrun: cannot resolve kernel32.dll!NoSuchFunction") != std::string::npos);
   REQUIRE((*runs)[1].ok());
   CHECK((*runs)[1]->captured_stderr == catalog_message("badsignal"));
+}
+
+TEST_CASE("w64stub run --host wine: the native report's shape, Windows' answers") {
+  const std::string out = fmt::format("/tmp/w64stub-wine-cli-{}.out", getpid());
+  auto run = [&](const std::string& args) {
+    int status = std::system(fmt::format("{} run {} > {} 2>&1", W64STUB_CLI, args, out).c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  CHECK(run("badsignal --variant abi --model rip --host wine") == 0);
+  std::string text = test::slurp(out);
+  CHECK(text.find("model rip, wine:") != std::string::npos);
+  CHECK(text.find("->  TRUE (GetLastError 0), *lpNumberOfBytesWritten = 54") != std::string::npos);
+  CHECK(text.find("findings: none") != std::string::npos);
+  CHECK(run("badsignal --host wine --format json") == 1);
+  text = test::slurp(out);
+  CHECK(text.find("\"host\": \"wine\"") != std::string::npos);
+  CHECK(text.find("\"last_error\": 1784") != std::string::npos);
+  std::remove(out.c_str());
 }
 
 TEST_CASE("missing pieces say which package to install") {

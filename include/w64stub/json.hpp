@@ -20,6 +20,11 @@ class Json {
   Kind kind() const { return kind_; }
   bool boolean() const { return kind_ == Kind::Bool && integer_ != 0; }
   uint64_t u64() const { return kind_ == Kind::Integer && !negative_ ? integer_ : 0; }
+  // The signed value; 0 when it is not an integer or does not fit.
+  int64_t i64() const {
+    if (kind_ != Kind::Integer || integer_ > static_cast<uint64_t>(INT64_MAX)) return 0;
+    return negative_ ? -static_cast<int64_t>(integer_) : static_cast<int64_t>(integer_);
+  }
   const std::string& string() const { return string_; }
   const std::vector<Json>& array() const { return array_; }
   // The member's value, or a null Json when absent (so lookups chain).

@@ -43,6 +43,7 @@ Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<st
     else if (arg == "--format") args.format = value;
     else if (arg == "--addr") args.addresses.push_back(value);
     else if (arg == "--ref-dir") args.ref_dir = value;
+    else if (arg == "--host") args.host = value;
     else if (arg == "--entry-align") {
       if (value != "8" && value != "0") return Error{fmt::format("--entry-align takes 8 or 0, not '{}'", value)};
       args.entry_align = value == "8" ? 8 : 0;

@@ -13,6 +13,7 @@ struct Args {
   std::string variant = "faithful", model = "go2012", policy = "as", format;
   std::vector<std::string> addresses;  // --addr NAME=VALUE, repeatable
   std::string ref_dir;
+  std::string host = "native";
   int entry_align = 8;
   int timeout_ms = 2000;
   bool live = false, relocate = false, help = false;

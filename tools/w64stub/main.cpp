@@ -14,6 +14,7 @@
 #include "w64stub/probe.hpp"
 #include "w64stub/listing.hpp"
 #include "w64stub/report.hpp"
+#include "w64stub/wine.hpp"
 
 namespace {
 
@@ -120,12 +121,31 @@ Expected<ProbeReport> probe_stub(const Args& args, Image* image) {
   return probe(*image, options);
 }
 
+// The stub run by tools/winrun under wine64, against Windows' own kernel32.
+Expected<ProbeReport> run_under_wine(const Args& args, Image* image) {
+  if (!args.format.empty() && args.format != "text" && args.format != "json")
+    return Error{fmt::format("unknown format '{}' (expected text or json)", args.format)};
+  if (args.entry_align != kWin64EntryResidue) return Error{"--host wine always enters with RSP = 8 (mod 16)"};
+  auto e = emit_stub(args);
+  if (!e) return e.error();
+  *image = std::move(*e);
+  auto setup = find_wine(W64STUB_WINRUN, W64STUB_WINEPREFIX);
+  if (!setup) return setup.error();
+  auto runs = run_wine({image, 1}, *setup);
+  if (!runs) return runs.error();
+  if (!runs->front()) return runs->front().error();
+  return check_contract(*image, std::move(*runs->front()));
+}
+
 int verb_run(const Args& args) {
   if (args.help)
     return fmt::print("usage: w64stub run STUB [options]\n{}{}  --live                         write to the real "
-                      "stdout/stderr instead of capturing\n", kStubOptions, kRunOptions), kOk;
+                      "stdout/stderr instead of capturing\n  --host native|wine             run here under the "
+                      "harness (default) or under wine64 through winrun\n", kStubOptions, kRunOptions), kOk;
+  if (args.host != "native" && args.host != "wine")
+    return usage_error(fmt::format("unknown host '{}' (expected native or wine)", args.host));
   Image image;
-  auto report = probe_stub(args, &image);
+  auto report = args.host == "wine" ? run_under_wine(args, &image) : probe_stub(args, &image);
   if (!report) return usage_error(report.error().message);
   fmt::print("{}", args.format == "json" ? format_json(image, *report) : format_run(image, *report));
   bool notes = std::any_of(report->calls.begin(), report->calls.end(), [](const CallCheck& c) { return !c.notes.empty(); });
@@ -186,7 +206,7 @@ int main(int argc, char** argv) {
   const Verb verbs[] = {
       {"list", {}, verb_list},
       {"dump", with({"--format"}), verb_dump},
-      {"run", with({"--format", "--entry-align", "--live", "--relocate", "--timeout"}), verb_run},
+      {"run", with({"--format", "--entry-align", "--live", "--relocate", "--timeout", "--host"}), verb_run},
       {"probe", with({"--format", "--entry-align", "--relocate", "--timeout"}), verb_probe},
       {"verify", {"--ref-dir"}, verb_verify},
       {"frame", with({"--entry-align"}), verb_frame},
