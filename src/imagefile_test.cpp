@@ -65,7 +65,9 @@ TEST_CASE("image files: bad input names the line and what is wrong") {
       {replace("kernel32.dll WriteFile", "kernel32.dll"), "import takes 5 fields"},
       {good.substr(0, good.find("section text") + 40), "the file ends inside a byte block"},
   };
-  for (const auto& [text, expected] : cases) {
+  for (const auto& c : cases) {
+    const std::string& text = c.first;
+    const std::string& expected = c.second;
     imagefile::File f;
     std::string error;
     CAPTURE(expected);

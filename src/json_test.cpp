@@ -37,7 +37,9 @@ TEST_CASE("JSON: malformed input is an error with its offset, never a crash") {
       {std::string(100, '['), "JSON: offset 65: nesting deeper than 64"},
       {"tru", "JSON: offset 0: expected true"},
   };
-  for (const auto& [text, expected] : cases) {
+  for (const auto& c : cases) {
+    const std::string& text = c.first;
+    const std::string& expected = c.second;
     CAPTURE(text);
     auto j = Json::parse(text);
     REQUIRE_FALSE(j.ok());
