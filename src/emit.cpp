@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "w64stub/disasm.hpp"
 
@@ -20,16 +21,20 @@ struct Lowered {
     const std::string* symbol = nullptr;  // the symbol this instruction's address field holds
     int64_t addend = 0;
     bool address_in_imm = false;  // otherwise in the displacement
+    Prefix prefix = Prefix::None;
   };
   std::vector<Machine> machine;
 };
 
 class Emitter {
  public:
-  Emitter(const Program& program, const EmitOptions& options, const Layout& layout)
-      : program_(program), options_(options), layout_(layout) {}
+  // short_branches: program indices of jumps to emit in their rel8 form (see relaxable()).
+  Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::set<int>& short_branches)
+      : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {}
 
   Expected<Image> run();
+  // Jumps to a label that asmjit encoded with rel32 but whose rel8 form reaches: GNU as relaxes them.
+  const std::set<int>& relaxable() const { return relaxable_; }
 
  private:
   Expected<Lowered> lower(const Instr& instr);
@@ -48,6 +53,14 @@ class Emitter {
   std::map<std::string, asmjit::Label> labels_;       // rip model: import slots and data
   std::map<std::string, asmjit::Label> code_labels_;  // the Program's own labels
   Image image_;
+  const std::set<int>& short_branches_;
+  std::set<int> relaxable_;
+  struct Branch {
+    int program_index;
+    std::string label;
+    uint32_t offset, length;
+  };
+  std::vector<Branch> branches_;
 };
 
 Error Emitter::asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const {
@@ -127,6 +140,7 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
       }
     }
   }
+  m.prefix = instr.prefix;
   out.machine.push_back(std::move(m));
   return out;
 }
@@ -134,11 +148,22 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
 Status Emitter::encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc) {
   const size_t start = code_.textSection()->buffer().size();
   if (m.long_form) a_->long_();
+  if (short_branches_.count(program_index)) a_->short_();
+  switch (m.prefix) {
+    case Prefix::None: break;
+    case Prefix::Rep: a_->rep(); break;
+    case Prefix::Repne: a_->repne(); break;
+    case Prefix::Lock: a_->lock(); break;
+  }
   asmjit::Error err = a_->emitOpArray(m.id, m.ops.data(), m.ops.size());
   if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_line(loc.line) : "the frame adjustment");
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   const auto length = static_cast<uint32_t>(buf.size() - start);
   image_.instrs.push_back(InstrInfo{static_cast<uint32_t>(start), length, program_index, loc});
+  if (program_index >= 0 && m.id != x86::Inst::kIdCall)
+    for (const Operand& op : program_.instrs[static_cast<size_t>(program_index)].operands)
+      if (auto* label = std::get_if<CodeLabel>(&op))
+        branches_.push_back({program_index, label->name, static_cast<uint32_t>(start), length});
 
   if (!m.symbol) return Ok{};
   auto decoded = decode_one({buf.data() + start, length}, layout_.code_address + start);
@@ -192,6 +217,14 @@ Expected<Image> Emitter::run() {
       if (auto s = encode(m, static_cast<int>(i), instr.loc); !s) return s.error();
   }
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
+  for (const Branch& b : branches_) {
+    if (b.length == 2 || !code_.isLabelBound(code_labels_.at(b.label))) continue;
+    const auto target = static_cast<int64_t>(code_.labelOffset(code_labels_.at(b.label)));
+    const int64_t end = b.offset + b.length;
+    // Shrinking to 2 bytes keeps a forward displacement and lengthens a backward one by the bytes saved.
+    const int64_t disp = target >= end ? target - end : target - (b.offset + 2);
+    if (disp >= -128 && disp <= 127) relaxable_.insert(b.program_index);
+  }
 
   if (options_.model == Model::Rip) {
     // DESIGN.md: code, 0xCC up to an 8-byte boundary, the import slots, then the data.
@@ -245,8 +278,15 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   auto layout = plan_layout(program, options.model, options.addresses);
   if (!layout) return Error::at(program.loc, layout.error().message);
 
-  Emitter emitter(program, options, *layout);
-  auto image = emitter.run();
+  // Assemble until no jump can shrink to rel8 any more: shrinking only brings targets closer.
+  std::set<int> short_branches;
+  Expected<Image> image = Error{"no pass"};
+  for (int pass = 0; pass < 32; ++pass) {
+    Emitter emitter(program, options, *layout, short_branches);
+    image = emitter.run();
+    if (!image || emitter.relaxable().empty()) break;
+    short_branches.insert(emitter.relaxable().begin(), emitter.relaxable().end());
+  }
   if (!image) return image;
   image->stub = options.stub.empty() ? program.symbol : options.stub;
   image->symbol = program.symbol;

@@ -35,10 +35,14 @@ struct CodeLabel {
 // Registers, immediates and symbol-free memory are asmjit operands; symbols and labels are resolved by emit.
 using Operand = std::variant<asmjit::Operand, SymbolMem, SymbolAddr, CodeLabel>;
 
+// A prefix that is its own statement in Plan 9 text (`REP; MOVSQ`).
+enum class Prefix { None, Rep, Repne, Lock };
+
 struct Instr {
   asmjit::InstId id = asmjit::x86::Inst::kIdNone;
   std::vector<Operand> operands;  // Intel order: destination first
   SourceLoc loc;
+  Prefix prefix = Prefix::None;
 
   // kIdNone with one CodeLabel operand binds that label here; it emits no bytes.
   static Instr bind(std::string label, SourceLoc loc = {});

@@ -15,6 +15,12 @@ Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<st
       args.help = true;
       continue;
     }
+    if (arg.starts_with("-I") && std::find(allowed.begin(), allowed.end(), "-I") != allowed.end()) {
+      if (arg.size() > 2) args.include_dirs.push_back(arg.substr(2));
+      else if (i + 1 < argc) args.include_dirs.push_back(argv[++i]);
+      else return Error{"-I needs a directory"};
+      continue;
+    }
     if (!arg.starts_with("--")) {
       args.positional.push_back(arg);
       continue;
@@ -44,6 +50,7 @@ Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<st
     else if (arg == "--addr") args.addresses.push_back(value);
     else if (arg == "--ref-dir") args.ref_dir = value;
     else if (arg == "--host") args.host = value;
+    else if (arg == "--symbol") args.symbol = value;
     else if (arg == "--entry-align") {
       if (value != "8" && value != "0") return Error{fmt::format("--entry-align takes 8 or 0, not '{}'", value)};
       args.entry_align = value == "8" ? 8 : 0;

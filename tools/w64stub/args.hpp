@@ -14,6 +14,8 @@ struct Args {
   std::vector<std::string> addresses;  // --addr NAME=VALUE, repeatable
   std::string ref_dir;
   std::string host = "native";
+  std::string symbol;                     // --symbol: a TEXT symbol of a Plan 9 file
+  std::vector<std::string> include_dirs;  // -I DIR, repeatable
   int entry_align = 8;
   int timeout_ms = 2000;
   bool live = false, relocate = false, help = false;

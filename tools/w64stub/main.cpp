@@ -13,6 +13,7 @@
 #include "w64stub/golden.hpp"
 #include "w64stub/probe.hpp"
 #include "w64stub/listing.hpp"
+#include "w64stub/plan9.hpp"
 #include "w64stub/report.hpp"
 #include "w64stub/wine.hpp"
 
@@ -28,9 +29,11 @@ const char* const kUsageText = R"(usage: w64stub VERB [options]   (w64stub VERB 
   dump STUB [options]       emitted bytes: listing, hex, c, json, bin or an image file
   run STUB [options]        execute natively under the Win64 harness and report what the calls received
   probe STUB [options]      execute under hostile callees and check the whole Win64 contract
-STUB is a catalog name (w64stub list) or, for run, probe and dump, an image file FILE.image.
+STUB is a catalog name (w64stub list), a Plan 9 file FILE.s (--symbol NAME when it has several TEXT
+symbols, -I DIR for its includes) or, for run, probe and dump, an image file FILE.image.
   verify [STUB...]          compare every variant/model/policy with testdata/ref
   frame STUB [options]      declared frame, explicit adjustment, max depth, alignment at each CALL
+  asm FILE.s [options]      assemble Plan 9 (Go) amd64 text: every TEXT symbol, emitted
 )";
 
 const char* const kStubOptions = R"(  --variant faithful|fixed|abi   (default faithful: the 2012 text)
@@ -44,29 +47,68 @@ int usage_error(const std::string& message) {
   return kUsage;
 }
 
-// The one STUB named by the arguments, emitted with their variant, model, policy and addresses.
-Expected<Image> emit_stub(const Args& args) {
-  if (args.positional.size() != 1)
-    return Error{args.positional.empty() ? "missing STUB (see w64stub list)" : "expected exactly one STUB"};
-  // An image file (w64stub dump --format image) stands for itself: its bytes are already laid out.
-  if (const std::string& path = args.positional[0]; path.ends_with(".image")) return read_image_file(path);
-  auto variant = parse_variant(args.variant);
-  if (!variant) return variant.error();
+bool is_plan9(const std::string& path) { return path.ends_with(".s"); }
+
+// The model, policy, addresses and entry condition the arguments ask for.
+Expected<EmitOptions> emit_options(const Args& args, std::string stub) {
   auto model = parse_model(args.model);
   if (!model) return model.error();
   auto policy = parse_policy(args.policy);
   if (!policy) return policy.error();
-  EmitOptions options{*model, *policy, {}, args.entry_align, fmt::format("{} {}", args.positional[0], args.variant)};
+  EmitOptions options{*model, *policy, {}, args.entry_align, std::move(stub)};
   for (const std::string& a : args.addresses) {
     auto o = parse_address_override(a);
     if (!o) return o.error();
     options.addresses.push_back(*o);
   }
-  auto program = catalog_program(args.positional[0], *variant);
+  return options;
+}
+
+// The one STUB named by the arguments: a catalog stub with its variant, a TEXT symbol of a Plan 9 file
+// (--symbol), or an image file; emitted with the arguments' model, policy and addresses.
+Expected<Image> emit_stub(const Args& args) {
+  if (args.positional.size() != 1)
+    return Error{args.positional.empty() ? "missing STUB (see w64stub list)" : "expected exactly one STUB"};
+  const std::string& source = args.positional[0];
+  // An image file (w64stub dump --format image) stands for itself: its bytes are already laid out.
+  if (source.ends_with(".image")) return read_image_file(source);
+  Expected<Program> program = Error{""};
+  std::string stub;
+  if (is_plan9(source)) {
+    program = assemble_plan9_symbol(source, args.symbol, {args.include_dirs, {}});
+    if (program) stub = short_symbol_name(program->symbol);
+  } else {
+    auto variant = parse_variant(args.variant);
+    if (!variant) return variant.error();
+    program = catalog_program(source, *variant);
+    stub = fmt::format("{} {}", source, args.variant);
+  }
   if (!program) return program.error();
-  auto image = emit(*program, options);
-  if (!image) return image.error();
-  return image;
+  auto options = emit_options(args, stub);
+  if (!options) return options.error();
+  return emit(*program, *options);
+}
+
+// `asm FILE.s`: every TEXT symbol (or --symbol's), emitted.
+Expected<std::vector<Image>> emit_file(const Args& args) {
+  if (args.positional.size() != 1 || !is_plan9(args.positional[0]))
+    return Error{args.positional.empty() ? "missing FILE.s" : "expected exactly one FILE.s"};
+  if (!args.symbol.empty()) {
+    auto one = emit_stub(args);
+    if (!one) return one.error();
+    return std::vector<Image>{std::move(*one)};
+  }
+  auto programs = assemble_plan9(args.positional[0], {args.include_dirs, {}});
+  if (!programs) return programs.error();
+  std::vector<Image> images;
+  for (const Program& p : *programs) {
+    auto options = emit_options(args, short_symbol_name(p.symbol));
+    if (!options) return options.error();
+    auto image = emit(p, *options);
+    if (!image) return image.error();
+    images.push_back(std::move(*image));
+  }
+  return images;
 }
 
 int verb_list(const Args& args) {
@@ -97,11 +139,42 @@ int verb_dump(const Args& args) {
 
 int verb_frame(const Args& args) {
   if (args.help)
-    return fmt::print("usage: w64stub frame STUB [options] [--entry-align 8|0]\n{}", kStubOptions), kOk;
-  auto e = emit_stub(args);
-  if (!e) return usage_error(e.error().message);
-  fmt::print("{}", format_frame(*e));
-  return e->frame.calls_aligned() && e->frame.balanced ? kOk : kFinding;
+    return fmt::print("usage: w64stub frame STUB|FILE.s [options] [--entry-align 8|0]\n  a Plan 9 file: every TEXT "
+                      "symbol, or --symbol NAME\n{}", kStubOptions), kOk;
+  auto images = !args.positional.empty() && is_plan9(args.positional[0])
+                    ? emit_file(args)
+                    : [&]() -> Expected<std::vector<Image>> {
+                        auto e = emit_stub(args);
+                        if (!e) return e.error();
+                        return std::vector<Image>{std::move(*e)};
+                      }();
+  if (!images) return usage_error(images.error().message);
+  bool ok = true;
+  for (const Image& image : *images) {
+    fmt::print("{}", format_frame(image));
+    ok &= image.frame.calls_aligned() && image.frame.balanced;
+  }
+  return ok ? kOk : kFinding;
+}
+
+int verb_asm(const Args& args) {
+  if (args.help)
+    return fmt::print("usage: w64stub asm FILE.s [-I DIR]... [--symbol NAME] [--model M] [--policy P] [--addr NAME=VALUE]\n"
+                      "                  [--format listing|hex|json|bin|image]\n"
+                      "  Plan 9 (Go) amd64 assembly: every TEXT symbol, or the one --symbol names\n"), kOk;
+  auto format = parse_format(args.format.empty() ? "listing" : args.format);
+  if (!format) return usage_error(format.error().message);
+  if (*format == Format::C) return usage_error("asm writes listing, hex, json, bin or image");
+  auto images = emit_file(args);
+  if (!images) return usage_error(images.error().message);
+  if ((*format == Format::Bin || *format == Format::Image) && images->size() != 1)
+    return usage_error(fmt::format("--format {} writes one symbol: choose it with --symbol", name(*format)));
+  for (const Image& image : *images) {
+    if (images->size() > 1 && *format == Format::Hex) fmt::print("{}:\n", image.symbol);
+    std::string out = render(image, *format);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  return kOk;
 }
 
 const char* const kRunOptions = R"(  --entry-align 8|0              RSP mod 16 at the stub's entry (default 8, the Win64 condition)
@@ -205,11 +278,12 @@ int main(int argc, char** argv) {
   };
   const Verb verbs[] = {
       {"list", {}, verb_list},
-      {"dump", with({"--format"}), verb_dump},
-      {"run", with({"--format", "--entry-align", "--live", "--relocate", "--timeout", "--host"}), verb_run},
-      {"probe", with({"--format", "--entry-align", "--relocate", "--timeout"}), verb_probe},
+      {"dump", with({"--format", "--symbol", "-I"}), verb_dump},
+      {"run", with({"--format", "--entry-align", "--live", "--relocate", "--timeout", "--host", "--symbol", "-I"}), verb_run},
+      {"probe", with({"--format", "--entry-align", "--relocate", "--timeout", "--symbol", "-I"}), verb_probe},
       {"verify", {"--ref-dir"}, verb_verify},
-      {"frame", with({"--entry-align"}), verb_frame},
+      {"frame", with({"--entry-align", "--symbol", "-I"}), verb_frame},
+      {"asm", {"--symbol", "-I", "--model", "--policy", "--addr", "--format"}, verb_asm},
   };
   for (const Verb& v : verbs) {
     if (verb != v.name) continue;
