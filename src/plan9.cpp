@@ -348,6 +348,10 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   if (args.size() != want)
     return at(t[0].loc, fmt::format("{} takes {} operand{}, got {}: '{}'", t[0].text, want, want == 1 ? "" : "s", args.size(),
                                     plan9::spell(t)));
+  if (m.form != Form::Jump && m.form != Form::Call)
+    for (const Arg& a : args)
+      if (a.kind == Arg::Label)
+        return at(a.loc, fmt::format("undefined: {} (not a register; a label is only a jump target)", a.name));
   Body& body = *body_;
   if (m.form == Form::Prefix) {
     if (body.pending != Prefix::None) return at(t[0].loc, "two prefixes in a row");

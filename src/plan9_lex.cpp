@@ -363,7 +363,7 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
     if (found == macros_.end() || (found->second.function_like && (i + 1 >= in.size() || !is(in[i + 1], "(")))) {
       out.push_back(t);
       if (use) out.back().loc = *use;
-      if (++produced_ > kMaxTokens) return Error::at(t.loc, "macro expansion produces too many tokens");
+      if (++produced_ > kMaxTokens) return Error::at(use ? *use : t.loc, "macro expansion produces too many tokens");
       continue;
     }
     const Macro& m = found->second;
@@ -439,11 +439,18 @@ std::string spell(const std::vector<Token>& tokens, size_t from, size_t to) {
   to = std::min(to, tokens.size());
   for (size_t i = from; i < to; ++i) {
     const Token& t = tokens[i];
+    const Token* prev = i > from ? &tokens[i - 1] : nullptr;
     std::string text = t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : t.text;
-    const bool tight = i == from || is(t, ",") || is(t, ")") || is(t, "(") || is(tokens[i - 1], "(") ||
-                       is(tokens[i - 1], "$") || is(tokens[i - 1], "~") || is(t, "*") || is(tokens[i - 1], "*") ||
-                       is(t, "+") || is(tokens[i - 1], "+") || (is(t, "-") && i > from && !is(tokens[i - 1], ",")) ||
-                       is(tokens[i - 1], "-") || is(t, ":");
+    bool tight = !prev;
+    if (prev && prev->loc.file == t.loc.file && prev->loc.line == t.loc.line && prev->loc.column != t.loc.column) {
+      // As written: a space only where the source had one.
+      tight = t.loc.column == prev->loc.column + static_cast<int>(prev->text.size()) && prev->kind != TokenKind::String;
+    } else if (prev) {
+      // Macro output shares one location: put spaces where Go's style has them.
+      const bool paren = is(t, "(") && !(i - 1 == 0 && prev->kind == TokenKind::Ident) && !is(*prev, ",");
+      tight = is(t, ",") || is(t, ")") || paren || is(*prev, "(") || is(*prev, "$") || is(*prev, "~") || is(t, "*") ||
+              is(*prev, "*") || is(t, "+") || is(*prev, "+") || is(t, "-") || is(*prev, "-") || is(t, ":");
+    }
     if (!tight) out += ' ';
     out += text;
   }

@@ -183,6 +183,7 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
     a.kind = Arg::Address;
     ++b;
   }
+  const bool dollar = a.kind == Arg::Address;
 
   if (group == e) {
     if (e == b + 1 && t[b].kind == TokenKind::Ident) {
@@ -219,8 +220,9 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   const Reg first = *find_register(t[i + 1].text);
   if (i + 2 >= e || !is(t[i + 2], ")")) return fail(t[i + 1].loc, "expected ) after the register");
   i += 3;
+  if (dollar && first.cls != Reg::Sb) return fail(t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
   switch (first.cls) {
-    case Reg::Sb: a.kind = a.kind == Arg::Address ? Arg::Address : Arg::Symbol; break;
+    case Reg::Sb: a.kind = dollar ? Arg::Address : Arg::Symbol; break;
     case Reg::Fp: a.kind = Arg::Frame; break;
     case Reg::Pc: a.kind = Arg::PcRelative; break;
     case Reg::Seg: a.kind = Arg::Memory, a.segment = first; break;
@@ -229,7 +231,6 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   }
   if ((a.kind == Arg::Symbol || a.kind == Arg::Address) && a.name.empty())
     return fail(t[group].loc, "(SB) needs a symbol name before it, as in runtime·x(SB)");
-  if (a.kind == Arg::Address && first.cls != Reg::Sb) return fail(t[b].loc, "$ takes a constant or the address of sym(SB)");
   if (a.kind == Arg::PcRelative && !a.name.empty()) return fail(t[b].loc, "N(PC) takes a number, not a name");
   if (a.kind == Arg::Memory && !a.name.empty() && !(a.base && a.base->id == asmjit::x86::Gp::kIdSp))
     return fail(t[b].loc, fmt::format("undefined: {} (a name before (REG) needs (SB), (FP) or (SP))", a.name));

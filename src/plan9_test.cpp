@@ -1,0 +1,183 @@
+#include "w64stub/plan9.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "test_support.hpp"
+#include "w64stub/disasm.hpp"
+#include "w64stub/listing.hpp"
+
+using namespace w64stub;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kTestdata = std::string(W64STUB_REF_DIR) + "/..";
+
+Program assemble_go(const std::string& file) {
+  auto p = assemble_plan9_symbol(fmt::format("{}/go/{}", kTestdata, file), "");
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  return std::move(*p);
+}
+
+// Assembles text given in memory; `files` may add headers.
+Expected<std::vector<Program>> assemble_text(const std::string& text, std::map<std::string, std::string> files = {}) {
+  files["t.s"] = text;
+  Plan9Options options{{"inc"}, [files](const std::string& path) -> std::optional<std::string> {
+                         auto it = files.find(path);
+                         if (it == files.end()) return std::nullopt;
+                         return it->second;
+                       }};
+  return assemble_plan9("t.s", options);
+}
+
+// The Intel text Zydis reads back from each instruction of the first TEXT symbol.
+std::vector<std::string> disassemble(const std::string& text, std::map<std::string, std::string> files = {}) {
+  auto programs = assemble_text(text, std::move(files));
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  auto image = emit(programs->front(), {});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  std::vector<std::string> out;
+  for (const InstrInfo& i : image->instrs)
+    out.push_back(decode_one({image->text.bytes.data() + i.offset, i.length}, image->text.address + i.offset)->text);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("acceptance 1: the Plan 9 text of the stubs assembles to the catalog's bytes, every model and policy") {
+  const std::pair<const char*, const char*> files[] = {
+      {"badcallback.s", "badcallback"}, {"badcallback-prefix.s", "badcallback-prefix"}, {"badsignal.s", "badsignal"}};
+  for (auto [file, stub] : files) {
+    const Program program = assemble_go(file);
+    for (Model m : kModels)
+      for (Policy p : kPolicies) {
+        CAPTURE(file);
+        CAPTURE(name(m));
+        CAPTURE(name(p));
+        auto from_text = emit(program, {m, p});
+        auto from_catalog = emit(*catalog_program(stub, Variant::Faithful), {m, p});
+        REQUIRE(from_text.ok() == from_catalog.ok());  // abs64 refuses the faithful text either way
+        if (!from_text.ok()) continue;
+        CHECK(from_text->text.bytes == from_catalog->text.bytes);
+        CHECK(from_text->data.bytes == from_catalog->data.bytes);
+        const std::string stem = reference_stem(stub, Variant::Faithful, m, p);
+        CHECK(format_hex(from_text->text.bytes) == test::slurp(test::ref_path(stem)));
+      }
+  }
+}
+
+TEST_CASE("acceptance 2: pre- and post-fix badcallback, same bytes, declared 48 vs 0, explicit 0 vs 48, depth 56") {
+  const Program post = assemble_go("badcallback.s"), pre = assemble_go("badcallback-prefix.s");
+  auto post_image = emit(post, {}), pre_image = emit(pre, {});
+  REQUIRE(post_image.ok());
+  REQUIRE(pre_image.ok());
+  CHECK(post_image->text.bytes == pre_image->text.bytes);
+  CHECK(pre_image->frame.declared == 48);
+  CHECK(post_image->frame.declared == 0);
+  CHECK(pre_image->frame.explicit_adjust == 0);
+  CHECK(post_image->frame.explicit_adjust == 48);
+  CHECK(pre_image->frame.max_depth() == 56);
+  CHECK(post_image->frame.max_depth() == 56);
+  CHECK(post.source_line(post.instrs[0].loc.line) == "\tSUBQ\t$48, SP");
+}
+
+TEST_CASE("constructs: SIB, GS-relative TLS, FP arguments, N(PC), REP prefixes, macros and includes") {
+  const auto text = disassemble(
+      "#include \"tls.h\"\n"
+      "TEXT t(SB),7,$16-8\n"
+      "\tget_tls(CX)\n"
+      "\tMOVQ\t-8(CX)(AX*8), AX\n"
+      "\tMOVL\targ+0(FP), BX\n"
+      "\tPUSHQ\tBP\n"
+      "\tMOVL\targ+0(FP), BX\n"
+      "\tPOPQ\tBP\n"
+      "\tCMPQ\tAX, $0\n"
+      "\tJNE\t2(PC)\n"
+      "\tINT\t$3\n"
+      "\tCLD\n"
+      "\tREP; MOVSQ\n"
+      "\tSHLQ\t$3, DX\n"
+      "\tSHRL\tCX, DX\n"
+      "\tMOVBQZX\t(SI), AX\n"
+      "\tTESTL\t$6, 4(CX)\n"
+      "\tMOVQ\tX0, AX\n"
+      "\tRET\n",
+      {{"inc/tls.h", "#define get_tls(r) MOVQ 0x28(GS), r\n"}});
+  CHECK(text == std::vector<std::string>{
+                    "sub rsp, 0x10",                   // the $16 frame
+                    "mov rcx, gs:[0x0000000000000028]",
+                    "mov rax, [rcx+rax*8-0x08]",
+                    "mov ebx, [rsp+0x18]",             // arg+0(FP): frame 16 + return address 8
+                    "push rbp",
+                    "mov ebx, [rsp+0x20]",             // 8 more below after the push, as 6l counts
+                    "pop rbp",
+                    "cmp rax, 0x00",
+                    "jnz 0x0000000000402024",          // 2(PC): over the INT to the CLD
+                    "int 0x03",
+                    "cld",
+                    "rep movsq",
+                    "shl rdx, 0x03",
+                    "shr edx, cl",
+                    "movzx rax, byte ptr [rsi]",
+                    "test dword ptr [rcx+0x04], 0x06",
+                    "movq rax, xmm0",
+                    "add rsp, 0x10",                   // before each RET
+                    "ret",
+                });
+}
+
+TEST_CASE("labels, jumps relaxed to rel8 like GNU as, and several TEXT symbols with their own data") {
+  auto programs = assemble_text(
+      "#pragma dynimport k·Sleep Sleep \"kernel32.dll\"\n"
+      "TEXT a(SB),7,$0\n"
+      "loop:\tDECQ\tCX\n"
+      "\tJNE\tloop\n"
+      "\tJMP\tdone\n"
+      "\tNOP\n"
+      "done:\tRET\n"
+      "TEXT b(SB),7,$40\n"
+      "\tMOVQ\tcounter(SB), CX\n"
+      "\tMOVQ\tk·Sleep(SB), AX\n"
+      "\tCALL\tAX\n"
+      "\tRET\n"
+      "DATA\tcounter+0(SB)/8, $1000\n"
+      "GLOBL\tcounter(SB), $8\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  REQUIRE(programs->size() == 2);
+  auto a = emit((*programs)[0], {});
+  REQUIRE(a.ok());
+  CHECK(format_hex(a->text.bytes).find("eb 01") != std::string::npos);  // jmp done: short, over one NOP
+  const Program& b = (*programs)[1];
+  REQUIRE(b.imports.size() == 1);
+  CHECK(b.imports[0].function == "Sleep");
+  REQUIRE(b.data.size() == 1);
+  CHECK(b.data[0].bytes == std::vector<uint8_t>{0xe8, 0x03, 0, 0, 0, 0, 0, 0});
+  CHECK((*programs)[0].imports.empty());  // a names neither
+}
+
+TEST_CASE("acceptance 4: every file in testdata/bad fails with the error its first line wants") {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(kTestdata + "/bad")) {
+    if (entry.path().extension() != ".s") continue;
+    const std::string path = entry.path().string();
+    const std::string first = test::slurp(path).substr(0, test::slurp(path).find('\n'));
+    REQUIRE_MESSAGE(first.starts_with("// want: "), path);
+    std::string want = first.substr(9);
+    // The files name themselves in some messages; the test reads them by a longer path.
+    const std::string name = entry.path().filename().string();
+    for (size_t at = want.find(name); at != std::string::npos; at = want.find(name, at + path.size()))
+      want.replace(at, name.size(), path);
+    CAPTURE(path);
+    auto programs = assemble_plan9(path);
+    Expected<Image> image = Error{""};
+    if (programs) image = emit(programs->front(), {});  // a few errors only show when emitting
+    const std::string got = !programs ? programs.error().message : image ? "" : image.error().message;
+    const bool located = !want.empty() && std::isdigit(static_cast<unsigned char>(want[0]));
+    CHECK(got == path + (located ? ":" : ": ") + want);
+    ++count;
+  }
+  CHECK(count >= 40);
+}

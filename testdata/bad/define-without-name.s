@@ -1,0 +1,4 @@
+// want: 2:1: #define expects a name
+#define
+TEXT t(SB),7,$0
+	RET

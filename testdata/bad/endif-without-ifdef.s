@@ -1,0 +1,4 @@
+// want: 4:1: #endif without #ifdef or #ifndef
+TEXT t(SB),7,$0
+	RET
+#endif

@@ -1,0 +1,4 @@
+// want: 2:1: #ifdef/#ifndef without #endif
+#ifdef X
+TEXT t(SB),7,$0
+	RET

@@ -1,0 +1,2 @@
+// want: no TEXT symbol
+GLOBL	x(SB), $8

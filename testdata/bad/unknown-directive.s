@@ -1,0 +1,4 @@
+// want: 2:2: unknown directive #if
+#if 1
+TEXT t(SB),7,$0
+	RET
