@@ -421,7 +421,8 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
     case Form::Int:
       if (args[0].kind != Arg::Immediate || args[0].value < 0 || args[0].value > 255)
         return at(args[0].loc, "INT takes $0 to $255");
-      st = add(args[0], 1);
+      if (args[0].value == 3) instr.id = x86::Inst::kIdInt3;  // cc, the breakpoint form, as GNU as writes INT 3
+      else st = add(args[0], 1);
       break;
     case Form::None:
     case Form::Prefix:

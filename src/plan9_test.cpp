@@ -115,8 +115,8 @@ TEST_CASE("constructs: SIB, GS-relative TLS, FP arguments, N(PC), REP prefixes, 
                     "mov ebx, [rsp+0x20]",             // 8 more below after the push, as 6l counts
                     "pop rbp",
                     "cmp rax, 0x00",
-                    "jnz 0x0000000000402024",          // 2(PC): over the INT to the CLD
-                    "int 0x03",
+                    "jnz 0x0000000000402023",          // 2(PC): over the INT to the CLD
+                    "int3",
                     "cld",
                     "rep movsq",
                     "shl rdx, 0x03",
@@ -180,4 +180,19 @@ TEST_CASE("acceptance 4: every file in testdata/bad fails with the error its fir
     ++count;
   }
   CHECK(count >= 40);
+}
+
+TEST_CASE("acceptance 3: a whole Go file, thirteen TEXT symbols, each equal to GNU as on its Intel translation") {
+  auto programs = assemble_plan9(kTestdata + "/go/sys_windows_amd64.s", {{kTestdata + "/go/include"}, {}});
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  CHECK(programs->size() == 13);
+  for (const Program& p : *programs) {
+    const std::string name = short_symbol_name(p.symbol);
+    CAPTURE(name);
+    auto image = emit(p, {});
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    const std::string ref = fmt::format("{}/plan9/sys_windows_amd64.{}.hex", W64STUB_REF_DIR, name);
+    REQUIRE_MESSAGE(fs::exists(ref), ref);
+    CHECK(format_hex(image->text.bytes) == test::slurp(ref));
+  }
 }

@@ -1,0 +1,9 @@
+# Hand translation of testdata/go/sys_windows_amd64.s into Intel syntax (go2012 model), independent of
+# w64stub; tools/refgen assembles it with GNU as and llvm-mc into the .hex beside it.
+.intel_syntax noprefix
+.text
+# setlasterror
+  mov eax, dword ptr [rsp + 8]
+  mov rcx, qword ptr gs:[0x30]
+  mov dword ptr [rcx + 0x68], eax
+  ret

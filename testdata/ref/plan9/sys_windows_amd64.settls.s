@@ -1,0 +1,7 @@
+# Hand translation of testdata/go/sys_windows_amd64.s into Intel syntax (go2012 model), independent of
+# w64stub; tools/refgen assembles it with GNU as and llvm-mc into the .hex beside it.
+.intel_syntax noprefix
+.text
+# settls
+  mov qword ptr gs:[0x28], rdi
+  ret
