@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
+#include <map>
 #include <set>
 
 namespace w64stub {
@@ -48,79 +49,108 @@ Frame analyze_frame(const Program& program, int entry_residue) {
   frame.declared = program.declared_frame;
   frame.entry_residue = entry_residue;
 
-  int32_t depth = program.declared_frame;  // bytes below entry RSP
-  int32_t body_depth = 0;                  // the part the body adjusted itself
-  std::set<int32_t> stored;                // [RSP+k] written since the last call
-  bool known = true;
-  bool branch_noted = false;
+  // Follow every path from the entry: RSP's depth below entry must be the same wherever paths meet.
+  std::map<std::string, size_t> labels;
+  for (size_t i = 0; i < program.instrs.size(); ++i)
+    if (const CodeLabel* l = program.instrs[i].bound_label()) labels[l->name] = i;
+  struct Path {
+    size_t at;
+    int32_t body;               // the part of the depth the body adjusted itself
+    std::set<int32_t> stored;   // [RSP+k] written since the last call
+  };
+  std::vector<std::optional<int32_t>> seen(program.instrs.size());
+  std::vector<Path> work = {{0, 0, {}}};
+  bool indirect_noted = false;
 
-  for (size_t i = 0; i < program.instrs.size() && known; ++i) {
-    const Instr& instr = program.instrs[i];
-    const asmjit::Operand* dst = plain(instr, 0);
-    const asmjit::Operand* src = plain(instr, 1);
-    auto adjust = [&](int32_t delta) {
-      depth += delta;
-      body_depth += delta;
-      frame.explicit_adjust = std::max(frame.explicit_adjust, body_depth);
-    };
-    switch (instr.id) {
-      case x86::Inst::kIdSub:
-      case x86::Inst::kIdAdd:
-        if (is_rsp(dst)) {
-          if (!src || !src->isImm()) {
-            frame.notes.push_back(fmt::format("{}: RSP adjusted by a non-constant; analysis stops", instr.loc.str()));
-            known = false;
-            break;
-          }
-          auto amount = static_cast<int32_t>(src->as<asmjit::Imm>().value());
-          adjust(instr.id == x86::Inst::kIdSub ? amount : -amount);
-        }
-        break;
-      case x86::Inst::kIdPush:
-      case x86::Inst::kIdPushfq:
-        adjust(8);
-        break;
-      case x86::Inst::kIdPop:
-      case x86::Inst::kIdPopfq:
-        adjust(-8);
-        break;
-      case x86::Inst::kIdCall: {
-        CallSite site;
-        site.instr = i;
-        site.depth = depth;
-        site.residue = ((entry_residue - depth) % 16 + 16) % 16;
-        site.loc = instr.loc;
-        frame.calls.push_back(site);
-        frame.shadow = kShadowSpace;
-        int32_t args = 0;
-        while (stored.count(kShadowSpace + 8 * args)) ++args;
-        frame.stack_args = std::max(frame.stack_args, args);
-        stored.clear();
+  while (!work.empty()) {
+    Path path = std::move(work.back());
+    work.pop_back();
+    for (bool going = true; going && path.at < program.instrs.size();) {
+      const size_t i = path.at++;
+      const Instr& instr = program.instrs[i];
+      if (seen[i]) {
+        if (*seen[i] != path.body)
+          frame.notes.push_back(fmt::format("{}: reached with RSP {} and {} bytes below entry on different paths",
+                                            instr.loc.str(), *seen[i] + frame.declared, path.body + frame.declared));
         break;
       }
-      case x86::Inst::kIdRet:
-        if (body_depth != 0) {
-          frame.balanced = false;
-          frame.notes.push_back(fmt::format("{}: RET with RSP {} bytes {} its entry value", instr.loc.str(),
-                                            std::abs(body_depth), body_depth > 0 ? "below" : "above"));
+      seen[i] = path.body;
+      const asmjit::Operand* dst = plain(instr, 0);
+      const asmjit::Operand* src = plain(instr, 1);
+      const int32_t depth = frame.declared + path.body;
+      auto adjust = [&](int32_t delta) {
+        path.body += delta;
+        frame.explicit_adjust = std::max(frame.explicit_adjust, path.body);
+      };
+      const CodeLabel* target = !instr.bound_label() && !instr.operands.empty()
+                                    ? std::get_if<CodeLabel>(&instr.operands[0]) : nullptr;
+      switch (instr.id) {
+        case x86::Inst::kIdSub:
+        case x86::Inst::kIdAdd:
+          if (is_rsp(dst)) {
+            if (!src || !src->isImm()) {
+              frame.notes.push_back(fmt::format("{}: RSP adjusted by a non-constant; this path is not followed further",
+                                                instr.loc.str()));
+              going = false;
+              break;
+            }
+            auto amount = static_cast<int32_t>(src->as<asmjit::Imm>().value());
+            adjust(instr.id == x86::Inst::kIdSub ? amount : -amount);
+          }
+          break;
+        case x86::Inst::kIdPush:
+        case x86::Inst::kIdPushfq:
+          adjust(8);
+          break;
+        case x86::Inst::kIdPop:
+        case x86::Inst::kIdPopfq:
+          adjust(-8);
+          break;
+        case x86::Inst::kIdCall: {
+          CallSite site;
+          site.instr = i;
+          site.depth = depth;
+          site.residue = ((entry_residue - depth) % 16 + 16) % 16;
+          site.loc = instr.loc;
+          frame.calls.push_back(site);
+          frame.shadow = kShadowSpace;
+          int32_t args = 0;
+          while (path.stored.count(kShadowSpace + 8 * args)) ++args;
+          frame.stack_args = std::max(frame.stack_args, args);
+          path.stored.clear();
+          break;
         }
-        break;
-      default:
-        if (!branch_noted && !instr.bound_label() && !instr.operands.empty() &&
-            std::holds_alternative<CodeLabel>(instr.operands[0])) {
-          frame.notes.push_back(fmt::format("{}: a branch; the analysis reads the text in order and does not follow "
-                                            "it", instr.loc.str()));
-          branch_noted = true;
-        }
-        if (is_rsp(dst)) {
-          frame.notes.push_back(fmt::format("{}: RSP written by an instruction the analysis does not follow; "
-                                            "analysis stops", instr.loc.str()));
-          known = false;
-        }
-        break;
+        case x86::Inst::kIdRet:
+          if (path.body != 0) {
+            frame.balanced = false;
+            frame.notes.push_back(fmt::format("{}: RET with RSP {} bytes {} its entry value", instr.loc.str(),
+                                              std::abs(path.body), path.body > 0 ? "below" : "above"));
+          }
+          going = false;
+          break;
+        default:
+          if (target) {
+            auto to = labels.find(target->name);
+            if (to != labels.end()) {
+              if (instr.id == x86::Inst::kIdJmp) path.at = to->second;
+              else work.push_back({to->second, path.body, path.stored});
+            }
+          } else if (instr.id == x86::Inst::kIdJmp) {
+            if (!indirect_noted)
+              frame.notes.push_back(fmt::format("{}: an indirect jump; its targets are not followed", instr.loc.str()));
+            indirect_noted = true;
+            going = false;
+          } else if (is_rsp(dst)) {
+            frame.notes.push_back(fmt::format("{}: RSP written by an instruction the analysis does not follow; "
+                                              "this path is not followed further", instr.loc.str()));
+            going = false;
+          }
+          break;
+      }
+      if (auto k = rsp_store(instr)) path.stored.insert(*k);
     }
-    if (auto k = rsp_store(instr)) stored.insert(*k);
   }
+  std::sort(frame.calls.begin(), frame.calls.end(), [](const CallSite& a, const CallSite& b) { return a.instr < b.instr; });
 
   frame.locals = std::max(0, frame.total() - frame.shadow - 8 * frame.stack_args);
   if (!frame.calls.empty() && frame.total() < frame.shadow + 8 * frame.stack_args)

@@ -73,3 +73,37 @@ TEST_CASE("an unbalanced body and an untracked RSP write are noted") {
   CHECK(g.calls.empty());
   CHECK(g.notes[0].find("t.s:1:2: RSP written") == 0);
 }
+
+TEST_CASE("branches: every path is followed; paths that meet with different depths are noted") {
+  // test ecx, ecx; jz skip; sub rsp, 40; call rax; add rsp, 40; skip: ret
+  Program p;
+  p.symbol = "t";
+  p.instrs = {{x86::Inst::kIdTest, {x86::ecx, x86::ecx}, {"t.s", 1, 2}},
+              {x86::Inst::kIdJz, {CodeLabel{"skip"}}, {"t.s", 2, 2}},
+              {x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)}, {"t.s", 3, 2}},
+              {x86::Inst::kIdCall, {x86::rax}, {"t.s", 4, 2}},
+              {x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(40)}, {"t.s", 5, 2}},
+              Instr::bind("skip", {"t.s", 6, 1}),
+              {x86::Inst::kIdRet, {}, {"t.s", 7, 2}}};
+  Frame f = analyze_frame(p);
+  CHECK(f.notes.empty());
+  CHECK(f.balanced);
+  REQUIRE(f.calls.size() == 1);
+  CHECK(f.calls[0].aligned());
+  CHECK(f.explicit_adjust == 40);
+
+  p.instrs[4] = {x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(32)}, {"t.s", 5, 2}};  // one path comes back 8 short
+  Frame g = analyze_frame(p);
+  REQUIRE(g.notes.size() == 2);
+  CHECK(g.notes[0] == "t.s:7:2: RET with RSP 8 bytes below its entry value");  // the fall-through path
+  CHECK(g.notes[1] == "t.s:6:1: reached with RSP 8 and 0 bytes below entry on different paths");  // the jump
+  CHECK_FALSE(g.balanced);
+
+  // An unconditional jump skips what follows it; an indirect one ends the path with a note.
+  p.instrs[1] = {x86::Inst::kIdJmp, {CodeLabel{"skip"}}, {"t.s", 2, 2}};
+  Frame h = analyze_frame(p);
+  CHECK(h.calls.empty());
+  CHECK(h.balanced);
+  p.instrs[1] = {x86::Inst::kIdJmp, {x86::rax}, {"t.s", 2, 2}};
+  CHECK(analyze_frame(p).notes[0] == "t.s:2:2: an indirect jump; its targets are not followed");
+}

@@ -196,3 +196,22 @@ TEST_CASE("acceptance 3: a whole Go file, thirteen TEXT symbols, each equal to G
     CHECK(format_hex(image->text.bytes) == test::slurp(ref));
   }
 }
+
+TEST_CASE("frame facts of the whole file: branches followed, stack switches noted") {
+  auto programs = assemble_plan9(kTestdata + "/go/sys_windows_amd64.s", {{kTestdata + "/go/include"}, {}});
+  REQUIRE(programs.ok());
+  std::map<std::string, Frame> frames;
+  for (const Program& p : *programs) frames[short_symbol_name(p.symbol)] = emit(p, {})->frame;
+  CHECK(frames["sigtramp"].notes.empty());  // JNZ sigdone and the SUBQ $56 path meet at depth 0
+  CHECK(frames["sigtramp"].balanced);
+  CHECK(frames["sigtramp"].explicit_adjust == 56);
+  CHECK(frames["usleep2"].declared == 8);
+  REQUIRE(frames["usleep2"].calls.size() == 1);
+  CHECK(frames["usleep2"].calls[0].residue == 0);  // entered at 8, 8 more below: aligned
+  // N(PC) branches reach two CALLs; the third runs after LEAQ -8(R14), SP switched stacks.
+  CHECK(frames["usleep1"].calls.size() == 2);
+  REQUIRE_FALSE(frames["usleep1"].notes.empty());
+  CHECK(frames["usleep1"].notes[0].find("RSP written by an instruction the analysis does not follow") != std::string::npos);
+  CHECK(frames["asmstdcall"].balanced);
+  CHECK(frames["asmstdcall"].notes.empty());
+}

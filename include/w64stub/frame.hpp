@@ -51,7 +51,8 @@ struct Frame {
   bool calls_aligned() const;
 };
 
-// Follows RSP through the Program (straight-line) from an entry RSP = entry_residue (mod 16).
+// Follows RSP along every path through the Program (branches to labels included) from an entry
+// RSP = entry_residue (mod 16); where paths disagree, or RSP is set in a way it cannot follow, it says so.
 Frame analyze_frame(const Program& program, int entry_residue = kWin64EntryResidue);
 
 }  // namespace w64stub
