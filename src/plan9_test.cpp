@@ -50,7 +50,9 @@ std::vector<std::string> disassemble(const std::string& text, std::map<std::stri
 TEST_CASE("acceptance 1: the Plan 9 text of the stubs assembles to the catalog's bytes, every model and policy") {
   const std::pair<const char*, const char*> files[] = {
       {"badcallback.s", "badcallback"}, {"badcallback-prefix.s", "badcallback-prefix"}, {"badsignal.s", "badsignal"}};
-  for (auto [file, stub] : files) {
+  for (const auto& entry : files) {
+    const char* file = entry.first;
+    const char* stub = entry.second;
     const Program program = assemble_go(file);
     for (Model m : kModels)
       for (Policy p : kPolicies) {

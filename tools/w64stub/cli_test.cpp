@@ -63,7 +63,7 @@ TEST_CASE("cli: dump --format hex equals GNU as on DESIGN.md's source and layout
 }
 
 TEST_CASE("cli: every verb answers --help, list lists") {
-  for (const char* verb : {"list", "dump", "run", "probe", "verify", "frame"}) {
+  for (const char* verb : {"list", "dump", "run", "probe", "verify", "frame", "asm"}) {
     Result r = cli({verb, "--help"});
     CHECK(r.status == 0);
     CHECK(r.out.find("usage: w64stub") == 0);
@@ -110,6 +110,29 @@ TEST_CASE("cli: probe is exit 0 when conformant, 1 with violations") {
   CHECK(bad.status == 2);
   CHECK(bad.err == fmt::format("w64stub: {}:2: bad model in model\n", path));
   std::remove(path.c_str());
+}
+
+TEST_CASE("cli: asm and frame on Plan 9 files") {
+  const std::string go = std::string(W64STUB_REF_DIR) + "/../go";
+  Result hex = cli({"asm", go + "/badcallback.s", "--format", "hex"});
+  CHECK(hex.status == 0);
+  CHECK(hex.out == w64stub::test::slurp(w64stub::test::ref_path("badcallback.faithful.go2012.as")));
+  Result whole = cli({"asm", go + "/sys_windows_amd64.s", "-I", go + "/include", "--format", "hex"});
+  CHECK(whole.status == 0);
+  CHECK(whole.out.find("runtime·sigtramp:\n") != std::string::npos);
+  Result one = cli({"asm", go + "/sys_windows_amd64.s", "-I" + go + "/include", "--symbol", "getg", "--format", "hex"});
+  CHECK(one.out == w64stub::test::slurp(std::string(W64STUB_REF_DIR) + "/plan9/sys_windows_amd64.getg.hex"));
+  Result frames = cli({"frame", go + "/badcallback-prefix.s"});
+  CHECK(frames.status == 1);  // misaligned CALLs
+  CHECK(frames.out.find("declared frame        48") != std::string::npos);
+  Result probed = cli({"probe", go + "/badsignal.s", "--entry-align", "0"});
+  CHECK(probed.status == 0);
+  Result no_include = cli({"asm", go + "/sys_windows_amd64.s"});
+  CHECK(no_include.status == 2);
+  CHECK(no_include.err.find("cannot find include file \"zasm_windows_amd64.h\"") != std::string::npos);
+  Result many = cli({"asm", go + "/sys_windows_amd64.s", "-I", go + "/include", "--format", "bin"});
+  CHECK(many.status == 2);
+  CHECK(many.err == "w64stub: --format bin writes one symbol: choose it with --symbol\n");
 }
 
 TEST_CASE("cli: a mismatching reference is exit 1 with a diff") {
