@@ -42,7 +42,7 @@ const Shape* find_shape(std::string_view stub) {
 // Appends Plan 9 source lines and the instruction each one means.
 class Builder {
  public:
-  Builder(Program& p, std::string_view file) : p_(p), file_(file) {}
+  Builder(Program& p, std::string_view file) : p_(p), file_(file) { p_.source_file = file_; }
 
   void text(std::string line, int32_t declared) {
     p_.source_lines.push_back(std::move(line));

@@ -76,7 +76,7 @@ asmjit::Label Emitter::code_label(const std::string& name) {
 Expected<Lowered> Emitter::lower(const Instr& instr) {
   Lowered out;
   Lowered::Machine m{instr.id, {}};
-  std::string_view text = program_.source_line(instr.loc.line);
+  std::string_view text = program_.source_text(instr.loc);
   auto unsupported = [&](std::string_view why) {
     return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, text));
   };
@@ -156,7 +156,7 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
     case Prefix::Lock: a_->lock(); break;
   }
   asmjit::Error err = a_->emitOpArray(m.id, m.ops.data(), m.ops.size());
-  if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_line(loc.line) : "the frame adjustment");
+  if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_text(loc) : "the frame adjustment");
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   const auto length = static_cast<uint32_t>(buf.size() - start);
   image_.instrs.push_back(InstrInfo{static_cast<uint32_t>(start), length, program_index, loc});
@@ -294,6 +294,7 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   image->policy = options.policy;
   image->frame = analyze_frame(program, options.entry_residue);
   image->source_lines = program.source_lines;
+  image->source_file = program.source_file;
   return image;
 }
 

@@ -232,6 +232,7 @@ Status Assembler::text(const Statement& s) {
   body_->program.loc = s.loc;
   body_->program.declared_frame = static_cast<int32_t>(t[fb + 1].value);
   body_->program.source_lines = source_.main_lines;
+  body_->program.source_file = path_;
   return Ok{};
 }
 

@@ -131,6 +131,29 @@ TEST_CASE("constructs: SIB, GS-relative TLS, FP arguments, N(PC), REP prefixes, 
                 });
 }
 
+TEST_CASE("instructions written in an included file keep their own location, not the main file's text") {
+  auto programs = assemble_text("#include \"body.h\"\nTEXT t(SB),7,$0\n\tBODY\n\tRET\n",
+                                {{"inc/body.h", "#define BODY NOP\n"}});
+  REQUIRE(programs.ok());
+  const Program& p = programs->front();
+  CHECK(p.instrs[0].loc.str() == "t.s:3:2");  // a macro's instruction stands where it is used
+  CHECK(p.source_text(p.instrs[0].loc) == "\tBODY");
+  CHECK(p.source_text({"inc/body.h", 1, 1}).empty());  // no main-file text for another file's line
+}
+
+TEST_CASE("TEXT and GLOBL flags: numbers or Go's names; $frame-argsize") {
+  auto programs = assemble_text("TEXT a(SB),NOSPLIT|NOFRAME,$0-16\n\tMOVQ\tx(SB), AX\n\tRET\n"
+                                "TEXT b(SB),$8\n\tRET\n"
+                                "GLOBL x(SB), RODATA|NOPTR, $8\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  CHECK((*programs)[0].declared_frame == 0);
+  CHECK((*programs)[1].declared_frame == 8);
+  CHECK((*programs)[0].data.size() == 1);
+  auto bad = assemble_text("TEXT a(SB),NOSPLIT|NOPE,$0\n\tRET\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "t.s:1:20: undefined: NOPE (not a macro or constant)");
+}
+
 TEST_CASE("labels, jumps relaxed to rel8 like GNU as, and several TEXT symbols with their own data") {
   auto programs = assemble_text(
       "#pragma dynimport k·Sleep Sleep \"kernel32.dll\"\n"

@@ -11,6 +11,11 @@ std::string_view Program::source_line(int line) const {
   return source_lines[static_cast<size_t>(line) - 1];
 }
 
+std::string_view Program::source_text(const SourceLoc& at) const {
+  if (!source_file.empty() && at.file != source_file) return {};
+  return source_line(at.line);
+}
+
 const Import* Program::find_import(std::string_view name) const {
   for (const Import& i : imports)
     if (i.symbol == name) return &i;

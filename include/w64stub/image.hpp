@@ -66,6 +66,7 @@ struct Image {
   std::vector<InstrInfo> instrs;
   Frame frame;
   std::vector<std::string> source_lines;
+  std::string source_file;  // the file source_lines hold; "" for any
 
   const Symbol* find_symbol(std::string_view name) const;
   const InstrInfo* instr_at(uint32_t offset) const;          // the instruction starting at offset

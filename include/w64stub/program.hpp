@@ -71,9 +71,12 @@ struct Program {
   std::vector<Import> imports;
   std::vector<DataSymbol> data;
   std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based)
+  std::string source_file;                // the file source_lines hold; "" for any (hand-built Programs)
 
   // The source text of a line, or "" when the program has none for it.
   std::string_view source_line(int line) const;
+  // The text at loc, or "" when loc lies in another file (an #include) or past the end.
+  std::string_view source_text(const SourceLoc& at) const;
   const Import* find_import(std::string_view symbol) const;
   const DataSymbol* find_data(std::string_view symbol) const;
   // Every symbol an instruction names is declared as an import or data, and every label it names is bound
