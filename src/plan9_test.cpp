@@ -132,13 +132,17 @@ TEST_CASE("constructs: SIB, GS-relative TLS, FP arguments, N(PC), REP prefixes, 
 }
 
 TEST_CASE("instructions written in an included file keep their own location, not the main file's text") {
-  auto programs = assemble_text("#include \"body.h\"\nTEXT t(SB),7,$0\n\tBODY\n\tRET\n",
-                                {{"inc/body.h", "#define BODY NOP\n"}});
-  REQUIRE(programs.ok());
+  auto programs = assemble_text("#include \"body.h\"\nTEXT t(SB),7,$0\n\tBODY\n#include \"nop.h\"\n\tRET\n",
+                                {{"inc/body.h", "#define BODY NOP\n"}, {"inc/nop.h", "\tNOP\n"}});
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
   const Program& p = programs->front();
   CHECK(p.instrs[0].loc.str() == "t.s:3:2");  // a macro's instruction stands where it is used
   CHECK(p.source_text(p.instrs[0].loc) == "\tBODY");
-  CHECK(p.source_text({"inc/body.h", 1, 1}).empty());  // no main-file text for another file's line
+  CHECK(p.instrs[1].loc.str() == "inc/nop.h:1:2");
+  CHECK(p.source_text(p.instrs[1].loc).empty());  // not line 1 of t.s
+  auto image = emit(p, {});
+  REQUIRE(image.ok());
+  CHECK(image->source_line(image->instrs[1]).empty());
 }
 
 TEST_CASE("TEXT and GLOBL flags: numbers or Go's names; $frame-argsize") {
