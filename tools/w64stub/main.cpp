@@ -183,25 +183,20 @@ const char* const kRunOptions = R"(  --entry-align 8|0              RSP mod 16 a
   --relocate                     place the image anywhere instead of at its own addresses
 )";
 
-// Runs the stub in a child process under the probe's caller and callees, and checks the contract.
-Expected<ProbeReport> probe_stub(const Args& args, Image* image) {
+// Runs the stub natively in a child process between the probe's caller and callees, or under wine64 through
+// winrun (--host wine), and checks the contract on what was observed.
+Expected<ProbeReport> execute(const Args& args, Image* image) {
   if (!args.format.empty() && args.format != "text" && args.format != "json")
     return Error{fmt::format("unknown format '{}' (expected text or json)", args.format)};
+  if (args.host != "native" && args.host != "wine")
+    return Error{fmt::format("unknown host '{}' (expected native or wine)", args.host)};
+  if (args.host == "wine" && args.entry_align != kWin64EntryResidue)
+    return Error{"--host wine always enters with RSP = 8 (mod 16)"};
   auto e = emit_stub(args);
   if (!e) return e.error();
   *image = std::move(*e);
-  RunOptions options{!args.live, args.entry_align, !args.relocate, std::chrono::milliseconds(args.timeout_ms)};
-  return probe(*image, options);
-}
-
-// The stub run by tools/winrun under wine64, against Windows' own kernel32.
-Expected<ProbeReport> run_under_wine(const Args& args, Image* image) {
-  if (!args.format.empty() && args.format != "text" && args.format != "json")
-    return Error{fmt::format("unknown format '{}' (expected text or json)", args.format)};
-  if (args.entry_align != kWin64EntryResidue) return Error{"--host wine always enters with RSP = 8 (mod 16)"};
-  auto e = emit_stub(args);
-  if (!e) return e.error();
-  *image = std::move(*e);
+  if (args.host == "native")
+    return probe(*image, {!args.live, args.entry_align, !args.relocate, std::chrono::milliseconds(args.timeout_ms)});
   auto setup = find_wine(W64STUB_WINRUN, W64STUB_WINEPREFIX);
   if (!setup) return setup.error();
   auto runs = run_wine({image, 1}, *setup);
@@ -215,10 +210,8 @@ int verb_run(const Args& args) {
     return fmt::print("usage: w64stub run STUB [options]\n{}{}  --live                         write to the real "
                       "stdout/stderr instead of capturing\n  --host native|wine             run here under the "
                       "harness (default) or under wine64 through winrun\n", kStubOptions, kRunOptions), kOk;
-  if (args.host != "native" && args.host != "wine")
-    return usage_error(fmt::format("unknown host '{}' (expected native or wine)", args.host));
   Image image;
-  auto report = args.host == "wine" ? run_under_wine(args, &image) : probe_stub(args, &image);
+  auto report = execute(args, &image);
   if (!report) return usage_error(report.error().message);
   fmt::print("{}", args.format == "json" ? format_json(image, *report) : format_run(image, *report));
   bool notes = std::any_of(report->calls.begin(), report->calls.end(), [](const CallCheck& c) { return !c.notes.empty(); });
@@ -230,7 +223,7 @@ int verb_probe(const Args& args) {
     return fmt::print("usage: w64stub probe STUB [options]\n  exit 0 conformant, 1 violations, 2 usage\n{}{}",
                       kStubOptions, kRunOptions), kOk;
   Image image;
-  auto report = probe_stub(args, &image);
+  auto report = execute(args, &image);
   if (!report) return usage_error(report.error().message);
   fmt::print("{}", args.format == "json" ? format_json(image, *report) : format_probe(image, *report));
   return report->conformant() ? kOk : kFinding;
