@@ -45,7 +45,7 @@ TEST_CASE("pre-fix badcallback: the same depth, declared instead of explicit") {
   CHECK(f.calls[0].residue == 8);
 }
 
-TEST_CASE("abi variant: 56-byte frame, aligned calls; entering at RSP = 0 flips the verdicts") {
+TEST_CASE("abi variant: 56-byte frame, aligned calls - entering at RSP = 0 flips the verdicts") {
   Frame abi = analyze_frame(*catalog_program("badsignal", Variant::Abi));
   CHECK(abi.declared == 56);
   CHECK(abi.calls_aligned());
@@ -74,7 +74,7 @@ TEST_CASE("an unbalanced body and an untracked RSP write are noted") {
   CHECK(g.notes[0].find("t.s:1:2: RSP written") == 0);
 }
 
-TEST_CASE("branches: every path is followed; paths that meet with different depths are noted") {
+TEST_CASE("branches: every path is followed - paths that meet with different depths are noted") {
   // test ecx, ecx; jz skip; sub rsp, 40; call rax; add rsp, 40; skip: ret
   Program p;
   p.symbol = "t";

@@ -41,7 +41,7 @@ TEST_CASE("fixed and abi write the exact messages through WriteFile") {
       }
 }
 
-TEST_CASE("faithful passes the length's address as the count; WriteFile fails with 1784 and writes nothing") {
+TEST_CASE("faithful passes the length's address as the count - WriteFile fails with 1784 and writes nothing") {
   for (const char* stub : {"badcallback", "badcallback-prefix", "badsignal"})
     for (Model m : {Model::Go2012, Model::Rip})
       for (bool relocate : {false, true}) {
@@ -67,7 +67,7 @@ TEST_CASE("faithful passes the length's address as the count; WriteFile fails wi
       }
 }
 
-TEST_CASE("RSP at the CALLs: 8 for faithful and fixed, 0 for abi; the entry condition decides") {
+TEST_CASE("RSP at the CALLs: 8 for faithful and fixed, 0 for abi - the entry condition decides") {
   for (Variant v : kVariants) {
     RunReport r = run("badcallback", v, Model::Go2012);
     int want = v == Variant::Abi ? 0 : 8;

@@ -6,7 +6,7 @@
 
 using namespace w64stub;
 
-TEST_CASE("go2012 and abs64 use DESIGN.md's data page; rip places data after the code") {
+TEST_CASE("go2012 and abs64 use DESIGN.md's data page - rip places data after the code") {
   Program cb = *catalog_program("badcallback", Variant::Fixed);
   Layout go = *plan_layout(cb, Model::Go2012);
   CHECK(go.code_address == 0x402000);
@@ -26,7 +26,7 @@ TEST_CASE("go2012 and abs64 use DESIGN.md's data page; rip places data after the
   CHECK(rip.addresses.empty());
 }
 
-TEST_CASE("address overrides: by short, dotted or full name; code and data") {
+TEST_CASE("address overrides: by short, dotted or full name - code and data") {
   Program cb = *catalog_program("badcallback", Variant::Fixed);
   std::vector<AddressOverride> o = {*parse_address_override("WriteFile=0x500000"),
                                     *parse_address_override("runtime.badcallbacklen=0x500010"),

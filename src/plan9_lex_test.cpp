@@ -29,7 +29,7 @@ std::vector<std::string> spelled(const Preprocessed& p) {
 
 }  // namespace
 
-TEST_CASE("statements: ';' separates, labels stand alone, comments vanish, columns stay") {
+TEST_CASE("statements: semicolons separate, labels stand alone, comments vanish, columns stay") {
   auto p = run({{"main.s", "loop: MOVQ AX, BX; /* one\ntwo */ ADDQ $1, AX // done\n\tREP; MOVSQ\n"}});
   REQUIRE_MESSAGE(p.ok(), p.error().message);
   CHECK(spelled(*p) == std::vector<std::string>{"label loop", "MOVQ AX, BX", "ADDQ $1, AX", "REP", "MOVSQ"});
@@ -69,7 +69,7 @@ TEST_CASE("macros: object-like, function-like, multi-line, nested, at the use si
   CHECK(p->statements[1].loc.str() == "main.s:8:2");
 }
 
-TEST_CASE("#include beside the file, then the -I path; #ifdef, #ifndef, #else, #undef") {
+TEST_CASE("#include beside the file, then the -I path - #ifdef, #ifndef, #else, #undef") {
   auto p = run({{"main.s", "#include \"a.h\"\n#include \"b.h\"\n#ifdef A\nA\n#else\nNOTA\n#endif\n#undef A\n#ifndef A\nGONE\n#endif\n"},
                 {"a.h", "#define A MOVQ AX, BX\n"},
                 {"inc/b.h", "#ifdef NOPE\n@@ not lexed\n#endif\n"}},
@@ -78,7 +78,7 @@ TEST_CASE("#include beside the file, then the -I path; #ifdef, #ifndef, #else, #
   CHECK(spelled(*p) == std::vector<std::string>{"MOVQ AX, BX", "GONE"});
 }
 
-TEST_CASE("#pragma passes through; recursion and blow-ups stop with an error") {
+TEST_CASE("#pragma passes through - recursion and blow-ups stop with an error") {
   auto p = run({{"main.s", "#pragma dynimport runtime·WriteFile WriteFile \"kernel32.dll\"\n"}});
   REQUIRE(p.ok());
   CHECK(spelled(*p) == std::vector<std::string>{"pragma dynimport runtime·WriteFile WriteFile \"kernel32.dll\""});

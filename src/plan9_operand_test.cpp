@@ -85,7 +85,7 @@ TEST_CASE("operands: malformed ones say what was expected") {
   CHECK(arg("x(FP)(AX*2)").error().message == "t.s:1:6: an index register needs a memory operand in 'x(FP)(AX*2)'");
 }
 
-TEST_CASE("operand lists: top-level commas; a trailing comma adds nothing") {
+TEST_CASE("operand lists: top-level commas - a trailing comma adds nothing") {
   auto p = lex("DIVL CX,; MOVQ -8(CX)(AX*8), AX");
   REQUIRE(p.ok());
   const auto& divl = p->statements[0].tokens;

@@ -145,7 +145,7 @@ TEST_CASE("instructions written in an included file keep their own location, not
   CHECK(image->source_line(image->instrs[1]).empty());
 }
 
-TEST_CASE("TEXT and GLOBL flags: numbers or Go's names; $frame-argsize") {
+TEST_CASE("TEXT and GLOBL flags: numbers or Go's names - $frame-argsize") {
   auto programs = assemble_text("TEXT a(SB),NOSPLIT|NOFRAME,$0-16\n\tMOVQ\tx(SB), AX\n\tRET\n"
                                 "TEXT b(SB),$8\n\tRET\n"
                                 "GLOBL x(SB), RODATA|NOPTR, $8\n");

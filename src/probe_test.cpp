@@ -81,7 +81,7 @@ class Stub {
 
 }  // namespace
 
-TEST_CASE("acceptance 1: faithful and fixed CALLs are misaligned by 8 under the Win64 entry; abi is conformant") {
+TEST_CASE("acceptance 1: faithful and fixed CALLs are misaligned by 8 under the Win64 entry - abi is conformant") {
   for (const char* stub : {"badcallback", "badcallback-prefix", "badsignal"})
     for (Model m : kModels)
       for (Variant v : kVariants) {

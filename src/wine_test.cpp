@@ -96,7 +96,7 @@ TEST_CASE("the stubs against Windows' own kernel32 (acceptance 1-3), all in one 
   }
 }
 
-TEST_CASE("an image winrun cannot load is that image's error; the others still run") {
+TEST_CASE("an image winrun cannot load is that image's error - the others still run") {
   Image good = test::emit_catalog("badsignal", Variant::Abi, Model::Rip);
   Image bad = good;
   bad.symbols.back().address = good.text.address;
