@@ -396,7 +396,6 @@ RunReport collect(const Image& image, const RunOptions& options, const Outcome& 
   r.wx_mappings = out.wx_mappings;
   r.stub_entry_rsp = out.rsp_before_call - 8;
   r.rsp_after_return = out.rsp_after_return;
-  r.before = canaries();
   std::copy(std::begin(out.gp_after), std::end(out.gp_after), r.after.gp.begin());
   for (int j = 0; j < kNonvolatileXmms; ++j) r.after.xmm[j] = {out.xmm_after[j][0], out.xmm_after[j][1]};
   r.after.mxcsr = out.mxcsr_after;

@@ -187,32 +187,33 @@ void Checker::check_stub() {
   }
   if (!stub.returned || run.host != Host::Native) return;  // what follows is read after the return, natively
 
+  const Nonvolatiles before = canaries();
   stub.nonvolatiles_preserved = true;
   for (size_t i = 0; i < kNonvolatileGps.size(); ++i) {
-    if (run.after.gp[i] == run.before.gp[i]) continue;
+    if (run.after.gp[i] == before.gp[i]) continue;
     stub.nonvolatiles_preserved = false;
     std::string_view reg = kNonvolatileGps[i];
     int64_t writer = last_writer(reg);
     violate("nonvolatile",
             fmt::format("{} is nonvolatile but came back {:#x}, not {:#x}{}", upper(reg), run.after.gp[i],
-                        run.before.gp[i], writer >= 0 ? "; last written here" : ""),
+                        before.gp[i], writer >= 0 ? "; last written here" : ""),
             writer);
   }
   for (size_t j = 0; j < run.after.xmm.size(); ++j) {
-    if (run.after.xmm[j] == run.before.xmm[j]) continue;
+    if (run.after.xmm[j] == before.xmm[j]) continue;
     stub.nonvolatiles_preserved = false;
     std::string reg = fmt::format("xmm{}", kFirstNonvolatileXmm + static_cast<int>(j));
     int64_t writer = last_writer(reg);
     violate("nonvolatile",
             fmt::format("{} is nonvolatile but came back {:#018x}{:016x}, not {:#018x}{:016x}{}", upper(reg),
-                        run.after.xmm[j][1], run.after.xmm[j][0], run.before.xmm[j][1], run.before.xmm[j][0],
+                        run.after.xmm[j][1], run.after.xmm[j][0], before.xmm[j][1], before.xmm[j][0],
                         writer >= 0 ? "; last written here" : ""),
             writer);
   }
-  stub.mxcsr_preserved = run.after.mxcsr == run.before.mxcsr;
+  stub.mxcsr_preserved = run.after.mxcsr == before.mxcsr;
   if (!stub.mxcsr_preserved)
     violate("mxcsr", fmt::format("MXCSR came back {:#x}, not {:#x}; its control bits are nonvolatile",
-                                 run.after.mxcsr, run.before.mxcsr));
+                                 run.after.mxcsr, before.mxcsr));
   stub.rsp_balanced = run.rsp_intact();
   if (!stub.rsp_balanced)
     violate("rsp-balance",

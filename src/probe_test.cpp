@@ -229,6 +229,24 @@ TEST_CASE("acceptance 3: broken stubs, each with the right diagnosis") {
           std::string::npos);
     CHECK(r.violations[0].offset == Stub::offset_of_line(second, image));
   }
+  SUBCASE("changes the rounding mode in MXCSR") {
+    Stub s;
+    s.add("stmxcsr [rsp+8]", x86::Inst::kIdStmxcsr, {x86::dword_ptr(x86::rsp, 8)});
+    s.add("or dword [rsp+8], 0x6000", x86::Inst::kIdOr, {x86::dword_ptr(x86::rsp, 8), asmjit::Imm(0x6000)});
+    s.add("ldmxcsr [rsp+8]", x86::Inst::kIdLdmxcsr, {x86::dword_ptr(x86::rsp, 8)});
+    Image image = s.add("ret", x86::Inst::kIdRet).image();
+    ProbeReport r = probe_ok(image);
+    REQUIRE(rules(r) == "mxcsr");
+    CHECK(r.violations[0].message == "MXCSR came back 0x7f80, not 0x1f80; its control bits are nonvolatile");
+  }
+  SUBCASE("writes above its home area, into its caller's frame") {
+    Stub s;
+    s.add("mov qword [rsp+40], 0", x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 40), asmjit::Imm(0)});
+    Image image = s.add("ret", x86::Inst::kIdRet).image();
+    ProbeReport r = probe_ok(image);
+    REQUIRE(rules(r) == "caller-frame");
+    CHECK(r.violations[0].message == "the caller's frame above the stub's home area was overwritten at [entry RSP+40]: 0x0");
+  }
   SUBCASE("keeps a value in the home area it gave a callee") {
     Stub s;
     s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});

@@ -102,7 +102,7 @@ struct RunReport {
   Fault fault;                       // Faulted, TimedOut; Died: the signal or exit status in fault.signal
   uint64_t stub_entry_rsp = 0;       // RSP at the stub's first instruction (its return address is there)
   uint64_t rsp_after_return = 0;     // the contract: stub_entry_rsp + 8
-  Nonvolatiles before, after;        // after: valid when Returned
+  Nonvolatiles after;                // as the stub left them (valid when Returned); it got canaries()
   uint64_t rflags_after = 0;
   std::array<uint64_t, kMarkerWords> caller_frame{};  // the marker words after the return
   std::vector<CallRecord> calls;
