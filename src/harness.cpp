@@ -362,16 +362,25 @@ Status Child::run() {
   _exit(0);
 }
 
-// Waits for the child; past the deadline, asks it where it is (kStopSignal), then kills it.
-Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, bool* stopped) {
+// Waits for the child; once the stub has run for `timeout` (setting it up does not count, up to kSetupLimit),
+// asks it where it is (kStopSignal), then kills it.
+constexpr std::chrono::seconds kSetupLimit{10};
+
+Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, const Outcome& out, bool* stopped) {
   using Clock = std::chrono::steady_clock;
-  auto deadline = Clock::now() + timeout;
+  auto deadline = Clock::now() + kSetupLimit;
+  bool started = false;
   auto pause = std::chrono::microseconds(50);
   for (;;) {
     int status = 0;
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
     if (r < 0 && errno != EINTR) return Error{fmt::format("waitpid: {}", std::strerror(errno))};
+    // The caller trampoline writes rsp_before_call just before it calls the stub.
+    if (!started && __atomic_load_n(&out.rsp_before_call, __ATOMIC_ACQUIRE) != 0) {
+      started = true;
+      deadline = Clock::now() + timeout;
+    }
     if (Clock::now() >= deadline) {
       if (*stopped) {
         kill(pid, SIGKILL);
@@ -454,7 +463,7 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   if (pid == 0) child_main(image, options, out);
 
   bool stopped = false;
-  auto status = wait_for(pid, options.timeout, &stopped);
+  auto status = wait_for(pid, options.timeout, *out, &stopped);
   if (!status) return status.error();
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitSetupFailed)
     return Error{fmt::format("{}: {}", image.stub, std::string(out->error, strnlen(out->error, sizeof out->error)))};

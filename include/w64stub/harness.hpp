@@ -85,7 +85,7 @@ struct RunOptions {
   bool capture = true;  // keep what WriteFile writes; false also writes it to the real fds 1/2
   int entry_residue = kWin64EntryResidue;
   bool at_image_addresses = true;
-  std::chrono::milliseconds timeout{2000};
+  std::chrono::milliseconds timeout{2000};  // from the call into the stub; setting it up is not counted
 };
 
 // Where a run happened: natively under this harness (everything observed), or under Wine through
