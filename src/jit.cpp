@@ -126,11 +126,8 @@ Expected<Instance> instantiate(const Image& image, std::span<const Binding> bind
   if (has_data) std::memcpy(inst.data_.data() + inst.data_offset_, image.data.bytes.data(), image.data.bytes.size());
 
   // Symbols move with their section.
-  for (const Symbol& s : image.symbols) {
-    bool in_data = has_data && s.address >= image.data.address && s.address < image.data.address + image.data.bytes.size();
-    inst.symbols_[s.name] = in_data ? s.address - image.data.address + inst.data_address()
-                                    : s.address - image.text.address + inst.text_address();
-  }
+  for (const Symbol& s : image.symbols)
+    inst.symbols_[s.name] = image.placed_address(s, inst.text_address(), inst.data_address());
   for (const Relocation& r : image.relocations) {
     auto s = apply_relocation({text_bytes, image.text.bytes.size()}, inst.text_address(), r, inst.address_of(r.symbol));
     if (!s) return Error{fmt::format("{}: placed at {:#x}: {}", image.stub, inst.data_address(), s.error().message)};

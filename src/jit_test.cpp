@@ -12,17 +12,6 @@ using namespace w64stub;
 namespace {
 
 // Mappings of this process that are writable and executable at once.
-int rwx_mappings() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  int count = 0;
-  while (std::getline(maps, line)) {
-    auto perms = line.substr(line.find(' ') + 1, 4);
-    if (perms[1] == 'w' && perms[2] == 'x') ++count;
-  }
-  return count;
-}
-
 int dummy_function() { return 0; }
 const Binding kBindings[] = {{"GetStdHandle", reinterpret_cast<const void*>(&dummy_function)},
                              {"WriteFile", reinterpret_cast<const void*>(&dummy_function)}};
@@ -41,7 +30,7 @@ std::string perms_of(uint64_t address) {
 }  // namespace
 
 TEST_CASE("instantiated code is read-execute, data read-write, nothing both") {
-  int before = rwx_mappings();
+  int before = test::wx_mappings();
   for (Model m : kModels) {
     Image image = test::emit_catalog("badcallback", Variant::Fixed, m);
     auto inst = instantiate(image, kBindings, {false});
@@ -49,7 +38,7 @@ TEST_CASE("instantiated code is read-execute, data read-write, nothing both") {
     CHECK(perms_of(inst->text_address()) == "r-xp");
     if (m != Model::Rip) CHECK(perms_of(inst->data_address()) == "rw-p");
     if (m == Model::Go2012) CHECK(inst->data_address() < (uint64_t{1} << 31));
-    CHECK(rwx_mappings() == before);
+    CHECK(test::wx_mappings() == before);
   }
 }
 

@@ -118,6 +118,12 @@ const plan9::Names& text_flags() {
 
 bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
 
+// General-purpose register `id` at the width the size suffix gives (0: the full 64 bits).
+x86::Gp sized_gp(uint32_t id, uint32_t size) {
+  return size == 1 ? x86::Gp(x86::gpb_lo(id)) : size == 2 ? x86::Gp(x86::gpw(id)) : size == 4 ? x86::Gp(x86::gpd(id))
+                                                                                              : x86::Gp(x86::gpq(id));
+}
+
 struct GlobalData {
   std::string symbol;
   SourceLoc loc;  // the GLOBL
@@ -292,11 +298,7 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
   switch (a.kind) {
     case Arg::Register:
       switch (a.reg.cls) {
-        case Reg::Gp:
-          if (size == 1) return Operand(x86::gpb_lo(a.reg.id));
-          if (size == 2) return Operand(x86::gpw(a.reg.id));
-          if (size == 4) return Operand(x86::gpd(a.reg.id));
-          return Operand(x86::gpq(a.reg.id));
+        case Reg::Gp: return Operand(sized_gp(a.reg.id, size));
         case Reg::GpHigh:
           if (size != 1) return bad("AH, BH, CH and DH are byte registers: use a B instruction");
           return Operand(x86::gpb_hi(a.reg.id));
@@ -406,7 +408,7 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
     case Form::StringOp:
       instr.operands.emplace_back(asmjit::Operand(x86::ptr(x86::rdi, 0, m.size)));
       if (m.id == x86::Inst::kIdMovs) instr.operands.emplace_back(asmjit::Operand(x86::ptr(x86::rsi, 0, m.size)));
-      else instr.operands.emplace_back(asmjit::Operand(m.size == 8 ? x86::Gp(x86::rax) : m.size == 4 ? x86::Gp(x86::eax) : m.size == 2 ? x86::Gp(x86::ax) : x86::Gp(x86::al)));
+      else instr.operands.emplace_back(asmjit::Operand(sized_gp(x86::Gp::kIdAx, m.size)));
       break;
     case Form::Jump:
     case Form::Call:

@@ -24,6 +24,18 @@ inline std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// Mappings in this process that are writable and executable at once (read here, not with the library's own
+// count, so that the two can disagree).
+inline int wx_mappings() {
+  std::ifstream maps("/proc/self/maps");
+  int count = 0;
+  for (std::string line; std::getline(maps, line);) {
+    const std::string perms = line.substr(line.find(' ') + 1, 4);
+    count += perms[1] == 'w' && perms[2] == 'x';
+  }
+  return count;
+}
+
 inline Image emit_catalog(std::string_view stub, Variant v, Model m, Policy p = Policy::As) {
   auto program = catalog_program(stub, v);
   auto image = emit(*program, {m, p, {}, kWin64EntryResidue, std::string(stub)});

@@ -71,13 +71,6 @@ std::vector<std::string> reports(const std::string& stream) {
   return out;
 }
 
-// Where the loader put each symbol: sections moved as wholes.
-uint64_t placed(const Image& image, const Symbol& s, uint64_t text_address, uint64_t data_address) {
-  const bool in_data = !image.data.bytes.empty() && s.address >= image.data.address &&
-                       s.address < image.data.address + image.data.bytes.size();
-  return in_data ? s.address - image.data.address + data_address : s.address - image.text.address + text_address;
-}
-
 Expected<RunReport> to_report(const Image& image, const Json& j, std::string out, std::string err) {
   if (j.has("error")) return Error{fmt::format("{}: winrun: {}", image.stub, j["error"].string())};
   RunReport r;
@@ -89,7 +82,7 @@ Expected<RunReport> to_report(const Image& image, const Json& j, std::string out
   r.ending = j["returned"].boolean() ? Ending::Returned : Ending::Died;
   r.captured_stdout = std::move(out);
   r.captured_stderr = std::move(err);
-  for (const Symbol& s : image.symbols) r.placed.emplace_back(s.name, placed(image, s, r.text_address, r.data_address));
+  for (const Symbol& s : image.symbols) r.placed.emplace_back(s.name, image.placed_address(s, r.text_address, r.data_address));
   for (const Json& call : j["calls"].array()) {
     CallRecord c;
     c.function = call["function"].string();
