@@ -1,7 +1,5 @@
 // Emits badsignal (abi variant), probes it natively and checks what it wrote: exit 0 only if all is right.
-#include <w64stub/catalog.hpp>
-#include <w64stub/emit.hpp>
-#include <w64stub/probe.hpp>
+#include <w64stub/w64stub.hpp>
 
 #include <cstdio>
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "w64stub/emit.hpp"
-#include "w64stub/plan9.hpp"
+#include "w64stub/emit/emit.hpp"
+#include "w64stub/plan9/asm.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

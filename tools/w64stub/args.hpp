@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "w64stub/error.hpp"
+#include "w64stub/core/error.hpp"
 
 namespace w64stub::cli {
 

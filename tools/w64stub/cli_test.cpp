@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/test_support.hpp"
+#include "../../src/testing/test_support.hpp"
 
 extern char** environ;
 

@@ -8,14 +8,15 @@
 #include <string>
 
 #include "args.hpp"
-#include "w64stub/catalog.hpp"
-#include "w64stub/emit.hpp"
-#include "w64stub/golden.hpp"
-#include "w64stub/probe.hpp"
-#include "w64stub/listing.hpp"
-#include "w64stub/plan9.hpp"
-#include "w64stub/report.hpp"
-#include "w64stub/wine.hpp"
+#include "w64stub/catalog/catalog.hpp"
+#include "w64stub/emit/emit.hpp"
+#include "w64stub/out/golden.hpp"
+#include "w64stub/catalog/verify.hpp"
+#include "w64stub/exec/probe.hpp"
+#include "w64stub/out/listing.hpp"
+#include "w64stub/plan9/asm.hpp"
+#include "w64stub/out/report.hpp"
+#include "w64stub/exec/wine.hpp"
 
 namespace {
 

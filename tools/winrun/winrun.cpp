@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "w64stub/imagefile.hpp"
+#include "w64stub/core/imagefile.hpp"
 
 namespace imagefile = w64stub::imagefile;
 

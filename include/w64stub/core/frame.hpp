@@ -1,0 +1,58 @@
+// Frame: the Win64 stack frame of a stub, planned (for JIT authors) or analysed (from a Program).
+//
+// Win64 contract: at a function's entry RSP = 8 (mod 16); at each CALL RSP = 0 (mod 16) and [RSP, RSP+32)
+// is the callee's home area, the 5th argument at [RSP+32]. Go's 2012 linker adds a second source of stack
+// adjustment: a declared `$N` frame makes it insert `sub rsp, N` / `add rsp, N`, invisible in the text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "w64stub/core/error.hpp"
+#include "w64stub/core/program.hpp"
+
+namespace w64stub {
+
+inline constexpr int32_t kShadowSpace = 32;
+inline constexpr int kWin64EntryResidue = 8;  // RSP mod 16 at a function's first instruction
+
+// What a stub needs below its return address, for frame planning.
+struct FrameNeeds {
+  int32_t stack_args = 0;  // outgoing arguments beyond the 4th, 8 bytes each
+  int32_t locals = 0;      // bytes of locals above the outgoing arguments
+  int32_t pushes = 0;      // 8-byte pushes made before the adjustment (saved nonvolatiles)
+};
+
+// The `sub rsp, N` that gives home area, stack arguments and locals, with every CALL 16-byte aligned.
+int32_t plan_frame_adjustment(const FrameNeeds& needs);
+
+struct CallSite {
+  size_t instr = 0;      // index into Program::instrs
+  int32_t depth = 0;     // bytes below the entry RSP at the CALL
+  int residue = 0;       // RSP mod 16 at the CALL; the contract wants 0
+  SourceLoc loc;
+  bool aligned() const { return residue == 0; }
+};
+
+struct Frame {
+  int32_t declared = 0;         // linker-managed ($N)
+  int32_t explicit_adjust = 0;  // deepest sub rsp / push in the body itself
+  int32_t shadow = 0;           // home area the calls get (32 when the stub calls anything)
+  int32_t stack_args = 0;       // outgoing arguments written at [RSP+32] and above before a call
+  int32_t locals = 0;           // the rest of the frame
+  int entry_residue = kWin64EntryResidue;
+  std::vector<CallSite> calls;
+  bool balanced = true;         // every RET finds RSP where it was at entry
+  std::vector<std::string> notes;  // what the analysis saw and could not follow
+
+  int32_t total() const { return declared + explicit_adjust; }
+  int32_t max_depth() const { return total() + 8; }  // with the return address
+  bool calls_aligned() const;
+};
+
+// Follows RSP along every path through the Program (branches to labels included) from an entry
+// RSP = entry_residue (mod 16); where paths disagree, or RSP is set in a way it cannot follow, it says so.
+Frame analyze_frame(const Program& program, int entry_residue = kWin64EntryResidue);
+
+}  // namespace w64stub

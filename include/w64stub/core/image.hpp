@@ -1,0 +1,92 @@
+// Image: what emit produced, ready to be listed, compared, instantiated or written to a file: code and data
+// bytes at their addresses, symbols, relocations (which bytes hold which address), the instruction map with
+// the source line each instruction came from, and the frame facts.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "w64stub/core/error.hpp"
+#include "w64stub/core/frame.hpp"
+#include "w64stub/core/imagefile.hpp"
+#include "w64stub/core/layout.hpp"
+
+namespace w64stub {
+
+// How a field holds an address. Abs32S: sign-extended 32 bits (mov rax, [abs32]; mov rdx, imm32 in 64-bit
+// ops). Abs32: zero-extended 32 bits (mov edx, imm32). Abs64: 64-bit immediate. Rel32: RIP-relative
+// displacement, relative to the end of the instruction (intra-image in the rip model).
+enum class RelocKind { Abs32S, Abs32, Abs64, Rel32 };
+std::string_view name(RelocKind kind);
+
+struct Relocation {
+  uint32_t offset = 0;  // of the field, in text
+  RelocKind kind = RelocKind::Abs32S;
+  std::string symbol;
+  int64_t addend = 0;
+  uint32_t instr_end = 0;  // Rel32: the offset the displacement is relative to
+};
+
+enum class SymbolKind { Code, Import, Data };
+std::string_view name(SymbolKind kind);
+
+struct Symbol {
+  std::string name;
+  SymbolKind kind = SymbolKind::Data;
+  uint64_t address = 0;
+  uint32_t size = 0;
+  std::string dll, function;  // imports
+};
+
+struct Section {
+  std::string name;
+  uint64_t address = 0;
+  std::vector<uint8_t> bytes;
+};
+
+struct InstrInfo {
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  int program_index = -1;  // index into the Program's instrs; -1 for what the linker inserts ($N frame)
+  SourceLoc loc;
+};
+
+struct Image {
+  std::string stub;    // catalog name or TEXT symbol
+  std::string symbol;  // the TEXT symbol
+  Model model = Model::Go2012;
+  Policy policy = Policy::As;
+  Section text;        // code; in the rip model followed by 0xCC padding and the data
+  Section data;        // absolute models: the data section; empty in the rip model
+  uint32_t code_size = 0;
+  std::vector<Symbol> symbols;
+  std::vector<Relocation> relocations;
+  std::vector<InstrInfo> instrs;
+  Frame frame;
+  std::vector<std::string> source_lines;
+  std::string source_file;  // the file source_lines hold; "" for any
+
+  const Symbol* find_symbol(std::string_view name) const;
+  const InstrInfo* instr_at(uint32_t offset) const;          // the instruction starting at offset
+  const InstrInfo* instr_ending_at(uint32_t offset) const;   // e.g. the CALL a return address follows
+  std::string_view source_line(const InstrInfo& instr) const;
+  const Relocation* relocation_in(uint32_t offset, uint32_t length) const;
+  // Where a symbol lands when a loader puts text at text_address and data at data_address: it moves with
+  // its section.
+  uint64_t placed_address(const Symbol& symbol, uint64_t text_address, uint64_t data_address) const;
+};
+
+// An Image as an image file (imagefile.hpp) and back. A read Image has no source: its instruction map comes
+// from decoding the code with Zydis, and its frame facts are empty.
+imagefile::File to_file(const Image& image);
+Expected<Image> from_file(const imagefile::File& file);
+Expected<Image> read_image_file(const std::string& path);
+
+// Writes the value of `reloc` into `text` (a copy of image.text placed at text_address), for the symbol
+// placed at symbol_address. Fails, writing nothing, when the value does not fit the field.
+Status apply_relocation(std::span<uint8_t> text, uint64_t text_address, const Relocation& reloc,
+                        uint64_t symbol_address);
+
+}  // namespace w64stub

@@ -1,0 +1,49 @@
+// Layout: where a Program's code, import slots and data live, by relocation model, and how their
+// references are encoded (policy). The layouts are DESIGN.md's; addresses can be overridden.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+
+#include "w64stub/core/error.hpp"
+#include "w64stub/core/program.hpp"
+
+namespace w64stub {
+
+// go2012: absolute 32-bit addresses, as a PE linked at 0x400000 (data page 0x401000, code 0x402000).
+// rip: position-independent; data follows the code, reached RIP-relative.
+// abs64: the go2012 layout based at 0x150000000, reached through 64-bit immediates.
+enum class Model { Go2012, Rip, Abs64 };
+inline constexpr Model kModels[] = {Model::Go2012, Model::Rip, Model::Abs64};
+
+// as: what GNU as / llvm-mc emit by default. size: the shortest forms (nasm, as -O2).
+enum class Policy { As, Size };
+inline constexpr Policy kPolicies[] = {Policy::As, Policy::Size};
+
+std::string_view name(Model model);
+std::string_view name(Policy policy);
+Expected<Model> parse_model(std::string_view text);
+Expected<Policy> parse_policy(std::string_view text);
+
+// NAME=VALUE: NAME is `code`, `data` (the data block's base) or a symbol (runtime·X, runtime.X or X).
+struct AddressOverride {
+  std::string name;
+  uint64_t address = 0;
+};
+Expected<AddressOverride> parse_address_override(std::string_view text);
+
+struct Layout {
+  Model model = Model::Go2012;
+  uint64_t code_address = 0;
+  uint64_t data_address = 0;                    // absolute models: start of the data section
+  std::map<std::string, uint64_t> addresses;    // absolute models: every import slot and data symbol
+};
+
+Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides = {});
+
+// Largest address (exclusive) a model can reach with its encodings.
+uint64_t address_limit(Model model);
+
+}  // namespace w64stub

@@ -1,0 +1,94 @@
+// Program: one stub as a sequence of x86-64 instructions whose operands may name symbols (Go's sym(SB)).
+// The catalog builds Programs in C++; a Plan 9 front end builds the same thing from text. Emit lowers the
+// symbol operands according to a relocation model and encodes everything with asmjit.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "w64stub/core/error.hpp"
+
+namespace w64stub {
+
+// The memory at a symbol: Go's `sym+off(SB)` as a load or store operand.
+struct SymbolMem {
+  std::string symbol;
+  int64_t offset = 0;
+  uint32_t size = 0;  // access width in bytes
+};
+
+// The address of a symbol: Go's `$sym+off(SB)` as an immediate.
+struct SymbolAddr {
+  std::string symbol;
+  int64_t offset = 0;
+};
+
+// A place in the code: the target of a jump or call (Go's `loop:` and `JMP loop`).
+struct CodeLabel {
+  std::string name;
+};
+
+// Registers, immediates and symbol-free memory are asmjit operands; symbols and labels are resolved by emit.
+using Operand = std::variant<asmjit::Operand, SymbolMem, SymbolAddr, CodeLabel>;
+
+// A prefix that is its own statement in Plan 9 text (`REP; MOVSQ`).
+enum class Prefix { None, Rep, Repne, Lock };
+
+struct Instr {
+  asmjit::InstId id = asmjit::x86::Inst::kIdNone;
+  std::vector<Operand> operands;  // Intel order: destination first
+  SourceLoc loc;
+  Prefix prefix = Prefix::None;
+
+  // kIdNone with one CodeLabel operand binds that label here; it emits no bytes.
+  static Instr bind(std::string label, SourceLoc loc = {});
+  const CodeLabel* bound_label() const;
+};
+
+// An import slot: an 8-byte cell holding the address of a function in a DLL (Go's `runtime·WriteFile`).
+struct Import {
+  std::string symbol;
+  std::string dll;
+  std::string function;
+};
+
+// Initialised data the stub refers to (a length, a message).
+struct DataSymbol {
+  std::string symbol;
+  std::vector<uint8_t> bytes;
+  uint32_t align = 1;
+};
+
+struct Program {
+  std::string symbol;          // the TEXT symbol, e.g. "runtime·badcallback"
+  SourceLoc loc;               // where the TEXT directive stands
+  int32_t declared_frame = 0;  // Go's $N: the linker inserts sub/add rsp around the body
+  std::vector<Instr> instrs;
+  std::vector<Import> imports;
+  std::vector<DataSymbol> data;
+  std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based)
+  std::string source_file;                // the file source_lines hold; "" for any (hand-built Programs)
+
+  // The source text of a line, or "" when the program has none for it.
+  std::string_view source_line(int line) const;
+  // The text at loc, or "" when loc lies in another file (an #include) or past the end.
+  std::string_view source_text(const SourceLoc& at) const;
+  const Import* find_import(std::string_view symbol) const;
+  const DataSymbol* find_data(std::string_view symbol) const;
+  // Every symbol an instruction names is declared as an import or data, and every label it names is bound
+  // exactly once; the first that is not is an error.
+  Status check_symbols() const;
+};
+
+// Appends the instructions and labels an asmjit Builder holds (e.g. FuncFrame's emitProlog/emitEpilog), so
+// code written against asmjit's own frame helpers becomes a Program. Labels are named "L<id>".
+Status append_builder(Program& program, const asmjit::BaseBuilder& builder, const SourceLoc& loc);
+
+// "runtime·WriteFile" -> "WriteFile": the package-less name users type (also accepts "runtime.").
+std::string short_symbol_name(std::string_view symbol);
+
+}  // namespace w64stub

@@ -1,0 +1,144 @@
+#include "w64stub/catalog/catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "w64stub/core/frame.hpp"
+
+namespace w64stub {
+namespace x86 = asmjit::x86;
+
+namespace {
+
+constexpr std::string_view kCallbackMessage = "runtime: cgo callback on thread not created by Go.\n";
+constexpr std::string_view kSignalMessage = "runtime: signal received on thread not created by Go.\n";
+
+struct Shape {
+  std::string_view stub;
+  std::string_view function;  // Go symbol without package
+  std::string_view message;
+  bool explicit_frame;        // post-fix badcallback: $0 and its own SUBQ/ADDQ
+};
+
+constexpr Shape kShapes[] = {
+    {"badcallback", "badcallback", kCallbackMessage, true},
+    {"badcallback-prefix", "badcallback", kCallbackMessage, false},
+    {"badsignal", "badsignal", kSignalMessage, false},
+};
+
+constexpr CatalogStub kStubs[] = {
+    {"badcallback", "runtime·badcallback after the 2012 fix: declared $0, explicit SUBQ/ADDQ $48"},
+    {"badcallback-prefix", "runtime·badcallback before the fix: declared $48, the linker adjusts RSP"},
+    {"badsignal", "runtime·badsignal: declared $48"},
+};
+
+const Shape* find_shape(std::string_view stub) {
+  for (const Shape& s : kShapes)
+    if (s.stub == stub) return &s;
+  return nullptr;
+}
+
+// Appends Plan 9 source lines and the instruction each one means.
+class Builder {
+ public:
+  Builder(Program& p, std::string_view file) : p_(p), file_(file) { p_.source_file = file_; }
+
+  void text(std::string line, int32_t declared) {
+    p_.source_lines.push_back(std::move(line));
+    p_.loc = here(1);
+    p_.declared_frame = declared;
+  }
+  void line(std::string line, asmjit::InstId id, std::vector<Operand> ops = {}) {
+    p_.source_lines.push_back(std::move(line));
+    p_.instrs.push_back(Instr{id, std::move(ops), here(2)});
+  }
+
+ private:
+  SourceLoc here(int column) const { return {file_, static_cast<int>(p_.source_lines.size()), column}; }
+  Program& p_;
+  std::string file_;
+};
+
+std::vector<uint8_t> int32_bytes(int32_t v) {
+  std::vector<uint8_t> out(4);
+  std::memcpy(out.data(), &v, 4);  // x86-64 is little-endian, like the target
+  return out;
+}
+
+Program build(const Shape& shape, Variant variant) {
+  const std::string fn = fmt::format("runtime·{}", shape.function);
+  const std::string msg = fmt::format("{}msg", fn), len = fmt::format("{}len", fn);
+  const std::string get_std_handle = "runtime·GetStdHandle", write_file = "runtime·WriteFile";
+  // One outgoing stack argument (lpOverlapped) and one 8-byte local (the written count).
+  const int32_t frame = variant == Variant::Abi ? plan_frame_adjustment({.stack_args = 1, .locals = 8}) : 48;
+
+  Program p;
+  p.symbol = fn;
+  p.imports = {{get_std_handle, "kernel32.dll", "GetStdHandle"}, {write_file, "kernel32.dll", "WriteFile"}};
+  std::vector<uint8_t> text(shape.message.begin(), shape.message.end());
+  text.push_back(0);
+  p.data = {{len, int32_bytes(static_cast<int32_t>(shape.message.size())), 4}, {msg, std::move(text), 1}};
+
+  auto q = [](int32_t off) { return x86::qword_ptr(x86::rsp, off); };
+  Builder b(p, shape.stub);
+  b.text(fmt::format("TEXT {}(SB),7,${}", fn, shape.explicit_frame ? 0 : frame), shape.explicit_frame ? 0 : frame);
+  if (shape.explicit_frame)
+    b.line(fmt::format("\tSUBQ\t${}, SP", frame), x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(frame)});
+  b.line("\tMOVQ\t$-12, CX // stderr", x86::Inst::kIdMov, {x86::rcx, asmjit::Imm(-12)});
+  b.line("\tMOVQ\tCX, 0(SP)", x86::Inst::kIdMov, {q(0), x86::rcx});
+  b.line(fmt::format("\tMOVQ\t{}(SB), AX", get_std_handle), x86::Inst::kIdMov,
+         {x86::rax, SymbolMem{get_std_handle, 0, 8}});
+  b.line("\tCALL\tAX", x86::Inst::kIdCall, {x86::rax});
+  b.line("\tMOVQ\tAX, CX\t// handle", x86::Inst::kIdMov, {x86::rcx, x86::rax});
+  b.line("\tMOVQ\tCX, 0(SP)", x86::Inst::kIdMov, {q(0), x86::rcx});
+  b.line(fmt::format("\tMOVQ\t${}(SB), DX // pointer", msg), x86::Inst::kIdMov, {x86::rdx, SymbolAddr{msg, 0}});
+  b.line("\tMOVQ\tDX, 8(SP)", x86::Inst::kIdMov, {q(8), x86::rdx});
+  if (variant == Variant::Faithful)
+    b.line(fmt::format("\tMOVL\t${}(SB), R8 // count", len), x86::Inst::kIdMov, {x86::r8d, SymbolAddr{len, 0}});
+  else
+    b.line(fmt::format("\tMOVL\t{}(SB), R8 // count", len), x86::Inst::kIdMov, {x86::r8d, SymbolMem{len, 0, 4}});
+  b.line("\tMOVQ\tR8, 16(SP)", x86::Inst::kIdMov, {q(16), x86::r8});
+  b.line("\tLEAQ\t40(SP), R9  // written count", x86::Inst::kIdLea, {x86::r9, q(40)});
+  b.line("\tMOVQ\t$0, 0(R9)", x86::Inst::kIdMov, {x86::qword_ptr(x86::r9), asmjit::Imm(0)});
+  b.line("\tMOVQ\tR9, 24(SP)", x86::Inst::kIdMov, {q(24), x86::r9});
+  b.line("\tMOVQ\t$0, 32(SP)\t// overlapped", x86::Inst::kIdMov, {q(32), asmjit::Imm(0)});
+  b.line(fmt::format("\tMOVQ\t{}(SB), AX", write_file), x86::Inst::kIdMov, {x86::rax, SymbolMem{write_file, 0, 8}});
+  b.line("\tCALL\tAX", x86::Inst::kIdCall, {x86::rax});
+  if (shape.explicit_frame)
+    b.line(fmt::format("\tADDQ\t${}, SP", frame), x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(frame)});
+  b.line("\tRET", x86::Inst::kIdRet);
+  return p;
+}
+
+}  // namespace
+
+std::string_view name(Variant variant) {
+  switch (variant) {
+    case Variant::Faithful: return "faithful";
+    case Variant::Fixed: return "fixed";
+    case Variant::Abi: return "abi";
+  }
+  return "?";
+}
+
+Expected<Variant> parse_variant(std::string_view text) {
+  for (Variant v : kVariants)
+    if (name(v) == text) return v;
+  return Error{fmt::format("unknown variant '{}' (expected faithful, fixed or abi)", text)};
+}
+
+std::span<const CatalogStub> catalog_stubs() { return kStubs; }
+
+Expected<Program> catalog_program(std::string_view stub, Variant variant) {
+  const Shape* shape = find_shape(stub);
+  if (!shape) return Error{fmt::format("unknown stub '{}' (expected badcallback, badcallback-prefix or badsignal)", stub)};
+  return build(*shape, variant);
+}
+
+std::string_view catalog_message(std::string_view stub) {
+  const Shape* shape = find_shape(stub);
+  return shape ? shape->message : std::string_view{};
+}
+
+}  // namespace w64stub

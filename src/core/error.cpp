@@ -1,0 +1,17 @@
+#include "w64stub/core/error.hpp"
+
+#include <fmt/format.h>
+
+namespace w64stub {
+
+std::string SourceLoc::str() const {
+  if (line <= 0) return file;
+  if (column <= 0) return fmt::format("{}:{}", file, line);
+  return fmt::format("{}:{}:{}", file, line, column);
+}
+
+Error Error::at(const SourceLoc& loc, std::string what) {
+  return Error{fmt::format("{}: {}", loc.str(), what)};
+}
+
+}  // namespace w64stub

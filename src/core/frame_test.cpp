@@ -1,0 +1,109 @@
+#include "w64stub/core/frame.hpp"
+
+#include <doctest/doctest.h>
+
+#include "w64stub/catalog/catalog.hpp"
+
+using namespace w64stub;
+namespace x86 = asmjit::x86;
+
+TEST_CASE("frame planning aligns every call for the Win64 entry condition") {
+  CHECK(plan_frame_adjustment({}) == 40);  // the classic sub rsp, 40 of a leaf-calling function
+  CHECK(plan_frame_adjustment({.stack_args = 1, .locals = 8}) == 56);  // DESIGN.md's abi variant
+  CHECK(plan_frame_adjustment({.stack_args = 1}) == 40);
+  CHECK(plan_frame_adjustment({.pushes = 1}) == 32);  // push rbp already moved RSP by 8
+  for (int args = 0; args < 6; ++args)
+    for (int locals = 0; locals < 40; locals += 4) {
+      int32_t n = plan_frame_adjustment({.stack_args = args, .locals = locals});
+      CHECK((8 + n) % 16 == 0);
+      CHECK(n >= 32 + 8 * args + locals);
+      CHECK(n < 32 + 8 * args + locals + 16);
+    }
+}
+
+TEST_CASE("post-fix badcallback: explicit 48, both calls misaligned by 8") {
+  Frame f = analyze_frame(*catalog_program("badcallback", Variant::Faithful));
+  CHECK(f.declared == 0);
+  CHECK(f.explicit_adjust == 48);
+  CHECK(f.shadow == 32);
+  CHECK(f.stack_args == 1);
+  CHECK(f.locals == 8);
+  CHECK(f.max_depth() == 56);
+  CHECK(f.balanced);
+  REQUIRE(f.calls.size() == 2);
+  CHECK(f.calls[0].residue == 8);
+  CHECK(f.calls[1].residue == 8);
+  CHECK(f.calls[0].loc.line == 6);
+  CHECK_FALSE(f.calls_aligned());
+}
+
+TEST_CASE("pre-fix badcallback: the same depth, declared instead of explicit") {
+  Frame f = analyze_frame(*catalog_program("badcallback-prefix", Variant::Faithful));
+  CHECK(f.declared == 48);
+  CHECK(f.explicit_adjust == 0);
+  CHECK(f.max_depth() == 56);
+  CHECK(f.calls[0].residue == 8);
+}
+
+TEST_CASE("abi variant: 56-byte frame, aligned calls - entering at RSP = 0 flips the verdicts") {
+  Frame abi = analyze_frame(*catalog_program("badsignal", Variant::Abi));
+  CHECK(abi.declared == 56);
+  CHECK(abi.calls_aligned());
+  CHECK(abi.max_depth() == 64);
+  Frame shifted = analyze_frame(*catalog_program("badsignal", Variant::Fixed), 0);
+  CHECK(shifted.calls_aligned());
+  CHECK_FALSE(analyze_frame(*catalog_program("badsignal", Variant::Abi), 0).calls_aligned());
+}
+
+TEST_CASE("an unbalanced body and an untracked RSP write are noted") {
+  Program p;
+  p.symbol = "t";
+  p.instrs = {{x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(8)}, {"t.s", 2, 2}},
+              {x86::Inst::kIdCall, {x86::rax}, {"t.s", 3, 2}},
+              {x86::Inst::kIdRet, {}, {"t.s", 4, 2}}};
+  Frame f = analyze_frame(p);
+  CHECK_FALSE(f.balanced);
+  CHECK(f.calls[0].residue == 0);
+  REQUIRE_FALSE(f.notes.empty());
+  CHECK(f.notes[0].find("t.s:4:2: RET with RSP 8 bytes below") == 0);
+  CHECK(f.notes.back().find("smaller than the home area") != std::string::npos);
+
+  p.instrs.insert(p.instrs.begin(), Instr{x86::Inst::kIdMov, {x86::rsp, x86::rbp}, {"t.s", 1, 2}});
+  Frame g = analyze_frame(p);
+  CHECK(g.calls.empty());
+  CHECK(g.notes[0].find("t.s:1:2: RSP written") == 0);
+}
+
+TEST_CASE("branches: every path is followed - paths that meet with different depths are noted") {
+  // test ecx, ecx; jz skip; sub rsp, 40; call rax; add rsp, 40; skip: ret
+  Program p;
+  p.symbol = "t";
+  p.instrs = {{x86::Inst::kIdTest, {x86::ecx, x86::ecx}, {"t.s", 1, 2}},
+              {x86::Inst::kIdJz, {CodeLabel{"skip"}}, {"t.s", 2, 2}},
+              {x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)}, {"t.s", 3, 2}},
+              {x86::Inst::kIdCall, {x86::rax}, {"t.s", 4, 2}},
+              {x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(40)}, {"t.s", 5, 2}},
+              Instr::bind("skip", {"t.s", 6, 1}),
+              {x86::Inst::kIdRet, {}, {"t.s", 7, 2}}};
+  Frame f = analyze_frame(p);
+  CHECK(f.notes.empty());
+  CHECK(f.balanced);
+  REQUIRE(f.calls.size() == 1);
+  CHECK(f.calls[0].aligned());
+  CHECK(f.explicit_adjust == 40);
+
+  p.instrs[4] = {x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(32)}, {"t.s", 5, 2}};  // one path comes back 8 short
+  Frame g = analyze_frame(p);
+  REQUIRE(g.notes.size() == 2);
+  CHECK(g.notes[0] == "t.s:7:2: RET with RSP 8 bytes below its entry value");  // the fall-through path
+  CHECK(g.notes[1] == "t.s:6:1: reached with RSP 8 and 0 bytes below entry on different paths");  // the jump
+  CHECK_FALSE(g.balanced);
+
+  // An unconditional jump skips what follows it; an indirect one ends the path with a note.
+  p.instrs[1] = {x86::Inst::kIdJmp, {CodeLabel{"skip"}}, {"t.s", 2, 2}};
+  Frame h = analyze_frame(p);
+  CHECK(h.calls.empty());
+  CHECK(h.balanced);
+  p.instrs[1] = {x86::Inst::kIdJmp, {x86::rax}, {"t.s", 2, 2}};
+  CHECK(analyze_frame(p).notes[0] == "t.s:2:2: an indirect jump; its targets are not followed");
+}

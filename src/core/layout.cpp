@@ -1,0 +1,159 @@
+#include "w64stub/core/layout.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace w64stub {
+
+namespace {
+
+constexpr uint64_t kGo2012Base = 0x400000;
+constexpr uint64_t kAbs64Base = 0x150000000;
+constexpr uint64_t kRipCode = 0x140001000;  // a typical PE32+ .text; encodings do not depend on it
+constexpr uint64_t kUserSpaceEnd = 0x0000800000000000;
+constexpr uint64_t kMaxDataSpan = 1 << 20;
+
+// DESIGN.md's data page, as offsets from the image base.
+struct Slot {
+  std::string_view symbol;
+  uint64_t offset;
+};
+constexpr uint64_t kDataOffset = 0x1000;  // the data page, from the image base
+constexpr uint64_t kCodeOffset = 0x2000;
+constexpr Slot kDataPage[] = {
+    {"runtime·GetStdHandle", 0x00}, {"runtime·WriteFile", 0x08},      {"runtime·badcallbacklen", 0x10},
+    {"runtime·badsignallen", 0x14}, {"runtime·badcallbackmsg", 0x20}, {"runtime·badsignalmsg", 0x60},
+};
+constexpr uint64_t kDataPageFree = 0xa0;  // first offset no default symbol uses
+
+// "WriteFile", "runtime.WriteFile" and "runtime·WriteFile" all name runtime·WriteFile.
+bool names_symbol(std::string_view wanted, const std::string& symbol) {
+  return short_symbol_name(wanted) == short_symbol_name(symbol);
+}
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+std::string_view name(Model model) {
+  switch (model) {
+    case Model::Go2012: return "go2012";
+    case Model::Rip: return "rip";
+    case Model::Abs64: return "abs64";
+  }
+  return "?";
+}
+
+std::string_view name(Policy policy) { return policy == Policy::As ? "as" : "size"; }
+
+Expected<Model> parse_model(std::string_view text) {
+  for (Model m : kModels)
+    if (name(m) == text) return m;
+  return Error{fmt::format("unknown model '{}' (expected go2012, rip or abs64)", text)};
+}
+
+Expected<Policy> parse_policy(std::string_view text) {
+  for (Policy p : kPolicies)
+    if (name(p) == text) return p;
+  return Error{fmt::format("unknown policy '{}' (expected as or size)", text)};
+}
+
+Expected<AddressOverride> parse_address_override(std::string_view text) {
+  auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
+    return Error{fmt::format("malformed address '{}' (expected NAME=VALUE, e.g. WriteFile=0x401008)", text)};
+  std::string_view value = text.substr(eq + 1);
+  int base = 10;
+  if (value.starts_with("0x") || value.starts_with("0X")) {
+    value.remove_prefix(2);
+    base = 16;
+  }
+  uint64_t address = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), address, base);
+  if (ec != std::errc{} || end != value.data() + value.size() || value.empty())
+    return Error{fmt::format("malformed address value '{}' in '{}' (expected a decimal or 0x-prefixed number "
+                             "below 2^64)", text.substr(eq + 1), text)};
+  return AddressOverride{std::string(text.substr(0, eq)), address};
+}
+
+uint64_t address_limit(Model model) { return model == Model::Go2012 ? uint64_t{1} << 31 : kUserSpaceEnd; }
+
+Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides) {
+  Layout layout;
+  layout.model = model;
+  const uint64_t base = model == Model::Abs64 ? kAbs64Base : kGo2012Base;
+  layout.code_address = model == Model::Rip ? kRipCode : base + kCodeOffset;
+  uint64_t data_page = base + kDataOffset;
+
+  for (const AddressOverride& o : overrides) {
+    if (o.name == "code") layout.code_address = o.address;
+    else if (o.name == "data") data_page = o.address;
+  }
+
+  if (model != Model::Rip) {
+    // Defaults: DESIGN.md's offsets; other symbols follow the last default, each aligned.
+    uint64_t next = data_page + kDataPageFree;
+    auto place = [&](const std::string& symbol, uint64_t size, uint64_t align) {
+      for (const Slot& s : kDataPage)
+        if (s.symbol == symbol) return data_page + s.offset;
+      uint64_t at = align_up(next, std::max<uint64_t>(align, 1));
+      next = at + size;
+      return at;
+    };
+    for (const Import& i : program.imports) layout.addresses[i.symbol] = place(i.symbol, 8, 8);
+    for (const DataSymbol& d : program.data) layout.addresses[d.symbol] = place(d.symbol, d.bytes.size(), d.align);
+  }
+
+  for (const AddressOverride& o : overrides) {
+    if (o.name == "code" || o.name == "data") continue;
+    auto it = std::find_if(layout.addresses.begin(), layout.addresses.end(),
+                           [&](const auto& kv) { return names_symbol(o.name, kv.first); });
+    if (model == Model::Rip)
+      return Error{fmt::format("--addr {}: the rip model places data right after the code; only 'code' can be set",
+                               o.name)};
+    if (it == layout.addresses.end()) {
+      std::string known = "code, data";
+      for (const auto& kv : layout.addresses) known += ", " + short_symbol_name(kv.first);
+      return Error{fmt::format("--addr {}: {} has no such symbol (known: {})", o.name, program.symbol, known)};
+    }
+    it->second = o.address;
+  }
+
+  if (layout.code_address >= kUserSpaceEnd)
+    return Error{fmt::format("code address {:#x} is not a user-space address (must be below {:#x})",
+                             layout.code_address, kUserSpaceEnd)};
+  if (model == Model::Rip) return layout;
+
+  // Every symbol must be reachable by the model's encodings, and the data must form one section.
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const auto& [symbol, at] : layout.addresses) {
+    const DataSymbol* d = program.find_data(symbol);
+    uint64_t size = d ? d->bytes.size() : 8;
+    if (at > address_limit(model) - size)
+      return Error{fmt::format("{} model: {} at {:#x} is out of reach (every byte must lie below {:#x}{})",
+                               name(model), symbol, at, address_limit(model),
+                               model == Model::Go2012 ? ": a sign-extended 32-bit displacement" : "")};
+    lo = std::min(lo, at);
+    hi = std::max(hi, at + size);
+  }
+  if (lo != UINT64_MAX) {
+    if (hi - lo > kMaxDataSpan)
+      return Error{fmt::format("data symbols span {:#x} bytes ({:#x}..{:#x}); keep them within {:#x}", hi - lo, lo,
+                               hi, kMaxDataSpan)};
+    for (const auto& [a, at_a] : layout.addresses)
+      for (const auto& [b, at_b] : layout.addresses) {
+        if (a >= b) continue;
+        const DataSymbol* da = program.find_data(a);
+        const DataSymbol* db = program.find_data(b);
+        uint64_t end_a = at_a + (da ? da->bytes.size() : 8), end_b = at_b + (db ? db->bytes.size() : 8);
+        if (at_a < end_b && at_b < end_a)
+          return Error{fmt::format("{} at {:#x} overlaps {} at {:#x}", a, at_a, b, at_b)};
+      }
+    layout.data_address = lo;
+  }
+  return layout;
+}
+
+}  // namespace w64stub

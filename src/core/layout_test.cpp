@@ -1,0 +1,73 @@
+#include "w64stub/core/layout.hpp"
+
+#include <doctest/doctest.h>
+
+#include "w64stub/catalog/catalog.hpp"
+
+using namespace w64stub;
+
+TEST_CASE("go2012 and abs64 use DESIGN.md's data page - rip places data after the code") {
+  Program cb = *catalog_program("badcallback", Variant::Fixed);
+  Layout go = *plan_layout(cb, Model::Go2012);
+  CHECK(go.code_address == 0x402000);
+  CHECK(go.addresses.at("runtime·GetStdHandle") == 0x401000);
+  CHECK(go.addresses.at("runtime·WriteFile") == 0x401008);
+  CHECK(go.addresses.at("runtime·badcallbacklen") == 0x401010);
+  CHECK(go.addresses.at("runtime·badcallbackmsg") == 0x401020);
+  CHECK(go.data_address == 0x401000);
+
+  Program sig = *catalog_program("badsignal", Variant::Fixed);
+  Layout abs = *plan_layout(sig, Model::Abs64);
+  CHECK(abs.code_address == 0x150002000);
+  CHECK(abs.addresses.at("runtime·badsignallen") == 0x150001014);
+  CHECK(abs.addresses.at("runtime·badsignalmsg") == 0x150001060);
+
+  Layout rip = *plan_layout(sig, Model::Rip);
+  CHECK(rip.addresses.empty());
+}
+
+TEST_CASE("address overrides: by short, dotted or full name - code and data") {
+  Program cb = *catalog_program("badcallback", Variant::Fixed);
+  std::vector<AddressOverride> o = {*parse_address_override("WriteFile=0x500000"),
+                                    *parse_address_override("runtime.badcallbacklen=0x500010"),
+                                    *parse_address_override("code=4096")};
+  Layout l = *plan_layout(cb, Model::Go2012, o);
+  CHECK(l.addresses.at("runtime·WriteFile") == 0x500000);
+  CHECK(l.addresses.at("runtime·badcallbacklen") == 0x500010);
+  CHECK(l.code_address == 4096);
+
+  Layout moved = *plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("data=0x10000")});
+  CHECK(moved.addresses.at("runtime·badcallbackmsg") == 0x10020);
+}
+
+TEST_CASE("bad addresses are refused with the reason") {
+  Program cb = *catalog_program("badcallback", Variant::Fixed);
+  for (const char* bad : {"WriteFile", "=1", "WriteFile=", "WriteFile=0x", "WriteFile=12z", "WriteFile=0x1ffffffffffffffff"})
+    CHECK_FALSE(parse_address_override(bad).ok());
+  CHECK(parse_address_override("WriteFile").error().message ==
+        "malformed address 'WriteFile' (expected NAME=VALUE, e.g. WriteFile=0x401008)");
+
+  auto high = plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("WriteFile=0x80000000")});
+  REQUIRE_FALSE(high.ok());
+  CHECK(high.error().message.find("go2012 model: runtime·WriteFile at 0x80000000 is out of reach") == 0);
+  CHECK(plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("data=0x7fff0000"),
+                                                         *parse_address_override("WriteFile=0x7ffffff8")}).ok());
+  CHECK(plan_layout(cb, Model::Abs64, std::vector{*parse_address_override("WriteFile=0x150000000")}).ok());
+
+  auto unknown = plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("ReadFile=1")});
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().message.find("known: code, data, GetStdHandle, WriteFile") != std::string::npos);
+
+  CHECK(plan_layout(cb, Model::Rip, std::vector{*parse_address_override("WriteFile=1")}).error().message.find(
+            "only 'code' can be set") != std::string::npos);
+  CHECK(plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("WriteFile=0x401010")})
+            .error().message.find("overlaps") != std::string::npos);
+  CHECK_FALSE(plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("code=0xffff900000000000")}).ok());
+}
+
+TEST_CASE("model and policy names") {
+  CHECK(*parse_model("rip") == Model::Rip);
+  CHECK(*parse_policy("size") == Policy::Size);
+  CHECK(parse_model("rip32").error().message == "unknown model 'rip32' (expected go2012, rip or abs64)");
+  CHECK(parse_policy("fast").error().message == "unknown policy 'fast' (expected as or size)");
+}

@@ -1,0 +1,301 @@
+#include "w64stub/emit/emit.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "w64stub/core/disasm.hpp"
+
+namespace w64stub {
+namespace x86 = asmjit::x86;
+
+namespace {
+
+// One Program instruction after lowering: up to two machine instructions (abs64 loads need two).
+struct Lowered {
+  struct Machine {
+    asmjit::InstId id;
+    std::vector<asmjit::Operand> ops;
+    bool long_form = false;              // force the 64-bit immediate form
+    const std::string* symbol = nullptr;  // the symbol this instruction's address field holds
+    int64_t addend = 0;
+    bool address_in_imm = false;  // otherwise in the displacement
+    Prefix prefix = Prefix::None;
+  };
+  std::vector<Machine> machine;
+};
+
+class Emitter {
+ public:
+  // short_branches: program indices of jumps to emit in their rel8 form (see relaxable()).
+  Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::set<int>& short_branches)
+      : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {}
+
+  Expected<Image> run();
+  // Jumps to a label that asmjit encoded with rel32 but whose rel8 form reaches: GNU as relaxes them.
+  const std::set<int>& relaxable() const { return relaxable_; }
+
+ private:
+  Expected<Lowered> lower(const Instr& instr);
+  Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
+  Status emit_frame_adjust(asmjit::InstId id);
+  Error asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const;
+  uint64_t address_of(const std::string& symbol) const { return layout_.addresses.at(symbol); }
+
+  const Program& program_;
+  const EmitOptions& options_;
+  const Layout& layout_;
+  asmjit::CodeHolder code_;
+  x86::Assembler* a_ = nullptr;
+  asmjit::Label code_label(const std::string& name);
+
+  std::map<std::string, asmjit::Label> labels_;       // rip model: import slots and data
+  std::map<std::string, asmjit::Label> code_labels_;  // the Program's own labels
+  Image image_;
+  const std::set<int>& short_branches_;
+  std::set<int> relaxable_;
+  struct Branch {
+    int program_index;
+    std::string label;
+    uint32_t offset, length;
+  };
+  std::vector<Branch> branches_;
+};
+
+Error Emitter::asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const {
+  return Error::at(loc, fmt::format("asmjit cannot encode {}: {}", what, asmjit::DebugUtils::errorAsString(err)));
+}
+
+asmjit::Label Emitter::code_label(const std::string& name) {
+  auto [it, fresh] = code_labels_.try_emplace(name);
+  if (fresh) it->second = a_->newLabel();
+  return it->second;
+}
+
+Expected<Lowered> Emitter::lower(const Instr& instr) {
+  Lowered out;
+  Lowered::Machine m{instr.id, {}};
+  std::string_view text = program_.source_text(instr.loc);
+  auto unsupported = [&](std::string_view why) {
+    return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, text));
+  };
+  const bool mov_to_reg = instr.id == x86::Inst::kIdMov && !instr.operands.empty() &&
+                          std::holds_alternative<asmjit::Operand>(instr.operands[0]) &&
+                          std::get<asmjit::Operand>(instr.operands[0]).isReg();
+
+  for (const Operand& op : instr.operands) {
+    if (auto* plain = std::get_if<asmjit::Operand>(&op)) {
+      m.ops.push_back(*plain);
+    } else if (auto* label = std::get_if<CodeLabel>(&op)) {
+      m.ops.push_back(code_label(label->name));
+    } else if (auto* mem = std::get_if<SymbolMem>(&op)) {
+      m.symbol = &mem->symbol;
+      m.addend = mem->offset;
+      switch (options_.model) {
+        case Model::Go2012:
+          // ptr_abs keeps the SIB no-base form (48 8b 04 25); a plain ptr(abs) would become RIP-relative.
+          m.ops.push_back(x86::ptr_abs(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset), mem->size));
+          break;
+        case Model::Rip:
+          m.ops.push_back(x86::ptr(labels_.at(mem->symbol), static_cast<int32_t>(mem->offset), mem->size));
+          break;
+        case Model::Abs64: {
+          if (!mov_to_reg) return unsupported("only a load into a register can reach a symbol through a 64-bit address");
+          // The destination doubles as the address register: mov r64, imm64; mov r, [r64].
+          x86::Gp scratch = x86::gpq(std::get<asmjit::Operand>(instr.operands[0]).id());
+          Lowered::Machine addr{x86::Inst::kIdMov, {scratch, asmjit::Imm(address_of(mem->symbol) + mem->offset)}, true,
+                                &mem->symbol, mem->offset, true};
+          out.machine.push_back(addr);
+          m.symbol = nullptr;
+          m.ops.push_back(x86::ptr(scratch, 0, mem->size));
+          break;
+        }
+      }
+    } else {
+      const auto& addr = std::get<SymbolAddr>(op);
+      m.symbol = &addr.symbol;
+      m.addend = addr.offset;
+      const bool wide = mov_to_reg && std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() == 8;
+      switch (options_.model) {
+        case Model::Go2012:
+          m.ops.push_back(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
+          m.address_in_imm = true;
+          break;
+        case Model::Rip:
+          // Go's -shared rewrite: MOVQ/MOVL $sym, R becomes LEAQ/LEAL sym(SB), R.
+          if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
+          m.id = x86::Inst::kIdLea;
+          m.ops.push_back(x86::ptr(labels_.at(addr.symbol), static_cast<int32_t>(addr.offset)));
+          break;
+        case Model::Abs64:
+          if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
+          if (!wide)
+            return unsupported(fmt::format("a 32-bit destination cannot hold the 64-bit address of {}; a linker "
+                                           "would stop with 'relocation truncated to fit'", addr.symbol));
+          m.ops.push_back(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
+          m.long_form = true;
+          m.address_in_imm = true;
+          break;
+      }
+    }
+  }
+  m.prefix = instr.prefix;
+  out.machine.push_back(std::move(m));
+  return out;
+}
+
+Status Emitter::encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc) {
+  const size_t start = code_.textSection()->buffer().size();
+  if (m.long_form) a_->long_();
+  if (short_branches_.count(program_index)) a_->short_();
+  switch (m.prefix) {
+    case Prefix::None: break;
+    case Prefix::Rep: a_->rep(); break;
+    case Prefix::Repne: a_->repne(); break;
+    case Prefix::Lock: a_->lock(); break;
+  }
+  asmjit::Error err = a_->emitOpArray(m.id, m.ops.data(), m.ops.size());
+  if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_text(loc) : "the frame adjustment");
+  const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
+  const auto length = static_cast<uint32_t>(buf.size() - start);
+  image_.instrs.push_back(InstrInfo{static_cast<uint32_t>(start), length, program_index, loc});
+  if (program_index >= 0 && m.id != x86::Inst::kIdCall)
+    for (const Operand& op : program_.instrs[static_cast<size_t>(program_index)].operands)
+      if (auto* label = std::get_if<CodeLabel>(&op))
+        branches_.push_back({program_index, label->name, static_cast<uint32_t>(start), length});
+
+  if (!m.symbol) return Ok{};
+  auto decoded = decode_one({buf.data() + start, length}, layout_.code_address + start);
+  if (!decoded) return Error::at(loc, decoded.error().message);
+  Relocation r;
+  r.symbol = *m.symbol;
+  r.addend = m.addend;
+  r.instr_end = static_cast<uint32_t>(start + length);
+  Field field = m.address_in_imm ? decoded->imm : decoded->disp;
+  if (!field.present() || field.size < 4)
+    return Error::at(loc, fmt::format("the encoding of '{}' has no 32/64-bit field for {}", decoded->text, r.symbol));
+  r.offset = static_cast<uint32_t>(start + static_cast<size_t>(field.offset));
+  if (options_.model == Model::Rip) r.kind = RelocKind::Rel32;
+  else if (field.size == 8) r.kind = RelocKind::Abs64;
+  else if (m.address_in_imm && !(decoded->imm_signed && decoded->operand_width == 64)) r.kind = RelocKind::Abs32;
+  else r.kind = RelocKind::Abs32S;
+  image_.relocations.push_back(std::move(r));
+  return Ok{};
+}
+
+Status Emitter::emit_frame_adjust(asmjit::InstId id) {
+  Lowered::Machine m{id, {x86::rsp, asmjit::Imm(program_.declared_frame)}};
+  return encode(m, -1, program_.loc);
+}
+
+Expected<Image> Emitter::run() {
+  asmjit::Environment env(asmjit::Arch::kX64);
+  if (asmjit::Error err = code_.init(env, layout_.code_address)) return asm_error(err, program_.loc, "the stub");
+  x86::Assembler assembler(&code_);
+  a_ = &assembler;
+  if (options_.policy == Policy::Size) a_->addEncodingOptions(asmjit::EncodingOptions::kOptimizeForSize);
+  if (options_.model == Model::Rip) {
+    for (const Import& i : program_.imports) labels_[i.symbol] = a_->newLabel();
+    for (const DataSymbol& d : program_.data) labels_[d.symbol] = a_->newLabel();
+  }
+
+  // Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET.
+  if (program_.declared_frame > 0)
+    if (auto s = emit_frame_adjust(x86::Inst::kIdSub); !s) return s.error();
+  for (size_t i = 0; i < program_.instrs.size(); ++i) {
+    const Instr& instr = program_.instrs[i];
+    if (const CodeLabel* label = instr.bound_label()) {
+      if (asmjit::Error err = a_->bind(code_label(label->name))) return asm_error(err, instr.loc, label->name);
+      continue;
+    }
+    if (instr.id == x86::Inst::kIdRet && program_.declared_frame > 0)
+      if (auto s = emit_frame_adjust(x86::Inst::kIdAdd); !s) return s.error();
+    auto lowered = lower(instr);
+    if (!lowered) return lowered.error();
+    for (const Lowered::Machine& m : lowered->machine)
+      if (auto s = encode(m, static_cast<int>(i), instr.loc); !s) return s.error();
+  }
+  image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
+  for (const Branch& b : branches_) {
+    if (b.length == 2 || !code_.isLabelBound(code_labels_.at(b.label))) continue;
+    const auto target = static_cast<int64_t>(code_.labelOffset(code_labels_.at(b.label)));
+    const int64_t end = b.offset + b.length;
+    // Shrinking to 2 bytes keeps a forward displacement and lengthens a backward one by the bytes saved.
+    const int64_t disp = target >= end ? target - end : target - (b.offset + 2);
+    if (disp >= -128 && disp <= 127) relaxable_.insert(b.program_index);
+  }
+
+  if (options_.model == Model::Rip) {
+    // DESIGN.md: code, 0xCC up to an 8-byte boundary, the import slots, then the data.
+    while (code_.textSection()->buffer().size() % 8) a_->int3();
+    for (const Import& i : program_.imports) {
+      a_->align(asmjit::AlignMode::kZero, 8);
+      a_->bind(labels_.at(i.symbol));
+      a_->embedUInt64(0);
+    }
+    for (const DataSymbol& d : program_.data) {
+      a_->align(asmjit::AlignMode::kZero, d.align);
+      a_->bind(labels_.at(d.symbol));
+      a_->embed(d.bytes.data(), d.bytes.size());
+    }
+  }
+  if (code_.hasUnresolvedLinks()) return Error::at(program_.loc, "unresolved label references remain");
+
+  const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
+  image_.text = Section{".text", layout_.code_address, {buf.data(), buf.data() + buf.size()}};
+  image_.symbols.push_back(Symbol{program_.symbol, SymbolKind::Code, layout_.code_address, image_.code_size, {}, {}});
+
+  auto symbol_address = [&](const std::string& symbol) {
+    return options_.model == Model::Rip ? layout_.code_address + code_.labelOffset(labels_.at(symbol))
+                                        : address_of(symbol);
+  };
+  for (const Import& i : program_.imports)
+    image_.symbols.push_back(Symbol{i.symbol, SymbolKind::Import, symbol_address(i.symbol), 8, i.dll, i.function});
+  for (const DataSymbol& d : program_.data)
+    image_.symbols.push_back(Symbol{d.symbol, SymbolKind::Data, symbol_address(d.symbol),
+                                    static_cast<uint32_t>(d.bytes.size()), {}, {}});
+
+  if (options_.model != Model::Rip && !layout_.addresses.empty()) {
+    uint64_t end = layout_.data_address;
+    for (const Symbol& s : image_.symbols)
+      if (s.kind != SymbolKind::Code) end = std::max(end, s.address + s.size);
+    image_.data = Section{".data", layout_.data_address, std::vector<uint8_t>(end - layout_.data_address, 0)};
+    for (const DataSymbol& d : program_.data)
+      std::copy(d.bytes.begin(), d.bytes.end(), image_.data.bytes.begin() + (address_of(d.symbol) - layout_.data_address));
+    uint64_t code_end = layout_.code_address + image_.text.bytes.size();
+    if (layout_.data_address < code_end && layout_.code_address < end)
+      return Error::at(program_.loc, fmt::format("code at {:#x}..{:#x} overlaps data at {:#x}..{:#x}",
+                                                 layout_.code_address, code_end, layout_.data_address, end));
+  }
+  return std::move(image_);
+}
+
+}  // namespace
+
+Expected<Image> emit(const Program& program, const EmitOptions& options) {
+  if (auto s = program.check_symbols(); !s) return s.error();
+  auto layout = plan_layout(program, options.model, options.addresses);
+  if (!layout) return Error::at(program.loc, layout.error().message);
+
+  // Assemble until no jump can shrink to rel8 any more: shrinking only brings targets closer.
+  std::set<int> short_branches;
+  Expected<Image> image = Error{"no pass"};
+  for (int pass = 0; pass < 32; ++pass) {
+    Emitter emitter(program, options, *layout, short_branches);
+    image = emitter.run();
+    if (!image || emitter.relaxable().empty()) break;
+    short_branches.insert(emitter.relaxable().begin(), emitter.relaxable().end());
+  }
+  if (!image) return image;
+  image->stub = options.stub.empty() ? program.symbol : options.stub;
+  image->symbol = program.symbol;
+  image->model = options.model;
+  image->policy = options.policy;
+  image->frame = analyze_frame(program, options.entry_residue);
+  image->source_lines = program.source_lines;
+  image->source_file = program.source_file;
+  return image;
+}
+
+}  // namespace w64stub

@@ -1,0 +1,163 @@
+#include "w64stub/emit/emit.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "../testing/test_support.hpp"
+#include "w64stub/core/disasm.hpp"
+
+using namespace w64stub;
+using test::emit_catalog;
+namespace x86 = asmjit::x86;
+
+TEST_CASE("every catalog combination equals the reference assemblers byte for byte") {
+  int compared = 0, refused = 0;
+  for (const CatalogStub& stub : catalog_stubs())
+    for (const Verdict& v : verify_stub(stub.name, W64STUB_REF_DIR)) {
+      CAPTURE(v.stem);
+      CHECK_MESSAGE(v.kind != Verdict::Mismatch, v.detail);
+      if (v.kind == Verdict::Refused) {
+        // No reference: the 64-bit address cannot be a 32-bit count (a linker refuses it too).
+        CHECK(v.stem.find(".faithful.abs64.") != std::string::npos);
+        CHECK(v.detail.find("32-bit destination cannot hold the 64-bit address") != std::string::npos);
+        ++refused;
+      }
+      compared += v.kind == Verdict::Match;
+    }
+  CHECK(compared == 48);
+  CHECK(refused == 6);
+}
+
+TEST_CASE("pre- and post-fix badcallback: identical bytes, different declared frames") {
+  for (Variant v : kVariants)
+    for (Model m : kModels)
+      for (Policy p : kPolicies) {
+        if (m == Model::Abs64 && v == Variant::Faithful) continue;
+        Image post = emit_catalog("badcallback", v, m, p), pre = emit_catalog("badcallback-prefix", v, m, p);
+        CHECK(post.text.bytes == pre.text.bytes);
+        CHECK(post.frame.declared == 0);
+        CHECK(pre.frame.declared == (v == Variant::Abi ? 56 : 48));
+        CHECK(post.frame.explicit_adjust == pre.frame.declared);
+        CHECK(post.frame.max_depth() == pre.frame.max_depth());
+      }
+}
+
+TEST_CASE("property: Zydis decodes every image into exactly the recorded instructions") {
+  for (const CatalogStub& stub : catalog_stubs())
+    for (Variant v : kVariants)
+      for (Model m : kModels)
+        for (Policy p : kPolicies) {
+          if (m == Model::Abs64 && v == Variant::Faithful) continue;
+          Image image = emit_catalog(stub.name, v, m, p);
+          uint32_t offset = 0;
+          size_t index = 0;
+          while (offset < image.code_size) {
+            auto d = decode_one({image.text.bytes.data() + offset, image.code_size - offset}, offset);
+            REQUIRE(d.ok());
+            REQUIRE(index < image.instrs.size());
+            CHECK(image.instrs[index].offset == offset);
+            CHECK(image.instrs[index].length == d->length);
+            offset += d->length;
+            ++index;
+          }
+          CHECK(offset == image.code_size);  // no instruction runs past the code
+          CHECK(index == image.instrs.size());
+        }
+}
+
+TEST_CASE("relocation fields hold the addresses of their symbols") {
+  for (Model m : kModels)
+    for (Policy p : kPolicies) {
+      Image image = emit_catalog("badsignal", Variant::Fixed, m, p);
+      REQUIRE(image.relocations.size() == 4);
+      for (const Relocation& r : image.relocations) {
+        CAPTURE(r.symbol);
+        uint64_t target = image.find_symbol(r.symbol)->address + static_cast<uint64_t>(r.addend);
+        uint64_t field = 0;
+        std::memcpy(&field, image.text.bytes.data() + r.offset, r.kind == RelocKind::Abs64 ? 8 : 4);
+        if (r.kind == RelocKind::Rel32)
+          CHECK(image.text.address + r.instr_end + static_cast<uint64_t>(static_cast<int32_t>(field)) == target);
+        else
+          CHECK(field == target);
+      }
+    }
+  Image size = emit_catalog("badsignal", Variant::Fixed, Model::Go2012, Policy::Size);
+  CHECK(size.relocations[1].kind == RelocKind::Abs32);  // ba imm32: zero-extended
+  Image as = emit_catalog("badsignal", Variant::Fixed, Model::Go2012, Policy::As);
+  CHECK(as.relocations[1].kind == RelocKind::Abs32S);  // 48 c7 c2 imm32: sign-extended
+}
+
+TEST_CASE("the rip model lays out code, 0xCC padding, slots and data") {
+  Image image = emit_catalog("badcallback", Variant::Fixed, Model::Rip);
+  CHECK(image.data.bytes.empty());
+  const Symbol* slot = image.find_symbol("runtime·GetStdHandle");
+  CHECK((slot->address - image.text.address) % 8 == 0);
+  CHECK(slot->address - image.text.address >= image.code_size);
+  for (uint32_t i = image.code_size; i < slot->address - image.text.address; ++i) CHECK(image.text.bytes[i] == 0xcc);
+  const Symbol* msg = image.find_symbol("runtime·badcallbackmsg");
+  CHECK(msg->address - image.text.address + msg->size == image.text.bytes.size());
+}
+
+TEST_CASE("address overrides re-encode the references") {
+  auto program = catalog_program("badcallback", Variant::Fixed);
+  auto image = emit(*program, {.model = Model::Go2012, .addresses = {*parse_address_override("WriteFile=0x3f0000")}});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  CHECK(image->find_symbol("runtime·WriteFile")->address == 0x3f0000);
+  CHECK(image->data.address == 0x3f0000);
+  CHECK(image->data.bytes.size() == 0x401020 + 52 - 0x3f0000);
+  auto overlap = emit(*program, {.model = Model::Go2012, .addresses = {*parse_address_override("WriteFile=0x402010")}});
+  REQUIRE_FALSE(overlap.ok());
+  CHECK(overlap.error().message.find("overlaps data") != std::string::npos);
+  auto far = emit(*program, {.model = Model::Go2012, .addresses = {*parse_address_override("WriteFile=0x7000000")}});
+  REQUIRE_FALSE(far.ok());
+  CHECK(far.error().message.find("badcallback:1:1: data symbols span") == 0);
+}
+
+TEST_CASE("what emit cannot do is an error at the instruction") {
+  Program p;
+  p.symbol = "t";
+  p.source_lines = {"TEXT t(SB),7,$0", "\tMOVQ\tx(SB), (AX)"};
+  p.loc = {"t.s", 1, 1};
+  p.instrs = {{x86::Inst::kIdMov, {x86::qword_ptr(x86::rax), SymbolMem{"x", 0, 8}}, {"t.s", 2, 2}}};
+  auto undeclared = emit(p, {});
+  REQUIRE_FALSE(undeclared.ok());
+  CHECK(undeclared.error().message == "t.s:2:2: symbol x is neither an import nor data of t");
+
+  p.data = {{"x", {1, 2, 3, 4, 5, 6, 7, 8}, 8}};
+  auto mem_to_mem = emit(p, {});
+  REQUIRE_FALSE(mem_to_mem.ok());
+  CHECK(mem_to_mem.error().message.find("t.s:2:2: asmjit cannot encode \tMOVQ\tx(SB), (AX)") == 0);
+
+  auto abs64 = emit(p, {.model = Model::Abs64});
+  REQUIRE_FALSE(abs64.ok());
+  CHECK(abs64.error().message.find("t.s:2:2: abs64 model: only a load into a register") == 0);
+
+  auto rip = emit(p, {.model = Model::Rip});
+  REQUIRE_FALSE(rip.ok());
+  CHECK(rip.error().message.find("t.s:2:2: asmjit cannot encode") == 0);
+}
+
+TEST_CASE("labels: backward and forward branches reach their targets (as Zydis reads them)") {
+  Program p;
+  p.symbol = "t";
+  p.loc = {"t.s", 1, 1};
+  p.instrs = {Instr::bind("top"),
+              {x86::Inst::kIdDec, {x86::ecx}, {}},
+              {x86::Inst::kIdJnz, {CodeLabel{"top"}}, {}},
+              {x86::Inst::kIdJmp, {CodeLabel{"out"}}, {}},
+              {x86::Inst::kIdInt3, {}, {}},
+              Instr::bind("out"),
+              {x86::Inst::kIdRet, {}, {}}};
+  auto image = emit(p, {});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  REQUIRE(image->instrs.size() == 5);  // labels emit nothing
+  auto text_of = [&](size_t i) {
+    const InstrInfo& info = image->instrs[i];
+    return decode_one({image->text.bytes.data() + info.offset, info.length}, image->text.address + info.offset)->text;
+  };
+  CHECK(text_of(1) == fmt::format("jnz 0x{:016X}", image->text.address));
+  CHECK(text_of(2) == fmt::format("jmp 0x{:016X}", image->text.address + image->instrs[4].offset));
+  CHECK(image->frame.notes.empty());  // both paths reach the RET with RSP where it was
+  CHECK(image->frame.balanced);
+}

@@ -1,0 +1,256 @@
+#include "w64stub/exec/probe.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "w64stub/core/disasm.hpp"
+
+namespace w64stub {
+
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string signal_name(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", signal);
+}
+
+// What a leftover value is, if it is one of the hostile callees' poisons.
+std::optional<std::string> poison_origin(uint64_t value) {
+  const std::pair<int, std::string_view> volatiles[] = {{1, "RCX"}, {2, "RDX"}, {8, "R8"},
+                                                        {9, "R9"},  {10, "R10"}, {11, "R11"}};
+  for (const auto& [number, reg] : volatiles)
+    if (value == kVolatilePoison + static_cast<uint64_t>(number))
+      return fmt::format("the value a previous callee left in {}: the stub kept something in a volatile register "
+                         "across a CALL", reg);
+  for (uint64_t offset = 0; offset < static_cast<uint64_t>(kShadowSpace); offset += 8)
+    if (value == kHomeAreaPoison + offset)
+      return fmt::format("what a previous callee wrote to [RSP+{}] of its home area: the stub kept something in "
+                         "the home area it gave that callee", 8 + offset);
+  return std::nullopt;
+}
+
+class Checker {
+ public:
+  Checker(const Image& image, RunReport run) : image_(image) { report_.run = std::move(run); }
+  ProbeReport check();
+
+ private:
+  void check_call(const CallRecord& call, CallCheck& check);
+  void check_stub();
+  void violate(std::string rule, std::string message, int64_t offset = -1);
+  int64_t last_writer(std::string_view reg) const;
+  int64_t last_df_writer() const;
+  int64_t last_ret() const;
+  std::optional<Decoded> decode_at(int64_t offset) const;
+
+  const Image& image_;
+  ProbeReport report_;
+};
+
+std::optional<Decoded> Checker::decode_at(int64_t offset) const {
+  if (offset < 0 || static_cast<uint64_t>(offset) >= image_.text.bytes.size()) return std::nullopt;
+  auto d = decode_one({image_.text.bytes.data() + offset, image_.text.bytes.size() - static_cast<size_t>(offset)},
+                      image_.text.address + static_cast<uint64_t>(offset));
+  if (!d) return std::nullopt;
+  return *d;
+}
+
+void Checker::violate(std::string rule, std::string message, int64_t offset) {
+  Violation v{std::move(rule), std::move(message), offset, {}, {}, {}};
+  if (offset >= 0) {
+    // The instruction that contains the offset (a fault may point into one).
+    for (const InstrInfo& i : image_.instrs) {
+      if (static_cast<uint64_t>(offset) < i.offset || static_cast<uint64_t>(offset) >= i.offset + i.length) continue;
+      v.offset = i.offset;
+      v.loc = i.loc;
+      std::string_view text = image_.source_line(i);
+      while (!text.empty() && (text.front() == '\t' || text.front() == ' ')) text.remove_prefix(1);
+      v.source = std::string(text);
+      std::replace(v.source.begin(), v.source.end(), '\t', ' ');
+    }
+    if (auto d = decode_at(v.offset)) v.instruction = d->text;
+  }
+  report_.violations.push_back(std::move(v));
+}
+
+// The last instruction, in text order, that may write `reg`; -1 when none does.
+int64_t Checker::last_writer(std::string_view reg) const {
+  int64_t found = -1;
+  for (const InstrInfo& i : image_.instrs)
+    if (auto d = decode_at(i.offset); d && std::find(d->writes.begin(), d->writes.end(), reg) != d->writes.end())
+      found = i.offset;
+  return found;
+}
+
+int64_t Checker::last_df_writer() const {
+  int64_t found = -1;
+  for (const InstrInfo& i : image_.instrs)
+    if (auto d = decode_at(i.offset); d && d->writes_df) found = i.offset;
+  return found;
+}
+
+int64_t Checker::last_ret() const {
+  int64_t found = -1;
+  for (const InstrInfo& i : image_.instrs)
+    if (auto d = decode_at(i.offset); d && d->text.starts_with("ret")) found = i.offset;
+  return found;
+}
+
+void Checker::check_call(const CallRecord& call, CallCheck& check) {
+  const RunReport& run = report_.run;
+  const std::string site = call.call_offset >= 0 ? fmt::format("the CALL to {}", call.function)
+                                                 : fmt::format("the call to {} (from outside the stub)", call.function);
+  check.aligned = call.call_residue == 0;
+  if (!check.aligned)
+    violate("call-alignment", fmt::format("RSP = {} (mod 16) at {}; Win64 wants 0", call.call_residue, site),
+            call.call_offset);
+
+  // A tail call (JMP to the import) hands the callee the stub's own home area: legal.
+  const bool tail_call = call.entry_rsp == run.stub_entry_rsp;
+  const bool frame_known = run.host == Host::Native;  // Wine runs do not see where the stub's frame ends
+  const uint64_t frame_top = run.stub_entry_rsp;  // the stub's return address is here
+  if (frame_known && !tail_call && call.entry_rsp + 8 + kShadowSpace > frame_top) {
+    check.home_area = false;
+    violate("home-area",
+            fmt::format("{}: the callee's 32-byte home area reaches {} bytes above the stub's frame, over its return "
+                        "address; the stub left {} bytes for it", site, call.entry_rsp + 8 + kShadowSpace - frame_top,
+                        frame_top > call.entry_rsp + 8 ? frame_top - call.entry_rsp - 8 : 0),
+            call.call_offset);
+  }
+  const int stack_arguments = std::max(0, call.argument_count - 4);
+  if (frame_known && !tail_call && check.home_area && stack_arguments > 0 &&
+      call.entry_rsp + 8 + kShadowSpace + 8 * static_cast<uint64_t>(stack_arguments) > frame_top) {
+    check.stack_arguments = false;
+    violate("stack-arguments",
+            fmt::format("{}: its {} stack argument(s) at [RSP+32] lie above the stub's frame, in its caller's", site,
+                        stack_arguments),
+            call.call_offset);
+  }
+
+  const auto stand_in = find_standin(call.function);
+  for (int i = 0; i < call.argument_count && i < 8; ++i) {
+    if (auto origin = poison_origin(call.argument(i))) {
+      std::string arg = stand_in ? std::string(argument_name(*stand_in, i)) : fmt::format("argument {}", i + 1);
+      violate("volatile-reliance", fmt::format("{}: {} = {:#x}, {}", site, arg, call.argument(i), *origin),
+              call.call_offset);
+    }
+  }
+
+  if (!call.stand_in) check.notes.push_back(fmt::format("no stand-in for {}!{}: it returned 0", call.dll, call.function));
+  if (call.function == "WriteFile" && call.result == 0) {
+    // The 2012 bug: a DWORD count that is (the low half of) a data symbol's address.
+    const auto count = static_cast<uint32_t>(call.args[2]);
+    for (const Symbol& s : image_.symbols)
+      if (s.kind == SymbolKind::Data && count == static_cast<uint32_t>(run.address_of(s.name)))
+        check.notes.push_back(fmt::format("nNumberOfBytesToWrite {:#x} is the address of {}, not its value", count,
+                                          s.name));
+    check.notes.push_back(fmt::format("WriteFile returned FALSE, GetLastError {}", call.last_error));
+  }
+}
+
+void Checker::check_stub() {
+  const RunReport& run = report_.run;
+  StubCheck& stub = report_.stub;
+  stub.returned = run.returned();
+  switch (run.ending) {
+    case Ending::Returned: break;
+    case Ending::Faulted:
+      violate("fault",
+              fmt::format("{} touching {:#x} at {}", signal_name(run.fault.signal), run.fault.address,
+                          run.fault.offset >= 0 ? fmt::format("+{:#x}", run.fault.offset)
+                                                : fmt::format("{:#x}, outside the stub", run.fault.rip)),
+              run.fault.offset);
+      break;
+    case Ending::TimedOut:
+      violate("timeout",
+              run.fault.signal
+                  ? fmt::format("did not return in time; stopped at {}",
+                                run.fault.offset >= 0 ? fmt::format("+{:#x}", run.fault.offset)
+                                                      : fmt::format("{:#x}, outside the stub", run.fault.rip))
+                  : "did not return in time and did not answer the stop signal",
+              run.fault.offset);
+      break;
+    case Ending::Died:
+      violate("died", run.fault.signal ? fmt::format("the process died of {}", signal_name(run.fault.signal))
+                                       : fmt::format("the process exited with status {}", run.fault.code));
+      break;
+  }
+  if (!stub.returned || run.host != Host::Native) return;  // what follows is read after the return, natively
+
+  const Nonvolatiles before = canaries();
+  stub.nonvolatiles_preserved = true;
+  for (size_t i = 0; i < kNonvolatileGps.size(); ++i) {
+    if (run.after.gp[i] == before.gp[i]) continue;
+    stub.nonvolatiles_preserved = false;
+    std::string_view reg = kNonvolatileGps[i];
+    int64_t writer = last_writer(reg);
+    violate("nonvolatile",
+            fmt::format("{} is nonvolatile but came back {:#x}, not {:#x}{}", upper(reg), run.after.gp[i],
+                        before.gp[i], writer >= 0 ? "; last written here" : ""),
+            writer);
+  }
+  for (size_t j = 0; j < run.after.xmm.size(); ++j) {
+    if (run.after.xmm[j] == before.xmm[j]) continue;
+    stub.nonvolatiles_preserved = false;
+    std::string reg = fmt::format("xmm{}", kFirstNonvolatileXmm + static_cast<int>(j));
+    int64_t writer = last_writer(reg);
+    violate("nonvolatile",
+            fmt::format("{} is nonvolatile but came back {:#018x}{:016x}, not {:#018x}{:016x}{}", upper(reg),
+                        run.after.xmm[j][1], run.after.xmm[j][0], before.xmm[j][1], before.xmm[j][0],
+                        writer >= 0 ? "; last written here" : ""),
+            writer);
+  }
+  stub.mxcsr_preserved = run.after.mxcsr == before.mxcsr;
+  if (!stub.mxcsr_preserved)
+    violate("mxcsr", fmt::format("MXCSR came back {:#x}, not {:#x}; its control bits are nonvolatile",
+                                 run.after.mxcsr, before.mxcsr));
+  stub.rsp_balanced = run.rsp_intact();
+  if (!stub.rsp_balanced)
+    violate("rsp-balance",
+            fmt::format("RSP came back {:+d} bytes off: the caller's frame is no longer where it left it",
+                        static_cast<int64_t>(run.rsp_after_return - run.stub_entry_rsp - 8)),
+            last_ret());
+  stub.df_clear = run.df_clear();
+  if (!stub.df_clear)
+    violate("direction-flag", "DF is set on return; Win64 wants it clear on every return and call", last_df_writer());
+  stub.caller_frame_intact = true;
+  for (int i = 0; i < kMarkerWords; ++i) {
+    if (run.caller_frame[i] == marker_word(i)) continue;
+    stub.caller_frame_intact = false;
+    violate("caller-frame",
+            fmt::format("the caller's frame above the stub's home area was overwritten at [entry RSP+{}]: {:#x}",
+                        8 + kShadowSpace + 8 * i, run.caller_frame[i]));
+  }
+}
+
+ProbeReport Checker::check() {
+  for (const CallRecord& call : report_.run.calls) {
+    CallCheck check;
+    check_call(call, check);
+    report_.calls.push_back(std::move(check));
+  }
+  check_stub();
+  return std::move(report_);
+}
+
+}  // namespace
+
+ProbeReport check_contract(const Image& image, RunReport run) { return Checker(image, std::move(run)).check(); }
+
+Expected<ProbeReport> probe(const Image& image, const RunOptions& options) {
+  auto run = run_native(image, options);
+  if (!run) return run.error();
+  return check_contract(image, std::move(*run));
+}
+
+}  // namespace w64stub

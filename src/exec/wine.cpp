@@ -1,0 +1,219 @@
+#include "w64stub/exec/wine.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "w64stub/exec/json.hpp"
+#include "w64stub/core/imagefile.hpp"
+#include "w64stub/exec/standins.hpp"
+
+extern char** environ;
+
+namespace w64stub {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMark = '\x1e';  // winrun --mark: "\x1e" "begin N\n" before image N, "\x1e" "report {json}\n" after
+
+bool executable(const std::string& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Per image index: what winrun wrote between its markers.
+std::map<size_t, std::string> split_marked(const std::string& stream, std::string_view tag) {
+  std::map<size_t, std::string> out;
+  size_t pos = stream.find(kMark);
+  while (pos != std::string::npos) {
+    size_t next = stream.find(kMark, pos + 1);
+    std::string_view piece(stream.data() + pos + 1, (next == std::string::npos ? stream.size() : next) - pos - 1);
+    pos = next;
+    if (!piece.starts_with(tag)) continue;
+    piece.remove_prefix(tag.size());
+    size_t index = 0;
+    size_t digits = 0;
+    while (digits < piece.size() && std::isdigit(static_cast<unsigned char>(piece[digits])))
+      index = index * 10 + static_cast<size_t>(piece[digits++] - '0');
+    if (digits == 0 || digits >= piece.size() || piece[digits] != '\n') continue;
+    out[index] = std::string(piece.substr(digits + 1));
+  }
+  return out;
+}
+
+// The reports, in order: "\x1e" "report {json}\n" after each image.
+std::vector<std::string> reports(const std::string& stream) {
+  std::vector<std::string> out;
+  for (size_t pos = stream.find(kMark); pos != std::string::npos; pos = stream.find(kMark, pos + 1)) {
+    std::string_view rest(stream.data() + pos + 1, stream.size() - pos - 1);
+    if (!rest.starts_with("report ")) continue;
+    rest.remove_prefix(7);
+    out.emplace_back(rest.substr(0, rest.find('\n')));
+  }
+  return out;
+}
+
+Expected<RunReport> to_report(const Image& image, const Json& j, std::string out, std::string err) {
+  if (j.has("error")) return Error{fmt::format("{}: winrun: {}", image.stub, j["error"].string())};
+  RunReport r;
+  r.host = Host::Wine;
+  r.text_address = j["text_address"].u64();
+  r.data_address = j["data_address"].u64();
+  r.at_image_addresses = j["at_image_addresses"].boolean();
+  r.entry_residue = kWin64EntryResidue;  // winrun calls the stub as a C++ function pointer: a Win64 call
+  r.ending = j["returned"].boolean() ? Ending::Returned : Ending::Died;
+  r.captured_stdout = std::move(out);
+  r.captured_stderr = std::move(err);
+  for (const Symbol& s : image.symbols) r.placed.emplace_back(s.name, image.placed_address(s, r.text_address, r.data_address));
+  for (const Json& call : j["calls"].array()) {
+    CallRecord c;
+    c.function = call["function"].string();
+    c.dll = call["dll"].string();
+    const auto stand_in = find_standin(c.function);
+    c.stand_in = stand_in.has_value();
+    c.argument_count = stand_in ? argument_count(*stand_in) : 4;
+    const auto& args = call["args"].array();
+    for (size_t i = 0; i < args.size() && i < 5; ++i) (i < 4 ? c.args[i] : c.stack_args[0]) = args[i].u64();
+    c.entry_rsp = call["entry_rsp"].u64();
+    c.return_address = call["return_address"].u64();
+    c.call_residue = static_cast<int>((c.entry_rsp + 8) % 16);
+    if (c.return_address > r.text_address && c.return_address <= r.text_address + image.code_size)
+      if (const InstrInfo* at = image.instr_ending_at(static_cast<uint32_t>(c.return_address - r.text_address)))
+        c.call_offset = at->offset;
+    // BOOL and DWORD results: the upper half of RAX is not part of them.
+    c.result = c.function == "GetStdHandle" ? call["result"].u64() : static_cast<uint32_t>(call["result"].u64());
+    c.last_error = static_cast<uint32_t>(call["last_error"].u64());
+    c.written_count = c.function == "WriteFile" ? call["written"].i64() : -1;  // winrun: -1 for no pointer
+    r.calls.push_back(std::move(c));
+  }
+  return r;
+}
+
+// Runs argv with the Wine environment, stdout and stderr to files; kills it past the deadline.
+Expected<int> spawn_and_wait(std::vector<std::string> argv, const WineSetup& setup, const fs::path& out,
+                             const fs::path& err, std::chrono::seconds timeout) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view var(*e);
+    if (!var.starts_with("WINEPREFIX=") && !var.starts_with("WINEDEBUG=") && !var.starts_with("WINEDLLOVERRIDES="))
+      env.emplace_back(var);
+  }
+  env.push_back("WINEPREFIX=" + setup.prefix);
+  env.push_back("WINEDEBUG=-all");
+  env.push_back("WINEDLLOVERRIDES=mscoree,mshtml=");  // no Mono or Gecko installer on first use
+  std::vector<char*> argv_c, env_c;
+  for (std::string& a : argv) argv_c.push_back(a.data());
+  for (std::string& e : env) env_c.push_back(e.data());
+  argv_c.push_back(nullptr);
+  env_c.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv_c[0], &actions, nullptr, argv_c.data(), env_c.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Error{fmt::format("cannot start {}: {}", argv[0], std::strerror(rc))};
+
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) return status;
+    if (done < 0 && errno != EINTR) return Error{fmt::format("waitpid: {}", std::strerror(errno))};
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return Error{fmt::format("wine64 did not finish within {} s", timeout.count())};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace
+
+Expected<WineSetup> find_wine(const std::string& winrun, const std::string& prefix) {
+  WineSetup setup{{}, winrun, prefix};
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream dirs(path);
+    for (std::string dir; std::getline(dirs, dir, ':') && setup.wine64.empty();)
+      if (executable(dir + "/wine64")) setup.wine64 = dir + "/wine64";
+  }
+  if (setup.wine64.empty() && executable("/usr/lib/wine/wine64")) setup.wine64 = "/usr/lib/wine/wine64";
+  if (setup.wine64.empty()) return Error{"wine64 is not installed: apt-get install wine64"};
+  if (winrun.empty() || access(winrun.c_str(), R_OK) != 0)
+    return Error{fmt::format("winrun.exe was not built{}: apt-get install g++-mingw-w64-x86-64, then reconfigure "
+                             "and rebuild", winrun.empty() ? "" : fmt::format(" ({} is missing)", winrun))};
+  return setup;
+}
+
+Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> images, const WineSetup& setup,
+                                                    const WineOptions& options) {
+  std::string dir_template = (fs::temp_directory_path() / "w64stub-wine-XXXXXX").string();
+  if (!mkdtemp(dir_template.data())) return Error{fmt::format("mkdtemp: {}", std::strerror(errno))};
+  const fs::path dir = dir_template;
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{dir};
+
+  std::vector<std::string> argv = {setup.wine64, setup.winrun, "--probe", "--mark"};
+  for (size_t i = 0; i < images.size(); ++i) {
+    const fs::path file = dir / fmt::format("{}.image", i);
+    std::ofstream(file, std::ios::binary) << imagefile::write(to_file(images[i]));
+    argv.push_back(file.string());
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(setup.prefix).parent_path(), ec);
+  auto status = spawn_and_wait(argv, setup, dir / "out", dir / "err", options.timeout);
+  if (!status) return status.error();
+
+  const std::string out = slurp(dir / "out"), err = slurp(dir / "err");
+  const auto outs = split_marked(out, "begin "), errs = split_marked(err, "begin ");
+  const auto jsons = reports(out);
+  std::vector<Expected<RunReport>> result;
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (i >= jsons.size()) {
+      std::string tail = err.substr(err.size() > 400 ? err.size() - 400 : 0);
+      result.emplace_back(Error{fmt::format("{}: winrun gave no report ({}, exit status {}); its stderr ends: {:?}",
+                                            images[i].stub, WIFSIGNALED(*status) ? "killed" : "exited",
+                                            WIFEXITED(*status) ? WEXITSTATUS(*status) : WTERMSIG(*status),
+                                            tail)});
+      continue;
+    }
+    auto json = Json::parse(jsons[i]);
+    if (!json) {
+      result.emplace_back(Error{fmt::format("{}: winrun's report: {}", images[i].stub, json.error().message)});
+      continue;
+    }
+    auto stub_out = outs.count(i) ? outs.at(i) : std::string();
+    auto stub_err = errs.count(i) ? errs.at(i) : std::string();
+    result.push_back(to_report(images[i], *json, std::move(stub_out), std::move(stub_err)));
+  }
+  return result;
+}
+
+}  // namespace w64stub

@@ -1,0 +1,136 @@
+// Under Wine: the stubs against the real Windows API, through tools/winrun. All images of a test case run in
+// one wine64 process.
+#include "w64stub/exec/wine.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "../testing/test_support.hpp"
+#include "w64stub/exec/probe.hpp"
+
+using namespace w64stub;
+
+namespace {
+
+WineSetup setup() {
+  auto s = find_wine(W64STUB_WINRUN, W64STUB_WINEPREFIX);
+  REQUIRE_MESSAGE(s.ok(), s.error().message);
+  return *s;
+}
+
+struct Case {
+  const char* stub;
+  Variant variant;
+  Model model;
+};
+
+std::vector<Case> every_case() {
+  std::vector<Case> cases;
+  for (const char* stub : {"badcallback", "badsignal"})
+    for (Variant v : kVariants)
+      for (Model m : kModels)
+        if (!(v == Variant::Faithful && m == Model::Abs64)) cases.push_back({stub, v, m});  // refused by emit
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("the stubs against Windows' own kernel32 (acceptance 1-3), all in one wine64 process") {
+  const std::vector<Case> cases = every_case();
+  std::vector<Image> images;
+  for (const Case& c : cases) images.push_back(test::emit_catalog(c.stub, c.variant, c.model));
+  auto runs = run_wine(images, setup());
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE(runs->size() == cases.size());
+
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    CAPTURE(c.stub);
+    CAPTURE(name(c.variant));
+    CAPTURE(name(c.model));
+    const Expected<RunReport>& run = (*runs)[i];
+    REQUIRE_MESSAGE(run.ok(), run.error().message);
+    CHECK(run->host == Host::Wine);
+    CHECK(run->returned());
+    REQUIRE(run->calls.size() == 2);
+    const CallRecord& get = run->calls[0];
+    const CallRecord& write = run->calls[1];
+    CHECK(get.function == "GetStdHandle");
+    CHECK(static_cast<int32_t>(get.args[0]) == -12);
+    CHECK(write.function == "WriteFile");
+    CHECK(write.args[0] == get.result);  // the real handle Windows returned
+    const std::string_view message = catalog_message(c.stub);
+
+    if (c.variant == Variant::Faithful) {
+      // Acceptance 2: the length's address as the count; FALSE, 1784, nothing on the real stderr.
+      const std::string len = fmt::format("runtime·{}len", c.stub);
+      CHECK(static_cast<uint32_t>(write.args[2]) == static_cast<uint32_t>(run->address_of(len)));
+      CHECK(write.result == 0);
+      CHECK(write.last_error == kErrorInvalidUserBuffer);
+      CHECK(run->captured_stderr.empty());
+    } else {
+      // Acceptance 1: the exact message on wine64's stderr, TRUE, *written = the length.
+      CHECK(write.args[2] == message.size());
+      CHECK(write.result == 1);
+      CHECK(write.written_count == static_cast<int64_t>(message.size()));
+      CHECK(run->captured_stderr == message);
+    }
+    CHECK(run->captured_stdout.empty());
+
+    // Acceptance 3: RSP at both CALLs as the native probe sees it on the same image.
+    const int want = c.variant == Variant::Abi ? 0 : 8;
+    CHECK(get.call_residue == want);
+    CHECK(write.call_residue == want);
+    auto native = probe(images[i]);
+    REQUIRE(native.ok());
+    REQUIRE(native->run.calls.size() == 2);
+    CHECK(native->run.calls[0].call_residue == get.call_residue);
+    CHECK(native->run.calls[1].call_residue == write.call_residue);
+    CHECK(native->run.calls[1].call_offset == write.call_offset);
+    ProbeReport wine_verdict = check_contract(images[i], *run);
+    CHECK(wine_verdict.violations.size() == native->violations.size());
+  }
+}
+
+TEST_CASE("an image winrun cannot load is that image's error - the others still run") {
+  Image good = test::emit_catalog("badsignal", Variant::Abi, Model::Rip);
+  Image bad = good;
+  bad.symbols.back().address = good.text.address;
+  for (Symbol& s : bad.symbols)
+    if (s.kind == SymbolKind::Import) s.function = "NoSuchFunction";
+  auto runs = run_wine(std::vector<Image>{bad, good}, setup());
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE((*runs).size() == 2);
+  REQUIRE_FALSE((*runs)[0].ok());
+  CHECK((*runs)[0].error().message.find("winrun: cannot resolve kernel32.dll!NoSuchFunction") != std::string::npos);
+  REQUIRE((*runs)[1].ok());
+  CHECK((*runs)[1]->captured_stderr == catalog_message("badsignal"));
+}
+
+TEST_CASE("w64stub run --host wine: the native report's shape, Windows' answers") {
+  const std::string out = fmt::format("/tmp/w64stub-wine-cli-{}.out", getpid());
+  auto run = [&](const std::string& args) {
+    int status = std::system(fmt::format("{} run {} > {} 2>&1", W64STUB_CLI, args, out).c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  CHECK(run("badsignal --variant abi --model rip --host wine") == 0);
+  std::string text = test::slurp(out);
+  CHECK(text.find("model rip, wine:") != std::string::npos);
+  CHECK(text.find("->  TRUE (GetLastError 0), *lpNumberOfBytesWritten = 54") != std::string::npos);
+  CHECK(text.find("findings: none") != std::string::npos);
+  CHECK(run("badsignal --host wine --format json") == 1);
+  text = test::slurp(out);
+  CHECK(text.find("\"host\": \"wine\"") != std::string::npos);
+  CHECK(text.find("\"last_error\": 1784") != std::string::npos);
+  std::remove(out.c_str());
+}
+
+TEST_CASE("missing pieces say which package to install") {
+  CHECK(find_wine("", "/tmp/p").error().message.find("apt-get install g++-mingw-w64-x86-64") != std::string::npos);
+  CHECK(find_wine("/nonexistent/winrun.exe", "/tmp/p").error().message.find("/nonexistent/winrun.exe is missing") !=
+        std::string::npos);
+}

@@ -1,0 +1,52 @@
+#include "w64stub/out/report.hpp"
+
+#include <doctest/doctest.h>
+
+#include "../testing/test_support.hpp"
+
+using namespace w64stub;
+
+TEST_CASE("frame report: declared vs explicit, depth, each call's alignment") {
+  std::string post = format_frame(test::emit_catalog("badcallback", Variant::Fixed, Model::Go2012));
+  CHECK(post.find("declared frame         0") != std::string::npos);
+  CHECK(post.find("explicit adjustment   48") != std::string::npos);
+  CHECK(post.find("max depth             56") != std::string::npos);
+  CHECK(post.find("+0x17   line 6   depth  48  RSP =  8 (mod 16)  MISALIGNED") != std::string::npos);
+  std::string abi = format_frame(test::emit_catalog("badcallback-prefix", Variant::Abi, Model::Go2012));
+  CHECK(abi.find("declared frame        56") != std::string::npos);
+  CHECK(abi.find("MISALIGNED") == std::string::npos);
+}
+
+TEST_CASE("run report as text and JSON") {
+  Image image = test::emit_catalog("badsignal", Variant::Faithful, Model::Go2012);
+  auto r = probe(image);
+  REQUIRE(r.ok());
+  std::string text = format_run(image, *r);
+  CHECK(text.find("->  FALSE (GetLastError 1784)") != std::string::npos);
+  CHECK(text.find("RSP after return: intact") != std::string::npos);
+  CHECK(text.find("finding: WriteFile returned FALSE") != std::string::npos);
+  CHECK(text.find("finding: RSP = 8 (mod 16) at the CALL to WriteFile; Win64 wants 0") != std::string::npos);
+  std::string json = format_json(image, *r);
+  CHECK(json.find("\"last_error\": 1784") != std::string::npos);
+  CHECK(json.find("\"rsp_balanced\": true") != std::string::npos);
+  CHECK(json.find("\"rule\": \"call-alignment\"") != std::string::npos);
+
+  Image fixed = test::emit_catalog("badsignal", Variant::Abi, Model::Go2012);
+  auto ok = probe(fixed);
+  std::string t = format_run(fixed, *ok);
+  CHECK(t.find("stderr: \"runtime: signal received on thread not created by Go.\\n\"") != std::string::npos);
+  CHECK(t.find("findings: none") != std::string::npos);
+}
+
+TEST_CASE("probe report: a row per call, the stub-wide rules, each violation with its instruction") {
+  Image image = test::emit_catalog("badcallback", Variant::Fixed, Model::Go2012);
+  auto r = probe(image);
+  REQUIRE(r.ok());
+  std::string text = format_probe(image, *r);
+  CHECK(text.find("+0x17    GetStdHandle  8 BAD     ok         -          nStdHandle=-12 -> 0x58") != std::string::npos);
+  CHECK(text.find("nonvolatiles kept      yes") != std::string::npos);
+  CHECK(text.find("2 violation(s):") != std::string::npos);
+  CHECK(text.find("at +0x5b: call rax   (badcallback:18 CALL AX)") != std::string::npos);
+  std::string abi = format_probe(image, *probe(test::emit_catalog("badcallback", Variant::Abi, Model::Go2012)));
+  CHECK(abi.ends_with("  conformant\n"));
+}

@@ -1,0 +1,534 @@
+#include "w64stub/plan9/asm.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "operand_p.hpp"
+
+namespace w64stub {
+
+namespace x86 = asmjit::x86;
+using plan9::Arg;
+using plan9::Reg;
+using plan9::Statement;
+using plan9::Token;
+using plan9::TokenKind;
+
+namespace {
+
+// How an instruction's operands are written and lowered.
+enum class Form {
+  Binary,    // src, dst -> Intel dst, src
+  Compare,   // CMP keeps the Intel order
+  Unary,     // one operand
+  Shift,     // count ($n or CX), dst
+  Extend,    // MOVBLZX and friends: src sized by src_size
+  None,      // no operands
+  StringOp,  // MOVSQ, STOSQ: implicit operands
+  Jump,      // label, N(PC), register or memory
+  Call,
+  Int,       // INT $n
+  Prefix,    // REP, REPN, LOCK: a statement of its own, applied to the next instruction
+};
+
+struct Mnemonic {
+  asmjit::InstId id = x86::Inst::kIdNone;
+  uint32_t size = 0;  // operand size from the suffix; 0 when it does not apply
+  Form form = Form::None;
+  uint32_t src_size = 0;
+  Prefix prefix = Prefix::None;
+};
+
+const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
+  static const auto table = [] {
+    std::map<std::string, Mnemonic, std::less<>> t;
+    auto sized = [&](std::string_view base, asmjit::InstId id, Form form, std::string_view suffixes = "QLWB") {
+      for (char s : suffixes) {
+        const uint32_t size = s == 'Q' ? 8 : s == 'L' ? 4 : s == 'W' ? 2 : 1;
+        t[std::string(base) + s] = {id, size, form};
+      }
+    };
+    namespace I = x86::Inst;
+    using Named = std::initializer_list<std::pair<const char*, asmjit::InstId>>;
+    for (auto [name, id] : Named{{"MOV", I::kIdMov}, {"ADD", I::kIdAdd}, {"SUB", I::kIdSub}, {"AND", I::kIdAnd},
+                            {"OR", I::kIdOr}, {"XOR", I::kIdXor}, {"ADC", I::kIdAdc}, {"SBB", I::kIdSbb},
+                            {"TEST", I::kIdTest}, {"XCHG", I::kIdXchg}, {"XADD", I::kIdXadd},
+                            {"CMPXCHG", I::kIdCmpxchg}})
+      sized(name, id, Form::Binary);
+    sized("LEA", I::kIdLea, Form::Binary, "QLW");
+    sized("IMUL", I::kIdImul, Form::Binary, "QLW");
+    sized("CMP", I::kIdCmp, Form::Compare);
+    for (auto [name, id] : Named{{"NEG", I::kIdNeg}, {"NOT", I::kIdNot}, {"INC", I::kIdInc}, {"DEC", I::kIdDec},
+                            {"DIV", I::kIdDiv}, {"IDIV", I::kIdIdiv}, {"MUL", I::kIdMul}})
+      sized(name, id, Form::Unary);
+    sized("PUSH", I::kIdPush, Form::Unary, "QW");
+    sized("POP", I::kIdPop, Form::Unary, "QW");
+    for (auto [name, id] : Named{{"SHL", I::kIdShl}, {"SHR", I::kIdShr}, {"SAR", I::kIdSar}, {"ROL", I::kIdRol},
+                            {"ROR", I::kIdRor}, {"RCL", I::kIdRcl}, {"RCR", I::kIdRcr}})
+      sized(name, id, Form::Shift);
+    sized("MOVS", I::kIdMovs, Form::StringOp);
+    sized("STOS", I::kIdStos, Form::StringOp);
+    for (auto [name, id] : Named{{"RET", I::kIdRet}, {"CLD", I::kIdCld}, {"STD", I::kIdStd}, {"CPUID", I::kIdCpuid},
+                            {"RDTSC", I::kIdRdtsc}, {"NOP", I::kIdNop}, {"PAUSE", I::kIdPause}, {"MFENCE", I::kIdMfence},
+                            {"LFENCE", I::kIdLfence}, {"SFENCE", I::kIdSfence}, {"HLT", I::kIdHlt}, {"CQO", I::kIdCqo},
+                            {"CDQ", I::kIdCdq}, {"PUSHFQ", I::kIdPushfq}, {"POPFQ", I::kIdPopfq}})
+      t[name] = {id, 0, Form::None};
+    t["PUSHFQ"].size = t["POPFQ"].size = 8;
+    t["INT"] = {I::kIdInt, 0, Form::Int};
+    t["CALL"] = {I::kIdCall, 8, Form::Call};
+    for (auto [name, id] : Named{{"JMP", I::kIdJmp}, {"JEQ", I::kIdJe}, {"JZ", I::kIdJe}, {"JNE", I::kIdJne},
+                            {"JNZ", I::kIdJne}, {"JLT", I::kIdJl}, {"JLE", I::kIdJle}, {"JGT", I::kIdJg},
+                            {"JGE", I::kIdJge}, {"JCS", I::kIdJb}, {"JLO", I::kIdJb}, {"JCC", I::kIdJae},
+                            {"JHS", I::kIdJae}, {"JLS", I::kIdJbe}, {"JHI", I::kIdJa}, {"JMI", I::kIdJs},
+                            {"JPL", I::kIdJns}, {"JOS", I::kIdJo}, {"JOC", I::kIdJno}, {"JPS", I::kIdJp},
+                            {"JPC", I::kIdJnp}})
+      t[name] = {id, 8, Form::Jump};
+    t["REP"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Rep};
+    t["REPN"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Repne};
+    t["LOCK"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Lock};
+    using Extended = std::initializer_list<std::tuple<const char*, asmjit::InstId, uint32_t, uint32_t>>;
+    for (auto [name, id, size, src] : Extended{{"MOVBLZX", I::kIdMovzx, 4u, 1u}, {"MOVBQZX", I::kIdMovzx, 8u, 1u},
+                                       {"MOVWLZX", I::kIdMovzx, 4u, 2u}, {"MOVWQZX", I::kIdMovzx, 8u, 2u},
+                                       {"MOVBLSX", I::kIdMovsx, 4u, 1u}, {"MOVBQSX", I::kIdMovsx, 8u, 1u},
+                                       {"MOVWLSX", I::kIdMovsx, 4u, 2u}, {"MOVWQSX", I::kIdMovsx, 8u, 2u},
+                                       {"MOVLQSX", I::kIdMovsxd, 8u, 4u}, {"MOVLQZX", I::kIdMov, 4u, 4u}})
+      t[name] = {id, size, Form::Extend, src};
+    for (auto [name, id] : Named{{"MOVOU", I::kIdMovdqu}, {"MOVOA", I::kIdMovdqa}, {"MOVUPS", I::kIdMovups},
+                            {"MOVAPS", I::kIdMovaps}, {"PXOR", I::kIdPxor}, {"XORPS", I::kIdXorps}})
+      t[name] = {id, 16, Form::Binary};
+    return t;
+  }();
+  return table;
+}
+
+// TEXT flags by name (Go's textflag.h), usable in the flags expression.
+const plan9::Names& text_flags() {
+  static const plan9::Names names = {{"NOPROF", 1},  {"DUPOK", 2},    {"NOSPLIT", 4},   {"RODATA", 8},
+                                     {"NOPTR", 16},  {"WRAPPER", 32}, {"NEEDCTXT", 64}, {"NOFRAME", 512},
+                                     {"TOPFRAME", 2048}};
+  return names;
+}
+
+bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
+
+// General-purpose register `id` at the width the size suffix gives (0: the full 64 bits).
+x86::Gp sized_gp(uint32_t id, uint32_t size) {
+  return size == 1 ? x86::Gp(x86::gpb_lo(id)) : size == 2 ? x86::Gp(x86::gpw(id)) : size == 4 ? x86::Gp(x86::gpd(id))
+                                                                                              : x86::Gp(x86::gpq(id));
+}
+
+struct GlobalData {
+  std::string symbol;
+  SourceLoc loc;  // the GLOBL
+  std::vector<uint8_t> bytes;
+  std::vector<std::pair<size_t, size_t>> written;  // DATA ranges, for overlap checks
+};
+
+struct DataWrite {
+  std::string symbol;
+  SourceLoc loc;
+  int64_t offset;
+  std::vector<uint8_t> bytes;
+};
+
+// One TEXT symbol being assembled.
+struct Body {
+  Program program;
+  std::map<std::string, SourceLoc> labels;
+  std::vector<size_t> prog_starts;                     // per Plan 9 instruction (REP counts): its Instr index
+  std::vector<std::pair<size_t, int64_t>> pc_targets;  // (Prog index of the branch, N) for N(PC)
+  std::vector<SourceLoc> pc_locs;
+  int32_t push_depth = 0;  // bytes pushed so far: FP offsets move with PUSHQ/POPQ, as in 6l
+  Prefix pending = Prefix::None;
+  SourceLoc pending_loc;
+};
+
+class Assembler {
+ public:
+  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
+  Expected<std::vector<Program>> run();
+
+ private:
+  Status statement(const Statement& s);
+  Status text(const Statement& s);
+  Status globl(const Statement& s);
+  Status data(const Statement& s);
+  Status pragma(const Statement& s);
+  Status instruction(const Statement& s, const Mnemonic& m);
+  Status finish_body();
+  Expected<Operand> lower(const Arg& a, uint32_t size, bool address_only = false);
+  Status attach_symbols(Program& p);
+  Error at(const SourceLoc& loc, std::string what) const { return Error::at(loc, std::move(what)); }
+
+  const std::string& path_;
+  const plan9::Preprocessed& source_;
+  std::vector<Program> done_;
+  std::optional<Body> body_;
+  std::vector<Import> imports_;
+  std::vector<GlobalData> globals_;
+  std::vector<DataWrite> writes_;
+  std::map<std::string, SourceLoc> text_symbols_;
+};
+
+Status Assembler::statement(const Statement& s) {
+  if (s.kind == Statement::Pragma) return pragma(s);
+  if (s.kind == Statement::Label) {
+    if (!body_) return at(s.loc, fmt::format("label {} outside a TEXT symbol", s.tokens[0].text));
+    auto [it, fresh] = body_->labels.emplace(s.tokens[0].text, s.loc);
+    if (!fresh) return at(s.loc, fmt::format("label {} is already defined at {}", s.tokens[0].text, it->second.str()));
+    body_->program.instrs.push_back(Instr::bind(s.tokens[0].text, s.loc));
+    return Ok{};
+  }
+  const Token& op = s.tokens[0];
+  if (op.kind != TokenKind::Ident) return at(op.loc, fmt::format("expected an instruction, got '{}'", op.text));
+  if (op.text == "TEXT") return text(s);
+  if (op.text == "GLOBL") return globl(s);
+  if (op.text == "DATA") return data(s);
+  auto m = mnemonics().find(op.text);
+  if (m == mnemonics().end()) {
+    bool lower_case = std::any_of(op.text.begin(), op.text.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); });
+    return at(op.loc, fmt::format("unknown instruction '{}'{}", op.text,
+                                  lower_case ? " (Plan 9 mnemonics are upper case, with a size suffix: MOVQ)" : ""));
+  }
+  if (!body_) return at(op.loc, fmt::format("{} outside a TEXT symbol", op.text));
+  return instruction(s, m->second);
+}
+
+Status Assembler::pragma(const Statement& s) {
+  const auto& t = s.tokens;
+  if (t.empty() || t[0].kind != TokenKind::Ident || t[0].text != "dynimport")
+    return at(s.loc, fmt::format("unknown #pragma {} (expected dynimport)", t.empty() ? "" : t[0].text));
+  if (t.size() != 4 || t[1].kind != TokenKind::Ident || t[2].kind != TokenKind::Ident || t[3].kind != TokenKind::String)
+    return at(s.loc, "expected #pragma dynimport SYMBOL FUNCTION \"DLL\"");
+  for (const Import& i : imports_)
+    if (i.symbol == t[1].text) return at(t[1].loc, fmt::format("{} is already imported", i.symbol));
+  imports_.push_back({t[1].text, t[3].text, t[2].text});
+  return Ok{};
+}
+
+Status Assembler::text(const Statement& s) {
+  if (auto f = finish_body(); !f) return f;
+  const auto& t = s.tokens;
+  auto ops = plan9::split_operands(t, 1, t.size());
+  if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected TEXT sym(SB), [flags,] $frame[-argsize]");
+  auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
+  if (!sym) return sym.error();
+  if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the TEXT symbol as name(SB)");
+  if (ops.size() == 3) {
+    auto flags = plan9::evaluate(t, ops[1].first, ops[1].second, &text_flags());
+    if (!flags) return flags.error();
+  }
+  // $frame or $frame-argsize: two numbers, not a subtraction.
+  auto [fb, fe] = ops.back();
+  const bool shape = fe > fb + 1 && is(t[fb], "$") && t[fb + 1].kind == TokenKind::Number &&
+                     (fe == fb + 2 || (fe == fb + 4 && is(t[fb + 2], "-") && t[fb + 3].kind == TokenKind::Number));
+  if (!shape) return at(t[fb < t.size() ? fb : 0].loc, fmt::format("expected $frame or $frame-argsize, got '{}'", plan9::spell(t, fb, fe)));
+  if (t[fb + 1].value > 0x7fffffff) return at(t[fb + 1].loc, "frame size too large");
+  if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
+    return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
+  body_.emplace();
+  body_->program.symbol = sym->name;
+  body_->program.loc = s.loc;
+  body_->program.declared_frame = static_cast<int32_t>(t[fb + 1].value);
+  body_->program.source_lines = source_.main_lines;
+  body_->program.source_file = path_;
+  return Ok{};
+}
+
+Status Assembler::globl(const Statement& s) {
+  const auto& t = s.tokens;
+  auto ops = plan9::split_operands(t, 1, t.size());
+  if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected GLOBL sym(SB), [flags,] $size");
+  auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
+  if (!sym) return sym.error();
+  if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the symbol as name(SB)");
+  auto size = plan9::parse_arg(t, ops.back().first, ops.back().second);
+  if (!size) return size.error();
+  if (size->kind != Arg::Immediate || size->value <= 0 || size->value > (1 << 20))
+    return at(size->loc, "expected the size as $N, from 1 to 1048576");
+  for (const GlobalData& g : globals_)
+    if (g.symbol == sym->name) return at(s.loc, fmt::format("GLOBL {} is already declared at {}", g.symbol, g.loc.str()));
+  globals_.push_back({sym->name, s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
+  return Ok{};
+}
+
+Status Assembler::data(const Statement& s) {
+  const auto& t = s.tokens;
+  auto ops = plan9::split_operands(t, 1, t.size());
+  if (ops.size() != 2) return at(s.loc, "expected DATA sym+off(SB)/width, $value");
+  auto [b, e] = ops[0];
+  size_t slash = b;
+  while (slash < e && !is(t[slash], "/")) ++slash;
+  if (slash + 2 != e || t[slash + 1].kind != TokenKind::Number)
+    return at(t[std::min(slash, e - 1)].loc, "expected /width (1, 2, 4 or 8) after sym+off(SB)");
+  auto sym = plan9::parse_arg(t, b, slash);
+  if (!sym) return sym.error();
+  if (sym->kind != Arg::Symbol || sym->value < 0) return at(sym->loc, "expected sym+off(SB) with off >= 0");
+  const uint64_t width = t[slash + 1].value;
+  auto value = plan9::parse_arg(t, ops[1].first, ops[1].second);
+  if (!value) return value.error();
+  const bool text = value->kind == Arg::String;
+  if (text ? width < 1 || width > 8 : width != 1 && width != 2 && width != 4 && width != 8)
+    return at(t[slash + 1].loc, text ? "a string DATA is 1 to 8 bytes wide" : "width must be 1, 2, 4 or 8");
+  std::vector<uint8_t> bytes(width, 0);
+  if (text) {
+    if (value->name.size() > width) return at(value->loc, fmt::format("string of {} bytes in a {}-byte DATA", value->name.size(), width));
+    std::copy(value->name.begin(), value->name.end(), bytes.begin());
+  } else if (value->kind == Arg::Immediate) {
+    const auto v = static_cast<uint64_t>(value->value);
+    if (width < 8 && (v >> (8 * width)) != 0 && (static_cast<int64_t>(v) >> (8 * width - 1)) != -1)
+      return at(value->loc, fmt::format("{} does not fit in {} byte(s)", value->value, width));
+    std::memcpy(bytes.data(), &v, width);  // little-endian
+  } else {
+    return at(value->loc, "DATA takes $constant or $\"string\" (addresses in data are not supported)");
+  }
+  writes_.push_back({sym->name, s.loc, sym->value, std::move(bytes)});
+  return Ok{};
+}
+
+Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_only) {
+  auto bad = [&](std::string what) { return Error::at(a.loc, fmt::format("{} in '{}'", what, a.text)); };
+  switch (a.kind) {
+    case Arg::Register:
+      switch (a.reg.cls) {
+        case Reg::Gp: return Operand(sized_gp(a.reg.id, size));
+        case Reg::GpHigh:
+          if (size != 1) return bad("AH, BH, CH and DH are byte registers: use a B instruction");
+          return Operand(x86::gpb_hi(a.reg.id));
+        case Reg::Xmm: return Operand(x86::xmm(a.reg.id));
+        default: return bad("a segment register is not an operand here (write 0x28(GS))");
+      }
+    case Arg::Immediate: return Operand(asmjit::Imm(a.value));
+    case Arg::Address: return Operand(SymbolAddr{a.name, a.value});
+    case Arg::Symbol: return Operand(SymbolMem{a.name, a.value, address_only ? 0 : size});
+    case Arg::String: return bad("a string is only a DATA value");
+    case Arg::Label: return Operand(CodeLabel{a.name});
+    case Arg::PcRelative: {
+      body_->pc_targets.emplace_back(body_->prog_starts.size(), a.value);
+      body_->pc_locs.push_back(a.loc);
+      return Operand(CodeLabel{fmt::format(".pc{}", body_->prog_starts.size() + static_cast<size_t>(a.value))});
+    }
+    case Arg::Frame:
+    case Arg::Memory: {
+      int64_t disp = a.value;
+      if (a.kind == Arg::Frame) disp += body_->program.declared_frame + 8 + body_->push_depth;  // above the return address
+      if (disp < INT32_MIN || disp > INT32_MAX) return bad("the offset does not fit in 32 bits");
+      const uint32_t width = address_only ? 0 : size;
+      if (a.segment) {
+        x86::Mem m = x86::ptr_abs(static_cast<uint64_t>(disp), width);
+        m.setSegment(a.segment->id == x86::SReg::kIdGs ? x86::gs : x86::fs);
+        return Operand(m);
+      }
+      const x86::Gp base = a.kind == Arg::Frame ? x86::rsp : x86::gpq(a.base->id);
+      if (a.index) {
+        const uint32_t shift = a.scale == 8 ? 3 : a.scale == 4 ? 2 : a.scale == 2 ? 1 : 0;
+        return Operand(x86::ptr(base, x86::gpq(a.index->id), shift, static_cast<int32_t>(disp), width));
+      }
+      return Operand(x86::ptr(base, static_cast<int32_t>(disp), width));
+    }
+  }
+  return bad("unsupported operand");
+}
+
+Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
+  const auto& t = s.tokens;
+  auto ranges = plan9::split_operands(t, 1, t.size());
+  std::vector<Arg> args;
+  for (auto [b, e] : ranges) {
+    auto a = plan9::parse_arg(t, b, e);
+    if (!a) return a.error();
+    args.push_back(std::move(*a));
+  }
+  const size_t want = m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
+                      : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ? 1 : 0;
+  if (args.size() != want)
+    return at(t[0].loc, fmt::format("{} takes {} operand{}, got {}: '{}'", t[0].text, want, want == 1 ? "" : "s", args.size(),
+                                    plan9::spell(t)));
+  if (m.form != Form::Jump && m.form != Form::Call)
+    for (const Arg& a : args)
+      if (a.kind == Arg::Label)
+        return at(a.loc, fmt::format("undefined: {} (not a register; a label is only a jump target)", a.name));
+  Body& body = *body_;
+  if (m.form == Form::Prefix) {
+    if (body.pending != Prefix::None) return at(t[0].loc, "two prefixes in a row");
+    body.pending = m.prefix;
+    body.pending_loc = t[0].loc;
+    body.prog_starts.push_back(body.program.instrs.size());
+    return Ok{};
+  }
+
+  Instr instr{m.id, {}, t[0].loc, std::exchange(body.pending, Prefix::None)};
+  auto add = [&](const Arg& a, uint32_t size, bool address_only = false) -> Status {
+    auto op = lower(a, size, address_only);
+    if (!op) return op.error();
+    instr.operands.push_back(std::move(*op));
+    return Ok{};
+  };
+  auto any_xmm = std::any_of(args.begin(), args.end(), [](const Arg& a) { return a.kind == Arg::Register && a.reg.cls == Reg::Xmm; });
+  Status st = Ok{};
+  switch (m.form) {
+    case Form::Binary: {
+      uint32_t size = m.size;
+      if (any_xmm && m.id == x86::Inst::kIdMov && (m.size == 8 || m.size == 4))  // MOVQ X0, AX: movq; MOVL: movd
+        instr.id = m.size == 8 ? x86::Inst::kIdMovq : x86::Inst::kIdMovd;
+      const bool lea = m.id == x86::Inst::kIdLea;
+      if (lea && args[0].kind != Arg::Memory && args[0].kind != Arg::Frame && args[0].kind != Arg::Symbol)
+        return at(args[0].loc, fmt::format("{} needs a memory operand to take the address of, got '{}'", t[0].text, args[0].text));
+      if (!(st = add(args[1], size))) return st;
+      st = add(args[0], size, lea);
+      break;
+    }
+    case Form::Compare:
+      if (!(st = add(args[0], m.size))) return st;
+      st = add(args[1], m.size);
+      break;
+    case Form::Unary:
+      st = add(args[0], m.size);
+      break;
+    case Form::Shift:
+      if (!(st = add(args[1], m.size))) return st;
+      if (args[0].kind == Arg::Register && args[0].reg.cls == Reg::Gp && args[0].reg.id == x86::Gp::kIdCx)
+        instr.operands.emplace_back(asmjit::Operand(x86::cl));
+      else if (args[0].kind == Arg::Immediate)
+        st = add(args[0], 1);
+      else
+        return at(args[0].loc, fmt::format("a shift count is $constant or CX, got '{}'", args[0].text));
+      break;
+    case Form::Extend:
+      if (!(st = add(args[1], m.size))) return st;
+      st = add(args[0], m.src_size);
+      break;
+    case Form::StringOp:
+      instr.operands.emplace_back(asmjit::Operand(x86::ptr(x86::rdi, 0, m.size)));
+      if (m.id == x86::Inst::kIdMovs) instr.operands.emplace_back(asmjit::Operand(x86::ptr(x86::rsi, 0, m.size)));
+      else instr.operands.emplace_back(asmjit::Operand(sized_gp(x86::Gp::kIdAx, m.size)));
+      break;
+    case Form::Jump:
+    case Form::Call:
+      if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address)
+        return at(args[0].loc, fmt::format("{} {}: direct calls and jumps to symbols are not supported (each TEXT symbol is "
+                                           "its own Image); load the address and {} through a register",
+                                           t[0].text, args[0].text, t[0].text == "CALL" ? "call" : "jump"));
+      if (args[0].kind == Arg::Immediate) return at(args[0].loc, fmt::format("{} needs a label, N(PC), register or memory", t[0].text));
+      if (m.form == Form::Call && (args[0].kind == Arg::Label || args[0].kind == Arg::PcRelative))
+        return at(args[0].loc, "CALL to a label inside the same TEXT symbol is not supported");
+      st = add(args[0], 8);
+      break;
+    case Form::Int:
+      if (args[0].kind != Arg::Immediate || args[0].value < 0 || args[0].value > 255)
+        return at(args[0].loc, "INT takes $0 to $255");
+      if (args[0].value == 3) instr.id = x86::Inst::kIdInt3;  // cc, the breakpoint form, as GNU as writes INT 3
+      else st = add(args[0], 1);
+      break;
+    case Form::None:
+    case Form::Prefix:
+      break;
+  }
+  if (!st) return st;
+
+  // 6l's view of the stack for FP offsets: pushes and pops, not SUBQ/ADDQ (DESIGN: "hide from 6l").
+  if (m.id == x86::Inst::kIdPush || m.id == x86::Inst::kIdPushfq) body.push_depth += static_cast<int32_t>(m.size ? m.size : 8);
+  if (m.id == x86::Inst::kIdPop || m.id == x86::Inst::kIdPopfq) body.push_depth -= static_cast<int32_t>(m.size ? m.size : 8);
+  body.prog_starts.push_back(body.program.instrs.size());
+  body.program.instrs.push_back(std::move(instr));
+  return Ok{};
+}
+
+// N(PC) branches become labels at their targets; the body becomes a Program.
+Status Assembler::finish_body() {
+  if (!body_) return Ok{};
+  Body& body = *body_;
+  if (body.pending != Prefix::None) return at(body.pending_loc, "a prefix with no instruction after it");
+  std::map<size_t, std::string, std::greater<>> binds;  // Instr index -> label, inserted from the back
+  for (size_t k = 0; k < body.pc_targets.size(); ++k) {
+    auto [from, n] = body.pc_targets[k];
+    const int64_t target = static_cast<int64_t>(from) + n;
+    if (target < 0 || target > static_cast<int64_t>(body.prog_starts.size()))
+      return at(body.pc_locs[k], fmt::format("{}(PC) leads outside TEXT {}", n, body.program.symbol));
+    const size_t at_instr = static_cast<size_t>(target) == body.prog_starts.size() ? body.program.instrs.size()
+                                                                                    : body.prog_starts[static_cast<size_t>(target)];
+    binds[at_instr] = fmt::format(".pc{}", target);
+  }
+  for (const auto& [index, label] : binds)
+    body.program.instrs.insert(body.program.instrs.begin() + static_cast<std::ptrdiff_t>(index), Instr::bind(label, body.program.loc));
+  done_.push_back(std::move(body.program));
+  body_.reset();
+  return Ok{};
+}
+
+// Each Program gets the imports and data it names, in the order the file declares them.
+Status Assembler::attach_symbols(Program& p) {
+  std::map<std::string, SourceLoc> named;
+  for (const Instr& i : p.instrs)
+    for (const Operand& op : i.operands) {
+      if (auto* m = std::get_if<SymbolMem>(&op)) named.emplace(m->symbol, i.loc);
+      if (auto* a = std::get_if<SymbolAddr>(&op)) named.emplace(a->symbol, i.loc);
+    }
+  for (const Import& i : imports_)
+    if (named.erase(i.symbol)) p.imports.push_back(i);
+  for (const GlobalData& g : globals_) {
+    if (!named.erase(g.symbol)) continue;
+    const size_t n = g.bytes.size();
+    const uint32_t align = n == 1 || n == 2 || n == 4 || n == 8 ? static_cast<uint32_t>(n) : 1;
+    p.data.push_back({g.symbol, g.bytes, align});
+  }
+  if (named.empty()) return Ok{};
+  const auto& [symbol, loc] = *named.begin();
+  if (text_symbols_.count(symbol))
+    return at(loc, fmt::format("{} is a TEXT symbol: its address and memory are not data here", symbol));
+  return at(loc, fmt::format("undefined symbol {} (declare it with GLOBL, or import it with #pragma dynimport)", symbol));
+}
+
+Expected<std::vector<Program>> Assembler::run() {
+  for (const Statement& s : source_.statements)
+    if (auto st = statement(s); !st) return st.error();
+  if (auto st = finish_body(); !st) return st.error();
+  for (const DataWrite& w : writes_) {
+    auto g = std::find_if(globals_.begin(), globals_.end(), [&](const GlobalData& d) { return d.symbol == w.symbol; });
+    if (g == globals_.end()) return at(w.loc, fmt::format("DATA for {}, which has no GLOBL", w.symbol));
+    const auto begin = static_cast<size_t>(w.offset), end = begin + w.bytes.size();
+    if (end > g->bytes.size())
+      return at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset, w.bytes.size(), g->bytes.size()));
+    for (auto [b, e] : g->written)
+      if (begin < e && b < end) return at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset));
+    g->written.emplace_back(begin, end);
+    std::copy(w.bytes.begin(), w.bytes.end(), g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
+  }
+  if (done_.empty()) return Error{fmt::format("{}: no TEXT symbol", path_)};
+  for (Program& p : done_) {
+    if (auto st = attach_symbols(p); !st) return st.error();
+    if (auto st = p.check_symbols(); !st) return st.error();
+  }
+  return std::move(done_);
+}
+
+}  // namespace
+
+Expected<std::vector<Program>> assemble_plan9(const std::string& path, const Plan9Options& options) {
+  auto source = plan9::preprocess(path, {options.include_dirs, options.read});
+  if (!source) return source.error();
+  return Assembler(path, *source).run();
+}
+
+Expected<Program> assemble_plan9_symbol(const std::string& path, std::string_view symbol, const Plan9Options& options) {
+  auto programs = assemble_plan9(path, options);
+  if (!programs) return programs.error();
+  if (symbol.empty()) {
+    if (programs->size() == 1) return std::move(programs->front());
+    std::vector<std::string> names;
+    for (const Program& p : *programs) names.push_back(p.symbol);
+    return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
+  }
+  for (Program& p : *programs)
+    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return std::move(p);
+  return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+}
+
+}  // namespace w64stub

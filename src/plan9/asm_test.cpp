@@ -1,0 +1,246 @@
+#include "w64stub/plan9/asm.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "../testing/test_support.hpp"
+#include "w64stub/core/disasm.hpp"
+#include "w64stub/out/listing.hpp"
+
+using namespace w64stub;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kTestdata = std::string(W64STUB_REF_DIR) + "/..";
+
+Program assemble_go(const std::string& file) {
+  auto p = assemble_plan9_symbol(fmt::format("{}/go/{}", kTestdata, file), "");
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  return std::move(*p);
+}
+
+// Assembles text given in memory; `files` may add headers.
+Expected<std::vector<Program>> assemble_text(const std::string& text, std::map<std::string, std::string> files = {}) {
+  files["t.s"] = text;
+  Plan9Options options{{"inc"}, [files](const std::string& path) -> std::optional<std::string> {
+                         auto it = files.find(path);
+                         if (it == files.end()) return std::nullopt;
+                         return it->second;
+                       }};
+  return assemble_plan9("t.s", options);
+}
+
+// The Intel text Zydis reads back from each instruction of the first TEXT symbol.
+std::vector<std::string> disassemble(const std::string& text, std::map<std::string, std::string> files = {}) {
+  auto programs = assemble_text(text, std::move(files));
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  auto image = emit(programs->front(), {});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  std::vector<std::string> out;
+  for (const InstrInfo& i : image->instrs)
+    out.push_back(decode_one({image->text.bytes.data() + i.offset, i.length}, image->text.address + i.offset)->text);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("acceptance 1: the Plan 9 text of the stubs assembles to the catalog's bytes, every model and policy") {
+  const std::pair<const char*, const char*> files[] = {
+      {"badcallback.s", "badcallback"}, {"badcallback-prefix.s", "badcallback-prefix"}, {"badsignal.s", "badsignal"}};
+  for (const auto& entry : files) {
+    const char* file = entry.first;
+    const char* stub = entry.second;
+    const Program program = assemble_go(file);
+    for (Model m : kModels)
+      for (Policy p : kPolicies) {
+        CAPTURE(file);
+        CAPTURE(name(m));
+        CAPTURE(name(p));
+        auto from_text = emit(program, {m, p});
+        auto from_catalog = emit(*catalog_program(stub, Variant::Faithful), {m, p});
+        REQUIRE(from_text.ok() == from_catalog.ok());  // abs64 refuses the faithful text either way
+        if (!from_text.ok()) continue;
+        CHECK(from_text->text.bytes == from_catalog->text.bytes);
+        CHECK(from_text->data.bytes == from_catalog->data.bytes);
+        const std::string stem = reference_stem(stub, Variant::Faithful, m, p);
+        CHECK(format_hex(from_text->text.bytes) == test::slurp(test::ref_path(stem)));
+      }
+  }
+}
+
+TEST_CASE("acceptance 2: pre- and post-fix badcallback, same bytes, declared 48 vs 0, explicit 0 vs 48, depth 56") {
+  const Program post = assemble_go("badcallback.s"), pre = assemble_go("badcallback-prefix.s");
+  auto post_image = emit(post, {}), pre_image = emit(pre, {});
+  REQUIRE(post_image.ok());
+  REQUIRE(pre_image.ok());
+  CHECK(post_image->text.bytes == pre_image->text.bytes);
+  CHECK(pre_image->frame.declared == 48);
+  CHECK(post_image->frame.declared == 0);
+  CHECK(pre_image->frame.explicit_adjust == 0);
+  CHECK(post_image->frame.explicit_adjust == 48);
+  CHECK(pre_image->frame.max_depth() == 56);
+  CHECK(post_image->frame.max_depth() == 56);
+  CHECK(post.source_line(post.instrs[0].loc.line) == "\tSUBQ\t$48, SP");
+}
+
+TEST_CASE("constructs: SIB, GS-relative TLS, FP arguments, N(PC), REP prefixes, macros and includes") {
+  const auto text = disassemble(
+      "#include \"tls.h\"\n"
+      "TEXT t(SB),7,$16-8\n"
+      "\tget_tls(CX)\n"
+      "\tMOVQ\t-8(CX)(AX*8), AX\n"
+      "\tMOVL\targ+0(FP), BX\n"
+      "\tPUSHQ\tBP\n"
+      "\tMOVL\targ+0(FP), BX\n"
+      "\tPOPQ\tBP\n"
+      "\tCMPQ\tAX, $0\n"
+      "\tJNE\t2(PC)\n"
+      "\tINT\t$3\n"
+      "\tCLD\n"
+      "\tREP; MOVSQ\n"
+      "\tSHLQ\t$3, DX\n"
+      "\tSHRL\tCX, DX\n"
+      "\tMOVBQZX\t(SI), AX\n"
+      "\tTESTL\t$6, 4(CX)\n"
+      "\tMOVQ\tX0, AX\n"
+      "\tRET\n",
+      {{"inc/tls.h", "#define get_tls(r) MOVQ 0x28(GS), r\n"}});
+  CHECK(text == std::vector<std::string>{
+                    "sub rsp, 0x10",                   // the $16 frame
+                    "mov rcx, gs:[0x0000000000000028]",
+                    "mov rax, [rcx+rax*8-0x08]",
+                    "mov ebx, [rsp+0x18]",             // arg+0(FP): frame 16 + return address 8
+                    "push rbp",
+                    "mov ebx, [rsp+0x20]",             // 8 more below after the push, as 6l counts
+                    "pop rbp",
+                    "cmp rax, 0x00",
+                    "jnz 0x0000000000402023",          // 2(PC): over the INT to the CLD
+                    "int3",
+                    "cld",
+                    "rep movsq",
+                    "shl rdx, 0x03",
+                    "shr edx, cl",
+                    "movzx rax, byte ptr [rsi]",
+                    "test dword ptr [rcx+0x04], 0x06",
+                    "movq rax, xmm0",
+                    "add rsp, 0x10",                   // before each RET
+                    "ret",
+                });
+}
+
+TEST_CASE("instructions written in an included file keep their own location, not the main file's text") {
+  auto programs = assemble_text("#include \"body.h\"\nTEXT t(SB),7,$0\n\tBODY\n#include \"nop.h\"\n\tRET\n",
+                                {{"inc/body.h", "#define BODY NOP\n"}, {"inc/nop.h", "\tNOP\n"}});
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  const Program& p = programs->front();
+  CHECK(p.instrs[0].loc.str() == "t.s:3:2");  // a macro's instruction stands where it is used
+  CHECK(p.source_text(p.instrs[0].loc) == "\tBODY");
+  CHECK(p.instrs[1].loc.str() == "inc/nop.h:1:2");
+  CHECK(p.source_text(p.instrs[1].loc).empty());  // not line 1 of t.s
+  auto image = emit(p, {});
+  REQUIRE(image.ok());
+  CHECK(image->source_line(image->instrs[1]).empty());
+}
+
+TEST_CASE("TEXT and GLOBL flags: numbers or Go's names - $frame-argsize") {
+  auto programs = assemble_text("TEXT a(SB),NOSPLIT|NOFRAME,$0-16\n\tMOVQ\tx(SB), AX\n\tRET\n"
+                                "TEXT b(SB),$8\n\tRET\n"
+                                "GLOBL x(SB), RODATA|NOPTR, $8\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  CHECK((*programs)[0].declared_frame == 0);
+  CHECK((*programs)[1].declared_frame == 8);
+  CHECK((*programs)[0].data.size() == 1);
+  auto bad = assemble_text("TEXT a(SB),NOSPLIT|NOPE,$0\n\tRET\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "t.s:1:20: undefined: NOPE (not a macro or constant)");
+}
+
+TEST_CASE("labels, jumps relaxed to rel8 like GNU as, and several TEXT symbols with their own data") {
+  auto programs = assemble_text(
+      "#pragma dynimport k·Sleep Sleep \"kernel32.dll\"\n"
+      "TEXT a(SB),7,$0\n"
+      "loop:\tDECQ\tCX\n"
+      "\tJNE\tloop\n"
+      "\tJMP\tdone\n"
+      "\tNOP\n"
+      "done:\tRET\n"
+      "TEXT b(SB),7,$40\n"
+      "\tMOVQ\tcounter(SB), CX\n"
+      "\tMOVQ\tk·Sleep(SB), AX\n"
+      "\tCALL\tAX\n"
+      "\tRET\n"
+      "DATA\tcounter+0(SB)/8, $1000\n"
+      "GLOBL\tcounter(SB), $8\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  REQUIRE(programs->size() == 2);
+  auto a = emit((*programs)[0], {});
+  REQUIRE(a.ok());
+  CHECK(format_hex(a->text.bytes).find("eb 01") != std::string::npos);  // jmp done: short, over one NOP
+  const Program& b = (*programs)[1];
+  REQUIRE(b.imports.size() == 1);
+  CHECK(b.imports[0].function == "Sleep");
+  REQUIRE(b.data.size() == 1);
+  CHECK(b.data[0].bytes == std::vector<uint8_t>{0xe8, 0x03, 0, 0, 0, 0, 0, 0});
+  CHECK((*programs)[0].imports.empty());  // a names neither
+}
+
+TEST_CASE("acceptance 4: every file in testdata/bad fails with the error its first line wants") {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(kTestdata + "/bad")) {
+    if (entry.path().extension() != ".s") continue;
+    const std::string path = entry.path().string();
+    const std::string first = test::slurp(path).substr(0, test::slurp(path).find('\n'));
+    REQUIRE_MESSAGE(first.starts_with("// want: "), path);
+    std::string want = first.substr(9);
+    // The files name themselves in some messages; the test reads them by a longer path.
+    const std::string name = entry.path().filename().string();
+    for (size_t at = want.find(name); at != std::string::npos; at = want.find(name, at + path.size()))
+      want.replace(at, name.size(), path);
+    CAPTURE(path);
+    auto programs = assemble_plan9(path);
+    Expected<Image> image = Error{""};
+    if (programs) image = emit(programs->front(), {});  // a few errors only show when emitting
+    const std::string got = !programs ? programs.error().message : image ? "" : image.error().message;
+    const bool located = !want.empty() && std::isdigit(static_cast<unsigned char>(want[0]));
+    CHECK(got == path + (located ? ":" : ": ") + want);
+    ++count;
+  }
+  CHECK(count >= 40);
+}
+
+TEST_CASE("acceptance 3: a whole Go file, thirteen TEXT symbols, each equal to GNU as on its Intel translation") {
+  auto programs = assemble_plan9(kTestdata + "/go/sys_windows_amd64.s", {{kTestdata + "/go/include"}, {}});
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  CHECK(programs->size() == 13);
+  for (const Program& p : *programs) {
+    const std::string name = short_symbol_name(p.symbol);
+    CAPTURE(name);
+    auto image = emit(p, {});
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    const std::string ref = fmt::format("{}/plan9/sys_windows_amd64.{}.hex", W64STUB_REF_DIR, name);
+    REQUIRE_MESSAGE(fs::exists(ref), ref);
+    CHECK(format_hex(image->text.bytes) == test::slurp(ref));
+  }
+}
+
+TEST_CASE("frame facts of the whole file: branches followed, stack switches noted") {
+  auto programs = assemble_plan9(kTestdata + "/go/sys_windows_amd64.s", {{kTestdata + "/go/include"}, {}});
+  REQUIRE(programs.ok());
+  std::map<std::string, Frame> frames;
+  for (const Program& p : *programs) frames[short_symbol_name(p.symbol)] = emit(p, {})->frame;
+  CHECK(frames["sigtramp"].notes.empty());  // JNZ sigdone and the SUBQ $56 path meet at depth 0
+  CHECK(frames["sigtramp"].balanced);
+  CHECK(frames["sigtramp"].explicit_adjust == 56);
+  CHECK(frames["usleep2"].declared == 8);
+  REQUIRE(frames["usleep2"].calls.size() == 1);
+  CHECK(frames["usleep2"].calls[0].residue == 0);  // entered at 8, 8 more below: aligned
+  // N(PC) branches reach two CALLs; the third runs after LEAQ -8(R14), SP switched stacks.
+  CHECK(frames["usleep1"].calls.size() == 2);
+  REQUIRE_FALSE(frames["usleep1"].notes.empty());
+  CHECK(frames["usleep1"].notes[0].find("RSP written by an instruction the analysis does not follow") != std::string::npos);
+  CHECK(frames["asmstdcall"].balanced);
+  CHECK(frames["asmstdcall"].notes.empty());
+}

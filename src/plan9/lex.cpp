@@ -1,0 +1,460 @@
+#include "lex_p.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace w64stub::plan9 {
+
+namespace {
+
+constexpr int kMaxIncludeDepth = 32;
+constexpr int kMaxExpansionDepth = 64;
+constexpr size_t kMaxTokens = 1 << 20;
+
+bool ident_start(unsigned char c) { return std::isalpha(c) || c == '_' || c == '.' || c >= 0x80; }  // 0x80+: UTF-8, e.g. ·
+bool ident_char(unsigned char c) { return ident_start(c) || std::isdigit(c); }
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Comments become spaces (newlines stay), so lines and columns keep their meaning.
+Expected<std::string> strip_comments(std::string text, const std::string& file) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < text.size(); ++i, ++column) {
+    const char c = text[i];
+    if (c == '\n') {
+      line++, column = 0;
+    } else if (c == '"' || c == '\'') {
+      for (++i, ++column; i < text.size() && text[i] != c && text[i] != '\n'; ++i, ++column)
+        if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column;
+      if (i < text.size() && text[i] == '\n') --i, --column;  // unterminated: the lexer says so
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      for (; i < text.size() && text[i] != '\n'; ++i, ++column) text[i] = ' ';
+      --i, --column;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      const SourceLoc start{file, line, column};
+      size_t end = text.find("*/", i + 2);
+      if (end == std::string::npos) return Error::at(start, "unterminated /* comment");
+      for (; i < end + 2; ++i, ++column) {
+        if (text[i] == '\n') line++, column = 0;
+        else text[i] = ' ';
+      }
+      --i, --column;
+    }
+  }
+  return text;
+}
+
+// Tokens of one physical line.
+class LineLexer {
+ public:
+  LineLexer(std::string_view text, const std::string& file, int line) : text_(text), file_(file), line_(line) {}
+
+  Status run(std::vector<Token>& out) {
+    while (pos_ < text_.size()) {
+      const auto c = static_cast<unsigned char>(text_[pos_]);
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+        ++pos_;
+        continue;
+      }
+      Token t;
+      t.loc = here();
+      if (ident_start(c)) {
+        size_t start = pos_;
+        while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+        if (text_.substr(pos_, 2) == "<>") pos_ += 2;  // a file-local symbol: name<>
+        t.kind = TokenKind::Ident;
+        t.text = std::string(text_.substr(start, pos_ - start));
+      } else if (std::isdigit(c)) {
+        if (auto s = number(t); !s) return s;
+      } else if (c == '"') {
+        if (auto s = string(t); !s) return s;
+      } else if (c == '\'') {
+        if (auto s = character(t); !s) return s;
+      } else if (text_.substr(pos_, 2) == "<<" || text_.substr(pos_, 2) == ">>") {
+        t.text = std::string(text_.substr(pos_, 2));
+        pos_ += 2;
+      } else if (std::string_view("(),$+-*/%&|^~:;#!=<>").find(static_cast<char>(c)) != std::string_view::npos) {
+        t.text = std::string(1, static_cast<char>(c));
+        ++pos_;
+      } else {
+        return Error::at(t.loc, std::isprint(c) ? fmt::format("unexpected character '{}'", static_cast<char>(c))
+                                                : fmt::format("unexpected byte {:#04x}", c));
+      }
+      out.push_back(std::move(t));
+    }
+    return Ok{};
+  }
+
+ private:
+  SourceLoc here() const { return {file_, line_, static_cast<int>(pos_) + 1}; }
+
+  Status number(Token& t) {
+    size_t start = pos_;
+    int base = 10;
+    if (text_.substr(pos_, 2) == "0x" || text_.substr(pos_, 2) == "0X") pos_ += 2, base = 16;
+    else if (text_[pos_] == '0' && pos_ + 1 < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))
+      ++pos_, base = 8;
+    size_t digits = pos_;
+    uint64_t value = 0;
+    while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) {
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text_[pos_])));
+      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 99;
+      if (d >= base)
+        return Error::at(t.loc, fmt::format("malformed number '{}'", text_.substr(start, pos_ + 1 - start)));
+      if (value > (UINT64_MAX - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base))
+        return Error::at(t.loc, "number does not fit in 64 bits");
+      value = value * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+      ++pos_;
+    }
+    if (pos_ == digits && base == 16) return Error::at(t.loc, "malformed number '0x'");
+    t.kind = TokenKind::Number;
+    t.text = std::string(text_.substr(start, pos_ - start));
+    t.value = value;
+    return Ok{};
+  }
+
+  // One character of a string or character constant, escapes decoded.
+  Status unit(char quote, char& out, const SourceLoc& at) {
+    if (pos_ >= text_.size()) return Error::at(at, quote == '"' ? "unterminated string" : "unterminated character constant");
+    char c = text_[pos_++];
+    if (c != '\\') return out = c, Ok{};
+    if (pos_ >= text_.size()) return Error::at(at, "unterminated escape");
+    c = text_[pos_++];
+    switch (c) {
+      case 'n': out = '\n'; return Ok{};
+      case 't': out = '\t'; return Ok{};
+      case 'r': out = '\r'; return Ok{};
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        unsigned v = static_cast<unsigned>(c - '0');
+        for (int k = 0; k < 2 && pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '7'; ++k)
+          v = v * 8 + static_cast<unsigned>(text_[pos_++] - '0');
+        if (v > 255) return Error::at(at, "octal escape above \\377");
+        out = static_cast<char>(v);
+        return Ok{};
+      }
+      case 'x': {
+        unsigned v = 0;
+        for (int k = 0; k < 2; ++k, ++pos_) {
+          if (pos_ >= text_.size() || !std::isxdigit(static_cast<unsigned char>(text_[pos_])))
+            return Error::at(at, "\\x needs two hex digits");
+          v = v * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(text_[pos_])) ? text_[pos_] - '0'
+                                                                                                  : (text_[pos_] | 0x20) - 'a' + 10);
+        }
+        out = static_cast<char>(v);
+        return Ok{};
+      }
+      case '\\': case '\'': case '"': out = c; return Ok{};
+    }
+    return Error::at(at, fmt::format("unknown escape \\{}", c));
+  }
+
+  Status string(Token& t) {
+    ++pos_;
+    t.kind = TokenKind::String;
+    while (true) {
+      if (pos_ < text_.size() && text_[pos_] == '"') return ++pos_, Ok{};
+      char c = 0;
+      if (auto s = unit('"', c, t.loc); !s) return s;
+      t.text += c;
+    }
+  }
+
+  Status character(Token& t) {
+    ++pos_;
+    char c = 0;
+    if (pos_ < text_.size() && text_[pos_] == '\'') return Error::at(t.loc, "empty character constant");
+    if (auto s = unit('\'', c, t.loc); !s) return s;
+    if (pos_ >= text_.size() || text_[pos_] != '\'') return Error::at(t.loc, "unterminated character constant");
+    ++pos_;
+    t.kind = TokenKind::Number;
+    t.value = static_cast<unsigned char>(c);
+    t.text = fmt::format("{}", t.value);
+    return Ok{};
+  }
+
+  std::string_view text_;
+  const std::string& file_;
+  int line_;
+  size_t pos_ = 0;
+};
+
+struct Macro {
+  bool function_like = false;
+  std::vector<std::string> params;
+  std::vector<Token> body;
+};
+
+bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
+
+class Preprocessor {
+ public:
+  explicit Preprocessor(const LexOptions& options) : options_(options) {}
+
+  Status run(const std::string& path, Preprocessed& out) {
+    out_ = &out;
+    return file(path, 0, {path, 0, 0}, true);
+  }
+
+ private:
+  struct Condition {
+    bool taking;     // this branch's lines are assembled (given the enclosing ones are)
+    bool seen_else;
+    SourceLoc loc;
+  };
+
+  Status file(const std::string& path, int depth, const SourceLoc& from, bool main);
+  Status directive(const std::vector<Token>& tokens, const std::string& path, int depth,
+                   std::vector<Condition>& conditions);
+  Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const SourceLoc* use);
+  Status statements(std::vector<Token> tokens);
+  std::optional<std::string> read(const std::string& path) const {
+    return options_.read ? options_.read(path) : read_file(path);
+  }
+  bool active(const std::vector<Condition>& conditions) const {
+    for (const Condition& c : conditions)
+      if (!c.taking) return false;
+    return true;
+  }
+
+  const LexOptions& options_;
+  Preprocessed* out_ = nullptr;
+  std::map<std::string, Macro> macros_;
+  std::set<std::string> disabled_;  // macros being expanded: not expanded again inside themselves
+  size_t produced_ = 0;
+};
+
+Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& from, bool main) {
+  if (depth > kMaxIncludeDepth) return Error::at(from, fmt::format("#include nests deeper than {} (a cycle?)", kMaxIncludeDepth));
+  auto text = read(path);
+  if (!text) return main ? Error{fmt::format("{}: cannot read", path)} : Error::at(from, fmt::format("cannot read {}", path));
+  if (main) {
+    std::stringstream lines(*text);
+    for (std::string l; std::getline(lines, l);) out_->main_lines.push_back(l);
+  }
+  auto stripped = strip_comments(std::move(*text), path);
+  if (!stripped) return stripped.error();
+
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start <= stripped->size();) {
+    size_t end = stripped->find('\n', start);
+    if (end == std::string::npos) end = stripped->size();
+    lines.emplace_back(stripped->data() + start, end - start);
+    start = end + 1;
+  }
+  std::vector<Condition> conditions;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    // A logical line: physical lines joined where one ends in a backslash.
+    std::vector<Token> tokens;
+    for (;; ++i) {
+      std::string_view line = lines[i];
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
+      const bool continued = !line.empty() && line.back() == '\\' && i + 1 < lines.size();
+      if (continued) line.remove_suffix(1);
+      if (auto s = LineLexer(line, path, static_cast<int>(i) + 1).run(tokens); !s) {
+        if (active(conditions)) return s;  // text in a branch not taken need not lex
+      }
+      if (!continued) break;
+    }
+    if (tokens.empty()) continue;
+    if (is(tokens[0], "#")) {
+      if (auto s = directive(tokens, path, depth, conditions); !s) return s;
+      continue;
+    }
+    if (!active(conditions)) continue;
+    std::vector<Token> expanded;
+    if (auto s = expand(tokens, expanded, 0, nullptr); !s) return s;
+    if (auto s = statements(std::move(expanded)); !s) return s;
+  }
+  if (!conditions.empty()) return Error::at(conditions.back().loc, "#ifdef/#ifndef without #endif");
+  return Ok{};
+}
+
+Status Preprocessor::directive(const std::vector<Token>& t, const std::string& path, int depth,
+                               std::vector<Condition>& conditions) {
+  const SourceLoc& at = t[0].loc;
+  if (t.size() < 2 || t[1].kind != TokenKind::Ident) return Error::at(at, "expected a directive after #");
+  const std::string& name = t[1].text;
+  auto one_name = [&](std::string_view what) -> Expected<std::string> {
+    if (t.size() != 3 || t[2].kind != TokenKind::Ident)
+      return Error::at(at, fmt::format("#{} expects one name", what));
+    return t[2].text;
+  };
+  if (name == "ifdef" || name == "ifndef") {
+    auto n = one_name(name);
+    if (!n) return n.error();
+    conditions.push_back({(macros_.count(*n) != 0) == (name == "ifdef"), false, at});
+    return Ok{};
+  }
+  if (name == "else" || name == "endif") {
+    if (t.size() != 2) return Error::at(t[2].loc, fmt::format("unexpected text after #{}", name));
+    if (conditions.empty()) return Error::at(at, fmt::format("#{} without #ifdef or #ifndef", name));
+    if (name == "endif") return conditions.pop_back(), Ok{};
+    if (conditions.back().seen_else) return Error::at(at, "a second #else for the same #ifdef");
+    conditions.back().seen_else = true;
+    conditions.back().taking = !conditions.back().taking;
+    return Ok{};
+  }
+  if (!active(conditions)) return Ok{};
+  if (name == "define") {
+    if (t.size() < 3 || t[2].kind != TokenKind::Ident) return Error::at(at, "#define expects a name");
+    Macro m;
+    size_t body = 3;
+    // Function-like only when ( follows the name with no space: #define f(a) vs #define f (a).
+    if (t.size() > 3 && is(t[3], "(") && t[3].loc.line == t[2].loc.line &&
+        t[3].loc.column == t[2].loc.column + static_cast<int>(t[2].text.size())) {
+      m.function_like = true;
+      size_t k = 4;
+      while (k < t.size() && !is(t[k], ")")) {
+        if (t[k].kind != TokenKind::Ident) return Error::at(t[k].loc, fmt::format("expected a parameter name, got '{}'", t[k].text));
+        m.params.push_back(t[k].text);
+        ++k;
+        if (k < t.size() && is(t[k], ",")) ++k;
+        else if (k < t.size() && !is(t[k], ")")) return Error::at(t[k].loc, "expected , or ) in the parameter list");
+      }
+      if (k >= t.size()) return Error::at(t[3].loc, "unterminated parameter list");
+      body = k + 1;
+    }
+    m.body.assign(t.begin() + static_cast<std::ptrdiff_t>(body), t.end());
+    macros_[t[2].text] = std::move(m);
+    return Ok{};
+  }
+  if (name == "undef") {
+    auto n = one_name("undef");
+    if (!n) return n.error();
+    macros_.erase(*n);
+    return Ok{};
+  }
+  if (name == "include") {
+    if (t.size() != 3 || t[2].kind != TokenKind::String) return Error::at(at, "#include expects \"FILE\"");
+    namespace fs = std::filesystem;
+    std::vector<fs::path> candidates = {fs::path(path).parent_path() / t[2].text};
+    for (const std::string& dir : options_.include_dirs) candidates.push_back(fs::path(dir) / t[2].text);
+    for (const fs::path& candidate : candidates)
+      if (read(candidate.string())) return file(candidate.string(), depth + 1, at, false);
+    return Error::at(t[2].loc, fmt::format("cannot find include file \"{}\" (looked beside {} and in {} -I "
+                                           "director{})", t[2].text, path, options_.include_dirs.size(),
+                                           options_.include_dirs.size() == 1 ? "y" : "ies"));
+  }
+  if (name == "pragma") {
+    Statement s{Statement::Pragma, {t.begin() + 2, t.end()}, at};
+    out_->statements.push_back(std::move(s));
+    return Ok{};
+  }
+  return Error::at(t[1].loc, fmt::format("unknown directive #{}", name));
+}
+
+Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const SourceLoc* use) {
+  if (depth > kMaxExpansionDepth)
+    return Error::at(*use, fmt::format("macro expansion nests deeper than {}", kMaxExpansionDepth));
+  for (size_t i = 0; i < in.size(); ++i) {
+    const Token& t = in[i];
+    auto found = t.kind == TokenKind::Ident && !disabled_.count(t.text) ? macros_.find(t.text) : macros_.end();
+    if (found == macros_.end() || (found->second.function_like && (i + 1 >= in.size() || !is(in[i + 1], "(")))) {
+      out.push_back(t);
+      if (use) out.back().loc = *use;
+      if (++produced_ > kMaxTokens) return Error::at(use ? *use : t.loc, "macro expansion produces too many tokens");
+      continue;
+    }
+    const Macro& m = found->second;
+    const SourceLoc loc = use ? *use : t.loc;
+    std::vector<Token> body;
+    if (m.function_like) {
+      std::vector<std::vector<Token>> args(1);
+      int nesting = 0;
+      size_t j = i + 2;
+      for (; j < in.size(); ++j) {
+        if (is(in[j], "(")) ++nesting;
+        if (is(in[j], ")") && nesting-- == 0) break;
+        if (is(in[j], ",") && nesting == 0) args.emplace_back();
+        else args.back().push_back(in[j]);
+      }
+      if (j >= in.size()) return Error::at(t.loc, fmt::format("unterminated call of macro {}", t.text));
+      if (m.params.empty() && args.size() == 1 && args[0].empty()) args.clear();
+      if (args.size() != m.params.size())
+        return Error::at(t.loc, fmt::format("macro {} takes {} argument(s), got {}", t.text, m.params.size(), args.size()));
+      std::vector<std::vector<Token>> expanded(args.size());
+      for (size_t a = 0; a < args.size(); ++a)
+        if (auto s = expand(args[a], expanded[a], depth + 1, &loc); !s) return s;
+      for (const Token& b : m.body) {
+        auto p = b.kind == TokenKind::Ident ? std::find(m.params.begin(), m.params.end(), b.text) : m.params.end();
+        if (p == m.params.end()) body.push_back(b);
+        else body.insert(body.end(), expanded[p - m.params.begin()].begin(), expanded[p - m.params.begin()].end());
+      }
+      i = j;
+    } else {
+      body = m.body;
+    }
+    const std::string name = t.text;
+    disabled_.insert(name);
+    Status s = expand(body, out, depth + 1, &loc);
+    disabled_.erase(name);
+    if (!s) return s;
+  }
+  return Ok{};
+}
+
+// `;` separates statements; `name:` at the start of one is a label.
+Status Preprocessor::statements(std::vector<Token> tokens) {
+  std::vector<Token> piece;
+  auto flush = [&]() {
+    size_t k = 0;
+    while (k + 1 < piece.size() && piece[k].kind == TokenKind::Ident && is(piece[k + 1], ":")) {
+      out_->statements.push_back({Statement::Label, {piece[k]}, piece[k].loc});
+      k += 2;
+    }
+    if (k < piece.size())
+      out_->statements.push_back({Statement::Instruction, {piece.begin() + static_cast<std::ptrdiff_t>(k), piece.end()}, piece[k].loc});
+    piece.clear();
+  };
+  for (Token& t : tokens) {
+    if (is(t, ";")) flush();
+    else piece.push_back(std::move(t));
+  }
+  flush();
+  return Ok{};
+}
+
+}  // namespace
+
+Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options) {
+  Preprocessed out;
+  Preprocessor p(options);
+  if (auto s = p.run(path, out); !s) return s.error();
+  return out;
+}
+
+std::string spell(const std::vector<Token>& tokens, size_t from, size_t to) {
+  std::string out;
+  to = std::min(to, tokens.size());
+  for (size_t i = from; i < to; ++i) {
+    const Token& t = tokens[i];
+    const Token* prev = i > from ? &tokens[i - 1] : nullptr;
+    std::string text = t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : t.text;
+    bool tight = !prev;
+    if (prev && prev->loc.file == t.loc.file && prev->loc.line == t.loc.line && prev->loc.column != t.loc.column) {
+      // As written: a space only where the source had one.
+      tight = t.loc.column == prev->loc.column + static_cast<int>(prev->text.size()) && prev->kind != TokenKind::String;
+    } else if (prev) {
+      // Macro output shares one location: put spaces where Go's style has them.
+      const bool paren = is(t, "(") && !(i - 1 == 0 && prev->kind == TokenKind::Ident) && !is(*prev, ",");
+      tight = is(t, ",") || is(t, ")") || paren || is(*prev, "(") || is(*prev, "$") || is(*prev, "~") || is(t, "*") ||
+              is(*prev, "*") || is(t, "+") || is(*prev, "+") || is(t, "-") || is(*prev, "-") || is(t, ":");
+    }
+    if (!tight) out += ' ';
+    out += text;
+  }
+  return out;
+}
+
+}  // namespace w64stub::plan9

@@ -1,0 +1,50 @@
+// Plan 9 lexing and preprocessing, after Go's cmd/asm `lex`: comments, #include (from the including file's
+// directory, then the include path), #define (object-like and function-like, continued with `\`), #undef,
+// #ifdef/#ifndef/#else/#endif and `#pragma dynimport SYMBOL FUNCTION "DLL"` (Go 2012's C-side import
+// declaration). Out come statements: one instruction, directive or label each (`;` separates them).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "w64stub/core/error.hpp"
+#include "w64stub/plan9/asm.hpp"
+
+namespace w64stub::plan9 {
+
+enum class TokenKind { Ident, Number, String, Punct };
+
+struct Token {
+  TokenKind kind = TokenKind::Punct;
+  std::string text;    // as written; for a String the decoded bytes
+  uint64_t value = 0;  // Number (and character constants)
+  SourceLoc loc;       // where it stands; for macro output, where the macro was used
+};
+
+struct Statement {
+  enum Kind { Instruction, Label, Pragma };
+  Kind kind = Instruction;
+  std::vector<Token> tokens;  // Label: the name; Pragma: the words after `#pragma`
+  SourceLoc loc;
+};
+
+
+struct LexOptions {
+  std::vector<std::string> include_dirs;
+  SourceReader read;  // empty: the filesystem
+};
+
+struct Preprocessed {
+  std::vector<Statement> statements;
+  std::vector<std::string> main_lines;  // the main file's lines, for listings and errors
+};
+
+Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options = {});
+
+// A short rendering of tokens for error messages: "MOVQ AX, 0(SP)".
+std::string spell(const std::vector<Token>& tokens, size_t from = 0, size_t to = SIZE_MAX);
+
+}  // namespace w64stub::plan9

@@ -1,0 +1,99 @@
+#include "lex_p.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <map>
+
+using namespace w64stub;
+using namespace w64stub::plan9;
+
+namespace {
+
+// Sources in memory: path -> text.
+Expected<Preprocessed> run(std::map<std::string, std::string> files, std::vector<std::string> include_dirs = {}) {
+  LexOptions options{std::move(include_dirs), [files](const std::string& path) -> std::optional<std::string> {
+                       auto it = files.find(path);
+                       if (it == files.end()) return std::nullopt;
+                       return it->second;
+                     }};
+  return preprocess("main.s", options);
+}
+
+std::vector<std::string> spelled(const Preprocessed& p) {
+  std::vector<std::string> out;
+  for (const Statement& s : p.statements)
+    out.push_back((s.kind == Statement::Label ? "label " : s.kind == Statement::Pragma ? "pragma " : "") + spell(s.tokens));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("statements: semicolons separate, labels stand alone, comments vanish, columns stay") {
+  auto p = run({{"main.s", "loop: MOVQ AX, BX; /* one\ntwo */ ADDQ $1, AX // done\n\tREP; MOVSQ\n"}});
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  CHECK(spelled(*p) == std::vector<std::string>{"label loop", "MOVQ AX, BX", "ADDQ $1, AX", "REP", "MOVSQ"});
+  CHECK(p->statements[2].loc.str() == "main.s:2:8");  // after the two-line comment, on its second line
+  CHECK(p->main_lines.size() == 3);
+}
+
+TEST_CASE("tokens: identifiers with · and <>, numbers in three bases, strings and characters") {
+  auto p = run({{"main.s", "MOVQ runtime·x<>+0x10(SB), AX; MOVL $017, $'A', $\"a\\n\\x41\\101\"\n"}});
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  const auto& t = p->statements[0].tokens;
+  CHECK(t[1].text == "runtime·x<>");
+  CHECK(t[3].value == 16);
+  const auto& u = p->statements[1].tokens;
+  CHECK(u[2].value == 15);
+  CHECK(u[5].value == 'A');
+  CHECK(u[8].kind == TokenKind::String);
+  CHECK(u[8].text == "a\nAA");
+}
+
+TEST_CASE("macros: object-like, function-like, multi-line, nested, at the use site's location") {
+  auto p = run({{"main.s",
+                 "#define N 8\n"
+                 "#define get_tls(r) MOVQ 0x28(GS), r\n"
+                 "#define SAVE(a, b) \\\n"
+                 "\tPUSHQ a; \\\n"
+                 "\tPUSHQ b\n"
+                 "#define TWICE(x) SAVE(x, x)\n"
+                 "\tget_tls(CX)\n"
+                 "\tTWICE(BX)\n"
+                 "\tSUBQ $(N*2), SP\n"
+                 "#define f (x)\n"
+                 "\tMOVQ f, AX\n"}});
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  CHECK(spelled(*p) == std::vector<std::string>{"MOVQ 0x28(GS), CX", "PUSHQ BX", "PUSHQ BX", "SUBQ $(8*2), SP",
+                                                "MOVQ (x), AX"});
+  CHECK(p->statements[1].loc.str() == "main.s:8:2");
+}
+
+TEST_CASE("#include beside the file, then the -I path - #ifdef, #ifndef, #else, #undef") {
+  auto p = run({{"main.s", "#include \"a.h\"\n#include \"b.h\"\n#ifdef A\nA\n#else\nNOTA\n#endif\n#undef A\n#ifndef A\nGONE\n#endif\n"},
+                {"a.h", "#define A MOVQ AX, BX\n"},
+                {"inc/b.h", "#ifdef NOPE\n@@ not lexed\n#endif\n"}},
+               {"inc"});
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  CHECK(spelled(*p) == std::vector<std::string>{"MOVQ AX, BX", "GONE"});
+}
+
+TEST_CASE("#pragma passes through - recursion and blow-ups stop with an error") {
+  auto p = run({{"main.s", "#pragma dynimport runtime·WriteFile WriteFile \"kernel32.dll\"\n"}});
+  REQUIRE(p.ok());
+  CHECK(spelled(*p) == std::vector<std::string>{"pragma dynimport runtime·WriteFile WriteFile \"kernel32.dll\""});
+
+  auto self = run({{"main.s", "#define A A B\nA\n"}});  // A is not expanded inside itself
+  REQUIRE(self.ok());
+  CHECK(spelled(*self) == std::vector<std::string>{"A B"});
+
+  std::string bomb = "#define X0 a a\n";
+  for (int i = 1; i < 30; ++i) bomb += fmt::format("#define X{} X{} X{}\n", i, i - 1, i - 1);
+  auto big = run({{"main.s", bomb + "X29\n"}});
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().message == "main.s:31:1: macro expansion produces too many tokens");
+
+  auto cycle = run({{"main.s", "#include \"main.s\"\n"}});
+  REQUIRE_FALSE(cycle.ok());
+  CHECK(cycle.error().message == "main.s:1:1: #include nests deeper than 32 (a cycle?)");
+}

@@ -1,0 +1,257 @@
+#include "operand_p.hpp"
+
+#include <asmjit/x86.h>
+#include <fmt/format.h>
+
+namespace w64stub::plan9 {
+
+namespace {
+
+constexpr int kMaxNesting = 64;
+
+bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
+
+class Evaluator {
+ public:
+  Evaluator(const std::vector<Token>& t, size_t begin, size_t end, const Names* names)
+      : t_(t), pos_(begin), end_(end), names_(names) {}
+
+  Expected<int64_t> all() {
+    if (pos_ >= end_) return Error::at(at_end(), "expected an expression");
+    auto v = sum(0);
+    if (!v) return v;
+    if (pos_ < end_) return Error::at(t_[pos_].loc, fmt::format("unexpected '{}' in an expression", t_[pos_].text));
+    return v;
+  }
+
+ private:
+  SourceLoc at_end() const { return pos_ < t_.size() ? t_[pos_].loc : t_.empty() ? SourceLoc{} : t_.back().loc; }
+  bool next_is(std::string_view p) const { return pos_ < end_ && is(t_[pos_], p); }
+
+  // Go's precedence: + - | ^ below * / % << >> &.
+  Expected<int64_t> sum(int depth) {
+    auto left = product(depth);
+    if (!left) return left;
+    uint64_t v = static_cast<uint64_t>(*left);
+    while (next_is("+") || next_is("-") || next_is("|") || next_is("^")) {
+      const std::string op = t_[pos_++].text;
+      auto right = product(depth);
+      if (!right) return right;
+      const auto r = static_cast<uint64_t>(*right);
+      v = op == "+" ? v + r : op == "-" ? v - r : op == "|" ? v | r : v ^ r;
+    }
+    return static_cast<int64_t>(v);
+  }
+
+  Expected<int64_t> product(int depth) {
+    auto left = unary(depth);
+    if (!left) return left;
+    int64_t v = *left;
+    while (next_is("*") || next_is("/") || next_is("%") || next_is("<<") || next_is(">>") || next_is("&")) {
+      const Token& op = t_[pos_++];
+      auto right = unary(depth);
+      if (!right) return right;
+      const int64_t r = *right;
+      if ((op.text == "/" || op.text == "%") && r == 0) return Error::at(op.loc, "division by zero");
+      if ((op.text == "/" || op.text == "%") && r == -1 && v == INT64_MIN) return Error::at(op.loc, "division overflows");
+      if ((op.text == "<<" || op.text == ">>") && (r < 0 || r > 63))
+        return Error::at(op.loc, fmt::format("shift count {} is outside 0..63", r));
+      if (op.text == "*") v = static_cast<int64_t>(static_cast<uint64_t>(v) * static_cast<uint64_t>(r));
+      else if (op.text == "/") v = v / r;
+      else if (op.text == "%") v = v % r;
+      else if (op.text == "<<") v = static_cast<int64_t>(static_cast<uint64_t>(v) << r);
+      else if (op.text == ">>") v = v >> r;
+      else v = v & r;
+    }
+    return v;
+  }
+
+  Expected<int64_t> unary(int depth) {
+    if (depth > kMaxNesting) return Error::at(at_end(), "expression nests too deeply");
+    if (next_is("-") || next_is("+") || next_is("~") || next_is("^")) {
+      const std::string op = t_[pos_++].text;
+      auto v = unary(depth + 1);
+      if (!v) return v;
+      const auto u = static_cast<uint64_t>(*v);
+      return static_cast<int64_t>(op == "-" ? uint64_t{0} - u : op == "+" ? u : ~u);
+    }
+    return primary(depth);
+  }
+
+  Expected<int64_t> primary(int depth) {
+    if (pos_ >= end_) return Error::at(at_end(), "expected a number");
+    const Token& t = t_[pos_++];
+    if (t.kind == TokenKind::Number) return static_cast<int64_t>(t.value);
+    if (is(t, "(")) {
+      auto v = sum(depth + 1);
+      if (!v) return v;
+      if (!next_is(")")) return Error::at(at_end(), "expected ) to close the expression");
+      ++pos_;
+      return v;
+    }
+    if (t.kind == TokenKind::Ident && names_) {
+      auto it = names_->find(t.text);
+      if (it != names_->end()) return it->second;
+    }
+    if (t.kind == TokenKind::Ident) return Error::at(t.loc, fmt::format("undefined: {} (not a macro or constant)", t.text));
+    return Error::at(t.loc, fmt::format("expected a number, got '{}'", t.kind == TokenKind::String ? "\"" + t.text + "\"" : t.text));
+  }
+
+  const std::vector<Token>& t_;
+  size_t pos_, end_;
+  const Names* names_;
+};
+
+bool register_at(const std::vector<Token>& t, size_t i, size_t end) {
+  return i < end && t[i].kind == TokenKind::Ident && find_register(t[i].text).has_value();
+}
+
+}  // namespace
+
+std::optional<Reg> find_register(std::string_view name) {
+  static const std::map<std::string, Reg, std::less<>> table = [] {
+    std::map<std::string, Reg, std::less<>> r;
+    const char* gp[] = {"AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI"};
+    const char* low[] = {"AL", "CL", "DL", "BL", "SPB", "BPB", "SIB", "DIB"};
+    const char* high[] = {"AH", "CH", "DH", "BH"};
+    for (uint32_t i = 0; i < 8; ++i) r[gp[i]] = {Reg::Gp, i}, r[low[i]] = {Reg::Gp, i};
+    for (uint32_t i = 0; i < 4; ++i) r[high[i]] = {Reg::GpHigh, i};
+    for (uint32_t i = 8; i < 16; ++i) r[fmt::format("R{}", i)] = {Reg::Gp, i}, r[fmt::format("R{}B", i)] = {Reg::Gp, i};
+    for (uint32_t i = 0; i < 16; ++i) r[fmt::format("X{}", i)] = {Reg::Xmm, i};
+    r["GS"] = {Reg::Seg, asmjit::x86::SReg::kIdGs};
+    r["FS"] = {Reg::Seg, asmjit::x86::SReg::kIdFs};
+    r["SB"] = {Reg::Sb, 0};
+    r["FP"] = {Reg::Fp, 0};
+    r["PC"] = {Reg::Pc, 0};
+    return r;
+  }();
+  auto it = table.find(name);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_t end, const Names* names) {
+  return Evaluator(tokens, begin, end, names).all();
+}
+
+std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& t, size_t begin, size_t end) {
+  std::vector<std::pair<size_t, size_t>> out;
+  int nesting = 0;
+  size_t start = begin;
+  for (size_t i = begin; i < end; ++i) {
+    if (is(t[i], "(")) ++nesting;
+    else if (is(t[i], ")")) --nesting;
+    else if (is(t[i], ",") && nesting == 0) out.emplace_back(start, i), start = i + 1;
+  }
+  if (start < end || !out.empty()) out.emplace_back(start, end);
+  if (out.size() > 1 && out.back().first == out.back().second) out.pop_back();
+  return out;
+}
+
+Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
+  if (b >= e) return Error::at(b < t.size() ? t[b].loc : t.empty() ? SourceLoc{} : t.back().loc, "missing operand");
+  Arg a;
+  a.loc = t[b].loc;
+  a.text = spell(t, b, e);
+  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text)); };
+
+  // The first top-level ( that opens a register group: what precedes it is a symbol or an offset.
+  size_t group = e;
+  for (size_t i = b, nesting = 0; i < e; ++i) {
+    if (is(t[i], "(") && nesting == 0 && register_at(t, i + 1, e)) {
+      group = i;
+      break;
+    }
+    if (is(t[i], "(")) ++nesting;
+    if (is(t[i], ")") && nesting > 0) --nesting;
+  }
+
+  if (is(t[b], "$")) {
+    if (b + 1 < e && t[b + 1].kind == TokenKind::String) {
+      if (e != b + 2) return fail(t[b + 2].loc, "unexpected text after the string");
+      a.kind = Arg::String;
+      a.name = t[b + 1].text;
+      return a;
+    }
+    if (group == e) {
+      auto v = evaluate(t, b + 1, e);
+      if (!v) return v.error();
+      a.kind = Arg::Immediate;
+      a.value = *v;
+      return a;
+    }
+    a.kind = Arg::Address;
+    ++b;
+  }
+  const bool dollar = a.kind == Arg::Address;
+
+  if (group == e) {
+    if (e == b + 1 && t[b].kind == TokenKind::Ident) {
+      if (auto r = find_register(t[b].text)) {
+        if (r->cls == Reg::Sb || r->cls == Reg::Fp || r->cls == Reg::Pc)
+          return fail(t[b].loc, fmt::format("{} is a pseudo-register: write sym(SB), name+8(FP) or 2(PC)", t[b].text));
+        a.kind = Arg::Register;
+        a.reg = *r;
+        return a;
+      }
+      a.kind = Arg::Label;
+      a.name = t[b].text;
+      return a;
+    }
+    return fail(t[b].loc, "expected a register, $constant, label or memory operand like 8(SP) or sym(SB)");
+  }
+
+  // Before the group: `sym`, `sym+off`, `name+off` (FP), or an offset expression.
+  size_t offset_begin = b;
+  if (t[b].kind == TokenKind::Ident && !find_register(t[b].text)) {
+    a.name = t[b].text;
+    offset_begin = b + 1;
+    if (offset_begin < group && !is(t[offset_begin], "+") && !is(t[offset_begin], "-"))
+      return fail(t[offset_begin].loc, "expected + or - after the name");
+  }
+  if (offset_begin < group) {
+    auto v = evaluate(t, offset_begin, group);
+    if (!v) return v.error();
+    a.value = *v;
+  }
+
+  // (reg), then optionally (index*scale).
+  size_t i = group;
+  const Reg first = *find_register(t[i + 1].text);
+  if (i + 2 >= e || !is(t[i + 2], ")")) return fail(t[i + 1].loc, "expected ) after the register");
+  i += 3;
+  if (dollar && first.cls != Reg::Sb) return fail(t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
+  switch (first.cls) {
+    case Reg::Sb: a.kind = dollar ? Arg::Address : Arg::Symbol; break;
+    case Reg::Fp: a.kind = Arg::Frame; break;
+    case Reg::Pc: a.kind = Arg::PcRelative; break;
+    case Reg::Seg: a.kind = Arg::Memory, a.segment = first; break;
+    case Reg::Gp: a.kind = Arg::Memory, a.base = first; break;
+    default: return fail(t[group + 1].loc, fmt::format("{} cannot address memory", t[group + 1].text));
+  }
+  if ((a.kind == Arg::Symbol || a.kind == Arg::Address) && a.name.empty())
+    return fail(t[group].loc, "(SB) needs a symbol name before it, as in runtime·x(SB)");
+  if (a.kind == Arg::PcRelative && !a.name.empty()) return fail(t[b].loc, "N(PC) takes a number, not a name");
+  if (a.kind == Arg::Memory && !a.name.empty() && !(a.base && a.base->id == asmjit::x86::Gp::kIdSp))
+    return fail(t[b].loc, fmt::format("undefined: {} (a name before (REG) needs (SB), (FP) or (SP))", a.name));
+
+  if (i < e && is(t[i], "(")) {
+    if (a.kind != Arg::Memory && a.kind != Arg::Symbol)
+      return fail(t[i].loc, "an index register needs a memory operand");
+    if (a.kind == Arg::Symbol) return fail(t[i].loc, "sym(SB) cannot take an index register here");
+    auto index = i + 1 < e && t[i + 1].kind == TokenKind::Ident ? find_register(t[i + 1].text) : std::nullopt;
+    if (!index || index->cls != Reg::Gp || index->id == asmjit::x86::Gp::kIdSp)
+      return fail(t[i + 1 < e ? i + 1 : i].loc, "expected an index register (not SP) in (REG*SCALE)");
+    if (i + 4 >= e || !is(t[i + 2], "*") || t[i + 3].kind != TokenKind::Number || !is(t[i + 4], ")"))
+      return fail(t[i].loc, "expected (REG*1), (REG*2), (REG*4) or (REG*8)");
+    const uint64_t scale = t[i + 3].value;
+    if (scale != 1 && scale != 2 && scale != 4 && scale != 8) return fail(t[i + 3].loc, fmt::format("scale {} is not 1, 2, 4 or 8", scale));
+    a.index = index;
+    a.scale = static_cast<int>(scale);
+    i += 5;
+  }
+  if (i < e) return fail(t[i].loc, fmt::format("unexpected '{}' after the operand", t[i].text));
+  return a;
+}
+
+}  // namespace w64stub::plan9

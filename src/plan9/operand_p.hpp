@@ -1,0 +1,48 @@
+// Plan 9 operands and constant expressions: the parsing half of the plan9 stage (private to it).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "w64stub/core/error.hpp"
+#include "lex_p.hpp"
+
+namespace w64stub::plan9 {
+
+struct Reg {
+  enum Class { Gp, GpHigh, Xmm, Seg, Sb, Fp, Pc };
+  Class cls = Gp;
+  uint32_t id = 0;  // Gp/GpHigh/Xmm: the hardware number; Seg: asmjit's segment id
+};
+
+std::optional<Reg> find_register(std::string_view name);
+
+// An operand as written, before the instruction sizes it.
+struct Arg {
+  enum Kind { Register, Immediate, Address, String, Memory, Symbol, Frame, Label, PcRelative };
+  Kind kind = Immediate;
+  SourceLoc loc;
+  std::string text;   // as written, for messages
+  Reg reg;            // Register
+  int64_t value = 0;  // Immediate; the offset of Address/Symbol/Frame/Memory; N of N(PC)
+  std::string name;   // Address/Symbol: the symbol; Label: the label; String: the bytes
+  std::optional<Reg> base, index, segment;
+  int scale = 1;
+};
+
+using Names = std::map<std::string, int64_t, std::less<>>;
+
+// The constant expression in tokens [begin, end): + - * / % << >> & | ^ ~, parentheses, Go's precedence.
+// `names` gives values to identifiers (TEXT flags); any other identifier is an error.
+Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_t end, const Names* names = nullptr);
+
+// One operand: tokens [begin, end).
+Expected<Arg> parse_arg(const std::vector<Token>& tokens, size_t begin, size_t end);
+
+// Top-level comma-separated ranges of tokens [begin, end); a trailing comma adds nothing (`DIVL CX,`).
+std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& tokens, size_t begin, size_t end);
+
+}  // namespace w64stub::plan9
