@@ -3,6 +3,8 @@
 # 1. A stage's library sources and public headers include only their own stage and the stages it uses
 #    (STAGES: "stage:used,used"); tests may use any stage as a fixture.
 # 2. Private headers (`name_p.hpp`) are included only from their own folder, never through "../".
+# 3. Windows functions stay in their plug-ins: WriteFile is named only by the stand-ins, the catalog and
+#    tests (and by test data, the reference generator and the docs, which this does not read).
 cmake_minimum_required(VERSION 3.25)
 set(problems "")
 
@@ -32,6 +34,20 @@ foreach(entry IN LISTS STAGES)
     endforeach()
   endforeach()
 endforeach()
+
+file(GLOB_RECURSE code ${SOURCE_DIR}/src/*.cpp ${SOURCE_DIR}/src/*.hpp ${SOURCE_DIR}/include/*.hpp
+                        ${SOURCE_DIR}/tools/*.cpp ${SOURCE_DIR}/tools/*.hpp ${SOURCE_DIR}/cmake/*.cmake)
+foreach(file IN LISTS code)
+  if(file MATCHES "_test\\.cpp$|/exec/standins|/src/catalog/|/include/w64stub/catalog/|check_layering")
+    continue()
+  endif()
+  file(STRINGS ${file} hits REGEX "WriteFile")
+  if(hits)
+    list(GET hits 0 first)
+    string(APPEND problems "${file}: names WriteFile outside the stand-ins and the catalog: ${first}\n")
+  endif()
+endforeach()
+
 
 if(problems)
   message(FATAL_ERROR "layering:\n${problems}")

@@ -27,6 +27,23 @@ constexpr Shape kShapes[] = {
     {"badsignal", "badsignal", kSignalMessage, false},
 };
 
+// DESIGN.md's data page (0x401000 in go2012, 0x150001000 in abs64): the import slots, then both stubs' lengths
+// and messages, each at its own place whichever stub is emitted.
+struct PageSlot {
+  std::string_view symbol;
+  uint32_t offset;
+};
+constexpr PageSlot kDataPage[] = {
+    {"runtime·GetStdHandle", 0x00}, {"runtime·WriteFile", 0x08},      {"runtime·badcallbacklen", 0x10},
+    {"runtime·badsignallen", 0x14}, {"runtime·badcallbackmsg", 0x20}, {"runtime·badsignalmsg", 0x60},
+};
+
+std::optional<uint32_t> page_offset(std::string_view symbol) {
+  for (const PageSlot& s : kDataPage)
+    if (s.symbol == symbol) return s.offset;
+  return std::nullopt;
+}
+
 constexpr CatalogStub kStubs[] = {
     {"badcallback", "runtime·badcallback after the 2012 fix: declared $0, explicit SUBQ/ADDQ $48"},
     {"badcallback-prefix", "runtime·badcallback before the fix: declared $48, the linker adjusts RSP"},
@@ -79,6 +96,7 @@ Program build(const Shape& shape, Variant variant) {
   std::vector<uint8_t> text(shape.message.begin(), shape.message.end());
   text.push_back(0);
   p.data = {{len, int32_bytes(static_cast<int32_t>(shape.message.size())), 4}, {msg, std::move(text), 1}};
+  place_on_catalog_page(p);
 
   auto q = [](int32_t off) { return x86::qword_ptr(x86::rsp, off); };
   Builder b(p, shape.stub);
@@ -140,5 +158,39 @@ std::string_view catalog_message(std::string_view stub) {
   const Shape* shape = find_shape(stub);
   return shape ? shape->message : std::string_view{};
 }
+
+void place_on_catalog_page(Program& program) {
+  for (Import& i : program.imports)
+    if (auto at = page_offset(i.symbol)) i.data_offset = at;
+  for (DataSymbol& d : program.data)
+    if (auto at = page_offset(d.symbol)) d.data_offset = at;
+}
+
+std::string_view summary(Variant variant) {
+  switch (variant) {
+    case Variant::Faithful: return "the 2012 text: WriteFile gets the ADDRESS of the length as its count";
+    case Variant::Fixed: return "the count loaded by value (MOVL len(SB), R8)";
+    case Variant::Abi: return "fixed, with a 56-byte frame so both CALLs are 16-byte aligned";
+  }
+  return "?";
+}
+
+namespace {
+
+// The 2012 bug: WriteFile's DWORD count is (the low half of) the address of a data symbol, not its value.
+void address_as_count(const Image& image, const RunReport& run, const CallRecord& call, std::vector<Finding>& out) {
+  if (call.function != "WriteFile" || !call.answered || static_cast<uint32_t>(call.result) != 0) return;
+  const auto count = static_cast<uint32_t>(call.args[2]);
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Data && count == static_cast<uint32_t>(run.address_of(s.name)))
+      out.push_back({Finding::Note, fmt::format("nNumberOfBytesToWrite {:#x} is the address of {}, not its value",
+                                                count, s.name)});
+}
+
+const Diagnosis kDiagnoses[] = {address_as_count};
+
+}  // namespace
+
+std::span<const Diagnosis> catalog_diagnoses() { return kDiagnoses; }
 
 }  // namespace w64stub

@@ -75,7 +75,7 @@ imagefile::File to_file(const Image& image) {
   f.sections.push_back({"text", image.text.address, image.text.bytes});
   if (!image.data.bytes.empty()) f.sections.push_back({"data", image.data.address, image.data.bytes});
   for (const Symbol& s : image.symbols)
-    f.symbols.push_back({std::string(name(s.kind)), s.name, s.address, s.size, s.dll, s.function});
+    f.symbols.push_back({std::string(name(s.kind)), s.name, s.address, s.size, s.dll, s.function, s.signature});
   for (const Relocation& r : image.relocations)
     f.relocs.push_back({r.offset, std::string(name(r.kind)), r.symbol, r.addend, r.instr_end});
   return f;
@@ -94,7 +94,7 @@ Expected<Image> from_file(const imagefile::File& f) {
     (s.name == "text" ? image.text : image.data) = Section{"." + s.name, s.address, s.bytes};
   for (const imagefile::Symbol& s : f.symbols) {
     SymbolKind kind = s.kind == "code" ? SymbolKind::Code : s.kind == "import" ? SymbolKind::Import : SymbolKind::Data;
-    image.symbols.push_back(Symbol{s.name, kind, s.address, s.size, s.dll, s.function});
+    image.symbols.push_back(Symbol{s.name, kind, s.address, s.size, s.dll, s.function, s.signature});
   }
   for (const imagefile::Reloc& r : f.relocs) {
     RelocKind kind = r.kind == "abs32s" ? RelocKind::Abs32S : r.kind == "abs32" ? RelocKind::Abs32

@@ -134,10 +134,12 @@ bool Parser::directive(const std::vector<std::string_view>& w) {
     return true;
   }
   if (key == "code" || key == "data" || key == "import") {
-    if (!arity(key == "import" ? 6 : 4)) return false;
-    Symbol s{std::string(key), std::string(w[1]), 0, 0, {}, {}};
+    if (key == "import" ? w.size() != 6 && w.size() != 7 : !arity(4))
+      return fail(std::string(key) + (key == "import" ? " takes 5 or 6 fields" : " takes 3 fields"));
+    Symbol s{std::string(key), std::string(w[1]), 0, 0, {}, {}, {}};
     if (!number(w[2], s.address) || !number(w[3], s.size)) return bad("address or size");
     if (key == "import") s.dll = std::string(w[4]), s.function = std::string(w[5]);
+    if (w.size() == 7) s.signature = std::string(w[6]);
     if (file_.find(s.name)) return fail("symbol " + s.name + " appears twice");
     file_.symbols.push_back(std::move(s));
     return true;
@@ -213,7 +215,7 @@ std::string write(const File& file) {
   }
   for (const Symbol& s : file.symbols) {
     out += s.kind + " " + s.name + " " + hex(s.address) + " " + std::to_string(s.size);
-    if (s.kind == "import") out += " " + s.dll + " " + s.function;
+    if (s.kind == "import") out += " " + s.dll + " " + s.function + (s.signature.empty() ? "" : " " + s.signature);
     out += "\n";
   }
   for (const Reloc& r : file.relocs)
@@ -247,6 +249,18 @@ bool apply(std::span<uint8_t> text, uint64_t text_address, const Reloc& reloc, u
   }
   if (fits) std::memcpy(text.data() + reloc.offset, &value, width);  // little-endian host and target
   return fits;
+}
+
+std::vector<int> out32_parameters(std::string_view signature) {
+  std::vector<int> out;
+  signature = signature.substr(0, signature.find("->"));
+  for (int index = 0; !signature.empty(); ++index) {
+    const size_t comma = signature.find(',');
+    const std::string_view param = signature.substr(0, comma);
+    if (param == "out32" || param.ends_with(":out32")) out.push_back(index);
+    signature = comma == std::string_view::npos ? std::string_view{} : signature.substr(comma + 1);
+  }
+  return out;
 }
 
 }  // namespace w64stub::imagefile

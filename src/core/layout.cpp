@@ -15,20 +15,10 @@ constexpr uint64_t kRipCode = 0x140001000;  // a typical PE32+ .text; encodings 
 constexpr uint64_t kUserSpaceEnd = 0x0000800000000000;
 constexpr uint64_t kMaxDataSpan = 1 << 20;
 
-// DESIGN.md's data page, as offsets from the image base.
-struct Slot {
-  std::string_view symbol;
-  uint64_t offset;
-};
-constexpr uint64_t kDataOffset = 0x1000;  // the data page, from the image base
+constexpr uint64_t kDataOffset = 0x1000;  // the data section, from the image base (a PE's first section page)
 constexpr uint64_t kCodeOffset = 0x2000;
-constexpr Slot kDataPage[] = {
-    {"runtime·GetStdHandle", 0x00}, {"runtime·WriteFile", 0x08},      {"runtime·badcallbacklen", 0x10},
-    {"runtime·badsignallen", 0x14}, {"runtime·badcallbackmsg", 0x20}, {"runtime·badsignalmsg", 0x60},
-};
-constexpr uint64_t kDataPageFree = 0xa0;  // first offset no default symbol uses
 
-// "WriteFile", "runtime.WriteFile" and "runtime·WriteFile" all name runtime·WriteFile.
+// "X", "runtime.X" and "runtime·X" all name runtime·X.
 bool names_symbol(std::string_view wanted, const std::string& symbol) {
   return short_symbol_name(wanted) == short_symbol_name(symbol);
 }
@@ -63,7 +53,7 @@ Expected<Policy> parse_policy(std::string_view text) {
 Expected<AddressOverride> parse_address_override(std::string_view text) {
   auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
-    return Error{fmt::format("malformed address '{}' (expected NAME=VALUE, e.g. WriteFile=0x401008)", text)};
+    return Error{fmt::format("malformed address '{}' (expected NAME=VALUE, e.g. Sleep=0x401008)", text)};
   std::string_view value = text.substr(eq + 1);
   int base = 10;
   if (value.starts_with("0x") || value.starts_with("0X")) {
@@ -93,17 +83,20 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
   }
 
   if (model != Model::Rip) {
-    // Defaults: DESIGN.md's offsets; other symbols follow the last default, each aligned.
-    uint64_t next = data_page + kDataPageFree;
-    auto place = [&](const std::string& symbol, uint64_t size, uint64_t align) {
-      for (const Slot& s : kDataPage)
-        if (s.symbol == symbol) return data_page + s.offset;
+    // Symbols with a fixed data_offset first; the others follow the last of them, each aligned.
+    uint64_t next = data_page;
+    for (const Import& i : program.imports)
+      if (i.data_offset) next = std::max(next, data_page + *i.data_offset + 8);
+    for (const DataSymbol& d : program.data)
+      if (d.data_offset) next = std::max(next, data_page + *d.data_offset + d.bytes.size());
+    auto place = [&](const std::optional<uint32_t>& fixed, uint64_t size, uint64_t align) {
+      if (fixed) return data_page + *fixed;
       uint64_t at = align_up(next, std::max<uint64_t>(align, 1));
       next = at + size;
       return at;
     };
-    for (const Import& i : program.imports) layout.addresses[i.symbol] = place(i.symbol, 8, 8);
-    for (const DataSymbol& d : program.data) layout.addresses[d.symbol] = place(d.symbol, d.bytes.size(), d.align);
+    for (const Import& i : program.imports) layout.addresses[i.symbol] = place(i.data_offset, 8, 8);
+    for (const DataSymbol& d : program.data) layout.addresses[d.symbol] = place(d.data_offset, d.bytes.size(), d.align);
   }
 
   for (const AddressOverride& o : overrides) {

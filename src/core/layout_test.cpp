@@ -26,6 +26,21 @@ TEST_CASE("go2012 and abs64 use DESIGN.md's data page - rip places data after th
   CHECK(rip.addresses.empty());
 }
 
+TEST_CASE("a Program that names the 2012 symbols but fixes no offsets is laid out like any other") {
+  Program p = *catalog_program("badcallback", Variant::Fixed);
+  for (Import& i : p.imports) i.data_offset.reset();
+  for (DataSymbol& d : p.data) d.data_offset.reset();
+  Layout l = *plan_layout(p, Model::Go2012);
+  CHECK(l.addresses.at("runtime·GetStdHandle") == 0x401000);
+  CHECK(l.addresses.at("runtime·WriteFile") == 0x401008);
+  CHECK(l.addresses.at("runtime·badcallbacklen") == 0x401010);
+  CHECK(l.addresses.at("runtime·badcallbackmsg") == 0x401014);  // right after the length, not at 0x401020
+  p.data[0].data_offset = 0x40;  // fixed ones first; the rest follow the last of them
+  Layout m = *plan_layout(p, Model::Go2012);
+  CHECK(m.addresses.at("runtime·badcallbacklen") == 0x401040);
+  CHECK(m.addresses.at("runtime·GetStdHandle") == 0x401048);
+}
+
 TEST_CASE("address overrides: by short, dotted or full name - code and data") {
   Program cb = *catalog_program("badcallback", Variant::Fixed);
   std::vector<AddressOverride> o = {*parse_address_override("WriteFile=0x500000"),
@@ -45,7 +60,7 @@ TEST_CASE("bad addresses are refused with the reason") {
   for (const char* bad : {"WriteFile", "=1", "WriteFile=", "WriteFile=0x", "WriteFile=12z", "WriteFile=0x1ffffffffffffffff"})
     CHECK_FALSE(parse_address_override(bad).ok());
   CHECK(parse_address_override("WriteFile").error().message ==
-        "malformed address 'WriteFile' (expected NAME=VALUE, e.g. WriteFile=0x401008)");
+        "malformed address 'WriteFile' (expected NAME=VALUE, e.g. Sleep=0x401008)");
 
   auto high = plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("WriteFile=0x80000000")});
   REQUIRE_FALSE(high.ok());

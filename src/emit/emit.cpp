@@ -251,7 +251,7 @@ Expected<Image> Emitter::run() {
                                         : address_of(symbol);
   };
   for (const Import& i : program_.imports)
-    image_.symbols.push_back(Symbol{i.symbol, SymbolKind::Import, symbol_address(i.symbol), 8, i.dll, i.function});
+    image_.symbols.push_back(Symbol{i.symbol, SymbolKind::Import, symbol_address(i.symbol), 8, i.dll, i.function, i.signature});
   for (const DataSymbol& d : program_.data)
     image_.symbols.push_back(Symbol{d.symbol, SymbolKind::Data, symbol_address(d.symbol),
                                     static_cast<uint32_t>(d.bytes.size()), {}, {}});

@@ -61,7 +61,9 @@ TEST_CASE("faithful passes the length's address as the count - WriteFile fails w
         CHECK(wf.args[2] != 54);
         CHECK(wf.result == 0);
         CHECK(wf.last_error == kErrorInvalidUserBuffer);
-        CHECK(wf.written.empty());
+        CHECK(wf.output.empty());
+        REQUIRE(wf.out_values.size() == 1);
+        CHECK(wf.out_values[0] == std::pair<int, int64_t>{3, 0});  // *lpNumberOfBytesWritten
         CHECK(report->captured_stderr.empty());
         CHECK(report->rsp_intact());
       }

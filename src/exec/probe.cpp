@@ -26,13 +26,11 @@ std::string signal_name(int signal) {
 
 // What a leftover value is, if it is one of the hostile callees' poisons.
 std::optional<std::string> poison_origin(uint64_t value) {
-  const std::pair<int, std::string_view> volatiles[] = {{1, "RCX"}, {2, "RDX"}, {8, "R8"},
-                                                        {9, "R9"},  {10, "R10"}, {11, "R11"}};
-  for (const auto& [number, reg] : volatiles)
-    if (value == kVolatilePoison + static_cast<uint64_t>(number))
+  for (const win64::GpRegister& r : win64::kVolatileGps)
+    if (r.id != asmjit::x86::Gp::kIdAx && value == kVolatilePoison + r.id)
       return fmt::format("the value a previous callee left in {}: the stub kept something in a volatile register "
-                         "across a CALL", reg);
-  for (uint64_t offset = 0; offset < static_cast<uint64_t>(kShadowSpace); offset += 8)
+                         "across a CALL", upper(r.name));
+  for (uint64_t offset = 0; offset < static_cast<uint64_t>(win64::kHomeArea); offset += win64::kSlot)
     if (value == kHomeAreaPoison + offset)
       return fmt::format("what a previous callee wrote to [RSP+{}] of its home area: the stub kept something in "
                          "the home area it gave that callee", 8 + offset);
@@ -41,7 +39,10 @@ std::optional<std::string> poison_origin(uint64_t value) {
 
 class Checker {
  public:
-  Checker(const Image& image, RunReport run) : image_(image) { report_.run = std::move(run); }
+  Checker(const Image& image, RunReport run, std::span<const Diagnosis> diagnoses, std::span<const StandIn> standins)
+      : image_(image), diagnoses_(diagnoses), standins_(standins) {
+    report_.run = std::move(run);
+  }
   ProbeReport check();
 
  private:
@@ -53,7 +54,11 @@ class Checker {
   int64_t last_ret() const;
   std::optional<Decoded> decode_at(int64_t offset) const;
 
+  void call_findings(const CallRecord& call, std::vector<Finding>& out) const;
+
   const Image& image_;
+  std::span<const Diagnosis> diagnoses_;
+  std::span<const StandIn> standins_;
   ProbeReport report_;
 };
 
@@ -119,43 +124,42 @@ void Checker::check_call(const CallRecord& call, CallCheck& check) {
   const bool tail_call = call.entry_rsp == run.stub_entry_rsp;
   const bool frame_known = run.host == Host::Native;  // Wine runs do not see where the stub's frame ends
   const uint64_t frame_top = run.stub_entry_rsp;  // the stub's return address is here
-  if (frame_known && !tail_call && call.entry_rsp + 8 + kShadowSpace > frame_top) {
+  const uint64_t home_end = call.entry_rsp + win64::entry_slot(win64::kRegisterArguments);
+  if (frame_known && !tail_call && home_end > frame_top) {
     check.home_area = false;
     violate("home-area",
             fmt::format("{}: the callee's 32-byte home area reaches {} bytes above the stub's frame, over its return "
-                        "address; the stub left {} bytes for it", site, call.entry_rsp + 8 + kShadowSpace - frame_top,
+                        "address; the stub left {} bytes for it", site, home_end - frame_top,
                         frame_top > call.entry_rsp + 8 ? frame_top - call.entry_rsp - 8 : 0),
             call.call_offset);
   }
-  const int stack_arguments = std::max(0, call.argument_count - 4);
-  if (frame_known && !tail_call && check.home_area && stack_arguments > 0 &&
-      call.entry_rsp + 8 + kShadowSpace + 8 * static_cast<uint64_t>(stack_arguments) > frame_top) {
+  const int32_t stack_bytes = call.signature.stack_bytes();
+  if (frame_known && !tail_call && check.home_area && stack_bytes > 0 && home_end + stack_bytes > frame_top) {
     check.stack_arguments = false;
     violate("stack-arguments",
             fmt::format("{}: its {} stack argument(s) at [RSP+32] lie above the stub's frame, in its caller's", site,
-                        stack_arguments),
+                        stack_bytes / win64::kSlot),
             call.call_offset);
   }
 
-  const auto stand_in = find_standin(call.function);
-  for (int i = 0; i < call.argument_count && i < 8; ++i) {
-    if (auto origin = poison_origin(call.argument(i))) {
-      std::string arg = stand_in ? std::string(argument_name(*stand_in, i)) : fmt::format("argument {}", i + 1);
-      violate("volatile-reliance", fmt::format("{}: {} = {:#x}, {}", site, arg, call.argument(i), *origin),
+  for (int i = 0; i < call.signature.count() && i < 8; ++i) {
+    if (auto origin = poison_origin(call.argument(i)))
+      violate("volatile-reliance",
+              fmt::format("{}: {} = {:#x}, {}", site, call.signature.params[static_cast<size_t>(i)].name,
+                          call.argument(i), *origin),
               call.call_offset);
-    }
   }
+  call_findings(call, check.findings);
+}
 
-  if (!call.stand_in) check.notes.push_back(fmt::format("no stand-in for {}!{}: it returned 0", call.dll, call.function));
-  if (call.function == "WriteFile" && call.result == 0) {
-    // The 2012 bug: a DWORD count that is (the low half of) a data symbol's address.
-    const auto count = static_cast<uint32_t>(call.args[2]);
-    for (const Symbol& s : image_.symbols)
-      if (s.kind == SymbolKind::Data && count == static_cast<uint32_t>(run.address_of(s.name)))
-        check.notes.push_back(fmt::format("nNumberOfBytesToWrite {:#x} is the address of {}, not its value", count,
-                                          s.name));
-    check.notes.push_back(fmt::format("WriteFile returned FALSE, GetLastError {}", call.last_error));
-  }
+// Diagnoses first (they say why), then what the signature and the stand-in tell.
+void Checker::call_findings(const CallRecord& call, std::vector<Finding>& out) const {
+  for (const Diagnosis& d : diagnoses_) d(image_, report_.run, call, out);
+  if (!call.answered) out.push_back({Finding::Note, fmt::format("no stand-in for {}!{}: it returned 0", call.dll, call.function)});
+  if (call.answered && call.signature.result == win64::ValueType::Bool && static_cast<uint32_t>(call.result) == 0)
+    out.push_back({Finding::Failure, fmt::format("{} returned FALSE, GetLastError {}", call.function, call.last_error)});
+  if (const StandIn* s = find_standin(standins_, call.function); s && s->findings && call.answered)
+    s->findings(call, out);
 }
 
 void Checker::check_stub() {
@@ -189,10 +193,10 @@ void Checker::check_stub() {
 
   const Nonvolatiles before = canaries();
   stub.nonvolatiles_preserved = true;
-  for (size_t i = 0; i < kNonvolatileGps.size(); ++i) {
+  for (size_t i = 0; i < std::size(win64::kNonvolatileGps); ++i) {
     if (run.after.gp[i] == before.gp[i]) continue;
     stub.nonvolatiles_preserved = false;
-    std::string_view reg = kNonvolatileGps[i];
+    std::string_view reg = win64::kNonvolatileGps[i].name;
     int64_t writer = last_writer(reg);
     violate("nonvolatile",
             fmt::format("{} is nonvolatile but came back {:#x}, not {:#x}{}", upper(reg), run.after.gp[i],
@@ -202,7 +206,7 @@ void Checker::check_stub() {
   for (size_t j = 0; j < run.after.xmm.size(); ++j) {
     if (run.after.xmm[j] == before.xmm[j]) continue;
     stub.nonvolatiles_preserved = false;
-    std::string reg = fmt::format("xmm{}", kFirstNonvolatileXmm + static_cast<int>(j));
+    std::string reg = fmt::format("xmm{}", win64::kFirstNonvolatileXmm + static_cast<int>(j));
     int64_t writer = last_writer(reg);
     violate("nonvolatile",
             fmt::format("{} is nonvolatile but came back {:#018x}{:016x}, not {:#018x}{:016x}{}", upper(reg),
@@ -229,7 +233,7 @@ void Checker::check_stub() {
     stub.caller_frame_intact = false;
     violate("caller-frame",
             fmt::format("the caller's frame above the stub's home area was overwritten at [entry RSP+{}]: {:#x}",
-                        8 + kShadowSpace + 8 * i, run.caller_frame[i]));
+                        win64::entry_slot(win64::kRegisterArguments) + 8 * i, run.caller_frame[i]));
   }
 }
 
@@ -245,12 +249,22 @@ ProbeReport Checker::check() {
 
 }  // namespace
 
-ProbeReport check_contract(const Image& image, RunReport run) { return Checker(image, std::move(run)).check(); }
+bool ProbeReport::any(Finding::Kind kind) const {
+  for (const CallCheck& c : calls)
+    for (const Finding& f : c.findings)
+      if (f.kind == kind) return true;
+  return false;
+}
 
-Expected<ProbeReport> probe(const Image& image, const RunOptions& options) {
+ProbeReport check_contract(const Image& image, RunReport run, std::span<const Diagnosis> diagnoses,
+                           std::span<const StandIn> standins) {
+  return Checker(image, std::move(run), diagnoses, standins).check();
+}
+
+Expected<ProbeReport> probe(const Image& image, const RunOptions& options, std::span<const Diagnosis> diagnoses) {
   auto run = run_native(image, options);
   if (!run) return run.error();
-  return check_contract(image, std::move(*run));
+  return check_contract(image, std::move(*run), diagnoses, options.standins);
 }
 
 }  // namespace w64stub

@@ -118,17 +118,23 @@ TEST_CASE("acceptance 2: faithful's WriteFile count is reported as the length's 
     for (Model m : {Model::Go2012, Model::Rip}) {
       CAPTURE(stub);
       Image image = test::emit_catalog(stub, Variant::Faithful, m);
-      ProbeReport r = probe_ok(image);
+      auto probed = probe(image, {}, catalog_diagnoses());
+      REQUIRE(probed.ok());
+      const ProbeReport& r = *probed;
       const CallRecord& wf = r.run.calls.at(1);
       const std::string len = fmt::format("runtime·{}len", stub);
       const uint64_t len_address = r.run.address_of(len);
       REQUIRE(len_address != 0);
       CHECK(static_cast<uint32_t>(wf.args[2]) == static_cast<uint32_t>(len_address));
       CHECK(wf.args[2] != catalog_message(stub).size());
-      REQUIRE(r.calls.at(1).notes.size() == 2);
-      CHECK(r.calls[1].notes[0] == fmt::format("nNumberOfBytesToWrite {:#x} is the address of {}, not its value",
-                                               static_cast<uint32_t>(len_address), len));
-      CHECK(r.calls[1].notes[1] == "WriteFile returned FALSE, GetLastError 1784");
+      REQUIRE(r.calls.at(1).findings.size() == 2);
+      CHECK(r.calls[1].findings[0].text == fmt::format("nNumberOfBytesToWrite {:#x} is the address of {}, not its value",
+                                                       static_cast<uint32_t>(len_address), len));
+      CHECK(r.calls[1].findings[0].kind == Finding::Note);
+      CHECK(r.calls[1].findings[1].text == "WriteFile returned FALSE, GetLastError 1784");
+      CHECK(r.calls[1].findings[1].kind == Finding::Failure);
+      // Without the catalog's diagnosis the probe says only what the signature tells.
+      CHECK(probe_ok(image).calls.at(1).findings.size() == 1);
     }
 }
 

@@ -1,104 +1,78 @@
+// kernel32's GetStdHandle, WriteFile and GetLastError, as Wine's kernel32 behaves.
 #include "w64stub/exec/standins.hpp"
 
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <cstring>
 
 namespace w64stub {
 
 namespace {
 
-constexpr uint64_t kHandleBase = 0x50;  // GetStdHandle(-10/-11/-12) -> 0x50/0x54/0x58 for fds 0/1/2
+constexpr uint64_t kHandleBase = 0x50;  // GetStdHandle(-10/-11/-12) -> 0x50/0x54/0x58 for streams 0/1/2
 constexpr uint64_t kInvalidHandle = ~uint64_t{0};
 
-// Whether [address, address+size) can be read, found without touching it (no fault on bad input).
-bool read_remote(uint64_t address, uint64_t size, std::string* copy) {
-  char chunk[65536];
-  while (size > 0) {
-    size_t n = std::min<uint64_t>(size, sizeof chunk);
-    iovec local{chunk, n}, remote{reinterpret_cast<void*>(address), n};
-    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != static_cast<ssize_t>(n)) return false;
-    copy->append(chunk, n);
-    address += n;
-    size -= n;
-  }
-  return true;
-}
+win64::Signature signature(std::string_view text) { return *win64::parse_signature(text); }
 
-bool write_u32(uint64_t address, uint32_t value) {
-  iovec local{&value, 4}, remote{reinterpret_cast<void*>(address), 4};
-  return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == 4;
-}
-
-struct Signature {
-  StandIn function;
-  std::string_view name;
-  std::array<std::string_view, 5> arguments;
-  int count;
-};
-
-constexpr Signature kSignatures[] = {
-    {StandIn::GetStdHandle, "GetStdHandle", {"nStdHandle"}, 1},
-    {StandIn::WriteFile, "WriteFile",
-     {"hFile", "lpBuffer", "nNumberOfBytesToWrite", "lpNumberOfBytesWritten", "lpOverlapped"}, 5},
-    {StandIn::GetLastError, "GetLastError", {}, 0},
-};
-
-const Signature& signature(StandIn function) {
-  return *std::find_if(std::begin(kSignatures), std::end(kSignatures),
-                       [&](const Signature& s) { return s.function == function; });
-}
-
-}  // namespace
-
-std::optional<StandIn> find_standin(std::string_view function) {
-  for (const Signature& s : kSignatures)
-    if (s.name == function) return s.function;
-  return std::nullopt;
-}
-
-int argument_count(StandIn function) { return signature(function).count; }
-
-std::string_view argument_name(StandIn function, int index) {
-  return index >= 0 && index < signature(function).count ? signature(function).arguments[index] : "";
-}
-
-uint64_t StandIns::get_std_handle(uint32_t which) {
-  switch (static_cast<int32_t>(which)) {  // DWORD nStdHandle: STD_INPUT/OUTPUT/ERROR_HANDLE
+uint64_t get_std_handle(StandInContext& context, std::span<const uint64_t> args) {
+  switch (static_cast<int32_t>(args[0])) {  // DWORD nStdHandle: STD_INPUT/OUTPUT/ERROR_HANDLE
     case -10: return kHandleBase + 0;
     case -11: return kHandleBase + 4;
     case -12: return kHandleBase + 8;
   }
-  last_error_ = kErrorInvalidHandle;
+  context.last_error = kErrorInvalidHandle;
   return kInvalidHandle;
 }
 
 // Like Wine's kernel32: an unreadable buffer means nothing is written, FALSE, ERROR_INVALID_USER_BUFFER.
-StandIns::Result StandIns::write_file(const std::array<uint64_t, 5>& args) {
+uint64_t write_file(StandInContext& context, std::span<const uint64_t> args) {
   const uint64_t handle = args[0], buffer = args[1], written_ptr = args[3];
   const auto count = static_cast<uint32_t>(args[2]);  // DWORD nNumberOfBytesToWrite
+  auto store_written = [&](uint32_t n) {
+    uint8_t bytes[4];
+    std::memcpy(bytes, &n, 4);
+    return context.write(written_ptr, bytes);
+  };
   auto fail = [&](uint32_t error) {
-    if (written_ptr) write_u32(written_ptr, 0);
-    last_error_ = error;
-    return Result{};
+    if (written_ptr) store_written(0);
+    context.last_error = error;
+    return uint64_t{0};
   };
   if (handle != kHandleBase + 4 && handle != kHandleBase + 8) return fail(kErrorInvalidHandle);
   std::string bytes;
-  if (!read_remote(buffer, count, &bytes)) return fail(kErrorInvalidUserBuffer);
-  if (written_ptr && !write_u32(written_ptr, count)) return fail(kErrorNoAccess);
-  const int fd = static_cast<int>((handle - kHandleBase) / 4);
-  if (!writer_(fd, bytes)) return fail(kErrorNoAccess);
-  return Result{1, fd, std::move(bytes)};
+  if (!context.read(buffer, count, bytes)) return fail(kErrorInvalidUserBuffer);
+  if (written_ptr && !store_written(count)) return fail(kErrorNoAccess);
+  if (!context.output(static_cast<int>((handle - kHandleBase) / 4), bytes)) return fail(kErrorNoAccess);
+  return 1;
 }
 
-StandIns::Result StandIns::call(StandIn function, const std::array<uint64_t, 5>& args) {
-  switch (function) {
-    case StandIn::GetStdHandle: return Result{get_std_handle(static_cast<uint32_t>(args[0]))};
-    case StandIn::WriteFile: return write_file(args);
-    case StandIn::GetLastError: return Result{last_error_};
-  }
-  return Result{};
+const std::vector<StandIn>& kernel32() {
+  static const std::vector<StandIn> standins = {
+      {"kernel32.dll", "GetStdHandle", signature("nStdHandle:i32->ptr"), get_std_handle, {}},
+      {"kernel32.dll", "WriteFile",
+       signature("hFile:ptr,lpBuffer:ptr,nNumberOfBytesToWrite:u32,lpNumberOfBytesWritten:out32,lpOverlapped:ptr->bool"),
+       write_file, {}},
+      {"kernel32.dll", "GetLastError", signature("->u32"),
+       [](StandInContext& context, std::span<const uint64_t>) -> uint64_t { return context.last_error; }, {}},
+  };
+  return standins;
+}
+
+}  // namespace
+
+std::span<const StandIn> builtin_standins() { return kernel32(); }
+
+const StandIn* find_standin(std::span<const StandIn> standins, std::string_view function) {
+  auto it = std::find_if(standins.begin(), standins.end(), [&](const StandIn& s) { return s.function == function; });
+  return it == standins.end() ? nullptr : &*it;
+}
+
+win64::Signature signature_of(const Symbol& import, std::span<const StandIn> standins) {
+  if (!import.signature.empty())
+    if (auto declared = win64::parse_signature(import.signature)) return *declared;
+  if (const StandIn* s = find_standin(standins, import.function)) return s->signature;
+  win64::Signature unknown;
+  for (const win64::GpRegister& r : win64::kIntegerArguments) unknown.params.push_back({std::string(r.name), win64::ValueType::U64});
+  return unknown;
 }
 
 }  // namespace w64stub

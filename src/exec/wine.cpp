@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -16,7 +17,6 @@
 #include <sstream>
 #include <thread>
 
-#include "w64stub/exec/json.hpp"
 #include "w64stub/core/imagefile.hpp"
 #include "w64stub/exec/standins.hpp"
 
@@ -71,40 +71,63 @@ std::vector<std::string> reports(const std::string& stream) {
   return out;
 }
 
-Expected<RunReport> to_report(const Image& image, const Json& j, std::string out, std::string err) {
-  if (j.has("error")) return Error{fmt::format("{}: winrun: {}", image.stub, j["error"].string())};
-  RunReport r;
-  r.host = Host::Wine;
-  r.text_address = j["text_address"].u64();
-  r.data_address = j["data_address"].u64();
-  r.at_image_addresses = j["at_image_addresses"].boolean();
-  r.entry_residue = kWin64EntryResidue;  // winrun calls the stub as a C++ function pointer: a Win64 call
-  r.ending = j["returned"].boolean() ? Ending::Returned : Ending::Died;
-  r.captured_stdout = std::move(out);
-  r.captured_stderr = std::move(err);
-  for (const Symbol& s : image.symbols) r.placed.emplace_back(s.name, image.placed_address(s, r.text_address, r.data_address));
-  for (const Json& call : j["calls"].array()) {
-    CallRecord c;
-    c.function = call["function"].string();
-    c.dll = call["dll"].string();
-    const auto stand_in = find_standin(c.function);
-    c.stand_in = stand_in.has_value();
-    c.argument_count = stand_in ? argument_count(*stand_in) : 4;
-    const auto& args = call["args"].array();
-    for (size_t i = 0; i < args.size() && i < 5; ++i) (i < 4 ? c.args[i] : c.stack_args[0]) = args[i].u64();
-    c.entry_rsp = call["entry_rsp"].u64();
-    c.return_address = call["return_address"].u64();
-    c.call_residue = static_cast<int>((c.entry_rsp + 8) % 16);
-    if (c.return_address > r.text_address && c.return_address <= r.text_address + image.code_size)
-      if (const InstrInfo* at = image.instr_ending_at(static_cast<uint32_t>(c.return_address - r.text_address)))
-        c.call_offset = at->offset;
-    // BOOL and DWORD results: the upper half of RAX is not part of them.
-    c.result = c.function == "GetStdHandle" ? call["result"].u64() : static_cast<uint32_t>(call["result"].u64());
-    c.last_error = static_cast<uint32_t>(call["last_error"].u64());
-    c.written_count = c.function == "WriteFile" ? call["written"].i64() : -1;  // winrun: -1 for no pointer
-    r.calls.push_back(std::move(c));
+// A 32-bit result (BOOL, DWORD) is the low half of RAX; the rest is whatever the callee left there.
+uint64_t result_value(win64::ValueType type, uint64_t rax) {
+  const bool narrow = type == win64::ValueType::Bool || type == win64::ValueType::U32 || type == win64::ValueType::I32;
+  return narrow ? static_cast<uint32_t>(rax) : rax;
+}
+
+CallRecord call_record(const Image& image, const RunReport& r, const nlohmann::json& call) {
+  CallRecord c;
+  c.function = call.at("function").get<std::string>();
+  c.dll = call.at("dll").get<std::string>();
+  c.answered = true;  // by the real function
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Import && s.function == c.function) c.signature = signature_of(s, builtin_standins());
+  const auto& args = call.at("args");
+  for (size_t i = 0; i < args.size() && i < 8; ++i) (i < 4 ? c.args[i] : c.stack_args[i - 4]) = args[i].get<uint64_t>();
+  c.entry_rsp = call.at("entry_rsp").get<uint64_t>();
+  c.return_address = call.at("return_address").get<uint64_t>();
+  c.call_residue = static_cast<int>((c.entry_rsp + 8) % 16);
+  if (c.return_address > r.text_address && c.return_address <= r.text_address + image.code_size)
+    if (const InstrInfo* at = image.instr_ending_at(static_cast<uint32_t>(c.return_address - r.text_address)))
+      c.call_offset = at->offset;
+  c.result = result_value(c.signature.result, call.at("result").get<uint64_t>());
+  c.last_error = call.at("last_error").get<uint32_t>();
+  for (const auto& out : call.value("out", nlohmann::json::array()))
+    c.out_values.emplace_back(out.at(0).get<int>(), out.at(1).get<int64_t>());
+  return c;
+}
+
+Expected<RunReport> to_report(const Image& image, const std::string& text, std::string out, std::string err) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    if (j.contains("error")) return Error{fmt::format("{}: winrun: {}", image.stub, j["error"].get<std::string>())};
+    RunReport r;
+    r.host = Host::Wine;
+    r.text_address = j.at("text_address").get<uint64_t>();
+    r.data_address = j.at("data_address").get<uint64_t>();
+    r.at_image_addresses = j.at("at_image_addresses").get<bool>();
+    r.entry_residue = win64::kEntryResidue;  // winrun calls the stub as a C++ function pointer: a Win64 call
+    r.ending = j.at("returned").get<bool>() ? Ending::Returned : Ending::Died;
+    r.captured_stdout = std::move(out);
+    r.captured_stderr = std::move(err);
+    for (const Symbol& s : image.symbols)
+      r.placed.emplace_back(s.name, image.placed_address(s, r.text_address, r.data_address));
+    for (const auto& call : j.at("calls")) r.calls.push_back(call_record(image, r, call));
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return Error{fmt::format("{}: winrun's report: {}", image.stub, e.what())};
   }
-  return r;
+}
+
+// The image as winrun gets it: every import that declares no signature gets its stand-in's, so that winrun
+// knows which arguments are out32 pointers to read back.
+std::string image_file_for_winrun(const Image& image) {
+  imagefile::File f = to_file(image);
+  for (size_t i = 0; i < f.symbols.size(); ++i)
+    if (f.symbols[i].kind == "import") f.symbols[i].signature = win64::to_string(signature_of(image.symbols[i], builtin_standins()));
+  return imagefile::write(f);
 }
 
 // Runs argv with the Wine environment, stdout and stderr to files; kills it past the deadline.
@@ -183,7 +206,7 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
   std::vector<std::string> argv = {setup.wine64, setup.winrun, "--probe", "--mark"};
   for (size_t i = 0; i < images.size(); ++i) {
     const fs::path file = dir / fmt::format("{}.image", i);
-    std::ofstream(file, std::ios::binary) << imagefile::write(to_file(images[i]));
+    std::ofstream(file, std::ios::binary) << image_file_for_winrun(images[i]);
     argv.push_back(file.string());
   }
   std::error_code ec;
@@ -204,14 +227,9 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
                                             tail)});
       continue;
     }
-    auto json = Json::parse(jsons[i]);
-    if (!json) {
-      result.emplace_back(Error{fmt::format("{}: winrun's report: {}", images[i].stub, json.error().message)});
-      continue;
-    }
     auto stub_out = outs.count(i) ? outs.at(i) : std::string();
     auto stub_err = errs.count(i) ? errs.at(i) : std::string();
-    result.push_back(to_report(images[i], *json, std::move(stub_out), std::move(stub_err)));
+    result.push_back(to_report(images[i], jsons[i], std::move(stub_out), std::move(stub_err)));
   }
   return result;
 }

@@ -76,7 +76,8 @@ TEST_CASE("the stubs against Windows' own kernel32 (acceptance 1-3), all in one 
       // Acceptance 1: the exact message on wine64's stderr, TRUE, *written = the length.
       CHECK(write.args[2] == message.size());
       CHECK(write.result == 1);
-      CHECK(write.written_count == static_cast<int64_t>(message.size()));
+      REQUIRE(write.out_values.size() == 1);
+      CHECK(write.out_values[0] == std::pair<int, int64_t>{3, static_cast<int64_t>(message.size())});
       CHECK(run->captured_stderr == message);
     }
     CHECK(run->captured_stdout.empty());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "w64stub/out/listing.hpp"
 
@@ -37,24 +38,30 @@ std::string format_frame(const Image& image) {
 
 namespace {
 
+// Each argument as its signature names and types it; four registers for a call nothing declared.
 std::string arguments(const CallRecord& c) {
-  const auto stand_in = find_standin(c.function);
-  if (!stand_in) return fmt::format("rcx={:#x} rdx={:#x} r8={:#x} r9={:#x}", c.args[0], c.args[1], c.args[2], c.args[3]);
   std::vector<std::string> parts;
-  for (int i = 0; i < c.argument_count; ++i) {
-    const uint64_t v = c.argument(i);
-    // DWORD arguments are the low half of the register; nStdHandle is a negative DWORD.
-    if (*stand_in == StandIn::GetStdHandle) parts.push_back(fmt::format("{}={}", argument_name(*stand_in, i), static_cast<int32_t>(v)));
-    else if (*stand_in == StandIn::WriteFile && i == 2) parts.push_back(fmt::format("{}={}", argument_name(*stand_in, i), static_cast<uint32_t>(v)));
-    else parts.push_back(fmt::format("{}={:#x}", argument_name(*stand_in, i), v));
+  for (int i = 0; i < c.signature.count() && i < 8; ++i) {
+    const win64::Param& p = c.signature.params[static_cast<size_t>(i)];
+    parts.push_back(fmt::format("{}={}", p.name, win64::format_value(p.type, c.argument(i))));
   }
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
 std::string result(const CallRecord& c) {
-  if (c.function == "WriteFile") return fmt::format("{} (GetLastError {})", c.result ? "TRUE" : "FALSE", c.last_error);
-  if (c.function == "GetLastError") return fmt::format("{}", c.result);
-  return fmt::format("{:#x}", c.result);
+  std::string out = win64::format_value(c.signature.result, c.result);
+  if (c.signature.result == win64::ValueType::Bool) out += fmt::format(" (GetLastError {})", c.last_error);
+  return out;
+}
+
+// What the call left behind: bytes written to a stream, out32 parameters.
+std::string effects(const CallRecord& c) {
+  std::string out;
+  if (c.stream > 0) out += fmt::format(", wrote {} bytes to fd {}", c.output.size(), c.stream);
+  for (const auto& [index, value] : c.out_values)
+    out += value < 0 ? fmt::format(", *{} unreadable", c.signature.params[static_cast<size_t>(index)].name)
+                     : fmt::format(", *{} = {}", c.signature.params[static_cast<size_t>(index)].name, value);
+  return out;
 }
 
 std::string site(const CallRecord& c) { return c.call_offset >= 0 ? fmt::format("+{:#x}", c.call_offset) : "outside"; }
@@ -84,19 +91,18 @@ std::string format_run(const Image& image, const ProbeReport& p) {
   std::string out = heading(image, r);
   for (const CallRecord& c : r.calls)
     out += fmt::format("  {} at {}: RSP = {} (mod 16) at the CALL\n    {}\n    ->  {}{}\n", c.function, site(c),
-                       c.call_residue, arguments(c), result(c),
-                       c.fd > 0 ? fmt::format(", wrote {} bytes to fd {}", c.written.size(), c.fd)
-                       : c.written_count >= 0 ? fmt::format(", *lpNumberOfBytesWritten = {}", c.written_count) : "");
+                       c.call_residue, arguments(c), result(c), effects(c));
   if (r.calls_truncated) out += "  (more calls than the harness keeps)\n";
   if (!r.captured_stderr.empty()) out += fmt::format("  stderr: \"{}\"\n", escape_text(r.captured_stderr));
   if (!r.captured_stdout.empty()) out += fmt::format("  stdout: \"{}\"\n", escape_text(r.captured_stdout));
   if (r.returned() && r.host == Host::Native)
     out += fmt::format("  RSP after return: {}\n", r.rsp_intact() ? "intact" : "CHANGED");
-  size_t notes = 0;
+  size_t findings = 0;
   for (const CallCheck& c : p.calls)
-    for (const std::string& note : c.notes) out += fmt::format("  finding: {}\n", note), ++notes;
-  for (const Violation& v : p.violations) out += fmt::format("  finding: {}\n", v.message);
-  if (notes == 0 && p.violations.empty()) out += "  findings: none\n";
+    for (const Finding& f : c.findings)
+      out += fmt::format("  {}: {}\n", f.kind == Finding::Failure ? "failure" : "note", f.text), ++findings;
+  for (const Violation& v : p.violations) out += fmt::format("  violation: {}\n", v.message);
+  if (findings == 0 && p.violations.empty()) out += "  findings: none\n";
   return out;
 }
 
@@ -110,8 +116,9 @@ std::string format_probe(const Image& image, const ProbeReport& p) {
     const CallCheck& k = p.calls[i];
     out += fmt::format("  {:<8} {:<13} {:<9} {:<10} {:<10} {} -> {}\n", site(c), c.function,
                        fmt::format("{} {}", c.call_residue, k.aligned ? "ok" : "BAD"), k.home_area ? "ok" : "MISSING",
-                       c.argument_count <= 4 ? "-" : k.stack_arguments ? "ok" : "OUTSIDE", arguments(c), result(c));
-    for (const std::string& note : k.notes) out += fmt::format("  {:<8} note: {}\n", "", note);
+                       c.signature.stack_bytes() == 0 ? "-" : k.stack_arguments ? "ok" : "OUTSIDE", arguments(c), result(c));
+    for (const Finding& f : k.findings)
+      out += fmt::format("  {:<8} {}: {}\n", "", f.kind == Finding::Failure ? "failure" : "note", f.text);
   }
   if (r.calls.empty()) out += "  (no calls)\n";
   const StubCheck& s = p.stub;
@@ -131,42 +138,43 @@ std::string format_probe(const Image& image, const ProbeReport& p) {
 }
 
 std::string format_json(const Image& image, const ProbeReport& p) {
+  using Json = nlohmann::ordered_json;
   const RunReport& r = p.run;
-  std::string out = fmt::format("{{\n  \"stub\": {}, \"symbol\": {}, \"model\": \"{}\", \"text_address\": {}, "
-                                "\"data_address\": {}, \"at_image_addresses\": {}, \"entry_residue\": {}, "
-                                "\"ending\": \"{}\", \"host\": \"{}\",\n  \"calls\": [",
-                                json_string(image.stub), json_string(image.symbol), name(image.model), r.text_address,
-                                r.data_address, r.at_image_addresses, r.entry_residue, name(r.ending), name(r.host));
+  Json calls = Json::array();
   for (size_t i = 0; i < r.calls.size(); ++i) {
     const CallRecord& c = r.calls[i];
     const CallCheck& k = p.calls[i];
-    std::vector<std::string> notes;
-    for (const std::string& n : k.notes) notes.push_back(json_string(n));
-    out += fmt::format("{}\n    {{\"function\": {}, \"call_offset\": {}, \"call_residue\": {}, \"aligned\": {}, "
-                       "\"home_area\": {}, \"stack_arguments\": {}, \"args\": [{}], \"entry_rsp\": {}, \"result\": {}, "
-                       "\"last_error\": {}, \"written\": {}, \"written_count\": {}, \"notes\": [{}]}}",
-                       i ? "," : "", json_string(c.function), c.call_offset, c.call_residue, k.aligned, k.home_area,
-                       k.stack_arguments, fmt::join(c.args, ", "), c.entry_rsp,
-                       c.result, c.last_error, json_string(c.written), c.written_count, fmt::join(notes, ", "));
+    Json findings = Json::array();
+    for (const Finding& f : k.findings) findings.push_back({{"kind", f.kind == Finding::Failure ? "failure" : "note"}, {"text", f.text}});
+    Json args = Json::array();
+    for (int a = 0; a < std::max(c.signature.count(), 4) && a < 8; ++a) args.push_back(c.argument(a));
+    Json outs = Json::object();
+    for (const auto& [index, value] : c.out_values) outs[c.signature.params[static_cast<size_t>(index)].name] = value;
+    calls.push_back({{"function", c.function}, {"dll", c.dll}, {"signature", win64::to_string(c.signature)},
+                     {"call_offset", c.call_offset}, {"call_residue", c.call_residue}, {"aligned", k.aligned},
+                     {"home_area", k.home_area}, {"stack_arguments", k.stack_arguments}, {"args", args},
+                     {"entry_rsp", c.entry_rsp}, {"result", c.result}, {"last_error", c.last_error},
+                     {"stream", c.stream}, {"output", c.output}, {"out", outs}, {"findings", findings}});
   }
   const StubCheck& s = p.stub;
-  out += fmt::format("\n  ],\n  \"stub_checks\": {{\"returned\": {}, \"nonvolatiles_preserved\": {}, \"mxcsr_preserved\": "
-                     "{}, \"rsp_balanced\": {}, \"df_clear\": {}, \"caller_frame_intact\": {}}},\n",
-                     s.returned, s.nonvolatiles_preserved, s.mxcsr_preserved, s.rsp_balanced, s.df_clear,
-                     s.caller_frame_intact);
+  Json j = {{"stub", image.stub}, {"symbol", image.symbol}, {"model", name(image.model)},
+            {"text_address", r.text_address}, {"data_address", r.data_address},
+            {"at_image_addresses", r.at_image_addresses}, {"entry_residue", r.entry_residue},
+            {"ending", name(r.ending)}, {"host", name(r.host)}, {"calls", calls},
+            {"stub_checks", {{"returned", s.returned}, {"nonvolatiles_preserved", s.nonvolatiles_preserved},
+                             {"mxcsr_preserved", s.mxcsr_preserved}, {"rsp_balanced", s.rsp_balanced},
+                             {"df_clear", s.df_clear}, {"caller_frame_intact", s.caller_frame_intact}}}};
   if (r.ending == Ending::Faulted || r.ending == Ending::TimedOut)
-    out += fmt::format("  \"fault\": {{\"signal\": {}, \"address\": {}, \"rip\": {}, \"offset\": {}}},\n", r.fault.signal,
-                       r.fault.address, r.fault.rip, r.fault.offset);
-  out += fmt::format("  \"stdout\": {}, \"stderr\": {},\n  \"conformant\": {},\n  \"violations\": [",
-                     json_string(r.captured_stdout), json_string(r.captured_stderr), p.conformant());
-  for (size_t i = 0; i < p.violations.size(); ++i) {
-    const Violation& v = p.violations[i];
-    out += fmt::format("{}\n    {{\"rule\": \"{}\", \"message\": {}, \"offset\": {}, \"instruction\": {}, \"line\": {}, "
-                       "\"source\": {}}}",
-                       i ? "," : "", v.rule, json_string(v.message), v.offset, json_string(v.instruction), v.loc.line,
-                       json_string(v.source));
-  }
-  return out + (p.violations.empty() ? "]\n}\n" : "\n  ]\n}\n");
+    j["fault"] = {{"signal", r.fault.signal}, {"address", r.fault.address}, {"rip", r.fault.rip}, {"offset", r.fault.offset}};
+  j["stdout"] = r.captured_stdout;
+  j["stderr"] = r.captured_stderr;
+  j["conformant"] = p.conformant();
+  j["violations"] = Json::array();
+  for (const Violation& v : p.violations)
+    j["violations"].push_back({{"rule", v.rule}, {"message", v.message}, {"offset", v.offset},
+                               {"instruction", v.instruction}, {"line", v.loc.line}, {"source", v.source}});
+  // Captured bytes need not be UTF-8: replace what is not, rather than refuse to print the report.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace w64stub

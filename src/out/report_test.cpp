@@ -24,8 +24,9 @@ TEST_CASE("run report as text and JSON") {
   std::string text = format_run(image, *r);
   CHECK(text.find("->  FALSE (GetLastError 1784)") != std::string::npos);
   CHECK(text.find("RSP after return: intact") != std::string::npos);
-  CHECK(text.find("finding: WriteFile returned FALSE") != std::string::npos);
-  CHECK(text.find("finding: RSP = 8 (mod 16) at the CALL to WriteFile; Win64 wants 0") != std::string::npos);
+  CHECK(text.find("failure: WriteFile returned FALSE") != std::string::npos);
+  CHECK(text.find("violation: RSP = 8 (mod 16) at the CALL to WriteFile; Win64 wants 0") != std::string::npos);
+  CHECK(text.find("*lpNumberOfBytesWritten = 0") != std::string::npos);
   std::string json = format_json(image, *r);
   CHECK(json.find("\"last_error\": 1784") != std::string::npos);
   CHECK(json.find("\"rsp_balanced\": true") != std::string::npos);
@@ -36,6 +37,8 @@ TEST_CASE("run report as text and JSON") {
   std::string t = format_run(fixed, *ok);
   CHECK(t.find("stderr: \"runtime: signal received on thread not created by Go.\\n\"") != std::string::npos);
   CHECK(t.find("findings: none") != std::string::npos);
+  CHECK(t.find("nNumberOfBytesToWrite=54 lpNumberOfBytesWritten=0x") != std::string::npos);
+  CHECK(t.find("->  TRUE (GetLastError 0), wrote 54 bytes to fd 2, *lpNumberOfBytesWritten = 54") != std::string::npos);
 }
 
 TEST_CASE("probe report: a row per call, the stub-wide rules, each violation with its instruction") {

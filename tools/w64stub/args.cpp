@@ -34,9 +34,9 @@ Expected<Args> parse_args(int argc, char** argv, int first, const std::vector<st
     }
     if (std::find(allowed.begin(), allowed.end(), arg) == allowed.end())
       return Error{fmt::format("unknown option '{}' (see --help)", arg)};
-    if (arg == "--live" || arg == "--relocate") {
+    if (arg == "--live" || arg == "--relocate" || arg == "--catalog-page") {
       if (has_value) return Error{fmt::format("{} takes no value", arg)};
-      (arg == "--live" ? args.live : args.relocate) = true;
+      (arg == "--live" ? args.live : arg == "--relocate" ? args.relocate : args.catalog_page) = true;
       continue;
     }
     if (!has_value) {

@@ -18,7 +18,7 @@ struct Args {
   std::vector<std::string> include_dirs;  // -I DIR, repeatable
   int entry_align = 8;
   int timeout_ms = 2000;
-  bool live = false, relocate = false, help = false;
+  bool live = false, relocate = false, help = false, catalog_page = false;
 };
 
 // `allowed` lists the options the verb takes (e.g. {"--variant", "--format"}); others are usage errors.

@@ -77,6 +77,7 @@ Expected<Image> emit_stub(const Args& args) {
   std::string stub;
   if (is_plan9(source)) {
     program = assemble_plan9_symbol(source, args.symbol, {args.include_dirs, {}});
+    if (program && args.catalog_page) place_on_catalog_page(*program);
     if (program) stub = short_symbol_name(program->symbol);
   } else {
     auto variant = parse_variant(args.variant);
@@ -102,7 +103,8 @@ Expected<std::vector<Image>> emit_file(const Args& args) {
   auto programs = assemble_plan9(args.positional[0], {args.include_dirs, {}});
   if (!programs) return programs.error();
   std::vector<Image> images;
-  for (const Program& p : *programs) {
+  for (Program& p : *programs) {
+    if (args.catalog_page) place_on_catalog_page(p);
     auto options = emit_options(args, short_symbol_name(p.symbol));
     if (!options) return options.error();
     auto image = emit(p, *options);
@@ -115,9 +117,7 @@ Expected<std::vector<Image>> emit_file(const Args& args) {
 int verb_list(const Args& args) {
   if (args.help) return fmt::print("usage: w64stub list\n  the catalog, one line each\n"), kOk;
   for (const CatalogStub& s : catalog_stubs()) fmt::print("stub     {:<20} {}\n", s.name, s.summary);
-  fmt::print("variant  {:<20} {}\n", "faithful", "the 2012 text: WriteFile gets the ADDRESS of the length as its count");
-  fmt::print("variant  {:<20} {}\n", "fixed", "the count loaded by value (MOVL len(SB), R8)");
-  fmt::print("variant  {:<20} {}\n", "abi", "fixed, with a 56-byte frame so both CALLs are 16-byte aligned");
+  for (Variant v : kVariants) fmt::print("variant  {:<20} {}\n", name(v), summary(v));
   fmt::print("model    {:<20} {}\n", "go2012", "absolute 32-bit, a PE linked at 0x400000 (data 0x401000, code 0x402000)");
   fmt::print("model    {:<20} {}\n", "rip", "position-independent: data after the code, reached RIP-relative");
   fmt::print("model    {:<20} {}\n", "abs64", "the go2012 layout at 0x150001000, reached through 64-bit immediates");
@@ -197,13 +197,14 @@ Expected<ProbeReport> execute(const Args& args, Image* image) {
   if (!e) return e.error();
   *image = std::move(*e);
   if (args.host == "native")
-    return probe(*image, {!args.live, args.entry_align, !args.relocate, std::chrono::milliseconds(args.timeout_ms)});
+    return probe(*image, {!args.live, args.entry_align, !args.relocate, std::chrono::milliseconds(args.timeout_ms)},
+                 catalog_diagnoses());
   auto setup = find_wine(W64STUB_WINRUN, W64STUB_WINEPREFIX);
   if (!setup) return setup.error();
   auto runs = run_wine({image, 1}, *setup);
   if (!runs) return runs.error();
   if (!runs->front()) return runs->front().error();
-  return check_contract(*image, std::move(*runs->front()));
+  return check_contract(*image, std::move(*runs->front()), catalog_diagnoses());
 }
 
 int verb_run(const Args& args) {
@@ -215,8 +216,7 @@ int verb_run(const Args& args) {
   auto report = execute(args, &image);
   if (!report) return usage_error(report.error().message);
   fmt::print("{}", args.format == "json" ? format_json(image, *report) : format_run(image, *report));
-  bool notes = std::any_of(report->calls.begin(), report->calls.end(), [](const CallCheck& c) { return !c.notes.empty(); });
-  return report->conformant() && !notes ? kOk : kFinding;
+  return report->conformant() && !report->any(Finding::Failure) && !report->any(Finding::Note) ? kOk : kFinding;
 }
 
 int verb_probe(const Args& args) {
@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
   std::string verb = argv[1];
   if (verb == "--help" || verb == "-h" || verb == "help") return fmt::print("{}", kUsageText), kOk;
 
-  const std::vector<std::string> stub_options = {"--variant", "--model", "--policy", "--addr"};
+  const std::vector<std::string> stub_options = {"--variant", "--model", "--policy", "--addr", "--catalog-page"};
   auto with = [&](std::vector<std::string> more) {
     more.insert(more.end(), stub_options.begin(), stub_options.end());
     return more;
@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
       {"probe", with({"--format", "--entry-align", "--relocate", "--timeout", "--symbol", "-I"}), verb_probe},
       {"verify", {"--ref-dir"}, verb_verify},
       {"frame", with({"--entry-align", "--symbol", "-I"}), verb_frame},
-      {"asm", {"--symbol", "-I", "--model", "--policy", "--addr", "--format"}, verb_asm},
+      {"asm", {"--symbol", "-I", "--model", "--policy", "--addr", "--format", "--catalog-page"}, verb_asm},
   };
   for (const Verb& v : verbs) {
     if (verb != v.name) continue;

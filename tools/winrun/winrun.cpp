@@ -10,6 +10,8 @@
 // GetLastError and RSP at entry. --mark writes "\x1e" "begin N\n" to stdout and stderr before image N and
 // "\x1e" "report " before its JSON, so that one process can run many images and the caller can still tell
 // which bytes each stub wrote.
+#include <fcntl.h>
+#include <io.h>
 #include <windows.h>
 
 #include <algorithm>
@@ -37,12 +39,12 @@ struct CallLog {
   uint64_t args[5] = {};
   uint64_t entry_rsp = 0, return_address = 0, result = 0;
   DWORD last_error = 0;
-  int64_t written = -1;  // WriteFile: *lpNumberOfBytesWritten after the call
+  std::vector<std::pair<int, int64_t>> out;  // out32 arguments after the call: (index, *argument)
 };
 
 std::vector<CallLog> g_calls;
 void* g_real[kMaxImports];
-bool g_is_write_file[kMaxImports];
+std::vector<int> g_out32[kMaxImports];  // which arguments of each import are out32 (from its signature)
 
 using Win64Function = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
@@ -62,7 +64,8 @@ __attribute__((force_align_arg_pointer, noinline)) uint64_t probe(uint64_t a, ui
   SetLastError(0);
   log.result = reinterpret_cast<Win64Function>(g_real[K])(a, b, c, d, e, f, g, h);
   log.last_error = GetLastError();
-  if (g_is_write_file[K] && d != 0) log.written = *reinterpret_cast<const DWORD*>(d);
+  for (int index : g_out32[K])
+    if (index < 5 && args[index] != 0) log.out.emplace_back(index, *reinterpret_cast<const DWORD*>(args[index]));
   g_calls.push_back(log);
   SetLastError(log.last_error);
   return log.result;
@@ -87,9 +90,10 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-void write_marker(DWORD std_handle, const std::string& text) {
-  DWORD written = 0;
-  WriteFile(GetStdHandle(std_handle), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
+// Straight to the stream, flushed: the stub writes to the same handle unbuffered, so order is kept.
+void write_marker(std::FILE* stream, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stream);
+  std::fflush(stream);
 }
 
 struct Placed {
@@ -161,7 +165,7 @@ std::string run_image(const std::string& path, bool use_probes) {
     void* function = dll ? reinterpret_cast<void*>(GetProcAddress(dll, s.function.c_str())) : nullptr;
     if (!function) return fail("cannot resolve " + s.dll + "!" + s.function);
     g_real[imports.size()] = function;
-    g_is_write_file[imports.size()] = s.function == "WriteFile";
+    g_out32[imports.size()] = imagefile::out32_parameters(s.signature);
     void* target = use_probes ? kProbes[imports.size()] : function;
     std::memcpy(reinterpret_cast<void*>(placed.place(s.address)), &target, 8);
     imports.push_back(&s);
@@ -197,7 +201,10 @@ std::string run_image(const std::string& path, bool use_probes) {
     for (int a = 0; a < 5; ++a) out += (a ? ", " : "") + std::to_string(c.args[a]);
     out += "], \"entry_rsp\": " + std::to_string(c.entry_rsp) + ", \"return_address\": " +
            std::to_string(c.return_address) + ", \"result\": " + std::to_string(c.result) +
-           ", \"last_error\": " + std::to_string(c.last_error) + ", \"written\": " + std::to_string(c.written) + "}";
+           ", \"last_error\": " + std::to_string(c.last_error) + ", \"out\": [";
+    for (size_t k = 0; k < c.out.size(); ++k)
+      out += (k ? ", [" : "[") + std::to_string(c.out[k].first) + ", " + std::to_string(c.out[k].second) + "]";
+    out += "]}";
   }
   VirtualFree(placed.base, 0, MEM_RELEASE);
   return out + "]}";
@@ -206,6 +213,9 @@ std::string run_image(const std::string& path, bool use_probes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Bytes as written: the markers' "\n" must not become "\r\n" on the way out.
+  _setmode(_fileno(stdout), _O_BINARY);
+  _setmode(_fileno(stderr), _O_BINARY);
   bool use_probes = false, mark = false;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
@@ -219,11 +229,11 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < paths.size(); ++i) {
     if (mark) {
       std::fflush(stdout);
-      write_marker(STD_OUTPUT_HANDLE, "\x1e" "begin " + std::to_string(i) + "\n");
-      write_marker(STD_ERROR_HANDLE, "\x1e" "begin " + std::to_string(i) + "\n");
+      write_marker(stdout, "\x1e" "begin " + std::to_string(i) + "\n");
+      write_marker(stderr, "\x1e" "begin " + std::to_string(i) + "\n");
     }
     std::string report = run_image(paths[i], use_probes);
-    if (mark) write_marker(STD_OUTPUT_HANDLE, "\x1e" "report " + report + "\n");
+    if (mark) write_marker(stdout, "\x1e" "report " + report + "\n");
     else std::printf("%s\n", report.c_str());
   }
   std::fflush(stdout);

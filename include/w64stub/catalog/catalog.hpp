@@ -6,6 +6,7 @@
 
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/program.hpp"
+#include "w64stub/exec/probe.hpp"
 
 namespace w64stub {
 
@@ -15,6 +16,7 @@ enum class Variant { Faithful, Fixed, Abi };
 inline constexpr Variant kVariants[] = {Variant::Faithful, Variant::Fixed, Variant::Abi};
 
 std::string_view name(Variant variant);
+std::string_view summary(Variant variant);  // one line for `w64stub list`
 Expected<Variant> parse_variant(std::string_view text);
 
 struct CatalogStub {
@@ -25,7 +27,15 @@ std::span<const CatalogStub> catalog_stubs();
 
 Expected<Program> catalog_program(std::string_view stub, Variant variant);
 
+// Puts the 2012 data page's symbols (runtime·GetStdHandle, runtime·badcallbacklen, ...) of any Program at
+// DESIGN.md's offsets, as the catalog's own Programs have them: for the same stubs assembled from Plan 9 text.
+void place_on_catalog_page(Program& program);
+
 // The message each stub writes, without its NUL.
 std::string_view catalog_message(std::string_view stub);
+
+// What the probe should also say about the stubs' calls: the faithful variant's count is the address of the
+// length, not its value.
+std::span<const Diagnosis> catalog_diagnoses();
 
 }  // namespace w64stub

@@ -38,6 +38,7 @@ struct Symbol {
   uint64_t address = 0;
   uint32_t size = 0;
   std::string dll, function;  // imports
+  std::string signature;      // imports: win64::Signature text, "" when not declared
 };
 
 struct Section {

@@ -13,7 +13,7 @@
 //   section data 0x401000 136
 //   ...
 //   code runtime·badcallback 0x402000 95
-//   import runtime·WriteFile 0x401008 8 kernel32.dll WriteFile   # an 8-byte slot the loader fills
+//   import runtime·Sleep 0x401008 8 kernel32.dll Sleep [SIGNATURE]   # an 8-byte slot the loader fills
 //   data runtime·badcallbacklen 0x401010 4
 //   reloc 0x13 abs32s runtime·GetStdHandle 0 0x17  # field offset in text, kind, symbol, addend, instruction end
 //   unwind 0                               # bytes of unwind data, hex lines follow (reserved for unwind info)
@@ -43,6 +43,7 @@ struct Symbol {
   uint64_t address = 0;
   uint32_t size = 0;
   std::string dll, function;  // imports
+  std::string signature;      // imports, optional: "name:type,...->type" (core/callconv.hpp); "" unknown
 };
 
 struct Reloc {
@@ -73,5 +74,9 @@ bool parse(std::string_view text, std::string_view name, File& file, std::string
 // Writes the relocation's field in `text` (placed at text_address) for its symbol placed at symbol_address.
 // False, with nothing written, when the field lies outside text or the value does not fit it.
 bool apply(std::span<uint8_t> text, uint64_t text_address, const Reloc& reloc, uint64_t symbol_address);
+
+// The indices of a signature's out32 parameters (pointers to a DWORD the callee fills), for loaders that
+// report them: "a:ptr,b:out32->bool" -> {1}.
+std::vector<int> out32_parameters(std::string_view signature);
 
 }  // namespace w64stub::imagefile

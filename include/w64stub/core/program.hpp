@@ -6,6 +6,7 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -49,11 +50,13 @@ struct Instr {
   const CodeLabel* bound_label() const;
 };
 
-// An import slot: an 8-byte cell holding the address of a function in a DLL (Go's `runtime·WriteFile`).
+// An import slot: an 8-byte cell holding the address of a function in a DLL (Go's `runtime·Sleep`).
 struct Import {
   std::string symbol;
   std::string dll;
   std::string function;
+  std::string signature;               // win64::Signature text; "" leaves it to a stand-in or unknown
+  std::optional<uint32_t> data_offset;  // absolute models: a fixed place in the data section (else: after those)
 };
 
 // Initialised data the stub refers to (a length, a message).
@@ -61,6 +64,7 @@ struct DataSymbol {
   std::string symbol;
   std::vector<uint8_t> bytes;
   uint32_t align = 1;
+  std::optional<uint32_t> data_offset;  // absolute models: a fixed place in the data section (else: after those)
 };
 
 struct Program {
@@ -88,7 +92,7 @@ struct Program {
 // code written against asmjit's own frame helpers becomes a Program. Labels are named "L<id>".
 Status append_builder(Program& program, const asmjit::BaseBuilder& builder, const SourceLoc& loc);
 
-// "runtime·WriteFile" -> "WriteFile": the package-less name users type (also accepts "runtime.").
+// "runtime·Sleep" -> "Sleep": the package-less name users type (also accepts "runtime.").
 std::string short_symbol_name(std::string_view symbol);
 
 }  // namespace w64stub

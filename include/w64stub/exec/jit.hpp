@@ -42,7 +42,7 @@ class Mapping {
 // Code built with asmjit at runtime (trampolines): relocated to its mapping, then made read-execute.
 Expected<Mapping> load_code(asmjit::CodeHolder& code);
 
-// An import resolved to a function in this process: matched by function name ("WriteFile") or symbol.
+// An import resolved to a function in this process: matched by function name ("Sleep") or symbol.
 struct Binding {
   std::string name;
   const void* address = nullptr;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,7 +32,7 @@ struct CallCheck {
   bool aligned = true;          // RSP = 0 (mod 16) at the CALL
   bool home_area = true;        // the callee's 32 bytes above its return address lie in the stub's frame
   bool stack_arguments = true;  // so do its 5th and later arguments
-  std::vector<std::string> notes;  // what the call did that is not an ABI matter (WriteFile failing, ...)
+  std::vector<Finding> findings;  // what the call did that is not an ABI matter: a failed call, a note
 };
 
 struct StubCheck {
@@ -49,11 +51,20 @@ struct ProbeReport {
   std::vector<Violation> violations;
 
   bool conformant() const { return violations.empty(); }
+  bool any(Finding::Kind kind) const;  // a finding of that kind on any call
 };
 
-ProbeReport check_contract(const Image& image, RunReport run);
+// A diagnosis plug-in: findings about one call of a run, beyond what its stand-in and signature tell
+// (the catalog's "the count is the address of the length" is one).
+using Diagnosis = std::function<void(const Image& image, const RunReport& run, const CallRecord& call,
+                                     std::vector<Finding>& out)>;
+
+// Judges a run; `standins` are the ones that answered its calls (for their own findings).
+ProbeReport check_contract(const Image& image, RunReport run, std::span<const Diagnosis> diagnoses = {},
+                           std::span<const StandIn> standins = builtin_standins());
 
 // Runs the Image under the harness and checks the contract.
-Expected<ProbeReport> probe(const Image& image, const RunOptions& options = {});
+Expected<ProbeReport> probe(const Image& image, const RunOptions& options = {},
+                            std::span<const Diagnosis> diagnoses = {});
 
 }  // namespace w64stub

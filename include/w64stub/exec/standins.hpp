@@ -1,14 +1,21 @@
-// Stand-ins: kernel32's GetStdHandle, WriteFile and GetLastError as Windows behaves, for native runs on Linux.
-// They check what they are given the way Windows does (an unreadable buffer is an error, not a crash) and set
-// the same error codes, so a stub's mistakes show up as they would on Windows.
+// Stand-ins: Windows functions imitated for native runs on Linux, as plug-ins. Each declares its DLL, name and
+// signature (argument names and types: how its calls are shown and judged), its behaviour, and any findings
+// of its own. The harness, the probe and the reports know no Windows function by name; they ask these.
+//
+// Built in: kernel32's GetStdHandle, WriteFile and GetLastError, which check what they are given the way
+// Windows does (an unreadable buffer is an error, not a crash) and set the same error codes.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
-#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "w64stub/core/callconv.hpp"
+#include "w64stub/core/image.hpp"
+#include "w64stub/exec/run_report.hpp"
 
 namespace w64stub {
 
@@ -16,35 +23,35 @@ inline constexpr uint32_t kErrorInvalidHandle = 6;
 inline constexpr uint32_t kErrorNoAccess = 998;
 inline constexpr uint32_t kErrorInvalidUserBuffer = 1784;
 
-enum class StandIn { GetStdHandle, WriteFile, GetLastError };
-
-// The stand-in for a kernel32 function name, if there is one.
-std::optional<StandIn> find_standin(std::string_view function);
-// How many arguments the function takes (WriteFile: 5, so its caller owes a 5th at [RSP+32] at the CALL).
-int argument_count(StandIn function);
-std::string_view argument_name(StandIn function, int index);
-
-class StandIns {
+// What a stand-in may do in the process the stub runs in. Memory is reached without faulting: an address the
+// stub got wrong is an error value, as Windows makes it, never a crash of the harness.
+class StandInContext {
  public:
-  // Where WriteFile's bytes go: fd 1 or 2. Returns false when they could not be written.
-  using Writer = std::function<bool(int fd, std::string_view bytes)>;
-  explicit StandIns(Writer writer) : writer_(std::move(writer)) {}
-
-  struct Result {
-    uint64_t value = 0;
-    int fd = -1;          // WriteFile: where the bytes went
-    std::string written;  // WriteFile: the bytes written
-  };
-  // args: RCX, RDX, R8, R9 and the 5th argument.
-  Result call(StandIn function, const std::array<uint64_t, 5>& args);
-  uint32_t last_error() const { return last_error_; }
-
- private:
-  uint64_t get_std_handle(uint32_t which);
-  Result write_file(const std::array<uint64_t, 5>& args);
-
-  Writer writer_;
-  uint32_t last_error_ = 0;
+  virtual ~StandInContext() = default;
+  // Copies [address, address+size): false, with nothing copied, when any of it cannot be read.
+  virtual bool read(uint64_t address, uint64_t size, std::string& out) = 0;
+  virtual bool write(uint64_t address, std::span<const uint8_t> bytes) = 0;
+  // Writes to the stub's standard output (1) or error (2): captured, or passed through with --live.
+  virtual bool output(int stream, std::string_view bytes) = 0;
+  uint32_t last_error = 0;  // the thread's last-error value (SetLastError / GetLastError)
 };
+
+struct StandIn {
+  std::string dll;       // "kernel32.dll"
+  std::string function;  // as the import names it
+  win64::Signature signature;
+  // Runs in the child, on the harness's own stack; `args` holds every declared argument, in order.
+  std::function<uint64_t(StandInContext& context, std::span<const uint64_t> args)> behaviour;
+  // Findings of its own about a finished call, beyond what the signature tells (may be empty).
+  std::function<void(const CallRecord& call, std::vector<Finding>& out)> findings;
+};
+
+// The built-in stand-ins.
+std::span<const StandIn> builtin_standins();
+// The stand-in for an import's function, or nullptr.
+const StandIn* find_standin(std::span<const StandIn> standins, std::string_view function);
+
+// An import's signature: the one it declares, else its stand-in's, else four unnamed 64-bit arguments.
+win64::Signature signature_of(const Symbol& import, std::span<const StandIn> standins);
 
 }  // namespace w64stub

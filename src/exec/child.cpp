@@ -1,0 +1,201 @@
+// The child process of a native run: builds the callees, the instance and the caller, and calls the stub.
+#include <signal.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "outcome_p.hpp"
+#include "trampolines_p.hpp"
+#include "w64stub/exec/jit.hpp"
+
+namespace w64stub::harness {
+
+namespace {
+
+Outcome* g_outcome = nullptr;  // for the signal handler, in the child only
+
+void on_signal(int signal, siginfo_t* info, void* context) {
+  const auto& regs = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
+  g_outcome->signal = signal;
+  g_outcome->code = info->si_code;
+  g_outcome->fault_address = reinterpret_cast<uint64_t>(info->si_addr);
+  g_outcome->fault_rip = static_cast<uint64_t>(regs[REG_RIP]);
+  g_outcome->fault_rsp = static_cast<uint64_t>(regs[REG_RSP]);
+  _exit(signal == kStopSignal ? kExitStopped : kExitFaulted);
+}
+
+// Reaches the stub's memory without faulting: false if any of it is unmapped.
+bool read_remote(uint64_t address, void* to, size_t size) {
+  iovec local{to, size}, remote{reinterpret_cast<void*>(address), size};
+  return size == 0 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+}
+
+class Child : public StandInContext {
+ public:
+  Child(const Image& image, const RunOptions& options, Outcome* out)
+      : image_(image), options_(options), out_(out), imports_(import_slots(image, options.standins)) {}
+
+  Status run();
+  void record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index);
+  uint64_t answer();
+
+  bool read(uint64_t address, uint64_t size, std::string& copy) override;
+  bool write(uint64_t address, std::span<const uint8_t> bytes) override;
+  bool output(int stream, std::string_view bytes) override;
+
+ private:
+  const Image& image_;
+  const RunOptions& options_;
+  Outcome* out_;
+  std::vector<ImportSlot> imports_;
+  uint32_t pending_index_ = 0;  // the call being answered
+  std::array<uint64_t, kMaxArgs> pending_args_{};
+  CallSlot* pending_slot_ = nullptr;  // null when the call did not fit in the Outcome
+};
+
+__attribute__((ms_abi)) void record_call(uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9, uint64_t entry_rsp,
+                                         void* child, uint64_t index) {
+  static_cast<Child*>(child)->record({rcx, rdx, r8, r9}, entry_rsp, static_cast<uint32_t>(index));
+}
+
+__attribute__((ms_abi)) uint64_t answer_call(void* child) { return static_cast<Child*>(child)->answer(); }
+
+bool Child::read(uint64_t address, uint64_t size, std::string& copy) {
+  char chunk[65536];
+  copy.clear();
+  while (size > 0) {
+    const size_t n = std::min<uint64_t>(size, sizeof chunk);
+    if (!read_remote(address, chunk, n)) return copy.clear(), false;
+    copy.append(chunk, n);
+    address += n;
+    size -= n;
+  }
+  return true;
+}
+
+bool Child::write(uint64_t address, std::span<const uint8_t> bytes) {
+  iovec local{const_cast<uint8_t*>(bytes.data()), bytes.size()}, remote{reinterpret_cast<void*>(address), bytes.size()};
+  return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(bytes.size());
+}
+
+// Keeps what the stub writes (as much as fits); without capture it also goes to the real stream.
+bool Child::output(int stream, std::string_view bytes) {
+  if (stream != 1 && stream != 2) return false;
+  uint32_t& size = out_->out_size[stream - 1];
+  const std::string_view kept = bytes.substr(0, std::min<size_t>(kCaptureBytes - size, bytes.size()));
+  if (CallSlot* slot = pending_slot_; slot && slot->stream < 0) {
+    slot->stream = stream;
+    slot->output_offset = size;
+  }
+  if (CallSlot* slot = pending_slot_; slot && slot->stream == stream) slot->output_size += static_cast<uint32_t>(kept.size());
+  std::memcpy(out_->out[stream - 1] + size, kept.data(), kept.size());
+  size += static_cast<uint32_t>(kept.size());
+  return options_.capture || ::write(stream, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+}
+
+void Child::record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index) {
+  uint64_t stack[5] = {};
+  read_remote(entry_rsp, stack, 8);                                // the return address
+  read_remote(entry_rsp + win64::entry_slot(4), stack + 1, 4 * 8);  // the 5th to 8th arguments
+  pending_index_ = index;
+  pending_args_ = {regs[0], regs[1], regs[2], regs[3], stack[1], stack[2], stack[3], stack[4]};
+  pending_slot_ = nullptr;
+  if (out_->call_count >= kMaxCalls) {
+    out_->calls_truncated = 1;
+    return;
+  }
+  CallSlot& slot = out_->calls[out_->call_count++];
+  slot = CallSlot{};
+  slot.import_index = index;
+  slot.stream = -1;
+  std::copy(regs.begin(), regs.end(), slot.args);
+  std::copy(stack + 1, stack + 5, slot.stack_args);
+  std::fill(std::begin(slot.out_values), std::end(slot.out_values), -1);
+  slot.entry_rsp = entry_rsp;
+  slot.return_address = stack[0];
+  pending_slot_ = &slot;
+}
+
+uint64_t Child::answer() {
+  const StandIn* stand_in = pending_index_ < imports_.size() ? imports_[pending_index_].stand_in : nullptr;
+  uint64_t result = 0;
+  if (stand_in) {
+    const auto count = std::min<size_t>(static_cast<size_t>(stand_in->signature.count()), kMaxArgs);
+    result = stand_in->behaviour(*this, std::span<const uint64_t>(pending_args_.data(), count));
+  }
+  if (CallSlot* slot = pending_slot_) {
+    slot->result = result;
+    slot->last_error = last_error;
+    for (int i = 0; stand_in && i < std::min(stand_in->signature.count(), kMaxArgs); ++i) {
+      uint32_t value = 0;
+      if (stand_in->signature.params[static_cast<size_t>(i)].type == win64::ValueType::Out32 &&
+          pending_args_[static_cast<size_t>(i)] != 0 && read_remote(pending_args_[static_cast<size_t>(i)], &value, 4))
+        slot->out_values[i] = value;
+    }
+  }
+  return result;
+}
+
+int count_wx_mappings() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  int count = 0;
+  while (std::getline(maps, line)) {
+    auto perms = line.substr(line.find(' ') + 1, 4);
+    count += perms.find('w') != std::string::npos && perms.find('x') != std::string::npos;
+  }
+  return count;
+}
+
+Status Child::run() {
+  std::vector<Mapping> callees;
+  std::vector<Binding> bindings;
+  for (uint32_t i = 0; i < imports_.size(); ++i) {
+    auto callee = build_callee(this, i, record_call, answer_call);
+    if (!callee) return callee.error();
+    bindings.push_back(Binding{imports_[i].symbol->name, callee->data()});
+    callees.push_back(std::move(*callee));
+  }
+  auto instance = instantiate(image_, bindings, {options_.at_image_addresses});
+  if (!instance) return instance.error();
+  out_->text_address = instance->text_address();
+  out_->data_address = instance->data_address();
+  out_->at_image_addresses = instance->at_image_addresses();
+  for (size_t i = 0; i < image_.symbols.size() && i < kMaxSymbols; ++i)
+    out_->placed[i] = instance->address_of(image_.symbols[i].name);
+  auto caller = build_caller(out_, instance->text_address(), options_.entry_residue);
+  if (!caller) return caller.error();
+  out_->wx_mappings = count_wx_mappings();
+  reinterpret_cast<void (*)()>(caller->data())();
+  return Ok{};
+}
+
+}  // namespace
+
+void child_main(const Image& image, const RunOptions& options, Outcome* out) {
+  g_outcome = out;
+  static char alternate_stack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = alternate_stack;
+  ss.ss_size = sizeof alternate_stack;
+  sigaltstack(&ss, nullptr);
+  struct sigaction action {};
+  action.sa_sigaction = on_signal;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, kStopSignal}) sigaction(signal, &action, nullptr);
+
+  Child child(image, options, out);
+  Status status = child.run();
+  if (!status) {
+    std::snprintf(out->error, sizeof out->error, "%s", status.error().message.c_str());
+    _exit(kExitSetupFailed);
+  }
+  _exit(0);
+}
+
+}  // namespace w64stub::harness

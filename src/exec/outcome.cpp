@@ -1,0 +1,79 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "outcome_p.hpp"
+
+namespace w64stub::harness {
+
+std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn> standins) {
+  std::vector<ImportSlot> slots;
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Import) slots.push_back({&s, find_standin(standins, s.function)});
+  return slots;
+}
+
+namespace {
+
+CallRecord call_record(const Image& image, const RunOptions& options, const Outcome& out, const CallSlot& s,
+                       const ImportSlot& import) {
+  CallRecord c;
+  c.function = import.symbol->function.empty() ? import.symbol->name : import.symbol->function;
+  c.dll = import.symbol->dll;
+  c.answered = import.stand_in != nullptr;
+  c.signature = signature_of(*import.symbol, options.standins);
+  std::copy(std::begin(s.args), std::end(s.args), c.args.begin());
+  std::copy(std::begin(s.stack_args), std::end(s.stack_args), c.stack_args.begin());
+  c.entry_rsp = s.entry_rsp;
+  c.return_address = s.return_address;
+  c.call_residue = static_cast<int>((s.entry_rsp + 8) % 16);
+  const uint64_t back = s.return_address - out.text_address;
+  if (s.return_address > out.text_address && back <= image.code_size)
+    if (const InstrInfo* call = image.instr_ending_at(static_cast<uint32_t>(back))) c.call_offset = call->offset;
+  c.result = s.result;
+  c.last_error = s.last_error;
+  if ((s.stream == 1 || s.stream == 2) && s.output_offset <= kCaptureBytes &&
+      s.output_size <= kCaptureBytes - s.output_offset) {
+    c.stream = s.stream;
+    c.output.assign(out.out[s.stream - 1] + s.output_offset, s.output_size);
+  }
+  for (int i = 0; i < std::min(c.signature.count(), kMaxArgs); ++i)
+    if (c.signature.params[static_cast<size_t>(i)].type == win64::ValueType::Out32)
+      c.out_values.emplace_back(i, s.out_values[i] >= 0 && s.out_values[i] <= UINT32_MAX ? s.out_values[i] : -1);
+  return c;
+}
+
+}  // namespace
+
+RunReport collect(const Image& image, const RunOptions& options, const Outcome& out) {
+  RunReport r;
+  r.text_address = out.text_address;
+  r.data_address = out.data_address;
+  r.at_image_addresses = out.at_image_addresses;
+  r.entry_residue = options.entry_residue;
+  r.wx_mappings = out.wx_mappings;
+  r.stub_entry_rsp = out.rsp_before_call - 8;
+  r.rsp_after_return = out.rsp_after_return;
+  std::copy(std::begin(out.gp_after), std::end(out.gp_after), r.after.gp.begin());
+  for (int j = 0; j < win64::kNonvolatileXmms; ++j) r.after.xmm[j] = {out.xmm_after[j][0], out.xmm_after[j][1]};
+  r.after.mxcsr = out.mxcsr_after;
+  r.rflags_after = out.rflags_after;
+  std::copy(std::begin(out.caller_frame), std::end(out.caller_frame), r.caller_frame.begin());
+  r.captured_stdout.assign(out.out[0], std::min<size_t>(out.out_size[0], kCaptureBytes));
+  r.captured_stderr.assign(out.out[1], std::min<size_t>(out.out_size[1], kCaptureBytes));
+  for (size_t i = 0; i < image.symbols.size() && i < kMaxSymbols; ++i)
+    r.placed.emplace_back(image.symbols[i].name, out.placed[i]);
+
+  const std::vector<ImportSlot> imports = import_slots(image, options.standins);
+  const uint32_t count = std::min<uint32_t>(out.call_count, kMaxCalls);
+  for (uint32_t i = 0; i < count; ++i)
+    if (out.calls[i].import_index < imports.size())
+      r.calls.push_back(call_record(image, options, out, out.calls[i], imports[out.calls[i].import_index]));
+  r.calls_truncated = out.calls_truncated || out.call_count > kMaxCalls;
+  const int64_t fault_offset = out.fault_rip >= out.text_address && out.fault_rip - out.text_address < image.code_size
+                                   ? static_cast<int64_t>(out.fault_rip - out.text_address) : -1;
+  r.fault = Fault{out.signal, out.code, out.fault_address, out.fault_rip, out.fault_rsp, fault_offset};
+  return r;
+}
+
+}  // namespace w64stub::harness

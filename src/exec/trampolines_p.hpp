@@ -1,0 +1,24 @@
+// The harness's asmjit code: the caller that enters the stub, and the hostile callee behind each import.
+#pragma once
+
+#include <cstdint>
+
+#include "outcome_p.hpp"
+#include "w64stub/exec/jit.hpp"
+
+namespace w64stub::harness {
+
+// What a callee thunk calls (Win64 convention, like the stub's own callees): first with the four register
+// arguments, RSP at its entry, the context and the import index; then for the result.
+using RecordCall = __attribute__((ms_abi)) void (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, void*, uint64_t);
+using AnswerCall = __attribute__((ms_abi)) uint64_t (*)(void*);
+
+// A hostile but legal Win64 callee for import `index`: records, wrecks its home area, answers (on a stack it
+// realigns), clobbers every volatile register but RAX.
+Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer);
+
+// SysV-callable: sets the entry condition, the canaries and the marker, calls the stub, records everything in
+// `out`, and returns to the harness whatever the stub did to RSP.
+Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue);
+
+}  // namespace w64stub::harness
