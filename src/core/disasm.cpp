@@ -26,6 +26,58 @@ std::string full_register_name(ZydisRegister reg) {
   }
 }
 
+// Control flow and the stack, from Zydis' operand list: what frame analysis follows.
+void describe_flow(const ZydisDecodedInstruction& instr, const ZydisDecodedOperand* operands, uint64_t address,
+                   Decoded& d) {
+  switch (instr.meta.category) {
+    case ZYDIS_CATEGORY_UNCOND_BR: d.flow = Flow::Jump; break;
+    case ZYDIS_CATEGORY_COND_BR: d.flow = Flow::Branch; break;
+    case ZYDIS_CATEGORY_CALL: d.flow = Flow::Call; break;
+    case ZYDIS_CATEGORY_RET: d.flow = Flow::Return; break;
+    default:
+      if (instr.mnemonic == ZYDIS_MNEMONIC_INT3 || instr.mnemonic == ZYDIS_MNEMONIC_HLT ||
+          instr.mnemonic == ZYDIS_MNEMONIC_UD2)
+        d.flow = Flow::Stop;
+  }
+  ZyanU64 target = 0;
+  if (d.flow != Flow::Next && instr.operand_count_visible > 0 && operands[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+      operands[0].imm.is_relative && ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&instr, &operands[0], address, &target)))
+    d.target = target;
+
+  const ZydisDecodedOperand& first = operands[0];
+  const bool to_rsp = instr.operand_count_visible >= 2 && first.type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                      first.reg.value == ZYDIS_REGISTER_RSP;
+  const ZydisDecodedOperand& second = operands[1];
+  switch (instr.mnemonic) {
+    case ZYDIS_MNEMONIC_PUSH: case ZYDIS_MNEMONIC_PUSHFQ: d.rsp_down = instr.operand_width / 8; return;
+    case ZYDIS_MNEMONIC_POP: case ZYDIS_MNEMONIC_POPFQ: d.rsp_down = -(instr.operand_width / 8); return;
+    case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET: return;
+    case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_ADD:
+      if (to_rsp && second.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        d.rsp_down = instr.mnemonic == ZYDIS_MNEMONIC_SUB ? second.imm.value.s : -second.imm.value.s;
+        return;
+      }
+      break;
+    case ZYDIS_MNEMONIC_LEA:
+      if (to_rsp && second.mem.base == ZYDIS_REGISTER_RSP && second.mem.index == ZYDIS_REGISTER_NONE) {
+        d.rsp_down = -second.mem.disp.value;
+        return;
+      }
+      break;
+    default: break;
+  }
+  for (ZyanU8 i = 0; i < instr.operand_count; ++i) {
+    const ZydisDecodedOperand& op = operands[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && op.reg.value == ZYDIS_REGISTER_RSP &&
+        (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+      d.rsp_untracked = true;
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT &&
+        (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && op.mem.base == ZYDIS_REGISTER_RSP &&
+        op.mem.index == ZYDIS_REGISTER_NONE)
+      d.rsp_store = op.mem.disp.value;
+  }
+}
+
 }  // namespace
 
 Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address) {
@@ -63,6 +115,7 @@ Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address) {
     const ZydisAccessedFlags& f = *instr.cpu_flags;
     d.writes_df = ((f.modified | f.set_0 | f.set_1 | f.undefined) & ZYDIS_CPUFLAG_DF) && !(f.set_0 & ZYDIS_CPUFLAG_DF);
   }
+  describe_flow(instr, operands, address, d);
   return d;
 }
 

@@ -4,18 +4,19 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "w64stub/core/disasm.hpp"
+
 namespace w64stub {
-namespace x86 = asmjit::x86;
 
 int32_t plan_frame_adjustment(const FrameNeeds& needs) {
-  int32_t size = kShadowSpace + 8 * needs.stack_args + needs.locals;
+  int32_t size = win64::kHomeArea + win64::kSlot * needs.stack_args + needs.locals;
   // RSP at the call = entry - pushes - size must be 0 mod 16, with entry = 8 mod 16.
-  int32_t below_entry = 8 * needs.pushes + size;
-  int32_t misfit = ((below_entry - kWin64EntryResidue) % 16 + 16) % 16;
+  int32_t below_entry = win64::kSlot * needs.pushes + size;
+  int32_t misfit = ((below_entry - win64::kEntryResidue) % 16 + 16) % 16;
   return misfit ? size + (16 - misfit) : size;
 }
 
@@ -25,138 +26,124 @@ bool Frame::calls_aligned() const {
 
 namespace {
 
-bool is_rsp(const asmjit::Operand* op) { return op && op->isReg() && op->as<x86::Gp>() == x86::rsp; }
+// One walk of the code: a worklist of paths, each with RSP's depth below the entry and the stack slots
+// written since the last call (for the outgoing stack arguments).
+class Walker {
+ public:
+  Walker(const Image& image, int entry_residue) : image_(image) {
+    frame_.declared = image.declared_frame;
+    frame_.entry_residue = entry_residue;
+    for (size_t i = 0; i < image.instrs.size(); ++i) {
+      index_[image.instrs[i].offset] = i;
+      auto d = decode_one({image.text.bytes.data() + image.instrs[i].offset, image.instrs[i].length},
+                          image.text.address + image.instrs[i].offset);
+      decoded_.push_back(d ? std::optional<Decoded>(std::move(*d)) : std::nullopt);
+    }
+  }
+  Frame run();
 
-const asmjit::Operand* plain(const Instr& instr, size_t i) {
-  if (i >= instr.operands.size()) return nullptr;
-  return std::get_if<asmjit::Operand>(&instr.operands[i]);
+ private:
+  struct Path {
+    size_t at;
+    int64_t depth;             // bytes below the entry RSP
+    std::set<int64_t> stored;  // [RSP+k] written since the last call
+  };
+  // Follows one path until it ends; false when the instruction ends it.
+  bool step(Path& path);
+  std::string where(size_t i) const {
+    const InstrInfo& in = image_.instrs[i];
+    return in.loc.line > 0 ? in.loc.str() : fmt::format("+{:#x}", in.offset);
+  }
+  void note(std::string text) { frame_.notes.push_back(std::move(text)); }
+  std::optional<size_t> instr_at_address(uint64_t address) const {
+    if (address < image_.text.address) return std::nullopt;
+    auto it = index_.find(address - image_.text.address);
+    return it == index_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+
+  const Image& image_;
+  Frame frame_;
+  std::map<uint64_t, size_t> index_;  // offset -> instruction
+  std::vector<std::optional<Decoded>> decoded_;
+  std::vector<std::optional<int64_t>> seen_;
+  std::vector<Path> work_;
+  bool indirect_noted_ = false;
+};
+
+bool Walker::step(Path& path) {
+  const size_t i = path.at++;
+  if (seen_[i]) {
+    if (*seen_[i] != path.depth)
+      note(fmt::format("{}: reached with RSP {} and {} bytes below entry on different paths", where(i), *seen_[i],
+                       path.depth));
+    return false;
+  }
+  seen_[i] = path.depth;
+  if (!decoded_[i]) return note(fmt::format("{}: cannot be decoded; this path is not followed further", where(i))), false;
+  const Decoded& d = *decoded_[i];
+  if (d.rsp_untracked) {
+    note(fmt::format("{}: RSP written by an instruction the analysis does not follow; this path is not followed "
+                     "further", where(i)));
+    return false;
+  }
+  path.depth += d.rsp_down;
+  frame_.explicit_adjust = std::max<int32_t>(frame_.explicit_adjust, static_cast<int32_t>(path.depth) - frame_.declared);
+  if (d.rsp_store) path.stored.insert(*d.rsp_store);
+  const std::optional<size_t> target = d.target ? instr_at_address(*d.target) : std::nullopt;
+  switch (d.flow) {
+    case Flow::Next: return true;
+    case Flow::Call: {
+      const auto depth = static_cast<int32_t>(path.depth);
+      frame_.calls.push_back({image_.instrs[i].offset, depth, ((frame_.entry_residue - depth) % 16 + 16) % 16,
+                              image_.instrs[i].loc});
+      frame_.shadow = win64::kHomeArea;
+      int32_t args = 0;
+      while (path.stored.count(win64::call_slot(win64::kRegisterArguments + args))) ++args;
+      frame_.stack_args = std::max(frame_.stack_args, args);
+      path.stored.clear();
+      return true;
+    }
+    case Flow::Return:
+      if (path.depth != 0) {
+        frame_.balanced = false;
+        note(fmt::format("{}: RET with RSP {} bytes {} its entry value", where(i), std::abs(path.depth),
+                         path.depth > 0 ? "below" : "above"));
+      }
+      return false;
+    case Flow::Stop: return false;
+    case Flow::Branch:
+      if (target) work_.push_back({*target, path.depth, path.stored});
+      return true;
+    case Flow::Jump:
+      if (target) return path.at = *target, true;
+      if (!indirect_noted_)
+        note(fmt::format("{}: an indirect jump; its targets are not followed", where(i)));
+      indirect_noted_ = true;
+      return false;
+  }
+  return false;
 }
 
-// The RSP-relative offset an instruction stores 8 bytes to, if any.
-std::optional<int32_t> rsp_store(const Instr& instr) {
-  if (instr.id != x86::Inst::kIdMov) return std::nullopt;
-  const asmjit::Operand* dst = plain(instr, 0);
-  if (!dst || !dst->isMem()) return std::nullopt;
-  const x86::Mem& mem = dst->as<x86::Mem>();
-  if (!mem.hasBaseReg() || mem.hasIndex() || mem.baseId() != x86::Gp::kIdSp) return std::nullopt;
-  return mem.offsetLo32();
+Frame Walker::run() {
+  seen_.assign(image_.instrs.size(), std::nullopt);
+  work_.push_back({0, 0, {}});
+  while (!work_.empty()) {
+    Path path = std::move(work_.back());
+    work_.pop_back();
+    while (path.at < image_.instrs.size() && step(path)) {
+    }
+  }
+  std::sort(frame_.calls.begin(), frame_.calls.end(),
+            [](const CallSite& a, const CallSite& b) { return a.offset < b.offset; });
+  frame_.locals = std::max(0, frame_.total() - frame_.shadow - win64::kSlot * frame_.stack_args);
+  if (!frame_.calls.empty() && frame_.total() < frame_.shadow + win64::kSlot * frame_.stack_args)
+    note(fmt::format("frame of {} bytes is smaller than the home area and {} stack argument(s) its calls need",
+                     frame_.total(), frame_.stack_args));
+  return std::move(frame_);
 }
 
 }  // namespace
 
-Frame analyze_frame(const Program& program, int entry_residue) {
-  Frame frame;
-  frame.declared = program.declared_frame;
-  frame.entry_residue = entry_residue;
-
-  // Follow every path from the entry: RSP's depth below entry must be the same wherever paths meet.
-  std::map<std::string, size_t> labels;
-  for (size_t i = 0; i < program.instrs.size(); ++i)
-    if (const CodeLabel* l = program.instrs[i].bound_label()) labels[l->name] = i;
-  struct Path {
-    size_t at;
-    int32_t body;               // the part of the depth the body adjusted itself
-    std::set<int32_t> stored;   // [RSP+k] written since the last call
-  };
-  std::vector<std::optional<int32_t>> seen(program.instrs.size());
-  std::vector<Path> work = {{0, 0, {}}};
-  bool indirect_noted = false;
-
-  while (!work.empty()) {
-    Path path = std::move(work.back());
-    work.pop_back();
-    for (bool going = true; going && path.at < program.instrs.size();) {
-      const size_t i = path.at++;
-      const Instr& instr = program.instrs[i];
-      if (seen[i]) {
-        if (*seen[i] != path.body)
-          frame.notes.push_back(fmt::format("{}: reached with RSP {} and {} bytes below entry on different paths",
-                                            instr.loc.str(), *seen[i] + frame.declared, path.body + frame.declared));
-        break;
-      }
-      seen[i] = path.body;
-      const asmjit::Operand* dst = plain(instr, 0);
-      const asmjit::Operand* src = plain(instr, 1);
-      const int32_t depth = frame.declared + path.body;
-      auto adjust = [&](int32_t delta) {
-        path.body += delta;
-        frame.explicit_adjust = std::max(frame.explicit_adjust, path.body);
-      };
-      const CodeLabel* target = !instr.bound_label() && !instr.operands.empty()
-                                    ? std::get_if<CodeLabel>(&instr.operands[0]) : nullptr;
-      switch (instr.id) {
-        case x86::Inst::kIdSub:
-        case x86::Inst::kIdAdd:
-          if (is_rsp(dst)) {
-            if (!src || !src->isImm()) {
-              frame.notes.push_back(fmt::format("{}: RSP adjusted by a non-constant; this path is not followed further",
-                                                instr.loc.str()));
-              going = false;
-              break;
-            }
-            auto amount = static_cast<int32_t>(src->as<asmjit::Imm>().value());
-            adjust(instr.id == x86::Inst::kIdSub ? amount : -amount);
-          }
-          break;
-        case x86::Inst::kIdPush:
-        case x86::Inst::kIdPushfq:
-          adjust(8);
-          break;
-        case x86::Inst::kIdPop:
-        case x86::Inst::kIdPopfq:
-          adjust(-8);
-          break;
-        case x86::Inst::kIdCall: {
-          CallSite site;
-          site.instr = i;
-          site.depth = depth;
-          site.residue = ((entry_residue - depth) % 16 + 16) % 16;
-          site.loc = instr.loc;
-          frame.calls.push_back(site);
-          frame.shadow = kShadowSpace;
-          int32_t args = 0;
-          while (path.stored.count(kShadowSpace + 8 * args)) ++args;
-          frame.stack_args = std::max(frame.stack_args, args);
-          path.stored.clear();
-          break;
-        }
-        case x86::Inst::kIdRet:
-          if (path.body != 0) {
-            frame.balanced = false;
-            frame.notes.push_back(fmt::format("{}: RET with RSP {} bytes {} its entry value", instr.loc.str(),
-                                              std::abs(path.body), path.body > 0 ? "below" : "above"));
-          }
-          going = false;
-          break;
-        default:
-          if (target) {
-            auto to = labels.find(target->name);
-            if (to != labels.end()) {
-              if (instr.id == x86::Inst::kIdJmp) path.at = to->second;
-              else work.push_back({to->second, path.body, path.stored});
-            }
-          } else if (instr.id == x86::Inst::kIdJmp) {
-            if (!indirect_noted)
-              frame.notes.push_back(fmt::format("{}: an indirect jump; its targets are not followed", instr.loc.str()));
-            indirect_noted = true;
-            going = false;
-          } else if (is_rsp(dst)) {
-            frame.notes.push_back(fmt::format("{}: RSP written by an instruction the analysis does not follow; "
-                                              "this path is not followed further", instr.loc.str()));
-            going = false;
-          }
-          break;
-      }
-      if (auto k = rsp_store(instr)) path.stored.insert(*k);
-    }
-  }
-  std::sort(frame.calls.begin(), frame.calls.end(), [](const CallSite& a, const CallSite& b) { return a.instr < b.instr; });
-
-  frame.locals = std::max(0, frame.total() - frame.shadow - 8 * frame.stack_args);
-  if (!frame.calls.empty() && frame.total() < frame.shadow + 8 * frame.stack_args)
-    frame.notes.push_back(fmt::format("frame of {} bytes is smaller than the home area and {} stack argument(s) "
-                                      "its calls need", frame.total(), frame.stack_args));
-  return frame;
-}
+Frame analyze_frame(const Image& image, int entry_residue) { return Walker(image, entry_residue).run(); }
 
 }  // namespace w64stub

@@ -72,6 +72,7 @@ imagefile::File to_file(const Image& image) {
   f.symbol = image.symbol;
   f.model = std::string(name(image.model));
   f.code_size = image.code_size;
+  f.declared_frame = image.declared_frame;
   f.sections.push_back({"text", image.text.address, image.text.bytes});
   if (!image.data.bytes.empty()) f.sections.push_back({"data", image.data.address, image.data.bytes});
   for (const Symbol& s : image.symbols)
@@ -89,6 +90,7 @@ Expected<Image> from_file(const imagefile::File& f) {
   if (!model) return model.error();
   image.model = *model;
   image.code_size = f.code_size;
+  image.declared_frame = f.declared_frame;
   if (f.entry != 0) return Error{fmt::format("{}: entry at +{:#x}; only entry 0 is supported", f.stub, f.entry)};
   for (const imagefile::Section& s : f.sections)
     (s.name == "text" ? image.text : image.data) = Section{"." + s.name, s.address, s.bytes};
@@ -104,7 +106,7 @@ Expected<Image> from_file(const imagefile::File& f) {
   for (uint32_t offset = 0; offset < image.code_size;) {
     auto d = decode_one({image.text.bytes.data() + offset, image.code_size - offset}, image.text.address + offset);
     if (!d) return Error{fmt::format("{}: +{:#x}: {}", f.stub, offset, d.error().message)};
-    image.instrs.push_back(InstrInfo{offset, d->length, -1, {f.stub, 0, 0}});
+    image.instrs.push_back(InstrInfo{offset, d->length, -1, {}, InstrOrigin::Decoded});
     offset += d->length;
   }
   return image;

@@ -118,6 +118,10 @@ bool Parser::directive(const std::vector<std::string_view>& w) {
     file_.model = std::string(w[1]);
     return w[1] == "go2012" || w[1] == "rip" || w[1] == "abs64" || bad("model");
   }
+  if (key == "frame") {
+    if (!arity(2)) return false;
+    return (number(w[1], file_.declared_frame) && file_.declared_frame >= 0) || bad("frame size");
+  }
   if (key == "entry" || key == "code-size") {
     if (!arity(2)) return false;
     return number(w[1], key == "entry" ? file_.entry : file_.code_size) || bad("number");
@@ -209,6 +213,7 @@ std::string write(const File& file) {
   std::string out = std::string(kMagic) + "\n";
   out += "stub " + file.stub + "\nsymbol " + file.symbol + "\nmodel " + file.model + "\n";
   out += "entry " + hex(file.entry) + "\ncode-size " + hex(file.code_size) + "\n";
+  if (file.declared_frame) out += "frame " + std::to_string(file.declared_frame) + "\n";
   for (const Section& s : file.sections) {
     out += "section " + s.name + " " + hex(s.address) + " " + std::to_string(s.bytes.size()) + "\n";
     put_bytes(out, s.bytes);

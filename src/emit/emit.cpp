@@ -159,7 +159,8 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
   if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_text(loc) : "the frame adjustment");
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   const auto length = static_cast<uint32_t>(buf.size() - start);
-  image_.instrs.push_back(InstrInfo{static_cast<uint32_t>(start), length, program_index, loc});
+  image_.instrs.push_back(InstrInfo{static_cast<uint32_t>(start), length, program_index, loc,
+                                    program_index < 0 ? InstrOrigin::Linker : InstrOrigin::Program});
   if (program_index >= 0 && m.id != x86::Inst::kIdCall)
     for (const Operand& op : program_.instrs[static_cast<size_t>(program_index)].operands)
       if (auto* label = std::get_if<CodeLabel>(&op))
@@ -292,7 +293,7 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   image->symbol = program.symbol;
   image->model = options.model;
   image->policy = options.policy;
-  image->frame = analyze_frame(program, options.entry_residue);
+  image->declared_frame = program.declared_frame;
   image->source_lines = program.source_lines;
   image->source_file = program.source_file;
   return image;

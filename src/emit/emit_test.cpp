@@ -1,5 +1,7 @@
 #include "w64stub/emit/emit.hpp"
 
+#include "w64stub/core/frame.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -36,10 +38,11 @@ TEST_CASE("pre- and post-fix badcallback: identical bytes, different declared fr
         if (m == Model::Abs64 && v == Variant::Faithful) continue;
         Image post = emit_catalog("badcallback", v, m, p), pre = emit_catalog("badcallback-prefix", v, m, p);
         CHECK(post.text.bytes == pre.text.bytes);
-        CHECK(post.frame.declared == 0);
-        CHECK(pre.frame.declared == (v == Variant::Abi ? 56 : 48));
-        CHECK(post.frame.explicit_adjust == pre.frame.declared);
-        CHECK(post.frame.max_depth() == pre.frame.max_depth());
+        const Frame post_frame = analyze_frame(post), pre_frame = analyze_frame(pre);
+        CHECK(post_frame.declared == 0);
+        CHECK(pre_frame.declared == (v == Variant::Abi ? 56 : 48));
+        CHECK(post_frame.explicit_adjust == pre_frame.declared);
+        CHECK(post_frame.max_depth() == pre_frame.max_depth());
       }
 }
 
@@ -158,6 +161,6 @@ TEST_CASE("labels: backward and forward branches reach their targets (as Zydis r
   };
   CHECK(text_of(1) == fmt::format("jnz 0x{:016X}", image->text.address));
   CHECK(text_of(2) == fmt::format("jmp 0x{:016X}", image->text.address + image->instrs[4].offset));
-  CHECK(image->frame.notes.empty());  // both paths reach the RET with RSP where it was
-  CHECK(image->frame.balanced);
+  CHECK(analyze_frame(*image).notes.empty());  // both paths reach the RET with RSP where it was
+  CHECK(analyze_frame(*image).balanced);
 }

@@ -62,7 +62,7 @@ class Stub {
   }
   Program& program() { return p_; }
   Image image(Model model = Model::Go2012) {
-    auto image = emit(p_, {model, Policy::As, {}, kWin64EntryResidue, "broken"});
+    auto image = emit(p_, {model, Policy::As, {}, "broken"});
     REQUIRE_MESSAGE(image.ok(), image.error().message);
     return std::move(*image);
   }
@@ -278,7 +278,7 @@ TEST_CASE("acceptance 4: a stub framed by asmjit's own FuncFrame/emitProlog pass
   frame.setDirtyRegs(asmjit::RegGroup::kGp, asmjit::Support::bitMask(x86::Gp::kIdBx, x86::Gp::kIdSi, x86::Gp::kIdDi,
                                                                      x86::Gp::kIdR12));
   frame.setDirtyRegs(asmjit::RegGroup::kVec, asmjit::Support::bitMask(6, 7));
-  frame.setCallStackSize(kShadowSpace + 8);  // WriteFile: home area and lpOverlapped
+  frame.setCallStackSize(win64::kHomeArea + 8);  // WriteFile: home area and lpOverlapped
   frame.setLocalStackSize(8);                // the written count
   REQUIRE(frame.finalize() == asmjit::kErrorOk);
 

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include "w64stub/core/disasm.hpp"
+#include "w64stub/core/frame.hpp"
 
 namespace w64stub {
 
@@ -30,22 +34,6 @@ std::string format_hex(std::span<const uint8_t> bytes) {
   for (size_t i = 0; i < bytes.size(); ++i)
     out += fmt::format("{:02x}{}", bytes[i], (i % 16 == 15 || i + 1 == bytes.size()) ? "\n" : " ");
   return out;
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);  // UTF-8 (runtime·) passes through
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 std::string escape_text(std::string_view text) {
@@ -77,8 +65,20 @@ void list_symbols(std::string& out, const Image& image, const Section& section) 
 
 }  // namespace
 
+// What the listing says of an instruction's origin: its source line, the linker's frame, or nothing.
+std::string source_column(const Image& image, const InstrInfo& instr) {
+  std::string src;
+  switch (instr.origin) {
+    case InstrOrigin::Program: src = fmt::format("{}: {}", instr.loc.line, image.source_line(instr)); break;
+    case InstrOrigin::Linker: src = fmt::format("{}: (linker: ${} frame)", instr.loc.line, image.declared_frame); break;
+    case InstrOrigin::Decoded: return "";
+  }
+  std::replace(src.begin(), src.end(), '\t', ' ');
+  return " ; " + src;
+}
+
 std::string format_listing(const Image& image) {
-  const Frame& f = image.frame;
+  const Frame f = analyze_frame(image);
   std::string out = fmt::format("; {} ({}) model {}, policy {}\n", image.symbol, image.stub, name(image.model),
                                 name(image.policy));
   out += fmt::format("; .text at {:#x}: {} bytes ({} of code)", image.text.address, image.text.bytes.size(),
@@ -96,12 +96,8 @@ std::string format_listing(const Image& image) {
     std::string reloc;
     if (const Relocation* r = image.relocation_in(instr.offset, instr.length))
       reloc = fmt::format(" [{} {} @+{}]", name(r->kind), short_symbol_name(r->symbol), r->offset - instr.offset);
-    std::string src = instr.program_index < 0 ? fmt::format("{}: (linker: ${} frame)", instr.loc.line, image.frame.declared)
-                                              : fmt::format("{}: {}", instr.loc.line, image.source_line(instr));
-    for (char& c : src)
-      if (c == '\t') c = ' ';
-    out += fmt::format("{:016x} {:04x}  {:<30} {:<36} ; {}{}\n", image.text.address + instr.offset, instr.offset,
-                       fmt::format("{:02x}", fmt::join(bytes, " ")), text, src, reloc);
+    out += fmt::format("{:016x} {:04x}  {:<30} {:<36}{}{}\n", image.text.address + instr.offset, instr.offset,
+                       fmt::format("{:02x}", fmt::join(bytes, " ")), text, source_column(image, instr), reloc);
   }
   if (image.text.bytes.size() > image.code_size) {
     out += fmt::format("; padding and data in .text\n");
@@ -128,47 +124,33 @@ std::string format_c_array(const Image& image) {
 }
 
 std::string format_json(const Image& image) {
+  using Json = nlohmann::ordered_json;
   auto hex = [](std::span<const uint8_t> b) { return fmt::format("{:02x}", fmt::join(b, "")); };
-  const Frame& f = image.frame;
-  std::string out = "{\n";
-  out += fmt::format("  \"stub\": {}, \"symbol\": {}, \"model\": \"{}\", \"policy\": \"{}\",\n", json_string(image.stub),
-                     json_string(image.symbol), name(image.model), name(image.policy));
-  out += fmt::format("  \"text\": {{\"address\": {}, \"code_size\": {}, \"bytes\": \"{}\"}},\n", image.text.address,
-                     image.code_size, hex(image.text.bytes));
-  out += fmt::format("  \"data\": {{\"address\": {}, \"bytes\": \"{}\"}},\n", image.data.address, hex(image.data.bytes));
-  out += "  \"symbols\": [";
-  for (size_t i = 0; i < image.symbols.size(); ++i) {
-    const Symbol& s = image.symbols[i];
-    out += fmt::format("{}\n    {{\"name\": {}, \"kind\": \"{}\", \"address\": {}, \"size\": {}", i ? "," : "",
-                       json_string(s.name), name(s.kind), s.address, s.size);
-    if (s.kind == SymbolKind::Import)
-      out += fmt::format(", \"dll\": {}, \"function\": {}", json_string(s.dll), json_string(s.function));
-    out += "}";
+  Json symbols = Json::array(), relocations = Json::array(), instructions = Json::array(), calls = Json::array();
+  for (const Symbol& s : image.symbols) {
+    Json one = {{"name", s.name}, {"kind", name(s.kind)}, {"address", s.address}, {"size", s.size}};
+    if (s.kind == SymbolKind::Import) one.update({{"dll", s.dll}, {"function", s.function}, {"signature", s.signature}});
+    symbols.push_back(std::move(one));
   }
-  out += "\n  ],\n  \"relocations\": [";
-  for (size_t i = 0; i < image.relocations.size(); ++i) {
-    const Relocation& r = image.relocations[i];
-    out += fmt::format("{}\n    {{\"offset\": {}, \"kind\": \"{}\", \"symbol\": {}, \"addend\": {}}}", i ? "," : "",
-                       r.offset, name(r.kind), json_string(r.symbol), r.addend);
-  }
-  out += "\n  ],\n  \"instructions\": [";
-  for (size_t i = 0; i < image.instrs.size(); ++i) {
-    const InstrInfo& in = image.instrs[i];
+  for (const Relocation& r : image.relocations)
+    relocations.push_back({{"offset", r.offset}, {"kind", name(r.kind)}, {"symbol", r.symbol}, {"addend", r.addend}});
+  for (const InstrInfo& in : image.instrs) {
     auto decoded = decode_one({image.text.bytes.data() + in.offset, in.length}, image.text.address + in.offset);
-    out += fmt::format("{}\n    {{\"offset\": {}, \"length\": {}, \"text\": {}, \"line\": {}, \"source\": {}}}",
-                       i ? "," : "", in.offset, in.length, json_string(decoded ? decoded->text : ""), in.loc.line,
-                       json_string(in.program_index < 0 ? "(linker frame)" : image.source_line(in)));
+    Json one = {{"offset", in.offset}, {"length", in.length}, {"text", decoded ? decoded->text : ""}};
+    if (in.origin == InstrOrigin::Program) one.update({{"line", in.loc.line}, {"source", image.source_line(in)}});
+    if (in.origin == InstrOrigin::Linker) one["source"] = "(linker frame)";
+    instructions.push_back(std::move(one));
   }
-  out += "\n  ],\n";
-  out += fmt::format("  \"frame\": {{\"declared\": {}, \"explicit\": {}, \"shadow\": {}, \"stack_args\": {}, "
-                     "\"locals\": {}, \"max_depth\": {}, \"balanced\": {}, \"entry_residue\": {}, \"calls\": [",
-                     f.declared, f.explicit_adjust, f.shadow, f.stack_args, f.locals, f.max_depth(),
-                     f.balanced ? "true" : "false", f.entry_residue);
-  for (size_t i = 0; i < f.calls.size(); ++i)
-    out += fmt::format("{}{{\"line\": {}, \"depth\": {}, \"residue\": {}}}", i ? ", " : "", f.calls[i].loc.line,
-                       f.calls[i].depth, f.calls[i].residue);
-  out += "]}\n}\n";
-  return out;
+  const Frame f = analyze_frame(image);
+  for (const CallSite& c : f.calls) calls.push_back({{"offset", c.offset}, {"depth", c.depth}, {"residue", c.residue}});
+  Json j = {{"stub", image.stub}, {"symbol", image.symbol}, {"model", name(image.model)}, {"policy", name(image.policy)},
+            {"text", {{"address", image.text.address}, {"code_size", image.code_size}, {"bytes", hex(image.text.bytes)}}},
+            {"data", {{"address", image.data.address}, {"bytes", hex(image.data.bytes)}}},
+            {"symbols", symbols}, {"relocations", relocations}, {"instructions", instructions},
+            {"frame", {{"declared", f.declared}, {"explicit", f.explicit_adjust}, {"shadow", f.shadow},
+                       {"stack_args", f.stack_args}, {"locals", f.locals}, {"max_depth", f.max_depth()},
+                       {"balanced", f.balanced}, {"entry_residue", f.entry_residue}, {"calls", calls}}}};
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string render(const Image& image, Format format) {

@@ -1,6 +1,8 @@
 #include "w64stub/out/report.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
@@ -10,16 +12,18 @@ namespace w64stub {
 
 namespace {
 
-std::string call_site_name(const Image& image, const CallSite& site) {
-  for (const InstrInfo& i : image.instrs)
-    if (i.program_index == static_cast<int>(site.instr)) return fmt::format("+{:#x}", i.offset);
-  return "?";
+// The source line of a call, when the Image knows it.
+std::string call_source(const Image& image, const CallSite& c) {
+  const InstrInfo* in = image.instr_at(c.offset);
+  if (!in || in->origin != InstrOrigin::Program) return "";
+  std::string text(image.source_line(*in));
+  std::replace(text.begin(), text.end(), '\t', ' ');
+  return fmt::format("  ({}:{}{})", c.loc.file, c.loc.line, text.empty() ? "" : " " + text.substr(text.find_first_not_of(' ')));
 }
 
 }  // namespace
 
-std::string format_frame(const Image& image) {
-  const Frame& f = image.frame;
+std::string format_frame(const Image& image, const Frame& f) {
   std::string out = fmt::format("{} ({})\n", image.symbol, image.stub);
   out += fmt::format("  declared frame      {:>4}  (linker-managed: Go's ${})\n", f.declared, f.declared);
   out += fmt::format("  explicit adjustment {:>4}  (sub rsp / push in the body)\n", f.explicit_adjust);
@@ -30,8 +34,8 @@ std::string format_frame(const Image& image) {
   out += fmt::format("  balanced            {:>4}\n", f.balanced ? "yes" : "no");
   out += fmt::format("  calls, entered with RSP = {} (mod 16):\n", f.entry_residue);
   for (const CallSite& c : f.calls)
-    out += fmt::format("    {:<7} line {:<3} depth {:>3}  RSP = {:>2} (mod 16)  {}\n", call_site_name(image, c),
-                       c.loc.line, c.depth, c.residue, c.aligned() ? "aligned" : "MISALIGNED");
+    out += fmt::format("    {:<7} depth {:>3}  RSP = {:>2} (mod 16)  {}{}\n", fmt::format("+{:#x}", c.offset), c.depth,
+                       c.residue, c.aligned() ? "aligned   " : "MISALIGNED", call_source(image, c));
   for (const std::string& note : f.notes) out += fmt::format("  note: {}\n", note);
   return out;
 }

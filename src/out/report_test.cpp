@@ -6,15 +6,26 @@
 
 using namespace w64stub;
 
+namespace {
+std::string frame_text(const Image& image) { return format_frame(image, analyze_frame(image)); }
+}  // namespace
+
 TEST_CASE("frame report: declared vs explicit, depth, each call's alignment") {
-  std::string post = format_frame(test::emit_catalog("badcallback", Variant::Fixed, Model::Go2012));
+  const Image fixed = test::emit_catalog("badcallback", Variant::Fixed, Model::Go2012);
+  std::string post = frame_text(fixed);
   CHECK(post.find("declared frame         0") != std::string::npos);
   CHECK(post.find("explicit adjustment   48") != std::string::npos);
   CHECK(post.find("max depth             56") != std::string::npos);
-  CHECK(post.find("+0x17   line 6   depth  48  RSP =  8 (mod 16)  MISALIGNED") != std::string::npos);
-  std::string abi = format_frame(test::emit_catalog("badcallback-prefix", Variant::Abi, Model::Go2012));
+  CHECK(post.find("+0x17   depth  48  RSP =  8 (mod 16)  MISALIGNED  (badcallback:6 CALL AX)") != std::string::npos);
+  std::string abi = frame_text(test::emit_catalog("badcallback-prefix", Variant::Abi, Model::Go2012));
   CHECK(abi.find("declared frame        56") != std::string::npos);
   CHECK(abi.find("MISALIGNED") == std::string::npos);
+  // Read back from its image file: the same facts, without the source it cannot know.
+  auto read = from_file(to_file(fixed));
+  REQUIRE(read.ok());
+  std::string from_file_text = frame_text(*read);
+  CHECK(from_file_text.find("+0x17   depth  48  RSP =  8 (mod 16)  MISALIGNED\n") != std::string::npos);
+  CHECK(from_file_text.find("explicit adjustment   48") != std::string::npos);
 }
 
 TEST_CASE("run report as text and JSON") {

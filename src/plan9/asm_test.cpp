@@ -1,5 +1,7 @@
 #include "w64stub/plan9/asm.hpp"
 
+#include "w64stub/core/frame.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -78,12 +80,13 @@ TEST_CASE("acceptance 2: pre- and post-fix badcallback, same bytes, declared 48 
   REQUIRE(post_image.ok());
   REQUIRE(pre_image.ok());
   CHECK(post_image->text.bytes == pre_image->text.bytes);
-  CHECK(pre_image->frame.declared == 48);
-  CHECK(post_image->frame.declared == 0);
-  CHECK(pre_image->frame.explicit_adjust == 0);
-  CHECK(post_image->frame.explicit_adjust == 48);
-  CHECK(pre_image->frame.max_depth() == 56);
-  CHECK(post_image->frame.max_depth() == 56);
+  const Frame pre_frame = analyze_frame(*pre_image), post_frame = analyze_frame(*post_image);
+  CHECK(pre_frame.declared == 48);
+  CHECK(post_frame.declared == 0);
+  CHECK(pre_frame.explicit_adjust == 0);
+  CHECK(post_frame.explicit_adjust == 48);
+  CHECK(pre_frame.max_depth() == 56);
+  CHECK(post_frame.max_depth() == 56);
   CHECK(post.source_line(post.instrs[0].loc.line) == "\tSUBQ\t$48, SP");
 }
 
@@ -232,7 +235,7 @@ TEST_CASE("frame facts of the whole file: branches followed, stack switches note
   auto programs = assemble_plan9(kTestdata + "/go/sys_windows_amd64.s", {{kTestdata + "/go/include"}, {}});
   REQUIRE(programs.ok());
   std::map<std::string, Frame> frames;
-  for (const Program& p : *programs) frames[short_symbol_name(p.symbol)] = emit(p, {})->frame;
+  for (const Program& p : *programs) frames[short_symbol_name(p.symbol)] = analyze_frame(*emit(p, {}));
   CHECK(frames["sigtramp"].notes.empty());  // JNZ sigdone and the SUBQ $56 path meet at depth 0
   CHECK(frames["sigtramp"].balanced);
   CHECK(frames["sigtramp"].explicit_adjust == 56);

@@ -39,7 +39,7 @@ inline int wx_mappings() {
 
 inline Image emit_catalog(std::string_view stub, Variant v, Model m, Policy p = Policy::As) {
   auto program = catalog_program(stub, v);
-  auto image = emit(*program, {m, p, {}, kWin64EntryResidue, std::string(stub)});
+  auto image = emit(*program, {m, p, {}, std::string(stub)});
   if (!image) throw std::runtime_error(image.error().message);
   return std::move(*image);
 }

@@ -56,7 +56,7 @@ Expected<EmitOptions> emit_options(const Args& args, std::string stub) {
   if (!model) return model.error();
   auto policy = parse_policy(args.policy);
   if (!policy) return policy.error();
-  EmitOptions options{*model, *policy, {}, args.entry_align, std::move(stub)};
+  EmitOptions options{*model, *policy, {}, std::move(stub)};
   for (const std::string& a : args.addresses) {
     auto o = parse_address_override(a);
     if (!o) return o.error();
@@ -152,8 +152,9 @@ int verb_frame(const Args& args) {
   if (!images) return usage_error(images.error().message);
   bool ok = true;
   for (const Image& image : *images) {
-    fmt::print("{}", format_frame(image));
-    ok &= image.frame.calls_aligned() && image.frame.balanced;
+    const Frame frame = analyze_frame(image, args.entry_align);
+    fmt::print("{}", format_frame(image, frame));
+    ok &= frame.calls_aligned() && frame.balanced;
   }
   return ok ? kOk : kFinding;
 }
@@ -191,7 +192,7 @@ Expected<ProbeReport> execute(const Args& args, Image* image) {
     return Error{fmt::format("unknown format '{}' (expected text or json)", args.format)};
   if (args.host != "native" && args.host != "wine")
     return Error{fmt::format("unknown host '{}' (expected native or wine)", args.host)};
-  if (args.host == "wine" && args.entry_align != kWin64EntryResidue)
+  if (args.host == "wine" && args.entry_align != win64::kEntryResidue)
     return Error{"--host wine always enters with RSP = 8 (mod 16)"};
   auto e = emit_stub(args);
   if (!e) return e.error();

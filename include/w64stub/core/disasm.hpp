@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,16 @@ struct Field {
   bool present() const { return offset >= 0; }
 };
 
+// Where control goes after an instruction.
+enum class Flow {
+  Next,          // the following instruction
+  Jump,          // only to `target` (or somewhere unknown: an indirect jump)
+  Branch,        // to `target` or the following instruction
+  Call,          // to `target` (or indirect), then back to the following instruction
+  Return,
+  Stop,          // int3, hlt, ud2: not past here
+};
+
 struct Decoded {
   uint32_t length = 0;
   std::string text;          // Intel syntax, addresses resolved against the runtime address given
@@ -29,6 +40,14 @@ struct Decoded {
   // esi or si, "xmm7" for one to ymm7; flags are not registers here (see writes_df).
   std::vector<std::string> writes;
   bool writes_df = false;    // may change the direction flag (std, popfq, iretq)
+
+  Flow flow = Flow::Next;
+  std::optional<uint64_t> target;  // a direct jump's, branch's or call's destination
+  // The stack: bytes the instruction moves RSP down (push: 8; add rsp, 16: -16; call and ret: 0, the callee's
+  // matter), or rsp_untracked when it sets RSP some other way (mov rsp, rbp; leave; and rsp, -16).
+  int64_t rsp_down = 0;
+  bool rsp_untracked = false;
+  std::optional<int64_t> rsp_store;  // a write to [rsp+disp] (no index): disp
 };
 
 // Decodes the instruction at the start of `bytes`, as if it stood at `address`.

@@ -1,21 +1,19 @@
-// Frame: the Win64 stack frame of a stub, planned (for JIT authors) or analysed (from a Program).
+// Frame: the Win64 stack frame of a stub, planned (for JIT authors) or analysed (from an Image's code).
 //
-// Win64 contract: at a function's entry RSP = 8 (mod 16); at each CALL RSP = 0 (mod 16) and [RSP, RSP+32)
-// is the callee's home area, the 5th argument at [RSP+32]. Go's 2012 linker adds a second source of stack
-// adjustment: a declared `$N` frame makes it insert `sub rsp, N` / `add rsp, N`, invisible in the text.
+// Analysis decodes the Image's instructions, so an Image read from a file answers as one fresh from emit.
+// Go's 2012 linker adds a second source of stack adjustment: a declared `$N` frame makes it insert
+// `sub rsp, N` / `add rsp, N`; they are in the code, and the Image says how much of the frame was declared.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "w64stub/core/callconv.hpp"
 #include "w64stub/core/error.hpp"
-#include "w64stub/core/program.hpp"
+#include "w64stub/core/image.hpp"
 
 namespace w64stub {
-
-inline constexpr int32_t kShadowSpace = 32;
-inline constexpr int kWin64EntryResidue = 8;  // RSP mod 16 at a function's first instruction
 
 // What a stub needs below its return address, for frame planning.
 struct FrameNeeds {
@@ -28,10 +26,10 @@ struct FrameNeeds {
 int32_t plan_frame_adjustment(const FrameNeeds& needs);
 
 struct CallSite {
-  size_t instr = 0;      // index into Program::instrs
+  uint32_t offset = 0;   // of the CALL in the text
   int32_t depth = 0;     // bytes below the entry RSP at the CALL
   int residue = 0;       // RSP mod 16 at the CALL; the contract wants 0
-  SourceLoc loc;
+  SourceLoc loc;         // where it came from, when the Image knows
   bool aligned() const { return residue == 0; }
 };
 
@@ -41,8 +39,8 @@ struct Frame {
   int32_t shadow = 0;           // home area the calls get (32 when the stub calls anything)
   int32_t stack_args = 0;       // outgoing arguments written at [RSP+32] and above before a call
   int32_t locals = 0;           // the rest of the frame
-  int entry_residue = kWin64EntryResidue;
-  std::vector<CallSite> calls;
+  int entry_residue = win64::kEntryResidue;
+  std::vector<CallSite> calls;  // in text order
   bool balanced = true;         // every RET finds RSP where it was at entry
   std::vector<std::string> notes;  // what the analysis saw and could not follow
 
@@ -51,8 +49,8 @@ struct Frame {
   bool calls_aligned() const;
 };
 
-// Follows RSP along every path through the Program (branches to labels included) from an entry
+// Follows RSP along every path through the code (jumps and branches included) from an entry
 // RSP = entry_residue (mod 16); where paths disagree, or RSP is set in a way it cannot follow, it says so.
-Frame analyze_frame(const Program& program, int entry_residue = kWin64EntryResidue);
+Frame analyze_frame(const Image& image, int entry_residue = win64::kEntryResidue);
 
 }  // namespace w64stub

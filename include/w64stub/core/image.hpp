@@ -1,6 +1,6 @@
 // Image: what emit produced, ready to be listed, compared, instantiated or written to a file: code and data
 // bytes at their addresses, symbols, relocations (which bytes hold which address), the instruction map with
-// the source line each instruction came from, and the frame facts.
+// the source line each instruction came from.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "w64stub/core/error.hpp"
-#include "w64stub/core/frame.hpp"
 #include "w64stub/core/imagefile.hpp"
 #include "w64stub/core/layout.hpp"
 
@@ -47,11 +46,16 @@ struct Section {
   std::vector<uint8_t> bytes;
 };
 
+// Where an instruction came from: the Program (with its source location), the linker's $N frame (sub/add rsp
+// around the body), or decoding an Image read from a file (nothing is known of its source).
+enum class InstrOrigin { Program, Linker, Decoded };
+
 struct InstrInfo {
   uint32_t offset = 0;
   uint32_t length = 0;
-  int program_index = -1;  // index into the Program's instrs; -1 for what the linker inserts ($N frame)
+  int program_index = -1;  // Program: index into the Program's instrs
   SourceLoc loc;
+  InstrOrigin origin = InstrOrigin::Program;
 };
 
 struct Image {
@@ -65,7 +69,7 @@ struct Image {
   std::vector<Symbol> symbols;
   std::vector<Relocation> relocations;
   std::vector<InstrInfo> instrs;
-  Frame frame;
+  int32_t declared_frame = 0;  // Go's $N: the linker-managed part of the frame (its sub/add are in the text)
   std::vector<std::string> source_lines;
   std::string source_file;  // the file source_lines hold; "" for any
 
@@ -80,7 +84,7 @@ struct Image {
 };
 
 // An Image as an image file (imagefile.hpp) and back. A read Image has no source: its instruction map comes
-// from decoding the code with Zydis, and its frame facts are empty.
+// from decoding the code with Zydis; its declared frame comes from the file.
 imagefile::File to_file(const Image& image);
 Expected<Image> from_file(const imagefile::File& file);
 Expected<Image> read_image_file(const std::string& path);

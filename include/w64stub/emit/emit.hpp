@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "w64stub/core/error.hpp"
-#include "w64stub/core/frame.hpp"
 #include "w64stub/core/image.hpp"
 #include "w64stub/core/layout.hpp"
 #include "w64stub/core/program.hpp"
@@ -17,7 +16,6 @@ struct EmitOptions {
   Model model = Model::Go2012;
   Policy policy = Policy::As;
   std::vector<AddressOverride> addresses;
-  int entry_residue = kWin64EntryResidue;  // for the frame facts
   std::string stub;                        // name to carry into the Image (defaults to the TEXT symbol)
 };
 

@@ -27,7 +27,5 @@ std::string render(const Image& image, Format format);
 // Text for a one-line display: \n, \0 and \xNN for what is not printable ASCII.
 std::string escape_text(std::string_view text);
 
-// JSON string literal (with quotes) for text that may hold any bytes.
-std::string json_string(std::string_view text);
 
 }  // namespace w64stub

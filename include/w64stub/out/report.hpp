@@ -3,12 +3,14 @@
 
 #include <string>
 
+#include "w64stub/core/frame.hpp"
 #include "w64stub/core/image.hpp"
 #include "w64stub/exec/probe.hpp"
 
 namespace w64stub {
 
-std::string format_frame(const Image& image);
+// The frame facts: declared and explicit parts, home area, stack arguments, each call's alignment.
+std::string format_frame(const Image& image, const Frame& frame);
 // What the calls received and did, what was written, and the findings (violations and notes).
 std::string format_run(const Image& image, const ProbeReport& report);
 // The contract: a row per call site, a line per stub-wide rule, each violation with its instruction.
