@@ -8,11 +8,13 @@
 //   catalog  the Go runtime's 2012 stubs, their data page and diagnoses, verify
 #pragma once
 
+#include "w64stub/core/callconv.hpp"
 #include "w64stub/core/disasm.hpp"
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/frame.hpp"
 #include "w64stub/core/image.hpp"
 #include "w64stub/core/imagefile.hpp"
+#include "w64stub/core/install.hpp"
 #include "w64stub/core/layout.hpp"
 #include "w64stub/core/program.hpp"
 #include "w64stub/plan9/asm.hpp"
@@ -20,6 +22,7 @@
 #include "w64stub/exec/harness.hpp"
 #include "w64stub/exec/jit.hpp"
 #include "w64stub/exec/probe.hpp"
+#include "w64stub/exec/run_report.hpp"
 #include "w64stub/exec/standins.hpp"
 #include "w64stub/exec/wine.hpp"
 #include "w64stub/out/golden.hpp"

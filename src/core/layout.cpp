@@ -80,6 +80,8 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
   for (const AddressOverride& o : overrides) {
     if (o.name == "code") layout.code_address = o.address;
     else if (o.name == "data") data_page = o.address;
+    if (o.name == "data" && model == Model::Rip)
+      return Error{"--addr data: the rip model places data right after the code; only 'code' can be set"};
   }
 
   if (model != Model::Rip) {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "w64stub/core/imagefile.hpp"
+#include "w64stub/core/install.hpp"
 #include "w64stub/exec/standins.hpp"
 
 extern char** environ;
@@ -188,6 +189,16 @@ Expected<WineSetup> find_wine(const std::string& winrun, const std::string& pref
     return Error{fmt::format("winrun.exe was not built{}: apt-get install g++-mingw-w64-x86-64, then reconfigure "
                              "and rebuild", winrun.empty() ? "" : fmt::format(" ({} is missing)", winrun))};
   return setup;
+}
+
+Expected<WineSetup> find_wine() {
+  std::string prefix;
+  if (const char* env = std::getenv("W64STUB_WINEPREFIX"); env && *env) prefix = env;
+  else if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) prefix = std::string(cache) + "/w64stub/wine";
+  else if (const char* home = std::getenv("HOME"); home && *home) prefix = std::string(home) + "/.cache/w64stub/wine";
+  else return Error{"no Wine prefix: set W64STUB_WINEPREFIX (or HOME)"};
+  const std::string dir = data_dir();
+  return find_wine(dir.empty() ? "" : dir + "/winrun.exe", prefix);
 }
 
 Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> images, const WineSetup& setup,

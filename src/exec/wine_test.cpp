@@ -17,7 +17,7 @@ using namespace w64stub;
 namespace {
 
 WineSetup setup() {
-  auto s = find_wine(W64STUB_WINRUN, W64STUB_WINEPREFIX);
+  auto s = find_wine();  // winrun.exe beside the test (build/share/w64stub), the prefix from W64STUB_WINEPREFIX
   REQUIRE_MESSAGE(s.ok(), s.error().message);
   return *s;
 }

@@ -35,7 +35,7 @@ std::string format_frame(const Image& image, const Frame& f) {
   out += fmt::format("  calls, entered with RSP = {} (mod 16):\n", f.entry_residue);
   for (const CallSite& c : f.calls)
     out += fmt::format("    {:<7} depth {:>3}  RSP = {:>2} (mod 16)  {}{}\n", fmt::format("+{:#x}", c.offset), c.depth,
-                       c.residue, c.aligned() ? "aligned   " : "MISALIGNED", call_source(image, c));
+                       c.residue, c.aligned() ? "aligned" : "MISALIGNED", call_source(image, c));
   for (const std::string& note : f.notes) out += fmt::format("  note: {}\n", note);
   return out;
 }

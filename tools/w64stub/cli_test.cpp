@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -62,12 +65,52 @@ TEST_CASE("cli: dump --format hex equals GNU as on DESIGN.md's source and layout
   CHECK(s.out == w64stub::test::slurp(std::string(W64STUB_REF_DIR) + "/badsignal.abi.rip.size.hex"));
 }
 
-TEST_CASE("cli: every verb answers --help, list lists") {
-  for (const char* verb : {"list", "dump", "run", "probe", "verify", "frame", "asm"}) {
+// The options a verb's help lists: every "-x" or "--name" that starts an entry.
+std::set<std::string> listed_options(const std::string& help) {
+  std::set<std::string> out;
+  std::istringstream lines(help);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("  -")) continue;
+    std::string names = line.substr(2, line.find(' ', 2) - 2);  // "-o,--output"
+    std::istringstream parts(names);
+    for (std::string n; std::getline(parts, n, ',');) out.insert(n);
+  }
+  return out;
+}
+
+TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list lists") {
+  const std::set<std::string> common = {"-h", "--help", "-o", "--output"};
+  const std::set<std::string> stub = {"--variant", "--symbol", "-I", "--catalog-page", "--model", "--policy", "--addr"};
+  const std::set<std::string> exec = {"--entry-rsp-mod16", "--timeout", "--relocate", "--live", "--host", "--format",
+                                      "--strict"};
+  auto with = [&](std::initializer_list<std::set<std::string>> parts) {
+    std::set<std::string> all = common;
+    for (const auto& p : parts) all.insert(p.begin(), p.end());
+    return all;
+  };
+  const std::map<std::string, std::set<std::string>> verbs = {
+      {"list", common},
+      {"dump", with({stub, {"--format"}})},
+      {"asm", with({{"--symbol", "-I", "--catalog-page", "--model", "--policy", "--addr", "--format"}})},
+      {"run", with({stub, exec})},
+      {"probe", with({stub, exec})},
+      {"frame", with({stub, {"--entry-rsp-mod16", "--strict"}})},
+      {"verify", with({{"--ref-dir"}})},
+  };
+  for (const auto& [verb, options] : verbs) {
+    CAPTURE(verb);
     Result r = cli({verb, "--help"});
     CHECK(r.status == 0);
-    CHECK(r.out.find("usage: w64stub") == 0);
+    CHECK(r.out.find(fmt::format("Usage: w64stub {} [OPTIONS]", verb)) != std::string::npos);
+    CHECK(listed_options(r.out) == options);
+    CHECK(cli({"help", verb}).out == r.out);  // w64stub help VERB
+    Result unknown = cli({verb, "--bogus"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err.find("w64stub: ") == 0);
+    CHECK(std::count(unknown.err.begin(), unknown.err.end(), '\n') == 1);
   }
+  CHECK(cli({"--version"}).out == "w64stub 0.2.0\n");
+  CHECK(cli({"help"}).out.find("Subcommands:") != std::string::npos);
   Result list = cli({"list"});
   CHECK(list.status == 0);
   CHECK(list.out.find("stub     badcallback-prefix") != std::string::npos);
@@ -85,7 +128,7 @@ TEST_CASE("cli: verify, run and frame exit codes") {
   Result frame = cli({"frame", "badcallback-prefix"});
   CHECK(frame.status == 1);
   CHECK(frame.out.find("declared frame        48") != std::string::npos);
-  CHECK(cli({"frame", "badcallback", "--entry-align", "0"}).status == 0);
+  CHECK(cli({"frame", "badcallback", "--entry-rsp-mod16", "0"}).status == 0);
   CHECK(cli({"dump", "badcallback", "--format", "json"}).out.find("\"relocations\"") != std::string::npos);
 }
 
@@ -97,7 +140,7 @@ TEST_CASE("cli: probe is exit 0 when conformant, 1 with violations") {
   CHECK(fixed.status == 1);
   CHECK(fixed.out.find("\"conformant\": false") != std::string::npos);
   CHECK(fixed.out.find("\"rule\": \"call-alignment\"") != std::string::npos);
-  CHECK(cli({"probe", "badsignal", "--variant", "fixed", "--entry-align", "0"}).status == 0);
+  CHECK(cli({"probe", "badsignal", "--variant", "fixed", "--entry-rsp-mod16", "0"}).status == 0);
 
   // An image file written by dump is probed the same way, its instructions recovered by decoding.
   const std::string path = fmt::format("/tmp/w64stub-cli-{}.image", getpid());
@@ -125,8 +168,9 @@ TEST_CASE("cli: asm and frame on Plan 9 files") {
   Result frames = cli({"frame", go + "/badcallback-prefix.s"});
   CHECK(frames.status == 1);  // misaligned CALLs
   CHECK(frames.out.find("declared frame        48") != std::string::npos);
-  Result probed = cli({"probe", go + "/badsignal.s", "--entry-align", "0"});
-  CHECK(probed.status == 0);
+  Result probed = cli({"probe", go + "/badsignal.s", "--entry-rsp-mod16", "0"});
+  CHECK(probed.status == 1);  // conformant, but the 2012 text's WriteFile fails
+  CHECK(probed.out.find("  conformant\n") != std::string::npos);
   Result no_include = cli({"asm", go + "/sys_windows_amd64.s"});
   CHECK(no_include.status == 2);
   CHECK(no_include.err.find("cannot find include file \"zasm_windows_amd64.h\"") != std::string::npos);
@@ -163,16 +207,15 @@ TEST_CASE("cli: bad input is one line on stderr and exit 2") {
       {"dump", "badcallback", "--model", "abs64"},
       {"dump", "badcallback", "--bogus"},
       {"dump", "badcallback", "--model"},
-      {"run", "badcallback", "--entry-align", "4"},
+      {"run", "badcallback", "--entry-rsp-mod16", "4"},
       {"run", "badcallback", "--format", "hex"},
       {"run", "badcallback", "--timeout", "0"},
       {"probe"},
       {"run", "badcallback", "--host", "mars"},
-      {"run", "badcallback", "--host", "wine", "--entry-align", "0"},
-      {"probe", "badcallback", "--host", "wine"},
+      {"run", "badcallback", "--host", "wine", "--entry-rsp-mod16", "0"},
       {"probe", "badcallback", "--timeout", "soon"},
-      {"probe", "badcallback", "--live"},
       {"list", "extra"},
+      {"help", "explode"},
   };
   for (const auto& args : bad) {
     Result r = cli(args);
@@ -184,4 +227,91 @@ TEST_CASE("cli: bad input is one line on stderr and exit 2") {
   Result high = cli({"dump", "badcallback", "--addr", "WriteFile=0x80000000"});
   CHECK(high.err == "w64stub: badcallback:1:1: go2012 model: runtime·WriteFile at 0x80000000 is out of reach "
                     "(every byte must lie below 0x80000000: a sign-extended 32-bit displacement)\n");
+}
+
+TEST_CASE("cli: an option a verb cannot honour for its STUB is refused, each with its reason") {
+  const std::string go = std::string(W64STUB_REF_DIR) + "/../go";
+  const std::string image = fmt::format("/tmp/w64stub-cli-refuse-{}.image", getpid());
+  std::ofstream(image) << cli({"dump", "badsignal", "--format", "image"}).out;
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"dump", go + "/badsignal.s", "--variant", "abi"}, "--variant applies to catalog stubs, and " + go + "/badsignal.s is a file"},
+      {{"run", image, "--variant", "fixed"}, "--variant applies to catalog stubs, and " + image + " is a file"},
+      {{"dump", "badsignal", "--symbol", "x"}, "--symbol applies to Plan 9 files (FILE.s), and badsignal is not one"},
+      {{"frame", "badsignal", "-I", "/tmp"}, "-I applies to Plan 9 files (FILE.s), and badsignal is not one"},
+      {{"probe", image, "--catalog-page"}, "--catalog-page applies to Plan 9 files (FILE.s), and " + image + " is not one"},
+      {{"dump", image, "--model", "rip"}, "--model does not apply to an image file: " + image + " is already laid out"},
+      {{"frame", image, "--policy", "size"}, "--policy does not apply to an image file: " + image + " is already laid out"},
+      {{"run", image, "--addr", "code=0x1000"}, "--addr does not apply to an image file: " + image + " is already laid out"},
+      {{"run", "badsignal", "--host", "wine", "--entry-rsp-mod16", "0"}, "--host wine always enters with RSP = 8 (mod 16)"},
+      {{"run", "badsignal", "--host", "wine", "--timeout", "100"}, "--timeout applies to native runs, not --host wine"},
+      {{"probe", "badsignal", "--host", "wine", "--relocate"}, "--relocate applies to native runs, not --host wine"},
+      {{"run", "badsignal", "--host", "wine", "--live"}, "--live applies to native runs, not --host wine"},
+      {{"dump", "badsignal", "--model", "rip", "--addr", "data=0x1000"},
+       "badsignal:1:1: --addr data: the rip model places data right after the code; only 'code' can be set"},
+  };
+  for (const auto& [args, message] : cases) {
+    CAPTURE(fmt::format("{}", fmt::join(args, " ")));
+    Result r = cli(args);
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == "w64stub: " + message + "\n");
+  }
+  std::remove(image.c_str());
+}
+
+TEST_CASE("cli: -o writes the file and nothing to standard output") {
+  const std::string go = std::string(W64STUB_REF_DIR) + "/../go";
+  const std::string path = fmt::format("/tmp/w64stub-cli-out-{}", getpid());
+  const std::vector<std::vector<std::string>> runs = {
+      {"list"}, {"dump", "badsignal", "--format", "hex"}, {"asm", go + "/badsignal.s"}, {"run", "badsignal"},
+      {"probe", "badsignal", "--variant", "abi"}, {"frame", "badsignal"}, {"verify", "badsignal"}};
+  for (const auto& args : runs) {
+    CAPTURE(fmt::format("{}", fmt::join(args, " ")));
+    Result to_stdout = cli(args);
+    std::vector<std::string> with_o = args;
+    with_o.insert(with_o.end(), {"-o", path});
+    Result to_file = cli(with_o);
+    CHECK(to_file.status == to_stdout.status);
+    CHECK(to_file.out.empty());
+    CHECK_FALSE(w64stub::test::slurp(path).empty());
+    if (args[0] != "run" && args[0] != "probe") CHECK(w64stub::test::slurp(path) == to_stdout.out);  // runs vary in addresses
+    std::remove(path.c_str());
+  }
+  Result nowhere = cli({"list", "-o", "/nonexistent/dir/x"});
+  CHECK(nowhere.status == 2);
+  CHECK(nowhere.err == "w64stub: cannot write /nonexistent/dir/x\n");
+}
+
+TEST_CASE("cli: frame of an image file equals frame of the stub it came from, and dump claims no linker code") {
+  const std::string path = fmt::format("/tmp/w64stub-cli-frame-{}.image", getpid());
+  for (const char* stub : {"badcallback", "badcallback-prefix", "badsignal"}) {
+    CAPTURE(stub);
+    std::ofstream(path) << cli({"dump", stub, "--variant", "abi", "--format", "image"}).out;
+    Result from_stub = cli({"frame", stub, "--variant", "abi"}), from_file = cli({"frame", path});
+    CHECK(from_file.status == from_stub.status);
+    // The same facts; the file only lacks each call's source line, "  (badcallback:6 CALL AX)".
+    std::string facts = from_stub.out;
+    for (size_t at; (at = facts.find("aligned  (")) != std::string::npos;)
+      facts.erase(at + 7, facts.find(')', at) + 1 - at - 7);
+    CHECK(from_file.out == facts);
+    Result listing = cli({"dump", path});
+    CHECK(listing.status == 0);
+    CHECK(listing.out.find("linker") == std::string::npos);
+  }
+  CHECK(cli({"dump", "badsignal"}).out.find("(linker: $48 frame)") != std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("cli: notes do not change the exit status, --strict makes them count") {
+  // A Plan 9 stub whose only import has no stand-in: a note, not a violation or a failed call.
+  const std::string path = fmt::format("/tmp/w64stub-cli-note-{}.s", getpid());
+  std::ofstream(path) << "#pragma dynimport ext·Sleep Sleep \"kernel32.dll\"\n"
+                         "TEXT ·f(SB),7,$40\n\tMOVQ\text·Sleep(SB), AX\n\tCALL\tAX\n\tRET\n";
+  Result plain = cli({"run", path});
+  CHECK(plain.status == 0);
+  CHECK(plain.out.find("note: no stand-in for kernel32.dll!Sleep: it returned 0") != std::string::npos);
+  CHECK(cli({"run", path, "--strict"}).status == 1);
+  CHECK(cli({"probe", path, "--strict"}).status == 1);
+  CHECK(cli({"probe", path}).status == 0);
+  std::remove(path.c_str());
 }

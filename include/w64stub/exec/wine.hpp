@@ -24,6 +24,10 @@ struct WineSetup {
 // Debian package to install: wine64, or g++-mingw-w64-x86-64 (which winrun.exe is built with).
 Expected<WineSetup> find_wine(const std::string& winrun, const std::string& prefix);
 
+// winrun.exe from data_dir() and the default prefix: $W64STUB_WINEPREFIX, else $XDG_CACHE_HOME/w64stub/wine,
+// else ~/.cache/w64stub/wine.
+Expected<WineSetup> find_wine();
+
 struct WineOptions {
   std::chrono::seconds timeout{120};  // for the whole batch, including a first-time prefix creation
 };
