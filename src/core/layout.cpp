@@ -70,6 +70,38 @@ Expected<AddressOverride> parse_address_override(std::string_view text) {
 
 uint64_t address_limit(Model model) { return model == Model::Go2012 ? uint64_t{1} << 31 : kUserSpaceEnd; }
 
+// Every symbol must be reachable by the model's encodings, and the data must form one section.
+Status check_reach(const Program& program, Layout& layout) {
+  const Model model = layout.model;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const auto& [symbol, at] : layout.addresses) {
+    const DataSymbol* d = program.find_data(symbol);
+    uint64_t size = d ? d->bytes.size() : 8;
+    if (at > address_limit(model) - size)
+      return Error{fmt::format("{} model: {} at {:#x} is out of reach (every byte must lie below {:#x}{})",
+                               name(model), symbol, at, address_limit(model),
+                               model == Model::Go2012 ? ": a sign-extended 32-bit displacement" : "")};
+    lo = std::min(lo, at);
+    hi = std::max(hi, at + size);
+  }
+  if (lo != UINT64_MAX) {
+    if (hi - lo > kMaxDataSpan)
+      return Error{fmt::format("data symbols span {:#x} bytes ({:#x}..{:#x}); keep them within {:#x}", hi - lo, lo,
+                               hi, kMaxDataSpan)};
+    for (const auto& [a, at_a] : layout.addresses)
+      for (const auto& [b, at_b] : layout.addresses) {
+        if (a >= b) continue;
+        const DataSymbol* da = program.find_data(a);
+        const DataSymbol* db = program.find_data(b);
+        uint64_t end_a = at_a + (da ? da->bytes.size() : 8), end_b = at_b + (db ? db->bytes.size() : 8);
+        if (at_a < end_b && at_b < end_a)
+          return Error{fmt::format("{} at {:#x} overlaps {} at {:#x}", a, at_a, b, at_b)};
+      }
+    layout.data_address = lo;
+  }
+  return Ok{};
+}
+
 Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides) {
   Layout layout;
   layout.model = model;
@@ -121,33 +153,7 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
                              layout.code_address, kUserSpaceEnd)};
   if (model == Model::Rip) return layout;
 
-  // Every symbol must be reachable by the model's encodings, and the data must form one section.
-  uint64_t lo = UINT64_MAX, hi = 0;
-  for (const auto& [symbol, at] : layout.addresses) {
-    const DataSymbol* d = program.find_data(symbol);
-    uint64_t size = d ? d->bytes.size() : 8;
-    if (at > address_limit(model) - size)
-      return Error{fmt::format("{} model: {} at {:#x} is out of reach (every byte must lie below {:#x}{})",
-                               name(model), symbol, at, address_limit(model),
-                               model == Model::Go2012 ? ": a sign-extended 32-bit displacement" : "")};
-    lo = std::min(lo, at);
-    hi = std::max(hi, at + size);
-  }
-  if (lo != UINT64_MAX) {
-    if (hi - lo > kMaxDataSpan)
-      return Error{fmt::format("data symbols span {:#x} bytes ({:#x}..{:#x}); keep them within {:#x}", hi - lo, lo,
-                               hi, kMaxDataSpan)};
-    for (const auto& [a, at_a] : layout.addresses)
-      for (const auto& [b, at_b] : layout.addresses) {
-        if (a >= b) continue;
-        const DataSymbol* da = program.find_data(a);
-        const DataSymbol* db = program.find_data(b);
-        uint64_t end_a = at_a + (da ? da->bytes.size() : 8), end_b = at_b + (db ? db->bytes.size() : 8);
-        if (at_a < end_b && at_b < end_a)
-          return Error{fmt::format("{} at {:#x} overlaps {} at {:#x}", a, at_a, b, at_b)};
-      }
-    layout.data_address = lo;
-  }
+  if (auto reach = check_reach(program, layout); !reach) return reach.error();
   return layout;
 }
 

@@ -40,6 +40,10 @@ class Emitter {
   Expected<Lowered> lower(const Instr& instr);
   Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
   Status emit_frame_adjust(asmjit::InstId id);
+  Status emit_body();
+  void find_relaxable();
+  void append_rip_data();
+  Status build_data_section();
   Error asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const;
   uint64_t address_of(const std::string& symbol) const { return layout_.addresses.at(symbol); }
 
@@ -190,6 +194,68 @@ Status Emitter::emit_frame_adjust(asmjit::InstId id) {
   return encode(m, -1, program_.loc);
 }
 
+// Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET.
+Status Emitter::emit_body() {
+  if (program_.declared_frame > 0)
+    if (auto s = emit_frame_adjust(x86::Inst::kIdSub); !s) return s;
+  for (size_t i = 0; i < program_.instrs.size(); ++i) {
+    const Instr& instr = program_.instrs[i];
+    if (const CodeLabel* label = instr.bound_label()) {
+      if (asmjit::Error err = a_->bind(code_label(label->name))) return asm_error(err, instr.loc, label->name);
+      continue;
+    }
+    if (instr.id == x86::Inst::kIdRet && program_.declared_frame > 0)
+      if (auto s = emit_frame_adjust(x86::Inst::kIdAdd); !s) return s;
+    auto lowered = lower(instr);
+    if (!lowered) return lowered.error();
+    for (const Lowered::Machine& m : lowered->machine)
+      if (auto s = encode(m, static_cast<int>(i), instr.loc); !s) return s;
+  }
+  return Ok{};
+}
+
+// Jumps asmjit encoded with rel32 whose rel8 form would reach their label.
+void Emitter::find_relaxable() {
+  for (const Branch& b : branches_) {
+    if (b.length == 2 || !code_.isLabelBound(code_labels_.at(b.label))) continue;
+    const auto target = static_cast<int64_t>(code_.labelOffset(code_labels_.at(b.label)));
+    const int64_t end = b.offset + b.length;
+    // Shrinking to 2 bytes keeps a forward displacement and lengthens a backward one by the bytes saved.
+    const int64_t disp = target >= end ? target - end : target - (b.offset + 2);
+    if (disp >= -128 && disp <= 127) relaxable_.insert(b.program_index);
+  }
+}
+
+// DESIGN.md's rip layout: code, 0xCC up to an 8-byte boundary, the import slots, then the data.
+void Emitter::append_rip_data() {
+  while (code_.textSection()->buffer().size() % 8) a_->int3();
+  for (const Import& i : program_.imports) {
+    a_->align(asmjit::AlignMode::kZero, 8);
+    a_->bind(labels_.at(i.symbol));
+    a_->embedUInt64(0);
+  }
+  for (const DataSymbol& d : program_.data) {
+    a_->align(asmjit::AlignMode::kZero, d.align);
+    a_->bind(labels_.at(d.symbol));
+    a_->embed(d.bytes.data(), d.bytes.size());
+  }
+}
+
+// The absolute models' data section: every import slot and data symbol at its layout address.
+Status Emitter::build_data_section() {
+  uint64_t end = layout_.data_address;
+  for (const Symbol& s : image_.symbols)
+    if (s.kind != SymbolKind::Code) end = std::max(end, s.address + s.size);
+  image_.data = Section{".data", layout_.data_address, std::vector<uint8_t>(end - layout_.data_address, 0)};
+  for (const DataSymbol& d : program_.data)
+    std::copy(d.bytes.begin(), d.bytes.end(), image_.data.bytes.begin() + (address_of(d.symbol) - layout_.data_address));
+  const uint64_t code_end = layout_.code_address + image_.text.bytes.size();
+  if (layout_.data_address < code_end && layout_.code_address < end)
+    return Error::at(program_.loc, fmt::format("code at {:#x}..{:#x} overlaps data at {:#x}..{:#x}",
+                                               layout_.code_address, code_end, layout_.data_address, end));
+  return Ok{};
+}
+
 Expected<Image> Emitter::run() {
   asmjit::Environment env(asmjit::Arch::kX64);
   if (asmjit::Error err = code_.init(env, layout_.code_address)) return asm_error(err, program_.loc, "the stub");
@@ -200,53 +266,15 @@ Expected<Image> Emitter::run() {
     for (const Import& i : program_.imports) labels_[i.symbol] = a_->newLabel();
     for (const DataSymbol& d : program_.data) labels_[d.symbol] = a_->newLabel();
   }
-
-  // Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET.
-  if (program_.declared_frame > 0)
-    if (auto s = emit_frame_adjust(x86::Inst::kIdSub); !s) return s.error();
-  for (size_t i = 0; i < program_.instrs.size(); ++i) {
-    const Instr& instr = program_.instrs[i];
-    if (const CodeLabel* label = instr.bound_label()) {
-      if (asmjit::Error err = a_->bind(code_label(label->name))) return asm_error(err, instr.loc, label->name);
-      continue;
-    }
-    if (instr.id == x86::Inst::kIdRet && program_.declared_frame > 0)
-      if (auto s = emit_frame_adjust(x86::Inst::kIdAdd); !s) return s.error();
-    auto lowered = lower(instr);
-    if (!lowered) return lowered.error();
-    for (const Lowered::Machine& m : lowered->machine)
-      if (auto s = encode(m, static_cast<int>(i), instr.loc); !s) return s.error();
-  }
+  if (auto s = emit_body(); !s) return s.error();
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
-  for (const Branch& b : branches_) {
-    if (b.length == 2 || !code_.isLabelBound(code_labels_.at(b.label))) continue;
-    const auto target = static_cast<int64_t>(code_.labelOffset(code_labels_.at(b.label)));
-    const int64_t end = b.offset + b.length;
-    // Shrinking to 2 bytes keeps a forward displacement and lengthens a backward one by the bytes saved.
-    const int64_t disp = target >= end ? target - end : target - (b.offset + 2);
-    if (disp >= -128 && disp <= 127) relaxable_.insert(b.program_index);
-  }
-
-  if (options_.model == Model::Rip) {
-    // DESIGN.md: code, 0xCC up to an 8-byte boundary, the import slots, then the data.
-    while (code_.textSection()->buffer().size() % 8) a_->int3();
-    for (const Import& i : program_.imports) {
-      a_->align(asmjit::AlignMode::kZero, 8);
-      a_->bind(labels_.at(i.symbol));
-      a_->embedUInt64(0);
-    }
-    for (const DataSymbol& d : program_.data) {
-      a_->align(asmjit::AlignMode::kZero, d.align);
-      a_->bind(labels_.at(d.symbol));
-      a_->embed(d.bytes.data(), d.bytes.size());
-    }
-  }
+  find_relaxable();
+  if (options_.model == Model::Rip) append_rip_data();
   if (code_.hasUnresolvedLinks()) return Error::at(program_.loc, "unresolved label references remain");
 
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   image_.text = Section{".text", layout_.code_address, {buf.data(), buf.data() + buf.size()}};
-  image_.symbols.push_back(Symbol{program_.symbol, SymbolKind::Code, layout_.code_address, image_.code_size, {}, {}});
-
+  image_.symbols.push_back(Symbol{program_.symbol, SymbolKind::Code, layout_.code_address, image_.code_size, {}, {}, {}});
   auto symbol_address = [&](const std::string& symbol) {
     return options_.model == Model::Rip ? layout_.code_address + code_.labelOffset(labels_.at(symbol))
                                         : address_of(symbol);
@@ -255,20 +283,9 @@ Expected<Image> Emitter::run() {
     image_.symbols.push_back(Symbol{i.symbol, SymbolKind::Import, symbol_address(i.symbol), 8, i.dll, i.function, i.signature});
   for (const DataSymbol& d : program_.data)
     image_.symbols.push_back(Symbol{d.symbol, SymbolKind::Data, symbol_address(d.symbol),
-                                    static_cast<uint32_t>(d.bytes.size()), {}, {}});
-
-  if (options_.model != Model::Rip && !layout_.addresses.empty()) {
-    uint64_t end = layout_.data_address;
-    for (const Symbol& s : image_.symbols)
-      if (s.kind != SymbolKind::Code) end = std::max(end, s.address + s.size);
-    image_.data = Section{".data", layout_.data_address, std::vector<uint8_t>(end - layout_.data_address, 0)};
-    for (const DataSymbol& d : program_.data)
-      std::copy(d.bytes.begin(), d.bytes.end(), image_.data.bytes.begin() + (address_of(d.symbol) - layout_.data_address));
-    uint64_t code_end = layout_.code_address + image_.text.bytes.size();
-    if (layout_.data_address < code_end && layout_.code_address < end)
-      return Error::at(program_.loc, fmt::format("code at {:#x}..{:#x} overlaps data at {:#x}..{:#x}",
-                                                 layout_.code_address, code_end, layout_.data_address, end));
-  }
+                                    static_cast<uint32_t>(d.bytes.size()), {}, {}, {}});
+  if (options_.model != Model::Rip && !layout_.addresses.empty())
+    if (auto s = build_data_section(); !s) return s.error();
   return std::move(image_);
 }
 

@@ -10,12 +10,18 @@
 #include <set>
 #include <tuple>
 
+#include "arch_p.hpp"
 #include "operand_p.hpp"
 
 namespace w64stub {
 
 namespace x86 = asmjit::x86;
 using plan9::Arg;
+using plan9::Form;
+using plan9::Mnemonic;
+using plan9::mnemonics;
+using plan9::sized_gp;
+using plan9::text_flags;
 using plan9::Reg;
 using plan9::Statement;
 using plan9::Token;
@@ -23,106 +29,8 @@ using plan9::TokenKind;
 
 namespace {
 
-// How an instruction's operands are written and lowered.
-enum class Form {
-  Binary,    // src, dst -> Intel dst, src
-  Compare,   // CMP keeps the Intel order
-  Unary,     // one operand
-  Shift,     // count ($n or CX), dst
-  Extend,    // MOVBLZX and friends: src sized by src_size
-  None,      // no operands
-  StringOp,  // MOVSQ, STOSQ: implicit operands
-  Jump,      // label, N(PC), register or memory
-  Call,
-  Int,       // INT $n
-  Prefix,    // REP, REPN, LOCK: a statement of its own, applied to the next instruction
-};
-
-struct Mnemonic {
-  asmjit::InstId id = x86::Inst::kIdNone;
-  uint32_t size = 0;  // operand size from the suffix; 0 when it does not apply
-  Form form = Form::None;
-  uint32_t src_size = 0;
-  Prefix prefix = Prefix::None;
-};
-
-const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
-  static const auto table = [] {
-    std::map<std::string, Mnemonic, std::less<>> t;
-    auto sized = [&](std::string_view base, asmjit::InstId id, Form form, std::string_view suffixes = "QLWB") {
-      for (char s : suffixes) {
-        const uint32_t size = s == 'Q' ? 8 : s == 'L' ? 4 : s == 'W' ? 2 : 1;
-        t[std::string(base) + s] = {id, size, form};
-      }
-    };
-    namespace I = x86::Inst;
-    using Named = std::initializer_list<std::pair<const char*, asmjit::InstId>>;
-    for (auto [name, id] : Named{{"MOV", I::kIdMov}, {"ADD", I::kIdAdd}, {"SUB", I::kIdSub}, {"AND", I::kIdAnd},
-                            {"OR", I::kIdOr}, {"XOR", I::kIdXor}, {"ADC", I::kIdAdc}, {"SBB", I::kIdSbb},
-                            {"TEST", I::kIdTest}, {"XCHG", I::kIdXchg}, {"XADD", I::kIdXadd},
-                            {"CMPXCHG", I::kIdCmpxchg}})
-      sized(name, id, Form::Binary);
-    sized("LEA", I::kIdLea, Form::Binary, "QLW");
-    sized("IMUL", I::kIdImul, Form::Binary, "QLW");
-    sized("CMP", I::kIdCmp, Form::Compare);
-    for (auto [name, id] : Named{{"NEG", I::kIdNeg}, {"NOT", I::kIdNot}, {"INC", I::kIdInc}, {"DEC", I::kIdDec},
-                            {"DIV", I::kIdDiv}, {"IDIV", I::kIdIdiv}, {"MUL", I::kIdMul}})
-      sized(name, id, Form::Unary);
-    sized("PUSH", I::kIdPush, Form::Unary, "QW");
-    sized("POP", I::kIdPop, Form::Unary, "QW");
-    for (auto [name, id] : Named{{"SHL", I::kIdShl}, {"SHR", I::kIdShr}, {"SAR", I::kIdSar}, {"ROL", I::kIdRol},
-                            {"ROR", I::kIdRor}, {"RCL", I::kIdRcl}, {"RCR", I::kIdRcr}})
-      sized(name, id, Form::Shift);
-    sized("MOVS", I::kIdMovs, Form::StringOp);
-    sized("STOS", I::kIdStos, Form::StringOp);
-    for (auto [name, id] : Named{{"RET", I::kIdRet}, {"CLD", I::kIdCld}, {"STD", I::kIdStd}, {"CPUID", I::kIdCpuid},
-                            {"RDTSC", I::kIdRdtsc}, {"NOP", I::kIdNop}, {"PAUSE", I::kIdPause}, {"MFENCE", I::kIdMfence},
-                            {"LFENCE", I::kIdLfence}, {"SFENCE", I::kIdSfence}, {"HLT", I::kIdHlt}, {"CQO", I::kIdCqo},
-                            {"CDQ", I::kIdCdq}, {"PUSHFQ", I::kIdPushfq}, {"POPFQ", I::kIdPopfq}})
-      t[name] = {id, 0, Form::None};
-    t["PUSHFQ"].size = t["POPFQ"].size = 8;
-    t["INT"] = {I::kIdInt, 0, Form::Int};
-    t["CALL"] = {I::kIdCall, 8, Form::Call};
-    for (auto [name, id] : Named{{"JMP", I::kIdJmp}, {"JEQ", I::kIdJe}, {"JZ", I::kIdJe}, {"JNE", I::kIdJne},
-                            {"JNZ", I::kIdJne}, {"JLT", I::kIdJl}, {"JLE", I::kIdJle}, {"JGT", I::kIdJg},
-                            {"JGE", I::kIdJge}, {"JCS", I::kIdJb}, {"JLO", I::kIdJb}, {"JCC", I::kIdJae},
-                            {"JHS", I::kIdJae}, {"JLS", I::kIdJbe}, {"JHI", I::kIdJa}, {"JMI", I::kIdJs},
-                            {"JPL", I::kIdJns}, {"JOS", I::kIdJo}, {"JOC", I::kIdJno}, {"JPS", I::kIdJp},
-                            {"JPC", I::kIdJnp}})
-      t[name] = {id, 8, Form::Jump};
-    t["REP"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Rep};
-    t["REPN"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Repne};
-    t["LOCK"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Lock};
-    using Extended = std::initializer_list<std::tuple<const char*, asmjit::InstId, uint32_t, uint32_t>>;
-    for (auto [name, id, size, src] : Extended{{"MOVBLZX", I::kIdMovzx, 4u, 1u}, {"MOVBQZX", I::kIdMovzx, 8u, 1u},
-                                       {"MOVWLZX", I::kIdMovzx, 4u, 2u}, {"MOVWQZX", I::kIdMovzx, 8u, 2u},
-                                       {"MOVBLSX", I::kIdMovsx, 4u, 1u}, {"MOVBQSX", I::kIdMovsx, 8u, 1u},
-                                       {"MOVWLSX", I::kIdMovsx, 4u, 2u}, {"MOVWQSX", I::kIdMovsx, 8u, 2u},
-                                       {"MOVLQSX", I::kIdMovsxd, 8u, 4u}, {"MOVLQZX", I::kIdMov, 4u, 4u}})
-      t[name] = {id, size, Form::Extend, src};
-    for (auto [name, id] : Named{{"MOVOU", I::kIdMovdqu}, {"MOVOA", I::kIdMovdqa}, {"MOVUPS", I::kIdMovups},
-                            {"MOVAPS", I::kIdMovaps}, {"PXOR", I::kIdPxor}, {"XORPS", I::kIdXorps}})
-      t[name] = {id, 16, Form::Binary};
-    return t;
-  }();
-  return table;
-}
-
-// TEXT flags by name (Go's textflag.h), usable in the flags expression.
-const plan9::Names& text_flags() {
-  static const plan9::Names names = {{"NOPROF", 1},  {"DUPOK", 2},    {"NOSPLIT", 4},   {"RODATA", 8},
-                                     {"NOPTR", 16},  {"WRAPPER", 32}, {"NEEDCTXT", 64}, {"NOFRAME", 512},
-                                     {"TOPFRAME", 2048}};
-  return names;
-}
-
 bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
 
-// General-purpose register `id` at the width the size suffix gives (0: the full 64 bits).
-x86::Gp sized_gp(uint32_t id, uint32_t size) {
-  return size == 1 ? x86::Gp(x86::gpb_lo(id)) : size == 2 ? x86::Gp(x86::gpw(id)) : size == 4 ? x86::Gp(x86::gpd(id))
-                                                                                              : x86::Gp(x86::gpq(id));
-}
 
 struct GlobalData {
   std::string symbol;
@@ -162,6 +70,7 @@ class Assembler {
   Status data(const Statement& s);
   Status pragma(const Statement& s);
   Status instruction(const Statement& s, const Mnemonic& m);
+  Status lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
   Status finish_body();
   Expected<Operand> lower(const Arg& a, uint32_t size, bool address_only = false);
   Status attach_symbols(Program& p);
@@ -337,34 +246,8 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
   return bad("unsupported operand");
 }
 
-Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
-  const auto& t = s.tokens;
-  auto ranges = plan9::split_operands(t, 1, t.size());
-  std::vector<Arg> args;
-  for (auto [b, e] : ranges) {
-    auto a = plan9::parse_arg(t, b, e);
-    if (!a) return a.error();
-    args.push_back(std::move(*a));
-  }
-  const size_t want = m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
-                      : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ? 1 : 0;
-  if (args.size() != want)
-    return at(t[0].loc, fmt::format("{} takes {} operand{}, got {}: '{}'", t[0].text, want, want == 1 ? "" : "s", args.size(),
-                                    plan9::spell(t)));
-  if (m.form != Form::Jump && m.form != Form::Call)
-    for (const Arg& a : args)
-      if (a.kind == Arg::Label)
-        return at(a.loc, fmt::format("undefined: {} (not a register; a label is only a jump target)", a.name));
-  Body& body = *body_;
-  if (m.form == Form::Prefix) {
-    if (body.pending != Prefix::None) return at(t[0].loc, "two prefixes in a row");
-    body.pending = m.prefix;
-    body.pending_loc = t[0].loc;
-    body.prog_starts.push_back(body.program.instrs.size());
-    return Ok{};
-  }
-
-  Instr instr{m.id, {}, t[0].loc, std::exchange(body.pending, Prefix::None)};
+// The operands of one instruction, lowered in Intel order as its form writes them.
+Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr) {
   auto add = [&](const Arg& a, uint32_t size, bool address_only = false) -> Status {
     auto op = lower(a, size, address_only);
     if (!op) return op.error();
@@ -380,7 +263,7 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
         instr.id = m.size == 8 ? x86::Inst::kIdMovq : x86::Inst::kIdMovd;
       const bool lea = m.id == x86::Inst::kIdLea;
       if (lea && args[0].kind != Arg::Memory && args[0].kind != Arg::Frame && args[0].kind != Arg::Symbol)
-        return at(args[0].loc, fmt::format("{} needs a memory operand to take the address of, got '{}'", t[0].text, args[0].text));
+        return at(args[0].loc, fmt::format("{} needs a memory operand to take the address of, got '{}'", mnemonic.text, args[0].text));
       if (!(st = add(args[1], size))) return st;
       st = add(args[0], size, lea);
       break;
@@ -415,8 +298,8 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
       if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address)
         return at(args[0].loc, fmt::format("{} {}: direct calls and jumps to symbols are not supported (each TEXT symbol is "
                                            "its own Image); load the address and {} through a register",
-                                           t[0].text, args[0].text, t[0].text == "CALL" ? "call" : "jump"));
-      if (args[0].kind == Arg::Immediate) return at(args[0].loc, fmt::format("{} needs a label, N(PC), register or memory", t[0].text));
+                                           mnemonic.text, args[0].text, mnemonic.text == "CALL" ? "call" : "jump"));
+      if (args[0].kind == Arg::Immediate) return at(args[0].loc, fmt::format("{} needs a label, N(PC), register or memory", mnemonic.text));
       if (m.form == Form::Call && (args[0].kind == Arg::Label || args[0].kind == Arg::PcRelative))
         return at(args[0].loc, "CALL to a label inside the same TEXT symbol is not supported");
       st = add(args[0], 8);
@@ -431,7 +314,38 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
     case Form::Prefix:
       break;
   }
-  if (!st) return st;
+  return st;
+}
+
+Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
+  const auto& t = s.tokens;
+  auto ranges = plan9::split_operands(t, 1, t.size());
+  std::vector<Arg> args;
+  for (auto [b, e] : ranges) {
+    auto a = plan9::parse_arg(t, b, e);
+    if (!a) return a.error();
+    args.push_back(std::move(*a));
+  }
+  const size_t want = m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
+                      : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ? 1 : 0;
+  if (args.size() != want)
+    return at(t[0].loc, fmt::format("{} takes {} operand{}, got {}: '{}'", t[0].text, want, want == 1 ? "" : "s", args.size(),
+                                    plan9::spell(t)));
+  if (m.form != Form::Jump && m.form != Form::Call)
+    for (const Arg& a : args)
+      if (a.kind == Arg::Label)
+        return at(a.loc, fmt::format("undefined: {} (not a register; a label is only a jump target)", a.name));
+  Body& body = *body_;
+  if (m.form == Form::Prefix) {
+    if (body.pending != Prefix::None) return at(t[0].loc, "two prefixes in a row");
+    body.pending = m.prefix;
+    body.pending_loc = t[0].loc;
+    body.prog_starts.push_back(body.program.instrs.size());
+    return Ok{};
+  }
+
+  Instr instr{m.id, {}, t[0].loc, std::exchange(body.pending, Prefix::None)};
+  if (auto st = lower_operands(m, t[0], args, instr); !st) return st;
 
   // 6l's view of the stack for FP offsets: pushes and pops, not SUBQ/ADDQ (DESIGN: "hide from 6l").
   if (m.id == x86::Inst::kIdPush || m.id == x86::Inst::kIdPushfq) body.push_depth += static_cast<int32_t>(m.size ? m.size : 8);

@@ -1,5 +1,7 @@
 #include "operand_p.hpp"
 
+#include "arch_p.hpp"
+
 #include <asmjit/x86.h>
 #include <fmt/format.h>
 
@@ -106,29 +108,37 @@ bool register_at(const std::vector<Token>& t, size_t i, size_t end) {
   return i < end && t[i].kind == TokenKind::Ident && find_register(t[i].text).has_value();
 }
 
+// The first top-level ( that opens a register group in tokens [b, e): what precedes it is a symbol or an
+// offset. e when there is none.
+size_t register_group(const std::vector<Token>& t, size_t b, size_t e) {
+  for (size_t i = b, nesting = 0; i < e; ++i) {
+    if (is(t[i], "(") && nesting == 0 && register_at(t, i + 1, e)) return i;
+    if (is(t[i], "(")) ++nesting;
+    if (is(t[i], ")") && nesting > 0) --nesting;
+  }
+  return e;
+}
+
+// The (INDEX*SCALE) group that starts at token i.
+Status parse_index(const std::vector<Token>& t, size_t i, size_t e, Arg& a) {
+  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text)); };
+  if (a.kind != Arg::Memory && a.kind != Arg::Symbol) return fail(t[i].loc, "an index register needs a memory operand");
+  if (a.kind == Arg::Symbol) return fail(t[i].loc, "sym(SB) cannot take an index register here");
+  auto index = i + 1 < e && t[i + 1].kind == TokenKind::Ident ? find_register(t[i + 1].text) : std::nullopt;
+  if (!index || index->cls != Reg::Gp || index->id == asmjit::x86::Gp::kIdSp)
+    return fail(t[i + 1 < e ? i + 1 : i].loc, "expected an index register (not SP) in (REG*SCALE)");
+  if (i + 4 >= e || !is(t[i + 2], "*") || t[i + 3].kind != TokenKind::Number || !is(t[i + 4], ")"))
+    return fail(t[i].loc, "expected (REG*1), (REG*2), (REG*4) or (REG*8)");
+  const uint64_t scale = t[i + 3].value;
+  if (scale != 1 && scale != 2 && scale != 4 && scale != 8)
+    return fail(t[i + 3].loc, fmt::format("scale {} is not 1, 2, 4 or 8", scale));
+  a.index = index;
+  a.scale = static_cast<int>(scale);
+  return Ok{};
+}
+
 }  // namespace
 
-std::optional<Reg> find_register(std::string_view name) {
-  static const std::map<std::string, Reg, std::less<>> table = [] {
-    std::map<std::string, Reg, std::less<>> r;
-    const char* gp[] = {"AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI"};
-    const char* low[] = {"AL", "CL", "DL", "BL", "SPB", "BPB", "SIB", "DIB"};
-    const char* high[] = {"AH", "CH", "DH", "BH"};
-    for (uint32_t i = 0; i < 8; ++i) r[gp[i]] = {Reg::Gp, i}, r[low[i]] = {Reg::Gp, i};
-    for (uint32_t i = 0; i < 4; ++i) r[high[i]] = {Reg::GpHigh, i};
-    for (uint32_t i = 8; i < 16; ++i) r[fmt::format("R{}", i)] = {Reg::Gp, i}, r[fmt::format("R{}B", i)] = {Reg::Gp, i};
-    for (uint32_t i = 0; i < 16; ++i) r[fmt::format("X{}", i)] = {Reg::Xmm, i};
-    r["GS"] = {Reg::Seg, asmjit::x86::SReg::kIdGs};
-    r["FS"] = {Reg::Seg, asmjit::x86::SReg::kIdFs};
-    r["SB"] = {Reg::Sb, 0};
-    r["FP"] = {Reg::Fp, 0};
-    r["PC"] = {Reg::Pc, 0};
-    return r;
-  }();
-  auto it = table.find(name);
-  if (it == table.end()) return std::nullopt;
-  return it->second;
-}
 
 Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_t end, const Names* names) {
   return Evaluator(tokens, begin, end, names).all();
@@ -155,16 +165,7 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   a.text = spell(t, b, e);
   auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text)); };
 
-  // The first top-level ( that opens a register group: what precedes it is a symbol or an offset.
-  size_t group = e;
-  for (size_t i = b, nesting = 0; i < e; ++i) {
-    if (is(t[i], "(") && nesting == 0 && register_at(t, i + 1, e)) {
-      group = i;
-      break;
-    }
-    if (is(t[i], "(")) ++nesting;
-    if (is(t[i], ")") && nesting > 0) --nesting;
-  }
+  const size_t group = register_group(t, b, e);
 
   if (is(t[b], "$")) {
     if (b + 1 < e && t[b + 1].kind == TokenKind::String) {
@@ -236,18 +237,7 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
     return fail(t[b].loc, fmt::format("undefined: {} (a name before (REG) needs (SB), (FP) or (SP))", a.name));
 
   if (i < e && is(t[i], "(")) {
-    if (a.kind != Arg::Memory && a.kind != Arg::Symbol)
-      return fail(t[i].loc, "an index register needs a memory operand");
-    if (a.kind == Arg::Symbol) return fail(t[i].loc, "sym(SB) cannot take an index register here");
-    auto index = i + 1 < e && t[i + 1].kind == TokenKind::Ident ? find_register(t[i + 1].text) : std::nullopt;
-    if (!index || index->cls != Reg::Gp || index->id == asmjit::x86::Gp::kIdSp)
-      return fail(t[i + 1 < e ? i + 1 : i].loc, "expected an index register (not SP) in (REG*SCALE)");
-    if (i + 4 >= e || !is(t[i + 2], "*") || t[i + 3].kind != TokenKind::Number || !is(t[i + 4], ")"))
-      return fail(t[i].loc, "expected (REG*1), (REG*2), (REG*4) or (REG*8)");
-    const uint64_t scale = t[i + 3].value;
-    if (scale != 1 && scale != 2 && scale != 4 && scale != 8) return fail(t[i + 3].loc, fmt::format("scale {} is not 1, 2, 4 or 8", scale));
-    a.index = index;
-    a.scale = static_cast<int>(scale);
+    if (auto st = parse_index(t, i, e, a); !st) return st.error();
     i += 5;
   }
   if (i < e) return fail(t[i].loc, fmt::format("unexpected '{}' after the operand", t[i].text));

@@ -8,17 +8,11 @@
 #include <vector>
 
 #include "w64stub/core/error.hpp"
+#include "arch_p.hpp"
 #include "lex_p.hpp"
 
 namespace w64stub::plan9 {
 
-struct Reg {
-  enum Class { Gp, GpHigh, Xmm, Seg, Sb, Fp, Pc };
-  Class cls = Gp;
-  uint32_t id = 0;  // Gp/GpHigh/Xmm: the hardware number; Seg: asmjit's segment id
-};
-
-std::optional<Reg> find_register(std::string_view name);
 
 // An operand as written, before the instruction sizes it.
 struct Arg {
@@ -33,7 +27,6 @@ struct Arg {
   int scale = 1;
 };
 
-using Names = std::map<std::string, int64_t, std::less<>>;
 
 // The constant expression in tokens [begin, end): + - * / % << >> & | ^ ~, parentheses, Go's precedence.
 // `names` gives values to identifiers (TEXT flags); any other identifier is an error.

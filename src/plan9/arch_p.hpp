@@ -1,0 +1,58 @@
+// The amd64 architecture as Go's assembler names it (after cmd/asm's arch/): registers, mnemonics with their
+// size suffixes and operand forms, and the TEXT flags of textflag.h. Private to the plan9 stage.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "w64stub/core/program.hpp"
+
+namespace w64stub::plan9 {
+
+struct Reg {
+  enum Class { Gp, GpHigh, Xmm, Seg, Sb, Fp, Pc };
+  Class cls = Gp;
+  uint32_t id = 0;  // Gp/GpHigh/Xmm: the hardware number; Seg: asmjit's segment id
+};
+
+std::optional<Reg> find_register(std::string_view name);
+
+// How an instruction's operands are written and lowered.
+enum class Form {
+  Binary,    // src, dst -> Intel dst, src
+  Compare,   // CMP keeps the Intel order
+  Unary,     // one operand
+  Shift,     // count ($n or CX), dst
+  Extend,    // MOVBLZX and friends: src sized by src_size
+  None,      // no operands
+  StringOp,  // MOVSQ, STOSQ: implicit operands
+  Jump,      // label, N(PC), register or memory
+  Call,
+  Int,       // INT $n
+  Prefix,    // REP, REPN, LOCK: a statement of its own, applied to the next instruction
+};
+
+struct Mnemonic {
+  asmjit::InstId id = asmjit::x86::Inst::kIdNone;
+  uint32_t size = 0;  // operand size from the suffix; 0 when it does not apply
+  Form form = Form::None;
+  uint32_t src_size = 0;
+  Prefix prefix = Prefix::None;
+};
+
+// Every mnemonic the front end knows, by its Plan 9 name (MOVQ, JEQ, MOVBLZX, ...).
+const std::map<std::string, Mnemonic, std::less<>>& mnemonics();
+
+using Names = std::map<std::string, int64_t, std::less<>>;
+// TEXT flags by name (Go's textflag.h), usable in the flags expression.
+const Names& text_flags();
+
+// General-purpose register `id` at the width the size suffix gives (0: the full 64 bits).
+asmjit::x86::Gp sized_gp(uint32_t id, uint32_t size);
+
+}  // namespace w64stub::plan9
