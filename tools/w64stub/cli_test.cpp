@@ -97,7 +97,9 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict"}})},
       {"verify", with({{"--ref-dir"}})},
   };
-  for (const auto& [verb, options] : verbs) {
+  for (const auto& entry : verbs) {  // no structured bindings: clang 14 cannot capture them in CAPTURE
+    const std::string& verb = entry.first;
+    const std::set<std::string>& options = entry.second;
     CAPTURE(verb);
     Result r = cli({verb, "--help"});
     CHECK(r.status == 0);
@@ -249,7 +251,9 @@ TEST_CASE("cli: an option a verb cannot honour for its STUB is refused, each wit
       {{"dump", "badsignal", "--model", "rip", "--addr", "data=0x1000"},
        "badsignal:1:1: --addr data: the rip model places data right after the code; only 'code' can be set"},
   };
-  for (const auto& [args, message] : cases) {
+  for (const auto& c : cases) {
+    const std::vector<std::string>& args = c.first;
+    const std::string& message = c.second;
     CAPTURE(fmt::format("{}", fmt::join(args, " ")));
     Result r = cli(args);
     CHECK(r.status == 2);
