@@ -1,0 +1,262 @@
+// derive_unwind: the prolog of an Image's code as unwind codes, and every other RSP change checked to be a
+// canonical epilog.
+#include <Zydis/Zydis.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "w64stub/core/callconv.hpp"
+#include "w64stub/win/unwind.hpp"
+
+namespace w64stub {
+
+namespace {
+
+// One decoded instruction with its operands, as the prolog and epilog matchers read it.
+struct Insn {
+  uint32_t offset = 0, end = 0;
+  ZydisDecodedInstruction i{};
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]{};
+  std::string text;
+  SourceLoc loc;
+
+  ZydisMnemonic mnemonic() const { return i.mnemonic; }
+  bool reg(int k, ZydisRegister r) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[k].reg.value == r; }
+  bool is_reg(int k) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER; }
+  bool is_imm(int k) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_IMMEDIATE; }
+  // [base + disp], no index: the displacement.
+  std::optional<int64_t> mem_on(int k, ZydisRegister base) const {
+    if (k >= i.operand_count_visible || ops[k].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[k].mem.base != base ||
+        ops[k].mem.index != ZYDIS_REGISTER_NONE || ops[k].mem.segment == ZYDIS_REGISTER_GS || ops[k].mem.segment == ZYDIS_REGISTER_FS)
+      return std::nullopt;
+    return ops[k].mem.disp.value;
+  }
+  bool writes_rsp() const {
+    for (ZyanU8 k = 0; k < i.operand_count; ++k)
+      if (ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[k].reg.value == ZYDIS_REGISTER_RSP &&
+          (ops[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+        return true;
+    return false;
+  }
+};
+
+constexpr int64_t kMaxNearScaled = 0xFFFF;  // the near save forms hold offset/8 or offset/16 in 16 bits
+
+uint8_t gp_number(ZydisRegister r) { return static_cast<uint8_t>(ZydisRegisterGetId(r)); }
+
+bool nonvolatile_gp(ZydisRegister r) {
+  if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR64) return false;
+  const uint8_t n = gp_number(r);
+  return std::any_of(std::begin(win64::kNonvolatileGps), std::end(win64::kNonvolatileGps),
+                     [&](const win64::GpRegister& g) { return g.id == n; });
+}
+
+std::string where(const Insn& in) {
+  return in.loc.line > 0 ? fmt::format("{} (+{:#x} {})", in.loc.str(), in.offset, in.text)
+                         : fmt::format("+{:#x} ({})", in.offset, in.text);
+}
+
+class Deriver {
+ public:
+  explicit Deriver(const Image& image) : image_(image) {}
+  Expected<UnwindInfo> run();
+
+ private:
+  Status decode_all();
+  size_t prolog();  // how many instructions it spans
+  Status prolog_step(const Insn& in, bool* taken);
+  Status body(size_t from);
+  // The canonical epilog that begins at instruction k: how many instructions it spans, or an error.
+  Expected<size_t> epilog(size_t k) const;
+  Error refuse(const Insn& in, std::string why) const {
+    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", image_.symbol, where(in), why)};
+  }
+
+  const Image& image_;
+  std::vector<Insn> insns_;
+  UnwindInfo info_;
+  std::vector<ZydisRegister> pushed_;  // in push order
+  int64_t allocated_ = 0;              // bytes of sub rsp
+  int64_t below_fp_ = 0;               // bytes pushed or allocated after the frame pointer was set
+  int64_t fp_depth_ = 0;               // how far below the entry RSP the frame pointer points
+  bool fp_set_ = false, saved_ = false;
+  ZydisRegister fp_ = ZYDIS_REGISTER_NONE;
+  std::optional<uint64_t> rax_;        // mov rax, imm in the prolog, for sub rsp, rax
+  Status prolog_error_ = Ok{};
+};
+
+Status Deriver::decode_all() {
+  ZydisDecoder decoder;
+  ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisFormatter formatter;
+  ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
+  for (const InstrInfo& info : image_.instrs) {
+    Insn in;
+    in.offset = info.offset;
+    in.end = info.offset + info.length;
+    in.loc = info.loc;
+    if (ZYAN_FAILED(ZydisDecoderDecodeFull(&decoder, image_.text.bytes.data() + info.offset, info.length, &in.i, in.ops)))
+      return Error{fmt::format("{}: +{:#x}: no valid instruction", image_.symbol, info.offset)};
+    char text[256];
+    ZydisFormatterFormatInstruction(&formatter, &in.i, in.ops, in.i.operand_count_visible, text, sizeof text,
+                                    image_.text.address + info.offset, nullptr);
+    in.text = text;
+    insns_.push_back(std::move(in));
+  }
+  return Ok{};
+}
+
+// One prolog instruction: *taken when it is one; an error when it is one that cannot be described.
+Status Deriver::prolog_step(const Insn& in, bool* taken) {
+  *taken = true;
+  const auto end = static_cast<uint8_t>(std::min<uint32_t>(in.end, 255));
+  auto add = [&](UnwindOp op, uint8_t reg, uint32_t value) { info_.codes.push_back({end, op, reg, value}); };
+  auto alloc = [&](uint64_t size) -> Status {
+    if (saved_) return refuse(in, "an allocation after a register save moves the frame base the save is relative to");
+    if (size % 8 || size == 0 || size > 0xFFFFFFF8) return refuse(in, fmt::format("an allocation of {:#x} bytes", size));
+    add(size <= 128 ? UnwindOp::AllocSmall : UnwindOp::AllocLarge, 0, static_cast<uint32_t>(size));
+    allocated_ += static_cast<int64_t>(size);
+    if (fp_set_) below_fp_ += static_cast<int64_t>(size);
+    return Ok{};
+  };
+  // Saves are relative to the frame base: RSP after the prolog, or the frame pointer less its offset.
+  auto save = [&](int64_t disp, uint32_t scale, UnwindOp near_op, UnwindOp far_op, uint8_t reg) -> Status {
+    const int64_t from_base = disp - (fp_set_ ? below_fp_ : 0);
+    if (from_base < 0 || from_base % scale)
+      return refuse(in, fmt::format("a save at {} from the frame base (not a non-negative multiple of {})", from_base, scale));
+    add(from_base / scale <= kMaxNearScaled ? near_op : far_op, reg, static_cast<uint32_t>(from_base));
+    saved_ = true;
+    return Ok{};
+  };
+  const ZydisMnemonic m = in.mnemonic();
+  if (m == ZYDIS_MNEMONIC_PUSH && in.is_reg(0) && nonvolatile_gp(in.ops[0].reg.value) && allocated_ == 0 && !saved_) {
+    add(UnwindOp::PushNonvol, gp_number(in.ops[0].reg.value), 0);
+    pushed_.push_back(in.ops[0].reg.value);
+    if (fp_set_) below_fp_ += 8;
+    return Ok{};
+  }
+  if (m == ZYDIS_MNEMONIC_SUB && in.reg(0, ZYDIS_REGISTER_RSP) && in.is_imm(1)) return alloc(in.ops[1].imm.value.u);
+  if (m == ZYDIS_MNEMONIC_SUB && in.reg(0, ZYDIS_REGISTER_RSP) && in.reg(1, ZYDIS_REGISTER_RAX) && rax_) return alloc(*rax_);
+  if (m == ZYDIS_MNEMONIC_MOV && (in.reg(0, ZYDIS_REGISTER_RAX) || in.reg(0, ZYDIS_REGISTER_EAX)) && in.is_imm(1)) {
+    rax_ = in.reg(0, ZYDIS_REGISTER_EAX) ? static_cast<uint32_t>(in.ops[1].imm.value.u) : in.ops[1].imm.value.u;
+    return Ok{};
+  }
+  const bool set_fp = (m == ZYDIS_MNEMONIC_LEA && in.is_reg(0) && in.mem_on(1, ZYDIS_REGISTER_RSP)) ||
+                      (m == ZYDIS_MNEMONIC_MOV && in.is_reg(0) && in.reg(1, ZYDIS_REGISTER_RSP));
+  if (set_fp && nonvolatile_gp(in.ops[0].reg.value) && !fp_set_) {
+    const int64_t offset = m == ZYDIS_MNEMONIC_LEA ? *in.mem_on(1, ZYDIS_REGISTER_RSP) : 0;
+    if (offset < 0 || offset > 240 || offset % 16)
+      return refuse(in, fmt::format("a frame pointer at RSP{:+#x} (it must be RSP plus 0 to 240 in steps of 16)", offset));
+    fp_set_ = true;
+    fp_ = in.ops[0].reg.value;
+    info_.frame_register = gp_number(fp_);
+    info_.frame_offset = static_cast<uint8_t>(offset);
+    below_fp_ = 0;  // the frame base is RSP here; what is pushed or allocated later lies below it
+    fp_depth_ = static_cast<int64_t>(pushed_.size()) * 8 + allocated_ - offset;
+    add(UnwindOp::SetFpreg, 0, 0);
+    return Ok{};
+  }
+  if (m == ZYDIS_MNEMONIC_MOV && in.mem_on(0, ZYDIS_REGISTER_RSP) && in.is_reg(1) && nonvolatile_gp(in.ops[1].reg.value))
+    return save(*in.mem_on(0, ZYDIS_REGISTER_RSP), 8, UnwindOp::SaveNonvol, UnwindOp::SaveNonvolFar, gp_number(in.ops[1].reg.value));
+  const bool vector_store = m == ZYDIS_MNEMONIC_MOVAPS || m == ZYDIS_MNEMONIC_MOVUPS || m == ZYDIS_MNEMONIC_MOVDQA ||
+                            m == ZYDIS_MNEMONIC_MOVDQU;
+  if (vector_store && in.mem_on(0, ZYDIS_REGISTER_RSP) && in.is_reg(1) &&
+      ZydisRegisterGetClass(in.ops[1].reg.value) == ZYDIS_REGCLASS_XMM &&
+      ZydisRegisterGetId(in.ops[1].reg.value) >= win64::kFirstNonvolatileXmm)
+    return save(*in.mem_on(0, ZYDIS_REGISTER_RSP), 16, UnwindOp::SaveXmm128, UnwindOp::SaveXmm128Far,
+                static_cast<uint8_t>(ZydisRegisterGetId(in.ops[1].reg.value)));
+  *taken = false;
+  return Ok{};
+}
+
+
+size_t Deriver::prolog() {
+  size_t k = 0;
+  for (; k < insns_.size(); ++k) {
+    bool taken = false;
+    const size_t codes = info_.codes.size();
+    if (auto st = prolog_step(insns_[k], &taken); !st) {
+      prolog_error_ = st;
+      return k;
+    }
+    if (!taken) break;
+    if (info_.codes.size() != codes) info_.prolog_size = static_cast<uint8_t>(std::min<uint32_t>(insns_[k].end, 255));
+  }
+  return k;
+}
+
+Expected<size_t> Deriver::epilog(size_t k) const {
+  std::string want;
+  if (allocated_) want = fp_set_ ? fmt::format("lea rsp, [r{}{:+#x}] or add rsp, {:#x}; ", info_.frame_register,
+                                               fp_depth_ - static_cast<int64_t>(pushed_.size()) * 8, allocated_)
+                                 : fmt::format("add rsp, {:#x}; ", allocated_);
+  for (auto r = pushed_.rbegin(); r != pushed_.rend(); ++r) want += fmt::format("pop {}; ", ZydisRegisterGetString(*r));
+  want += "ret";
+  auto fail = [&](const Insn& in) -> Error {
+    return refuse(in, fmt::format("RSP changes after the prolog here, and not as the canonical epilog ({})", want));
+  };
+  size_t j = k;
+  if (allocated_) {
+    const Insn& in = insns_[j];
+    const bool add = in.mnemonic() == ZYDIS_MNEMONIC_ADD && in.reg(0, ZYDIS_REGISTER_RSP) && in.is_imm(1) &&
+                     static_cast<int64_t>(in.ops[1].imm.value.u) == allocated_;
+    const bool lea = fp_set_ && in.mnemonic() == ZYDIS_MNEMONIC_LEA && in.reg(0, ZYDIS_REGISTER_RSP) &&
+                     in.mem_on(1, fp_) == fp_depth_ - static_cast<int64_t>(pushed_.size()) * 8;
+    // An allocation too large for an immediate is given back through RAX: the unwinder still sees the body
+    // until the add, and the ret after it.
+    const Insn* before = k > 0 ? &insns_[k - 1] : nullptr;
+    const bool through_rax = in.mnemonic() == ZYDIS_MNEMONIC_ADD && in.reg(0, ZYDIS_REGISTER_RSP) &&
+                             in.reg(1, ZYDIS_REGISTER_RAX) && before && before->mnemonic() == ZYDIS_MNEMONIC_MOV &&
+                             (before->reg(0, ZYDIS_REGISTER_EAX) || before->reg(0, ZYDIS_REGISTER_RAX)) &&
+                             before->is_imm(1) &&
+                             (before->reg(0, ZYDIS_REGISTER_EAX) ? static_cast<uint32_t>(before->ops[1].imm.value.u)
+                                                                  : before->ops[1].imm.value.u) == static_cast<uint64_t>(allocated_);
+    if (!add && !lea && !through_rax) return fail(in);
+    ++j;
+  }
+  for (auto r = pushed_.rbegin(); r != pushed_.rend(); ++r, ++j)
+    if (j >= insns_.size() || insns_[j].mnemonic() != ZYDIS_MNEMONIC_POP || !insns_[j].reg(0, *r))
+      return fail(insns_[std::min(j, insns_.size() - 1)]);
+  if (j >= insns_.size() || (insns_[j].mnemonic() != ZYDIS_MNEMONIC_RET && insns_[j].mnemonic() != ZYDIS_MNEMONIC_JMP))
+    return fail(insns_[std::min(j, insns_.size() - 1)]);
+  if (insns_[j].mnemonic() == ZYDIS_MNEMONIC_RET && insns_[j].is_imm(0) && insns_[j].ops[0].imm.value.u != 0)
+    return fail(insns_[j]);
+  return j + 1 - k;
+}
+
+Status Deriver::body(size_t from) {
+  for (size_t k = from; k < insns_.size();) {
+    const Insn& in = insns_[k];
+    const ZydisMnemonic m = in.mnemonic();
+    if (m == ZYDIS_MNEMONIC_CALL) {
+      ++k;
+      continue;
+    }
+    const bool framed = allocated_ || !pushed_.empty();
+    if (in.writes_rsp() || (m == ZYDIS_MNEMONIC_RET && (framed || (in.is_imm(0) && in.ops[0].imm.value.u != 0)))) {
+      auto span = epilog(k);
+      if (!span) return span.error();
+      k += *span;
+      continue;
+    }
+    ++k;
+  }
+  return Ok{};
+}
+
+Expected<UnwindInfo> Deriver::run() {
+  if (auto st = decode_all(); !st) return st.error();
+  const size_t body_start = prolog();
+  if (!prolog_error_) return prolog_error_.error();
+  if (body_start < insns_.size() && insns_[body_start].end > 255 && info_.prolog_size == 255)
+    return refuse(insns_[body_start], "a prolog longer than 255 bytes");
+  if (auto st = body(body_start); !st) return st.error();
+  return info_;
+}
+
+}  // namespace
+
+Expected<UnwindInfo> derive_unwind(const Image& image) { return Deriver(image).run(); }
+
+}  // namespace w64stub
