@@ -73,6 +73,7 @@ imagefile::File to_file(const Image& image) {
   f.model = std::string(name(image.model));
   f.code_size = image.code_size;
   f.declared_frame = image.declared_frame;
+  f.unwind = image.unwind;
   f.sections.push_back({"text", image.text.address, image.text.bytes});
   if (!image.data.bytes.empty()) f.sections.push_back({"data", image.data.address, image.data.bytes});
   for (const Symbol& s : image.symbols)
@@ -91,6 +92,7 @@ Expected<Image> from_file(const imagefile::File& f) {
   image.model = *model;
   image.code_size = f.code_size;
   image.declared_frame = f.declared_frame;
+  image.unwind = f.unwind;
   if (f.entry != 0) return Error{fmt::format("{}: entry at +{:#x}; only entry 0 is supported", f.stub, f.entry)};
   for (const imagefile::Section& s : f.sections)
     (s.name == "text" ? image.text : image.data) = Section{"." + s.name, s.address, s.bytes};

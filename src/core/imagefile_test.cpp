@@ -30,6 +30,8 @@ TEST_CASE("image files: every catalog image survives write and parse unchanged")
         // The instruction map is rebuilt by decoding: the same boundaries emit recorded.
         REQUIRE(back->instrs.size() == image.instrs.size());
         for (size_t i = 0; i < image.instrs.size(); ++i) CHECK(back->instrs[i].offset == image.instrs[i].offset);
+        CHECK(back->unwind == image.unwind);
+        CHECK_FALSE(image.unwind.empty());
         CHECK(imagefile::write(file) == text);
       }
 }
@@ -41,7 +43,9 @@ TEST_CASE("image files: what the format looks like") {
   CHECK(text.find("\nsection text 0x402000 ") != std::string::npos);
   CHECK(text.find("\nimport runtime·WriteFile 0x401008 8 kernel32.dll WriteFile\n") != std::string::npos);
   CHECK(text.find("\nreloc ") != std::string::npos);
-  CHECK(text.ends_with("unwind 0\nend\n"));
+  // sub rsp, 48: the UNWIND_INFO GNU as and llvm-mc write for it (testdata/ref/unwind/stub48)
+  const std::string stub48 = test::slurp(test::ref_path("unwind/stub48.xdata"));
+  CHECK(text.ends_with("unwind 8\n" + stub48 + "end\n"));
 }
 
 TEST_CASE("image files: bad input names the line and what is wrong") {
@@ -60,7 +64,7 @@ TEST_CASE("image files: bad input names the line and what is wrong") {
       {replace("entry 0x0", "entry 0x100000"), "t.image:"},
       {replace("section text", "section code"), "t.image:8: bad section name in section"},
       {replace("frame 56", "frame -8"), "t.image:7: bad frame size in frame"},
-      {replace("unwind 0\n", "unwind 0\nbogus 1\n"), "unknown directive 'bogus'"},
+      {replace("end\n", "bogus 1\nend\n"), "unknown directive 'bogus'"},
       {replace("end\n", ""), "missing 'end'"},
       {replace("reloc 0x", "reloc 0xg"), "bad number in reloc"},
       {replace("kernel32.dll WriteFile", "kernel32.dll"), "import takes 5 or 6 fields"},

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "w64stub/core/disasm.hpp"
+#include "w64stub/win/unwind.hpp"
 
 namespace w64stub {
 namespace x86 = asmjit::x86;
@@ -311,6 +312,8 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   image->model = options.model;
   image->policy = options.policy;
   image->declared_frame = program.declared_frame;
+  // Unwind data when the code allows it; derive_unwind says why not (w64stub unwind shows it).
+  if (auto unwind = derive_unwind(*image)) image->unwind = unwind->encode();
   image->source_lines = program.source_lines;
   image->source_file = program.source_file;
   return image;

@@ -70,6 +70,7 @@ struct Image {
   std::vector<Relocation> relocations;
   std::vector<InstrInfo> instrs;
   int32_t declared_frame = 0;  // Go's $N: the linker-managed part of the frame (its sub/add are in the text)
+  std::vector<uint8_t> unwind;  // UNWIND_INFO of the function [entry, code_size); empty when not describable
   std::vector<std::string> source_lines;
   std::string source_file;  // the file source_lines hold; "" for any
 

@@ -17,7 +17,8 @@
 //   import runtime·Sleep 0x401008 8 kernel32.dll Sleep [SIGNATURE]   # an 8-byte slot the loader fills
 //   data runtime·badcallbacklen 0x401010 4
 //   reloc 0x13 abs32s runtime·GetStdHandle 0 0x17  # field offset in text, kind, symbol, addend, instruction end
-//   unwind 0                               # bytes of unwind data, hex lines follow (reserved for unwind info)
+//   unwind 8                               # the function's UNWIND_INFO (entry to code-size), hex lines follow;
+//   01 04 01 00 04 52 00 00               # 0 when the code has none that could describe it
 //   end
 //
 // Every address is where the image was laid out; a loader that places a section elsewhere moves the symbols
