@@ -96,6 +96,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
       {"probe", with({stub, exec})},
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict"}})},
       {"verify", with({{"--ref-dir"}})},
+      {"unwind", with({stub, {"--format"}})},
   };
   for (const auto& entry : verbs) {  // no structured bindings: clang 14 cannot capture them in CAPTURE
     const std::string& verb = entry.first;
@@ -304,6 +305,18 @@ TEST_CASE("cli: frame of an image file equals frame of the stub it came from, an
   }
   CHECK(cli({"dump", "badsignal"}).out.find("(linker: $48 frame)") != std::string::npos);
   std::remove(path.c_str());
+}
+
+TEST_CASE("cli: unwind shows the codes beside the prolog, the bytes GNU as writes, and refuses what it cannot describe") {
+  Result text = cli({"unwind", "badsignal", "--variant", "abi"});
+  CHECK(text.status == 0);
+  CHECK(text.out.find("  0000  sub rsp, 0x38                         ALLOC_SMALL 0x38\n") != std::string::npos);
+  Result hex = cli({"unwind", "badsignal", "--variant", "abi", "--format", "hex"});
+  CHECK(hex.out == w64stub::test::slurp(w64stub::test::ref_path("unwind/stub56.xdata")));
+  const std::string go = std::string(W64STUB_REF_DIR) + "/../go";
+  Result refused = cli({"unwind", go + "/sys_windows_amd64.s", "-I", go + "/include", "--symbol", "sigtramp"});
+  CHECK(refused.status == 2);
+  CHECK(refused.err.find("sys_windows_amd64.s:230:2 (+0xe sub rsp, 0x38): RSP changes after the prolog") != std::string::npos);
 }
 
 TEST_CASE("cli: notes do not change the exit status, --strict makes them count") {

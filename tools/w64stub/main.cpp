@@ -1,5 +1,7 @@
 // w64stub: the command line over the library. Exit 0 ok, 1 a mismatch, violation or failed call, 2 usage or error.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -185,6 +187,23 @@ Expected<Output> execute(const Options& o, bool probe_table) {
   return out;
 }
 
+Expected<Output> verb_unwind(const Options& o) {
+  auto one = images(o, true);
+  if (!one) return one.error();
+  const Image& image = one->front();
+  auto info = derive_unwind(image);
+  if (!info) return info.error();
+  if (o.format == "hex") return Output{format_hex(info->encode())};
+  if (o.format != "json") return Output{format_unwind(image, *info)};
+  nlohmann::ordered_json codes = nlohmann::ordered_json::array();
+  for (const UnwindCode& c : info->codes)
+    codes.push_back({{"prolog_offset", c.prolog_offset}, {"op", name(c.op)}, {"reg", c.reg}, {"value", c.value}});
+  const nlohmann::ordered_json j = {{"symbol", image.symbol}, {"prolog_size", info->prolog_size},
+                                    {"frame_register", info->frame_register}, {"frame_offset", info->frame_offset},
+                                    {"codes", codes}, {"bytes", fmt::format("{:02x}", fmt::join(info->encode(), ""))}};
+  return Output{j.dump(2) + "\n"};
+}
+
 Expected<Output> verb_verify(const Options& o) {
   const std::string dir = !o.ref_dir.empty() ? o.ref_dir : data_dir().empty() ? "" : data_dir() + "/ref";
   if (dir.empty()) return Error{"no reference directory: pass --ref-dir DIR (or set W64STUB_DATA_DIR)"};
@@ -215,6 +234,7 @@ Expected<Output> run_verb(const Options& o) {
   if (o.verb == "frame") return verb_frame(o);
   if (o.verb == "run") return execute(o, false);
   if (o.verb == "probe") return execute(o, true);
+  if (o.verb == "unwind") return verb_unwind(o);
   return verb_verify(o);
 }
 

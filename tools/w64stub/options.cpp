@@ -90,6 +90,11 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
       ->check(CLI::IsMember({8, 0}));
   frame->add_flag("--strict", o.strict, "notes count as findings for the exit status");
   frame->get_option("STUB")->description("as for dump; a Plan 9 file without --symbol: every TEXT symbol");
+  CLI::App* unwind = app_.add_subcommand("unwind", "the Win64 unwind data (UNWIND_INFO) beside the prolog it describes");
+  add_stub(unwind, o);
+  add_layout(unwind, o);
+  unwind->add_option("--format", o.format, "text (default), json or hex (the UNWIND_INFO bytes)")
+      ->check(CLI::IsMember({"text", "json", "hex"}));
   CLI::App* verify = app_.add_subcommand("verify", "every catalog variant, model and policy against the references");
   verify->add_option("STUB", o.stubs, "catalog stubs (default: all)");
   verify->add_option("--ref-dir", o.ref_dir, "the reference .hex files (default: the installed share/w64stub/ref)");
