@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "w64stub/core/frame.hpp"
+#include "w64stub/core/frame_plan.hpp"
 
 namespace w64stub {
 namespace x86 = asmjit::x86;
@@ -88,7 +88,7 @@ Program build(const Shape& shape, Variant variant) {
   const std::string msg = fmt::format("{}msg", fn), len = fmt::format("{}len", fn);
   const std::string get_std_handle = "runtime·GetStdHandle", write_file = "runtime·WriteFile";
   // One outgoing stack argument (lpOverlapped) and one 8-byte local (the written count).
-  const int32_t frame = variant == Variant::Abi ? plan_frame_adjustment({.stack_args = 1, .locals = 8}) : 48;
+  const int32_t frame = variant == Variant::Abi ? plan_frame({.locals = 8, .call_args = 5})->allocation : 48;
 
   Program p;
   p.symbol = fn;

@@ -12,14 +12,6 @@
 
 namespace w64stub {
 
-int32_t plan_frame_adjustment(const FrameNeeds& needs) {
-  int32_t size = win64::kHomeArea + win64::kSlot * needs.stack_args + needs.locals;
-  // RSP at the call = entry - pushes - size must be 0 mod 16, with entry = 8 mod 16.
-  int32_t below_entry = win64::kSlot * needs.pushes + size;
-  int32_t misfit = ((below_entry - win64::kEntryResidue) % 16 + 16) % 16;
-  return misfit ? size + (16 - misfit) : size;
-}
-
 bool Frame::calls_aligned() const {
   return std::all_of(calls.begin(), calls.end(), [](const CallSite& c) { return c.aligned(); });
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "w64stub/catalog/catalog.hpp"
+#include "w64stub/core/frame_plan.hpp"
 #include "w64stub/emit/emit.hpp"
 
 using namespace w64stub;
@@ -19,18 +20,10 @@ Frame analyze(const Program& program, int entry_residue = win64::kEntryResidue) 
 
 }  // namespace
 
-TEST_CASE("frame planning aligns every call for the Win64 entry condition") {
-  CHECK(plan_frame_adjustment({}) == 40);  // the classic sub rsp, 40 of a leaf-calling function
-  CHECK(plan_frame_adjustment({.stack_args = 1, .locals = 8}) == 56);  // DESIGN.md's abi variant
-  CHECK(plan_frame_adjustment({.stack_args = 1}) == 40);
-  CHECK(plan_frame_adjustment({.pushes = 1}) == 32);  // push rbp already moved RSP by 8
-  for (int args = 0; args < 6; ++args)
-    for (int locals = 0; locals < 40; locals += 4) {
-      int32_t n = plan_frame_adjustment({.stack_args = args, .locals = locals});
-      CHECK((8 + n) % 16 == 0);
-      CHECK(n >= 32 + 8 * args + locals);
-      CHECK(n < 32 + 8 * args + locals + 16);
-    }
+TEST_CASE("the catalog's abi frame is the plan for one stack argument and an 8-byte local") {
+  CHECK(plan_frame({.locals = 8, .call_args = 5})->allocation == 56);  // DESIGN.md's abi variant
+  CHECK(plan_frame({.call_args = 4})->allocation == 40);  // the classic sub rsp, 40 of a function that calls
+  CHECK(plan_frame({.saved = {x86::rbp}, .call_args = 0})->allocation == 32);  // push rbp already moved RSP by 8
 }
 
 TEST_CASE("post-fix badcallback: explicit 48, both calls misaligned by 8") {

@@ -1,4 +1,4 @@
-// Frame: the Win64 stack frame of a stub, planned (for JIT authors) or analysed (from an Image's code).
+// Frame: the Win64 stack frame of a stub, analysed from an Image's code (frame_plan.hpp plans one).
 //
 // Analysis decodes the Image's instructions, so an Image read from a file answers as one fresh from emit.
 // Go's 2012 linker adds a second source of stack adjustment: a declared `$N` frame makes it insert
@@ -14,16 +14,6 @@
 #include "w64stub/core/image.hpp"
 
 namespace w64stub {
-
-// What a stub needs below its return address, for frame planning.
-struct FrameNeeds {
-  int32_t stack_args = 0;  // outgoing arguments beyond the 4th, 8 bytes each
-  int32_t locals = 0;      // bytes of locals above the outgoing arguments
-  int32_t pushes = 0;      // 8-byte pushes made before the adjustment (saved nonvolatiles)
-};
-
-// The `sub rsp, N` that gives home area, stack arguments and locals, with every CALL 16-byte aligned.
-int32_t plan_frame_adjustment(const FrameNeeds& needs);
 
 struct CallSite {
   uint32_t offset = 0;   // of the CALL in the text
