@@ -189,6 +189,11 @@ void Checker::check_stub() {
                                        : fmt::format("the process exited with status {}", run.fault.code));
       break;
   }
+  if (run.unwind_checked == 0 || (run.unwind_checked < 0 && run.host == Host::Wine && image_.unwind.empty() &&
+                                  !run.unwind_failures.empty()))
+    violate("unwind", "no instruction boundary could be checked: the image has no unwind data (w64stub unwind says why)");
+  for (const auto& [offset, what] : run.unwind_failures)
+    violate("unwind", fmt::format("at +{:#x}, Windows' unwinder: {}", offset, what), offset);
   if (!stub.returned || run.host != Host::Native) return;  // what follows is read after the return, natively
 
   const Nonvolatiles before = canaries();

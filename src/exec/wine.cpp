@@ -116,6 +116,11 @@ Expected<RunReport> to_report(const Image& image, const std::string& text, std::
     for (const Symbol& s : image.symbols)
       r.placed.emplace_back(s.name, image.placed_address(s, r.text_address, r.data_address));
     for (const auto& call : j.at("calls")) r.calls.push_back(call_record(image, r, call));
+    if (j.contains("unwind")) {
+      r.unwind_checked = j["unwind"].at("checked").get<int>();
+      for (const auto& f : j["unwind"].at("failures"))
+        r.unwind_failures.emplace_back(f.at(0).get<int64_t>(), f.at(1).get<std::string>());
+    }
     return r;
   } catch (const nlohmann::json::exception& e) {
     return Error{fmt::format("{}: winrun's report: {}", image.stub, e.what())};
@@ -215,6 +220,7 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
   } cleanup{dir};
 
   std::vector<std::string> argv = {setup.wine64, setup.winrun, "--probe", "--mark"};
+  if (options.unwind_check) argv.push_back("--unwind-check");
   for (size_t i = 0; i < images.size(); ++i) {
     const fs::path file = dir / fmt::format("{}.image", i);
     std::ofstream(file, std::ios::binary) << image_file_for_winrun(images[i]);

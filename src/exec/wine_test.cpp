@@ -11,6 +11,9 @@
 
 #include "../testing/test_support.hpp"
 #include "w64stub/exec/probe.hpp"
+#include "w64stub/win/unwind.hpp"
+
+#include <filesystem>
 
 using namespace w64stub;
 
@@ -134,4 +137,71 @@ TEST_CASE("missing pieces say which package to install") {
   CHECK(find_wine("", "/tmp/p").error().message.find("apt-get install g++-mingw-w64-x86-64") != std::string::npos);
   CHECK(find_wine("/nonexistent/winrun.exe", "/tmp/p").error().message.find("/nonexistent/winrun.exe is missing") !=
         std::string::npos);
+}
+
+namespace {
+
+// A refgen prologue (testdata/ref/unwind/NAME.text.hex, GNU as's bytes) as an Image with its derived unwind data.
+Image unwind_prologue(const std::string& name) {
+  auto bytes = read_hex_file(fmt::format("{}/unwind/{}.text.hex", W64STUB_REF_DIR, name));
+  REQUIRE(bytes.ok());
+  imagefile::File f;
+  f.stub = name;
+  f.symbol = "f";
+  f.model = "rip";
+  f.code_size = static_cast<uint32_t>(bytes->size());
+  f.sections.push_back({"text", 0x140001000, *bytes});
+  auto image = from_file(f);
+  REQUIRE(image.ok());
+  auto unwind = derive_unwind(*image);
+  REQUIRE_MESSAGE(unwind.ok(), unwind.error().message);
+  image->unwind = unwind->encode();
+  return std::move(*image);
+}
+
+}  // namespace
+
+TEST_CASE("unwind acceptance 2: Windows' unwinder gives back the caller at every instruction boundary") {
+  std::vector<Image> images;
+  std::vector<std::string> names;
+  for (const Case& c : every_case()) {  // every catalog stub, variant and model
+    images.push_back(test::emit_catalog(c.stub, c.variant, c.model));
+    names.push_back(fmt::format("{} {} {}", c.stub, name(c.variant), name(c.model)));
+  }
+  images.push_back(test::emit_catalog("badcallback-prefix", Variant::Abi, Model::Go2012));
+  names.push_back("badcallback-prefix abi go2012");
+  // The refgen prologues, but the 4 GiB allocation: its RSP would point at no stack at all.
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(W64STUB_REF_DIR) + "/unwind")) {
+    const std::string file = entry.path().filename().string();
+    if (!file.ends_with(".text.hex") || file.starts_with("alloc0xfffffff8")) continue;
+    names.push_back(file.substr(0, file.size() - 9));
+    images.push_back(unwind_prologue(names.back()));
+  }
+  auto runs = run_wine(images, setup(), {.unwind_check = true});
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE(runs->size() == images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    CAPTURE(names[i]);
+    const auto& run = (*runs)[i];
+    REQUIRE_MESSAGE(run.ok(), run.error().message);
+    CHECK(run->unwind_checked >= 4);  // entry, after the prolog, in the epilog, at the ret
+    for (const auto& [offset, what] : run->unwind_failures) CHECK_MESSAGE(false, fmt::format("+{:#x}: {}", offset, what));
+  }
+}
+
+TEST_CASE("unwind acceptance 2: a wrong unwind table fails, with the offset") {
+  Image image = unwind_prologue("push3");  // push rbx; push rbp; push rdi; sub rsp, 0x20; ...
+  auto info = *UnwindInfo::decode(image.unwind);
+  info.codes.erase(info.codes.begin() + 1);  // forget push rbp
+  image.unwind = info.encode();
+  auto runs = run_wine({&image, 1}, setup(), {.unwind_check = true});
+  REQUIRE(runs.ok());
+  REQUIRE(runs->front().ok());
+  const RunReport& run = *runs->front();
+  REQUIRE_FALSE(run.unwind_failures.empty());
+  CHECK(run.unwind_failures.front().first == 2);  // the first boundary after push rbp
+  ProbeReport verdict = check_contract(image, run);
+  CHECK_FALSE(verdict.conformant());
+  CHECK(verdict.violations.front().rule == "unwind");
+  CHECK(verdict.violations.front().offset == 2);
 }

@@ -172,7 +172,7 @@ Expected<Output> execute(const Options& o, bool probe_table) {
   } else {
     auto setup = find_wine();
     if (!setup) return setup.error();
-    auto runs = run_wine({&image, 1}, *setup);
+    auto runs = run_wine({&image, 1}, *setup, {.unwind_check = probe_table});  // probe: every boundary unwound
     if (!runs) return runs.error();
     if (!runs->front()) return runs->front().error();
     report = check_contract(image, std::move(*runs->front()), catalog_diagnoses());

@@ -1,7 +1,7 @@
 // winrun: loads w64stub image files into a Windows process and calls each stub once, against the real
 // Windows API (under Wine here), reporting one JSON object per image on stdout.
 //
-//   winrun [--probe] [--mark] FILE.image...
+//   winrun [--probe] [--mark] [--unwind-check] FILE.image...
 //
 // Each image is placed at its own addresses when they are free, otherwise elsewhere (go2012: below 2 GiB,
 // which its 32-bit absolute addresses need); it is mapped read-write, copied, relocated, its imports resolved
@@ -9,7 +9,9 @@
 // executable at once. --probe interposes a logging probe on every import: arguments, return value,
 // GetLastError and RSP at entry. --mark writes "\x1e" "begin N\n" to stdout and stderr before image N and
 // "\x1e" "report " before its JSON, so that one process can run many images and the caller can still tell
-// which bytes each stub wrote.
+// which bytes each stub wrote. Every image with unwind data has its function table registered
+// (RtlAddFunctionTable); --unwind-check runs each stub one instruction at a time and checks Windows' unwinder at
+// every instruction boundary (unwind_check.hpp). Stubs run on a thread with a 16 MiB stack.
 #include <fcntl.h>
 #include <io.h>
 #include <windows.h>
@@ -26,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "unwind_check.hpp"
 #include "w64stub/core/imagefile.hpp"
 
 namespace imagefile = w64stub::imagefile;
@@ -58,7 +61,7 @@ __attribute__((force_align_arg_pointer, noinline)) uint64_t probe(uint64_t a, ui
   log.import = K;
   // Win64: the 5th argument lives at [entry RSP + 40]; its address says where RSP was at entry.
   log.entry_rsp = reinterpret_cast<uint64_t>(&e) - 40;
-  log.return_address = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  log.return_address = winrun::real_return_address(reinterpret_cast<uint64_t>(__builtin_return_address(0)));
   const uint64_t args[5] = {a, b, c, d, e};
   std::copy(args, args + 5, log.args);
   SetLastError(0);
@@ -114,7 +117,7 @@ bool allocate(const imagefile::File& file, Placed& placed, std::string& error) {
   const uint64_t granularity = 0x10000, page = 0x1000;
   low &= ~(granularity - 1);
   high = (high + page - 1) & ~(page - 1);
-  placed.size = high - low;
+  placed.size = high - low + page;  // and a page for the RUNTIME_FUNCTION and UNWIND_INFO
   placed.low = low;
   auto try_at = [&](uint64_t at) {
     placed.base = static_cast<uint8_t*>(VirtualAlloc(reinterpret_cast<void*>(at), placed.size,
@@ -134,7 +137,43 @@ bool allocate(const imagefile::File& file, Placed& placed, std::string& error) {
   return false;
 }
 
-std::string run_image(const std::string& path, bool use_probes) {
+// The function's RUNTIME_FUNCTION and UNWIND_INFO in the allocation's last page, registered with Windows
+// so that its unwinder (exceptions, RtlVirtualUnwind, debuggers) finds the function.
+bool register_unwind(const imagefile::File& file, const Placed& placed, uint64_t text_address) {
+  if (file.unwind.empty() || file.unwind.size() > 0x800) return false;
+  uint8_t* page = placed.base + placed.size - 0x1000;
+  const auto rva = [&](uint64_t address) { return static_cast<DWORD>(address - reinterpret_cast<uint64_t>(placed.base)); };
+  auto* function = reinterpret_cast<RUNTIME_FUNCTION*>(page);
+  function->BeginAddress = rva(text_address + file.entry);
+  function->EndAddress = rva(text_address + file.code_size);
+  function->UnwindData = rva(reinterpret_cast<uint64_t>(page + 16));
+  std::memcpy(page + 16, file.unwind.data(), file.unwind.size());
+  return RtlAddFunctionTable(function, 1, reinterpret_cast<DWORD64>(placed.base));
+}
+
+struct Call {
+  uint64_t text = 0, size = 0, entry = 0;
+  bool check = false;
+  winrun::UnwindCheck result;
+};
+
+// Touches the next `bytes` of stack page by page (alloca's stack probe does), so that a stub's frame of up to
+// that size finds them committed: test frames allocate up to 1 MiB without probes of their own.
+__attribute__((noinline)) void commit_stack(size_t bytes) {
+  volatile auto* low = static_cast<volatile uint8_t*>(__builtin_alloca(bytes));
+  low[0] = 0;
+}
+
+// The stub runs on a thread of its own, with a stack deep enough for large test frames.
+DWORD WINAPI call_stub(void* argument) {
+  auto* call = static_cast<Call*>(argument);
+  commit_stack(4u << 20);
+  if (call->check) call->result = winrun::call_checked(call->text, call->size, call->entry);
+  else reinterpret_cast<void (*)()>(call->entry)();  // a Win64 call: the stub enters at RSP = 8 mod 16
+  return 0;
+}
+
+std::string run_image(const std::string& path, bool use_probes, bool unwind_check) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -185,8 +224,14 @@ std::string run_image(const std::string& path, bool use_probes) {
     return fail("VirtualProtect failed: " + std::to_string(GetLastError()));
   FlushInstructionCache(GetCurrentProcess(), reinterpret_cast<void*>(code_start), code_end - code_start);
 
+  const bool registered = register_unwind(file, placed, text_address);
   g_calls.clear();
-  reinterpret_cast<void (*)()>(text_address + file.entry)();  // a Win64 call: the stub enters at RSP = 8 mod 16
+  Call call{text_address, file.code_size, text_address + file.entry, unwind_check && registered, {}};
+  HANDLE thread = CreateThread(nullptr, 16u << 20, call_stub, &call, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
+  if (!thread) return fail("CreateThread failed: " + std::to_string(GetLastError()));
+  WaitForSingleObject(thread, INFINITE);
+  CloseHandle(thread);
+  if (registered) RtlDeleteFunctionTable(reinterpret_cast<RUNTIME_FUNCTION*>(placed.base + placed.size - 0x1000));
 
   std::string out = "{\"image\": " + json_string(path) + ", \"stub\": " + json_string(file.stub) +
                     ", \"text_address\": " + std::to_string(text_address) + ", \"data_address\": " +
@@ -206,8 +251,16 @@ std::string run_image(const std::string& path, bool use_probes) {
       out += (k ? ", [" : "[") + std::to_string(c.out[k].first) + ", " + std::to_string(c.out[k].second) + "]";
     out += "]}";
   }
+  out += "], \"unwind_registered\": " + std::string(registered ? "true" : "false");
+  if (unwind_check) {
+    out += ", \"unwind\": {\"checked\": " + std::to_string(call.check ? call.result.checked : -1) + ", \"failures\": [";
+    for (size_t k = 0; k < call.result.failures.size(); ++k)
+      out += (k ? ", [" : "[") + std::to_string(call.result.failures[k].offset) + ", " +
+             json_string(call.result.failures[k].what) + "]";
+    out += "]}";
+  }
   VirtualFree(placed.base, 0, MEM_RELEASE);
-  return out + "]}";
+  return out + "}";
 }
 
 }  // namespace
@@ -216,23 +269,24 @@ int main(int argc, char** argv) {
   // Bytes as written: the markers' "\n" must not become "\r\n" on the way out.
   _setmode(_fileno(stdout), _O_BINARY);
   _setmode(_fileno(stderr), _O_BINARY);
-  bool use_probes = false, mark = false;
+  bool use_probes = false, mark = false, unwind_check = false;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--probe") use_probes = true;
     else if (arg == "--mark") mark = true;
+    else if (arg == "--unwind-check") unwind_check = true;
     else if (arg.starts_with("--")) return std::fprintf(stderr, "winrun: unknown option %s\n", arg.c_str()), 2;
     else paths.push_back(arg);
   }
-  if (paths.empty()) return std::fprintf(stderr, "usage: winrun [--probe] [--mark] FILE.image...\n"), 2;
+  if (paths.empty()) return std::fprintf(stderr, "usage: winrun [--probe] [--mark] [--unwind-check] FILE.image...\n"), 2;
   for (size_t i = 0; i < paths.size(); ++i) {
     if (mark) {
       std::fflush(stdout);
       write_marker(stdout, "\x1e" "begin " + std::to_string(i) + "\n");
       write_marker(stderr, "\x1e" "begin " + std::to_string(i) + "\n");
     }
-    std::string report = run_image(paths[i], use_probes);
+    std::string report = run_image(paths[i], use_probes, unwind_check);
     if (mark) write_marker(stdout, "\x1e" "report " + report + "\n");
     else std::printf("%s\n", report.c_str());
   }

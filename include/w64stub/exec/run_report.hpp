@@ -80,6 +80,10 @@ struct RunReport {
   std::string captured_stdout, captured_stderr;
   std::vector<std::pair<std::string, uint64_t>> placed;  // where each of the Image's symbols was placed
   int wx_mappings = -1;              // writable+executable mappings in the child just before the call
+  // Under Wine with the unwind check: instruction boundaries where Windows' unwinder was asked (-1: not
+  // checked), and where it did not give back the caller's state.
+  int unwind_checked = -1;
+  std::vector<std::pair<int64_t, std::string>> unwind_failures;
 
   bool returned() const { return ending == Ending::Returned; }
   bool rsp_intact() const { return returned() && rsp_after_return == stub_entry_rsp + 8; }

@@ -30,6 +30,9 @@ Expected<WineSetup> find_wine();
 
 struct WineOptions {
   std::chrono::seconds timeout{120};  // for the whole batch, including a first-time prefix creation
+  // Run each stub one instruction at a time and check Windows' unwinder at every boundary (winrun
+  // --unwind-check; the image's function table is registered either way).
+  bool unwind_check = false;
 };
 
 // One wine64 process for all the images; one report (or the error winrun gave) per image, in order.

@@ -8,8 +8,8 @@ f:
   .seh_pushreg rbx
   push rbp
   .seh_pushreg rbp
-  sub rsp, 0x60
-  .seh_stackalloc 0x60
+  sub rsp, 0x68
+  .seh_stackalloc 0x68
   lea rbp, [rsp + 0x50]
   .seh_setframe rbp, 0x50
   movaps xmmword ptr [rsp + 0x20], xmm6
@@ -20,7 +20,7 @@ f:
   nop
   mov rsi, qword ptr [rsp + 0x58]
   movaps xmm6, xmmword ptr [rsp + 0x20]
-  add rsp, 0x60
+  add rsp, 0x68
   pop rbp
   pop rbx
   ret
