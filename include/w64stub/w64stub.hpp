@@ -1,6 +1,7 @@
 // w64stub: the whole public surface, one include. Each stage's headers can also be included alone.
 //
-//   core     error, program, callconv, layout, disasm, image, imagefile, frame
+//   core     error, program, callconv, layout, disasm, image, imagefile, frame, frame_plan, install
+//   win      unwind (UNWIND_INFO, RUNTIME_FUNCTION)
 //   plan9    assemble Go's Plan 9 amd64 text into Programs
 //   emit     Program -> Image through asmjit
 //   exec     jit (place an Image in memory), stand-ins, harness, probe, wine
@@ -12,6 +13,7 @@
 #include "w64stub/core/disasm.hpp"
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/frame.hpp"
+#include "w64stub/core/frame_plan.hpp"
 #include "w64stub/core/image.hpp"
 #include "w64stub/core/imagefile.hpp"
 #include "w64stub/core/install.hpp"

@@ -58,6 +58,7 @@ RunReport collect(const Image& image, const RunOptions& options, const Outcome& 
   for (int j = 0; j < win64::kNonvolatileXmms; ++j) r.after.xmm[j] = {out.xmm_after[j][0], out.xmm_after[j][1]};
   r.after.mxcsr = out.mxcsr_after;
   r.rflags_after = out.rflags_after;
+  r.value = out.rax_after;
   std::copy(std::begin(out.caller_frame), std::end(out.caller_frame), r.caller_frame.begin());
   r.captured_stdout.assign(out.out[0], std::min<size_t>(out.out_size[0], kCaptureBytes));
   r.captured_stderr.assign(out.out[1], std::min<size_t>(out.out_size[1], kCaptureBytes));

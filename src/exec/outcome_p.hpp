@@ -35,7 +35,7 @@ struct Outcome {
   uint64_t text_address, data_address;
   uint8_t at_image_addresses, returned, calls_truncated;
   int32_t wx_mappings;
-  uint64_t host_rsp, rsp_before_call, rsp_after_return, rflags_after;
+  uint64_t host_rsp, rsp_before_call, rsp_after_return, rflags_after, rax_after;
   uint64_t gp_after[std::size(win64::kNonvolatileGps)];
   uint64_t xmm_after[win64::kNonvolatileXmms][2];
   uint32_t mxcsr_host, mxcsr_after;

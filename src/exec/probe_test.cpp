@@ -6,6 +6,7 @@
 
 
 #include "../testing/test_support.hpp"
+#include "../testing/thunk_example.hpp"
 
 using namespace w64stub;
 namespace x86 = asmjit::x86;
@@ -329,4 +330,36 @@ TEST_CASE("acceptance 5: no writable+executable memory, in the child or left in 
   ProbeReport r = probe_ok(test::emit_catalog("badsignal", Variant::Abi, Model::Rip));
   CHECK(r.run.wx_mappings == 0);
   CHECK(test::wx_mappings() == 0);
+}
+
+TEST_CASE("the worked example: a 6-in, 7-out thunk from a frame plan returns the right value and probes conformant") {
+  auto image = emit(test::make_thunk(), {.model = Model::Rip});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  CHECK_FALSE(image->unwind.empty());  // its prolog is one unwind data describes
+  // Called as a JIT author calls it: instantiated here, the import bound to a host function.
+  using Sum7 = __attribute__((ms_abi)) int64_t (*)(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+  const Sum7 host = [](int64_t a, int64_t b, int64_t c, int64_t d, int64_t e, int64_t f, int64_t g)
+      __attribute__((ms_abi)) { return test::sum7(a, b, c, d, e, f, g); };
+  const Binding bindings[] = {{"w64stub_sum7", reinterpret_cast<const void*>(host)}};
+  auto instance = instantiate(*image, bindings);
+  REQUIRE_MESSAGE(instance.ok(), instance.error().message);
+  using Thunk = __attribute__((ms_abi)) int64_t (*)(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+  CHECK(reinterpret_cast<Thunk>(instance->text_address())(1, 2, 3, 4, 5, 6) == test::sum7(1, 2, 3, 4, 5, 6, 7));
+  // Under the probe, with a stand-in that declares the seven arguments.
+  const StandIn sum7_standin{"winrun.exe", "w64stub_sum7", *win64::parse_signature(test::kSum7Signature),
+                             [](StandInContext&, std::span<const uint64_t> a) -> uint64_t {
+                               auto v = [&](size_t i) { return static_cast<int64_t>(a[i]); };
+                               return static_cast<uint64_t>(test::sum7(v(0), v(1), v(2), v(3), v(4), v(5), v(6)));
+                             },
+                             {}};
+  ProbeReport r = probe_ok(*image, {.standins = {&sum7_standin, 1}});
+  CHECK_MESSAGE(r.conformant(), rules(r));
+  REQUIRE(r.run.calls.size() == 1);
+  CHECK(r.run.calls[0].stack_args[2] == 7);  // the seventh argument, where the callee looks for it
+  CHECK(r.run.value == static_cast<uint64_t>(test::sum7(static_cast<int64_t>(r.run.calls[0].args[0]),
+                                                        static_cast<int64_t>(r.run.calls[0].args[1]),
+                                                        static_cast<int64_t>(r.run.calls[0].args[2]),
+                                                        static_cast<int64_t>(r.run.calls[0].args[3]),
+                                                        static_cast<int64_t>(r.run.calls[0].stack_args[0]),
+                                                        static_cast<int64_t>(r.run.calls[0].stack_args[1]), 7)));
 }

@@ -86,6 +86,7 @@ Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue) {
 
   // Back from the stub: only RAX and R11 (volatile) are touched until everything is recorded.
   a.mov(outcome, asmjit::Imm(reinterpret_cast<uint64_t>(out)));
+  a.mov(at(outcome, offsetof(Outcome, rax_after)), x86::rax);
   a.mov(at(outcome, offsetof(Outcome, rsp_after_return)), x86::rsp);
   for (size_t i = 0; i < std::size(win64::kNonvolatileGps); ++i)
     a.mov(at(outcome, offsetof(Outcome, gp_after) + 8 * i), gpq(win64::kNonvolatileGps[i]));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spawn.h>
@@ -111,6 +112,7 @@ Expected<RunReport> to_report(const Image& image, const std::string& text, std::
     r.at_image_addresses = j.at("at_image_addresses").get<bool>();
     r.entry_residue = win64::kEntryResidue;  // winrun calls the stub as a C++ function pointer: a Win64 call
     r.ending = j.at("returned").get<bool>() ? Ending::Returned : Ending::Died;
+    r.value = j.value("value", uint64_t{0});
     r.captured_stdout = std::move(out);
     r.captured_stderr = std::move(err);
     for (const Symbol& s : image.symbols)
@@ -221,6 +223,8 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
 
   std::vector<std::string> argv = {setup.wine64, setup.winrun, "--probe", "--mark"};
   if (options.unwind_check) argv.push_back("--unwind-check");
+  if (options.args.size() > 8) return Error{"winrun passes at most 8 arguments"};
+  if (!options.args.empty()) argv.insert(argv.end(), {"--args", fmt::format("{}", fmt::join(options.args, ","))});
   for (size_t i = 0; i < images.size(); ++i) {
     const fs::path file = dir / fmt::format("{}.image", i);
     std::ofstream(file, std::ios::binary) << image_file_for_winrun(images[i]);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "../testing/test_support.hpp"
+#include "../testing/thunk_example.hpp"
 #include "w64stub/exec/probe.hpp"
 #include "w64stub/win/unwind.hpp"
 
@@ -184,7 +185,7 @@ TEST_CASE("unwind acceptance 2: Windows' unwinder gives back the caller at every
     CAPTURE(names[i]);
     const auto& run = (*runs)[i];
     REQUIRE_MESSAGE(run.ok(), run.error().message);
-    CHECK(run->unwind_checked >= 4);  // entry, after the prolog, in the epilog, at the ret
+    CHECK(run->unwind_checked == static_cast<int>(images[i].instrs.size()));  // every boundary, once
     for (const auto& [offset, what] : run->unwind_failures) CHECK_MESSAGE(false, fmt::format("+{:#x}: {}", offset, what));
   }
 }
@@ -204,4 +205,21 @@ TEST_CASE("unwind acceptance 2: a wrong unwind table fails, with the offset") {
   CHECK_FALSE(verdict.conformant());
   CHECK(verdict.violations.front().rule == "unwind");
   CHECK(verdict.violations.front().offset == 2);
+}
+
+TEST_CASE("the worked example under Wine: the 6-in, 7-out thunk returns the right value and unwinds everywhere") {
+  auto image = emit(test::make_thunk(), {.model = Model::Rip});
+  REQUIRE(image.ok());
+  auto runs = run_wine({&*image, 1}, setup(), {.unwind_check = true, .args = {1, 2, 3, 4, 5, 6}});
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE_MESSAGE(runs->front().ok(), runs->front().error().message);
+  const RunReport& run = *runs->front();
+  CHECK(run.value == static_cast<uint64_t>(test::sum7(1, 2, 3, 4, 5, 6, 7)));
+  REQUIRE(run.calls.size() == 1);
+  CHECK(run.calls[0].function == "w64stub_sum7");
+  CHECK(run.calls[0].call_residue == 0);
+  CHECK(run.unwind_checked == static_cast<int>(image->instrs.size()));  // every instruction boundary once
+  CHECK(run.unwind_failures.empty());
+  ProbeReport verdict = check_contract(*image, run);
+  CHECK_MESSAGE(verdict.conformant(), verdict.violations.front().message);
 }

@@ -21,8 +21,9 @@ struct UnwindCheck {
   std::vector<UnwindFailure> failures;  // the first few
 };
 
-// Calls the function at `entry` (its code spans [text, text + size)) under the check.
-UnwindCheck call_checked(uint64_t text, uint64_t size, uint64_t entry);
+// Calls the function at `entry` (its code spans [text, text + size)) under the check, with up to eight
+// arguments; its RAX goes to *value.
+UnwindCheck call_checked(uint64_t text, uint64_t size, uint64_t entry, const uint64_t args[8], uint64_t* value);
 
 // What a probe sees as its return address may be the check's breakpoint: the real one behind it.
 uint64_t real_return_address(uint64_t seen);

@@ -1,7 +1,7 @@
 // winrun: loads w64stub image files into a Windows process and calls each stub once, against the real
 // Windows API (under Wine here), reporting one JSON object per image on stdout.
 //
-//   winrun [--probe] [--mark] [--unwind-check] FILE.image...
+//   winrun [--probe] [--mark] [--unwind-check] [--args A,B,...] FILE.image...
 //
 // Each image is placed at its own addresses when they are free, otherwise elsewhere (go2012: below 2 GiB,
 // which its 32-bit absolute addresses need); it is mapped read-write, copied, relocated, its imports resolved
@@ -46,6 +46,17 @@ struct CallLog {
 };
 
 std::vector<CallLog> g_calls;
+
+}  // namespace
+
+// A host function for tests, with seven arguments (three on the stack), each weighted by its position so
+// that a misplaced one shows: an image imports it as winrun.exe!w64stub_sum7.
+extern "C" __declspec(dllexport) int64_t w64stub_sum7(int64_t a, int64_t b, int64_t c, int64_t d, int64_t e,
+                                                      int64_t f, int64_t g) {
+  return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g;
+}
+
+namespace {
 void* g_real[kMaxImports];
 std::vector<int> g_out32[kMaxImports];  // which arguments of each import are out32 (from its signature)
 
@@ -154,8 +165,12 @@ bool register_unwind(const imagefile::File& file, const Placed& placed, uint64_t
 struct Call {
   uint64_t text = 0, size = 0, entry = 0;
   bool check = false;
+  const std::vector<uint64_t>* args = nullptr;  // RCX, RDX, R8, R9, then the stack: up to 8
+  uint64_t value = 0;                           // RAX on return
   winrun::UnwindCheck result;
 };
+
+using Win64Entry = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
 // Touches the next `bytes` of stack page by page (alloca's stack probe does), so that a stub's frame of up to
 // that size finds them committed: test frames allocate up to 1 MiB without probes of their own.
@@ -168,12 +183,17 @@ __attribute__((noinline)) void commit_stack(size_t bytes) {
 DWORD WINAPI call_stub(void* argument) {
   auto* call = static_cast<Call*>(argument);
   commit_stack(4u << 20);
-  if (call->check) call->result = winrun::call_checked(call->text, call->size, call->entry);
-  else reinterpret_cast<void (*)()>(call->entry)();  // a Win64 call: the stub enters at RSP = 8 mod 16
+  uint64_t a[8] = {};
+  std::copy(call->args->begin(), call->args->end(), a);
+  if (call->check) {
+    call->result = winrun::call_checked(call->text, call->size, call->entry, a, &call->value);
+  } else {  // a Win64 call: the stub enters at RSP = 8 mod 16
+    call->value = reinterpret_cast<Win64Entry>(call->entry)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  }
   return 0;
 }
 
-std::string run_image(const std::string& path, bool use_probes, bool unwind_check) {
+std::string run_image(const std::string& path, bool use_probes, bool unwind_check, const std::vector<uint64_t>& args) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -226,7 +246,7 @@ std::string run_image(const std::string& path, bool use_probes, bool unwind_chec
 
   const bool registered = register_unwind(file, placed, text_address);
   g_calls.clear();
-  Call call{text_address, file.code_size, text_address + file.entry, unwind_check && registered, {}};
+  Call call{text_address, file.code_size, text_address + file.entry, unwind_check && registered, &args, 0, {}};
   HANDLE thread = CreateThread(nullptr, 16u << 20, call_stub, &call, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
   if (!thread) return fail("CreateThread failed: " + std::to_string(GetLastError()));
   WaitForSingleObject(thread, INFINITE);
@@ -237,7 +257,7 @@ std::string run_image(const std::string& path, bool use_probes, bool unwind_chec
                     ", \"text_address\": " + std::to_string(text_address) + ", \"data_address\": " +
                     std::to_string(file.section("data") ? placed.place(file.section("data")->address) : 0) +
                     ", \"at_image_addresses\": " + (placed.at_image_addresses ? "true" : "false") +
-                    ", \"returned\": true, \"calls\": [";
+                    ", \"returned\": true, \"value\": " + std::to_string(call.value) + ", \"calls\": [";
   for (size_t i = 0; i < g_calls.size(); ++i) {
     const CallLog& c = g_calls[i];
     const imagefile::Symbol& s = *imports[c.import];
@@ -270,23 +290,29 @@ int main(int argc, char** argv) {
   _setmode(_fileno(stdout), _O_BINARY);
   _setmode(_fileno(stderr), _O_BINARY);
   bool use_probes = false, mark = false, unwind_check = false;
+  std::vector<uint64_t> args;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--probe") use_probes = true;
     else if (arg == "--mark") mark = true;
     else if (arg == "--unwind-check") unwind_check = true;
+    else if (arg == "--args" && i + 1 < argc) {
+      for (std::stringstream list(argv[++i]); std::getline(list, arg, ',');) args.push_back(std::stoull(arg, nullptr, 0));
+      if (args.size() > 8) return std::fprintf(stderr, "winrun: at most 8 arguments\n"), 2;
+    }
     else if (arg.starts_with("--")) return std::fprintf(stderr, "winrun: unknown option %s\n", arg.c_str()), 2;
     else paths.push_back(arg);
   }
-  if (paths.empty()) return std::fprintf(stderr, "usage: winrun [--probe] [--mark] [--unwind-check] FILE.image...\n"), 2;
+  if (paths.empty())
+    return std::fprintf(stderr, "usage: winrun [--probe] [--mark] [--unwind-check] [--args A,B,...] FILE.image...\n"), 2;
   for (size_t i = 0; i < paths.size(); ++i) {
     if (mark) {
       std::fflush(stdout);
       write_marker(stdout, "\x1e" "begin " + std::to_string(i) + "\n");
       write_marker(stderr, "\x1e" "begin " + std::to_string(i) + "\n");
     }
-    std::string report = run_image(paths[i], use_probes, unwind_check);
+    std::string report = run_image(paths[i], use_probes, unwind_check, args);
     if (mark) write_marker(stdout, "\x1e" "report " + report + "\n");
     else std::printf("%s\n", report.c_str());
   }

@@ -74,6 +74,7 @@ struct RunReport {
   uint64_t rsp_after_return = 0;     // the contract: stub_entry_rsp + 8
   Nonvolatiles after;                // as the stub left them (valid when Returned); it got canaries()
   uint64_t rflags_after = 0;
+  uint64_t value = 0;                // RAX on return: the stub's result
   std::array<uint64_t, 4> caller_frame{};  // the marker words above the stub's home area, after the return
   std::vector<CallRecord> calls;
   bool calls_truncated = false;      // more calls than the harness keeps

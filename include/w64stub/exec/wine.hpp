@@ -33,6 +33,7 @@ struct WineOptions {
   // Run each stub one instruction at a time and check Windows' unwinder at every boundary (winrun
   // --unwind-check; the image's function table is registered either way).
   bool unwind_check = false;
+  std::vector<uint64_t> args;  // what winrun calls every stub with: RCX, RDX, R8, R9, then the stack (up to 8)
 };
 
 // One wine64 process for all the images; one report (or the error winrun gave) per image, in order.
