@@ -131,6 +131,9 @@ TEST_CASE("w64stub run --host wine: the native report's shape, Windows' answers"
   text = test::slurp(out);
   CHECK(text.find("\"host\": \"wine\"") != std::string::npos);
   CHECK(text.find("\"last_error\": 1784") != std::string::npos);
+  // probe --host wine also asks Windows' unwinder at every instruction boundary of the stub.
+  CHECK(std::system(fmt::format("{} probe badsignal --variant abi --host wine > {} 2>&1", W64STUB_CLI, out).c_str()) == 0);
+  CHECK(test::slurp(out).find("unwinds everywhere     yes  (Windows' unwinder at 19 instruction boundaries)") != std::string::npos);
   std::remove(out.c_str());
 }
 

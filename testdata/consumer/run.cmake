@@ -1,5 +1,6 @@
 # The install-consumer test (ctest install.consumer):
-# 1. installs the build tree into a scratch prefix, then configures, builds and runs the consumer against it;
+# 1. installs the build tree into a scratch prefix, then configures, builds and runs the consumer against it
+#    (the README's worked example: natively, probed, and under Wine with the unwind check);
 # 2. moves that prefix elsewhere and, with the source and build trees hidden (a private mount namespace with
 #    an empty tmpfs over each), runs the moved `w64stub verify` and `w64stub run --host wine`: the installed
 #    package must not need either tree.
@@ -19,10 +20,14 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIAB
 if(rc)
   message(FATAL_ERROR "building the consumer failed: ${rc}")
 endif()
-execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc)
+# The consumer finds winrun.exe in the prefix's share/w64stub, and keeps its Wine prefix in the build tree.
+execute_process(COMMAND ${CMAKE_COMMAND} -E env W64STUB_DATA_DIR=${WORK_DIR}/prefix/share/w64stub
+                        W64STUB_WINEPREFIX=${BINARY_DIR}/wineprefix ${WORK_DIR}/build/consumer
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc)
-  message(FATAL_ERROR "the consumer failed: ${rc}")
+  message(FATAL_ERROR "the consumer failed (${rc}): ${out}${err}")
 endif()
+message(STATUS "${out}")
 
 # 2. The prefix, moved out of the build tree; the original is gone.
 string(RANDOM LENGTH 8 ALPHABET abcdefghijklmnopqrstuvwxyz tag)

@@ -319,12 +319,6 @@ TEST_CASE("cli: unwind shows the codes beside the prolog, the bytes GNU as write
   CHECK(refused.err.find("sys_windows_amd64.s:230:2 (+0xe sub rsp, 0x38): RSP changes after the prolog") != std::string::npos);
 }
 
-TEST_CASE("cli: probe --host wine unwinds the stub at every instruction boundary") {
-  Result r = cli({"probe", "badsignal", "--variant", "abi", "--host", "wine"});
-  CHECK(r.status == 0);
-  CHECK(r.out.find("unwinds everywhere     yes  (Windows' unwinder at 19 instruction boundaries)") != std::string::npos);
-}
-
 TEST_CASE("cli: notes do not change the exit status, --strict makes them count") {
   // A Plan 9 stub whose only import has no stand-in: a note, not a violation or a failed call.
   const std::string path = fmt::format("/tmp/w64stub-cli-note-{}.s", getpid());
