@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "w64stub/core/disasm.hpp"
 #include "w64stub/out/listing.hpp"
 
 namespace w64stub {
@@ -182,6 +183,109 @@ std::string format_json(const Image& image, const ProbeReport& p) {
                                {"instruction", v.instruction}, {"line", v.loc.line}, {"source", v.source}});
   // Captured bytes need not be UTF-8: replace what is not, rather than refuse to print the report.
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace w64stub
+
+namespace w64stub {
+
+namespace {
+
+struct Slot {
+  int64_t rsp;  // offset from RSP after the prolog
+  int64_t size;
+  std::string what;
+};
+
+std::string_view gp(uint8_t n) {
+  constexpr std::string_view kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  return kNames[n & 15];
+}
+
+// The slots of the frame, highest first: what the unwind codes and the frame analysis tell.
+std::vector<Slot> frame_slots(const Frame& frame, const UnwindInfo& info, int64_t* fp_rsp) {
+  int64_t pushed = 0, allocated = 0;
+  for (const UnwindCode& c : info.codes) {
+    if (c.op == UnwindOp::PushNonvol) pushed += 8;
+    if (c.op == UnwindOp::AllocSmall || c.op == UnwindOp::AllocLarge) allocated += c.value;
+  }
+  const int64_t depth = pushed + allocated;
+  std::vector<Slot> slots = {{depth, 8, "return address               <- RSP at entry"}};
+  int64_t below = 0;  // bytes below the entry RSP as the prolog runs
+  for (const UnwindCode& c : info.codes) {
+    if (c.op == UnwindOp::PushNonvol) below += 8, slots.push_back({depth - below, 8, fmt::format("saved {}", gp(c.reg))});
+    if (c.op == UnwindOp::AllocSmall || c.op == UnwindOp::AllocLarge) below += c.value;
+    if (c.op == UnwindOp::SetFpreg) *fp_rsp = depth - below + info.frame_offset;
+  }
+  std::vector<Slot> inside;  // within the allocation
+  if (frame.shadow) inside.push_back({0, win64::kHomeArea, "home area for the callees"});
+  for (int i = 0; i < frame.stack_args; ++i)
+    inside.push_back({win64::call_slot(win64::kRegisterArguments + i), 8, fmt::format("stack argument {} of the calls", 5 + i)});
+  for (const UnwindCode& c : info.codes) {
+    if (c.op == UnwindOp::SaveNonvol || c.op == UnwindOp::SaveNonvolFar) inside.push_back({c.value, 8, fmt::format("saved {}", gp(c.reg))});
+    if (c.op == UnwindOp::SaveXmm128 || c.op == UnwindOp::SaveXmm128Far) inside.push_back({c.value, 16, fmt::format("saved xmm{}", c.reg)});
+  }
+  // A save the analysis took for a stack argument (both are stores at [RSP+32] and up) is a save.
+  auto saved_at = [&](const Slot& arg) {
+    return std::any_of(inside.begin(), inside.end(), [&](const Slot& s) {
+      return s.what.starts_with("saved") && s.rsp < arg.rsp + arg.size && arg.rsp < s.rsp + s.size;
+    });
+  };
+  inside.erase(std::remove_if(inside.begin(), inside.end(),
+                              [&](const Slot& s) { return s.what.starts_with("stack argument") && saved_at(s); }),
+               inside.end());
+  std::sort(inside.begin(), inside.end(), [](const Slot& a, const Slot& b) { return a.rsp > b.rsp; });
+  int64_t top = allocated;
+  for (const Slot& s : inside) {
+    if (s.rsp + s.size < top) slots.push_back({s.rsp + s.size, top - s.rsp - s.size, "locals"});
+    slots.push_back(s);
+    top = std::min(top, s.rsp);
+  }
+  if (top > 0) slots.push_back({0, top, "locals"});
+  return slots;
+}
+
+}  // namespace
+
+std::string format_frame_diagram(const Image& image, const Frame& frame, const UnwindInfo& info) {
+  int64_t fp_rsp = -1;
+  const std::vector<Slot> slots = frame_slots(frame, info, &fp_rsp);
+  std::string out = fmt::format("  the frame (offsets from RSP after the prolog{}):\n",
+                                info.frame_register ? fmt::format(" and from {}", gp(info.frame_register)) : "");
+  for (const Slot& s : slots)
+    out += fmt::format("    {:<10} {:<10} {:>6}  {}{}\n", fmt::format("RSP+{:#x}", s.rsp),
+                       info.frame_register ? fmt::format("{}{:+#x}", gp(info.frame_register), s.rsp - fp_rsp) : "",
+                       s.size, s.what, s.rsp == 0 ? "   <- RSP after the prolog" : "");
+  out += "  what the prolog and epilog do to it:\n";
+  for (const InstrInfo& in : image.instrs) {
+    auto d = decode_one({image.text.bytes.data() + in.offset, in.length}, image.text.address + in.offset);
+    if (!d) continue;
+    std::string effect;
+    if (in.offset < info.prolog_size) {
+      for (const UnwindCode& c : info.codes) {
+        if (c.prolog_offset != in.offset + in.length) continue;
+        switch (c.op) {
+          case UnwindOp::PushNonvol: effect = fmt::format("RSP -= 8, saves {}", gp(c.reg)); break;
+          case UnwindOp::AllocSmall: case UnwindOp::AllocLarge: effect = fmt::format("RSP -= {:#x}", c.value); break;
+          case UnwindOp::SetFpreg: effect = fmt::format("{} = RSP+{:#x}", gp(info.frame_register), info.frame_offset); break;
+          case UnwindOp::SaveNonvol: case UnwindOp::SaveNonvolFar: effect = fmt::format("saves {} at RSP+{:#x}", gp(c.reg), c.value); break;
+          case UnwindOp::SaveXmm128: case UnwindOp::SaveXmm128Far: effect = fmt::format("saves xmm{} at RSP+{:#x}", c.reg, c.value); break;
+        }
+        effect = fmt::format("{:<16} {}", name(c.op), effect);
+      }
+      if (effect.empty()) continue;
+    } else if (d->rsp_down != 0 || d->flow == Flow::Return) {
+      effect = d->flow == Flow::Return ? "returns: pops the return address"
+               : d->rsp_down < 0       ? fmt::format("RSP += {:#x}", -d->rsp_down)
+                                       : fmt::format("RSP -= {:#x}", d->rsp_down);
+      effect = fmt::format("{:<16} {}", "epilog", effect);
+    } else {
+      continue;
+    }
+    out += fmt::format("    +{:<5x} {:<36} {}\n", in.offset, d->text, effect);
+  }
+  return out;
 }
 
 }  // namespace w64stub

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "../testing/test_support.hpp"
+#include "w64stub/core/frame_plan.hpp"
 
 using namespace w64stub;
 
@@ -63,4 +64,32 @@ TEST_CASE("probe report: a row per call, the stub-wide rules, each violation wit
   CHECK(text.find("at +0x5b: call rax   (badcallback:18 CALL AX)") != std::string::npos);
   std::string abi = format_probe(image, *probe(test::emit_catalog("badcallback", Variant::Abi, Model::Go2012)));
   CHECK(abi.ends_with("  conformant\n"));
+}
+
+TEST_CASE("the frame diagram: slots from the entry down, offsets from RSP and RBP, what the prolog and epilog do") {
+  const Image abi = test::emit_catalog("badsignal", Variant::Abi, Model::Go2012);
+  const std::string d = format_frame_diagram(abi, analyze_frame(abi), *derive_unwind(abi));
+  CHECK(d.find("    RSP+0x38                   8  return address               <- RSP at entry\n") != std::string::npos);
+  CHECK(d.find("    RSP+0x20                   8  stack argument 5 of the calls\n") != std::string::npos);
+  CHECK(d.find("    RSP+0x0                   32  home area for the callees   <- RSP after the prolog\n") != std::string::npos);
+  CHECK(d.find("sub rsp, 0x38                        ALLOC_SMALL      RSP -= 0x38") != std::string::npos);
+  CHECK(d.find("ret                                  epilog           returns: pops the return address") != std::string::npos);
+
+  auto plan = plan_frame({.saved = {asmjit::x86::rbx}, .saved_xmm = {asmjit::x86::xmm6}, .frame_pointer = true,
+                          .locals = 8, .call_args = 5});
+  REQUIRE(plan.ok());
+  Program p;
+  p.symbol = "planned";
+  plan->prolog(p);
+  p.instrs.push_back(Instr{asmjit::x86::Inst::kIdMov, {asmjit::x86::qword_ptr(asmjit::x86::rsp, 32), asmjit::Imm(0)}});
+  p.instrs.push_back(Instr{asmjit::x86::Inst::kIdCall, {asmjit::x86::rax}});
+  plan->epilog(p);
+  auto image = emit(p, {.model = Model::Rip});
+  REQUIRE(image.ok());
+  const std::string e = format_frame_diagram(*image, analyze_frame(*image), *derive_unwind(*image));
+  CHECK(e.find(fmt::format("RSP+{:#x}", plan->xmm_offset)) != std::string::npos);
+  CHECK(e.find("saved xmm6") != std::string::npos);
+  CHECK(e.find("saved rbp") != std::string::npos);
+  CHECK(e.find(fmt::format("rbp{:+#x}", plan->depth() - plan->fp_offset)) != std::string::npos);  // the return address
+  CHECK(e.find("SET_FPREG        rbp = RSP+") != std::string::npos);
 }

@@ -154,6 +154,8 @@ Expected<Output> verb_frame(const Options& o) {
   for (const Image& image : *all) {
     const Frame frame = analyze_frame(image, o.entry_rsp_mod16);
     out.text += format_frame(image, frame);
+    if (auto unwind = derive_unwind(image)) out.text += format_frame_diagram(image, frame, *unwind);
+    else out.text += fmt::format("  (no diagram: {})\n", unwind.error().message);
     if (!frame.calls_aligned() || !frame.balanced || (o.strict && !frame.notes.empty())) out.status = kFinding;
   }
   return out;
