@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "outcome_p.hpp"
+#include "sandbox_p.hpp"
 #include "trampolines_p.hpp"
 #include "w64stub/exec/jit.hpp"
 
@@ -21,7 +22,7 @@ Outcome* g_outcome = nullptr;  // for the signal handler, in the child only
 void on_signal(int signal, siginfo_t* info, void* context) {
   const auto& regs = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
   g_outcome->signal = signal;
-  g_outcome->code = info->si_code;
+  g_outcome->code = signal == SIGSYS ? info->si_syscall : info->si_code;  // SIGSYS: the denied call's number
   g_outcome->fault_address = reinterpret_cast<uint64_t>(info->si_addr);
   g_outcome->fault_rip = static_cast<uint64_t>(regs[REG_RIP]);
   g_outcome->fault_rsp = static_cast<uint64_t>(regs[REG_RSP]);
@@ -170,6 +171,7 @@ Status Child::run() {
   auto caller = build_caller(out_, instance->text_address(), options_.entry_residue);
   if (!caller) return caller.error();
   out_->wx_mappings = count_wx_mappings();
+  if (auto sandboxed = enter_sandbox(options_.timeout); !sandboxed) return sandboxed;
   reinterpret_cast<void (*)()>(caller->data())();
   return Ok{};
 }
@@ -177,6 +179,7 @@ Status Child::run() {
 }  // namespace
 
 void child_main(const Image& image, const RunOptions& options, Outcome* out) {
+  isolate_process();
   g_outcome = out;
   static char alternate_stack[1 << 16];
   stack_t ss{};
@@ -187,7 +190,7 @@ void child_main(const Image& image, const RunOptions& options, Outcome* out) {
   action.sa_sigaction = on_signal;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigemptyset(&action.sa_mask);
-  for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, kStopSignal}) sigaction(signal, &action, nullptr);
+  for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, kStopSignal}) sigaction(signal, &action, nullptr);
 
   Child child(image, options, out);
   Status status = child.run();

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "outcome_p.hpp"
+#include "sandbox_p.hpp"
 
 namespace w64stub {
 
@@ -69,7 +70,7 @@ Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, const Outco
     }
     if (Clock::now() >= deadline) {
       if (*stopped) {
-        kill(pid, SIGKILL);
+        kill(-pid, SIGKILL);  // the whole process group
         waitpid(pid, &status, 0);
         return status;
       }
@@ -104,14 +105,17 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   pid_t pid = fork();
   if (pid < 0) return Error{fmt::format("fork: {}", std::strerror(errno))};
   if (pid == 0) child_main(image, options, out);
+  setpgid(pid, pid);  // as the child does: whichever runs first
 
   bool stopped = false;
   auto status = wait_for(pid, options.timeout, *out, &stopped);
+  const bool group_ended = end_process_group(pid);
   if (!status) return status.error();
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitSetupFailed)
     return Error{fmt::format("{}: {}", image.stub, std::string(out->error, strnlen(out->error, sizeof out->error)))};
 
   RunReport report = collect(image, options, *out);
+  report.processes_left = !group_ended;
   report.ending = ending_of(*status, stopped, *out);
   if (report.ending == Ending::Died) {
     report.fault.signal = WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;

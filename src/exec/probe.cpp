@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "sandbox_p.hpp"
 #include "w64stub/core/disasm.hpp"
 
 namespace w64stub {
@@ -169,6 +170,16 @@ void Checker::check_stub() {
   switch (run.ending) {
     case Ending::Returned: break;
     case Ending::Faulted:
+      if (run.fault.signal == SIGSYS) {
+        // The trap comes after the SYSCALL: name the instruction that ends where RIP points.
+        const InstrInfo* call = run.fault.offset >= 0 ? image_.instr_ending_at(static_cast<uint32_t>(run.fault.offset)) : nullptr;
+        const int64_t at = call ? call->offset : run.fault.offset;
+        violate("syscall", fmt::format("a system call the sandbox denies: {} ({}) at {}", harness::syscall_name(run.fault.code),
+                                       run.fault.code, at >= 0 ? fmt::format("+{:#x}", at)
+                                                               : fmt::format("{:#x}, outside the stub", run.fault.rip)),
+                at);
+        break;
+      }
       violate("fault",
               fmt::format("{} touching {:#x} at {}", signal_name(run.fault.signal), run.fault.address,
                           run.fault.offset >= 0 ? fmt::format("+{:#x}", run.fault.offset)
@@ -194,6 +205,7 @@ void Checker::check_stub() {
     violate("unwind", "no instruction boundary could be checked: the image has no unwind data (w64stub unwind says why)");
   for (const auto& [offset, what] : run.unwind_failures)
     violate("unwind", fmt::format("at +{:#x}, Windows' unwinder: {}", offset, what), offset);
+  if (run.processes_left) violate("escaped", "a process of the run outlived it");
   if (!stub.returned || run.host != Host::Native) return;  // what follows is read after the return, natively
 
   const Nonvolatiles before = canaries();

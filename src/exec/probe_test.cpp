@@ -3,6 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <fmt/ranges.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 
 #include "../testing/test_support.hpp"
@@ -362,4 +368,117 @@ TEST_CASE("the worked example: a 6-in, 7-out thunk from a frame plan returns the
                                                         static_cast<int64_t>(r.run.calls[0].args[3]),
                                                         static_cast<int64_t>(r.run.calls[0].stack_args[0]),
                                                         static_cast<int64_t>(r.run.calls[0].stack_args[1]), 7)));
+}
+
+namespace {
+
+// The processes whose process group is `group`, from /proc (the run's child has long been reaped).
+int processes_in_group(pid_t group) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    rest >> state >> ppid >> pgrp;
+    count += pgrp == group && state != 'Z';
+  }
+  return count;
+}
+
+// A stub that makes one Linux system call (number in EAX, arguments as given) and returns.
+Image syscall_stub(int number, std::vector<std::pair<asmjit::x86::Gp, Operand>> args, std::vector<DataSymbol> data = {}) {
+  Stub s;
+  for (auto& [reg, value] : args) s.add("mov", x86::Inst::kIdMov, {reg, value});
+  s.add(fmt::format("mov eax, {}", number), x86::Inst::kIdMov, {x86::eax, asmjit::Imm(number)});
+  s.add("syscall", x86::Inst::kIdSyscall);
+  s.program().data = std::move(data);
+  return s.add("ret", x86::Inst::kIdRet).image();
+}
+
+}  // namespace
+
+TEST_CASE("the sandbox: a stub cannot fork, kill, create files or make code writable - each a syscall violation") {
+  const std::string path = fmt::format("/tmp/w64stub-hostile-{}", getpid());
+  std::vector<uint8_t> path_bytes(path.begin(), path.end());
+  path_bytes.push_back(0);
+  const auto imm = [](int64_t v) { return Operand(asmjit::Operand(asmjit::Imm(v))); };
+  struct Case {
+    const char* what;
+    Image image;
+    std::string denied;
+  };
+  const Case cases[] = {
+      {"fork", syscall_stub(57, {}), "fork (57)"},
+      {"kill the parent", syscall_stub(62, {{x86::edi, imm(getpid())}, {x86::esi, imm(SIGKILL)}}), "kill (62)"},
+      {"create a file",
+       syscall_stub(2, {{x86::edi, SymbolAddr{"path", 0}}, {x86::esi, imm(0x41)}, {x86::edx, imm(0644)}},
+                    {{"path", path_bytes, 1}}),
+       "open (2)"},
+      {"make memory executable", syscall_stub(10, {{x86::edi, imm(0x10000)}, {x86::esi, imm(4096)}, {x86::edx, imm(7)}}),
+       "mprotect (10)"},
+      {"execve", syscall_stub(59, {}), "execve (59)"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    auto report = run_native(c.image);
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    const ProbeReport r = check_contract(c.image, *report);
+    REQUIRE(rules(r) == "syscall");
+    CHECK(r.violations[0].message.starts_with("a system call the sandbox denies: " + c.denied + " at +0x"));
+    CHECK(r.violations[0].instruction == "syscall");
+    CHECK_FALSE(report->processes_left);
+  }
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("the sandbox: no process of a run outlives it, and the child has only fds 0-2") {
+  // A stub that spins: stopped at the timeout, with its whole process group.
+  Stub s;
+  s.label("spin").add("jmp spin", x86::Inst::kIdJmp, {CodeLabel{"spin"}});
+  auto report = run_native(s.add("ret", x86::Inst::kIdRet).image(), {.timeout = std::chrono::milliseconds(100)});
+  REQUIRE(report.ok());
+  CHECK(report->ending == Ending::TimedOut);
+  CHECK_FALSE(report->processes_left);
+  // fcntl(3, F_GETFD) is not even allowed; fd 3 is closed before that matters: the call is denied.
+  auto fd = run_native(syscall_stub(72, {{x86::edi, asmjit::Operand(asmjit::Imm(3))}, {x86::esi, asmjit::Operand(asmjit::Imm(1))}}));
+  REQUIRE(fd.ok());
+  CHECK(fd->fault.signal == SIGSYS);
+  CHECK(processes_in_group(getpgrp()) >= 1);  // this test process's own group, for comparison: the check sees groups
+}
+
+TEST_CASE("a WriteFile of more than the capture keeps the host alive, and each call keeps its own bytes") {
+  for (size_t first : {size_t{20000}, size_t{10000}}) {
+    CAPTURE(first);
+    std::vector<uint8_t> text(first, 'a');
+    std::vector<uint8_t> second(10000, 'b');
+    Stub s;
+    s.program().data = {{"first", text, 1}, {"second", second, 1}};
+    s.add("sub rsp, 56", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(56)});
+    for (const char* buffer : {"first", "second"}) {
+      const uint32_t size = std::string(buffer) == "first" ? static_cast<uint32_t>(first) : 10000u;
+      s.add("mov ecx, -12", x86::Inst::kIdMov, {x86::ecx, asmjit::Imm(-12)});
+      s.add("mov rax, [GetStdHandle]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetStdHandle", 0, 8}});
+      s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+      s.add("mov rcx, rax", x86::Inst::kIdMov, {x86::rcx, x86::rax});
+      s.add("mov rdx, buffer", x86::Inst::kIdMov, {x86::rdx, SymbolAddr{buffer, 0}});
+      s.add("mov r8d, size", x86::Inst::kIdMov, {x86::r8d, asmjit::Imm(size)});
+      s.add("xor r9d, r9d", x86::Inst::kIdXor, {x86::r9d, x86::r9d});
+      s.add("mov qword [rsp+32], 0", x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 32), asmjit::Imm(0)});
+      s.add("mov rax, [WriteFile]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"WriteFile", 0, 8}});
+      s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+    }
+    Image image = s.leave(56).image(Model::Rip);
+    auto report = run_native(image);
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    REQUIRE(report->calls.size() == 4);
+    CHECK(report->calls[1].result == 1);
+    CHECK(report->calls[3].result == 1);
+    const size_t kept_first = std::min<size_t>(first, 16384);
+    CHECK(report->calls[1].output == std::string(kept_first, 'a'));
+    CHECK(report->calls[3].output == std::string(std::min<size_t>(10000, 16384 - kept_first), 'b'));
+    CHECK(report->captured_stderr.size() == std::min<size_t>(first + 10000, 16384));
+  }
 }

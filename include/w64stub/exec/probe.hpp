@@ -20,7 +20,8 @@ namespace w64stub {
 struct Violation {
   std::string rule;         // "call-alignment", "home-area", "stack-arguments", "volatile-reliance",
                             // "nonvolatile", "mxcsr", "rsp-balance", "direction-flag", "caller-frame",
-                            // "fault", "timeout", "died", "unwind" (under Wine, with the unwind check)
+                            // "fault", "syscall" (denied by the sandbox), "escaped", "timeout", "died",
+                            // "unwind" (under Wine, with the unwind check)
   std::string message;
   int64_t offset = -1;      // the instruction responsible, in the stub's text; -1 when none can be named
   std::string instruction;  // its disassembly

@@ -81,6 +81,7 @@ struct RunReport {
   std::string captured_stdout, captured_stderr;
   std::vector<std::pair<std::string, uint64_t>> placed;  // where each of the Image's symbols was placed
   int wx_mappings = -1;              // writable+executable mappings in the child just before the call
+  bool processes_left = false;       // a process of the run's group outlived it (the harness kills them all)
   // Under Wine with the unwind check: instruction boundaries where Windows' unwinder was asked (-1: not
   // checked), and where it did not give back the caller's state.
   int unwind_checked = -1;

@@ -1,0 +1,107 @@
+#include "sandbox_p.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace w64stub::harness {
+
+void isolate_process() {
+  setpgid(0, 0);
+  const int null = open("/dev/null", O_RDONLY);
+  if (null >= 0) dup2(null, 0);
+  close_range(3, UINT_MAX, 0);
+}
+
+namespace {
+
+Status rule(scmp_filter_ctx ctx, int syscall, std::initializer_list<scmp_arg_cmp> args = {}) {
+  const int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, static_cast<unsigned>(args.size()),
+                                        args.size() ? args.begin() : nullptr);
+  if (rc < 0) return Error{fmt::format("seccomp rule for {}: {}", syscall_name(syscall), std::strerror(-rc))};
+  return Ok{};
+}
+
+}  // namespace
+
+Status enter_sandbox(std::chrono::milliseconds timeout) {
+  const rlim_t cpu = static_cast<rlim_t>(timeout.count() / 1000 + 2);
+  const std::pair<int, rlimit> limits[] = {{RLIMIT_CORE, {0, 0}}, {RLIMIT_CPU, {cpu, cpu}}, {RLIMIT_NOFILE, {3, 3}}};
+  for (const auto& [resource, limit] : limits)
+    if (setrlimit(resource, &limit) != 0) return Error{fmt::format("setrlimit: {}", std::strerror(errno))};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error{fmt::format("no_new_privs: {}", std::strerror(errno))};
+
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+  if (!ctx) return Error{"seccomp_init failed"};
+  struct Release {
+    scmp_filter_ctx ctx;
+    ~Release() { seccomp_release(ctx); }
+  } release{ctx};
+  const auto self = static_cast<scmp_datum_t>(getpid());
+  const Status rules[] = {
+      rule(ctx, SCMP_SYS(write), {SCMP_A0(SCMP_CMP_EQ, 1)}),
+      rule(ctx, SCMP_SYS(write), {SCMP_A0(SCMP_CMP_EQ, 2)}),
+      rule(ctx, SCMP_SYS(process_vm_readv), {SCMP_A0(SCMP_CMP_EQ, self)}),
+      rule(ctx, SCMP_SYS(process_vm_writev), {SCMP_A0(SCMP_CMP_EQ, self)}),
+      rule(ctx, SCMP_SYS(getpid)),
+      rule(ctx, SCMP_SYS(brk)),
+      rule(ctx, SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}),
+      rule(ctx, SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}),
+      rule(ctx, SCMP_SYS(munmap)),
+      rule(ctx, SCMP_SYS(madvise)),
+      rule(ctx, SCMP_SYS(rt_sigreturn)),
+      rule(ctx, SCMP_SYS(exit)),
+      rule(ctx, SCMP_SYS(exit_group)),
+  };
+  for (const Status& s : rules)
+    if (!s) return s;
+  if (const int rc = seccomp_load(ctx); rc < 0) return Error{fmt::format("seccomp_load: {}", std::strerror(-rc))};
+  return Ok{};
+}
+
+std::string syscall_name(int number) {
+  char* resolved = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, number);
+  std::string name = resolved ? resolved : fmt::format("{}", number);
+  free(resolved);
+  return name;
+}
+
+bool end_process_group(pid_t group) {
+  kill(-group, SIGKILL);
+  // What is left of the group: zombies are reaped by their parent; count every /proc/PID whose pgid is ours.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (int round = 0; round < 50; ++round) {
+    bool left = false;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+      std::ifstream stat(entry.path() / "stat");
+      std::string line;
+      if (!std::getline(stat, line)) continue;
+      const size_t close = line.rfind(')');  // "pid (comm) state ppid pgrp ..."
+      if (close == std::string::npos) continue;
+      std::istringstream rest(line.substr(close + 2));
+      char state = 0;
+      long ppid = 0, pgrp = 0;
+      rest >> state >> ppid >> pgrp;
+      if (pgrp == group && state != 'Z') left = true;
+    }
+    if (!left) return true;
+    kill(-group, SIGKILL);
+    usleep(2000);
+  }
+  return false;
+}
+
+}  // namespace w64stub::harness

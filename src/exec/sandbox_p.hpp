@@ -1,0 +1,28 @@
+// The sandbox of a native run: the child the stub runs in cannot reach past itself. It has its own process
+// group (killed as a whole), no new privileges, no core files, a CPU limit, only fds 0-2 (stdin /dev/null), and
+// a seccomp filter (libseccomp) that traps every system call but the few the harness needs while the stub
+// runs: writes to fds 1 and 2, reads and writes of its own memory (process_vm_readv/writev), memory without
+// PROT_EXEC, and exit. A trapped call ends the run as a `syscall` violation with its number and offset.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+
+#include "w64stub/core/error.hpp"
+
+namespace w64stub::harness {
+
+// In the child, first: its own process group, fds 0-2 only, stdin /dev/null.
+void isolate_process();
+
+// In the child, just before the stub is called: limits and the seccomp filter.
+Status enter_sandbox(std::chrono::milliseconds timeout);
+
+// The name of a system call number ("fork"), or its number.
+std::string syscall_name(int number);
+
+// In the parent: ends every process of the run's group; true when none is left (read from /proc).
+bool end_process_group(pid_t group);
+
+}  // namespace w64stub::harness
