@@ -83,10 +83,13 @@ Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, const Outco
   }
 }
 
+// The stub runs in the child and can exit with any status: an ending counts only with the outcome the
+// harness's own code leaves for it (the signal handler's signal, the caller's return flag).
 Ending ending_of(int status, bool stopped, const Outcome& out) {
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && out.returned) return Ending::Returned;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitFaulted) return Ending::Faulted;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitStopped) return Ending::TimedOut;
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code == 0 && out.returned) return Ending::Returned;
+  if (code == kExitFaulted && out.signal != 0 && out.signal != kStopSignal) return Ending::Faulted;
+  if (code == kExitStopped && out.signal == kStopSignal) return Ending::TimedOut;
   if (stopped) return Ending::TimedOut;  // did not even answer the stop signal
   return Ending::Died;
 }
@@ -111,7 +114,8 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   auto status = wait_for(pid, options.timeout, *out, &stopped);
   const bool group_ended = end_process_group(pid);
   if (!status) return status.error();
-  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitSetupFailed)
+  // A setup failure is one before the stub was called: after that, the stub may have chosen this status.
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitSetupFailed && out->rsp_before_call == 0)
     return Error{fmt::format("{}: {}", image.stub, std::string(out->error, strnlen(out->error, sizeof out->error)))};
 
   RunReport report = collect(image, options, *out);

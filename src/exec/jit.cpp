@@ -139,6 +139,14 @@ Expected<Instance> instantiate(const Image& image, std::span<const Binding> bind
                           [&](const Binding& candidate) { return candidate.name == s.function || candidate.name == s.name; });
     if (b == bindings.end())
       return Error{fmt::format("{}: import {}!{} ({}) is not bound", image.stub, s.dll, s.function, s.name)};
+    // The slot must lie in data the Image owns, never in its code: an image file says where it is.
+    const bool in_data = !image.data.bytes.empty() && s.address >= image.data.address &&
+                         s.address + 8 <= image.data.address + image.data.bytes.size();
+    const bool after_code = s.address >= image.text.address + image.code_size &&
+                            s.address + 8 <= image.text.address + image.text.bytes.size();
+    if (!in_data && !after_code)
+      return Error{fmt::format("{}: import slot {} at {:#x} lies outside the image's data (in its code, or nowhere)",
+                               image.stub, s.name, s.address)};
     auto value = reinterpret_cast<uint64_t>(b->address);
     std::memcpy(reinterpret_cast<void*>(inst.address_of(s.name)), &value, 8);
   }

@@ -170,6 +170,13 @@ void Checker::check_stub() {
   switch (run.ending) {
     case Ending::Returned: break;
     case Ending::Faulted:
+      if (run.fault.signal == SIGTRAP && run.fault.offset >= 0) {
+        // INT3 traps with RIP after it: name the breakpoint itself.
+        const InstrInfo* trap = image_.instr_ending_at(static_cast<uint32_t>(run.fault.offset));
+        const int64_t at = trap ? trap->offset : run.fault.offset;
+        violate("fault", fmt::format("SIGTRAP (a breakpoint) at +{:#x}", at), at);
+        break;
+      }
       if (run.fault.signal == SIGSYS) {
         // The trap comes after the SYSCALL: name the instruction that ends where RIP points.
         const InstrInfo* call = run.fault.offset >= 0 ? image_.instr_ending_at(static_cast<uint32_t>(run.fault.offset)) : nullptr;

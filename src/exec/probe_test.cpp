@@ -482,3 +482,76 @@ TEST_CASE("a WriteFile of more than the capture keeps the host alive, and each c
     CHECK(report->captured_stderr.size() == std::min<size_t>(first + 10000, 16384));
   }
 }
+
+TEST_CASE("a stub cannot pass for the harness: exit statuses, breakpoints and import slots") {
+  // exit_group(70) and (71) once the stub runs: not a setup error, not a fault - the process died.
+  for (int status : {70, 71, 72}) {
+    CAPTURE(status);
+    auto report = run_native(syscall_stub(231, {{x86::edi, asmjit::Operand(asmjit::Imm(status))}}));
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    CHECK(report->ending == Ending::Died);
+    CHECK(report->fault.code == status);
+  }
+  // INT3 is reported at the breakpoint, not at the instruction after it.
+  Stub s;
+  s.add("nop", x86::Inst::kIdNop).add("int3", x86::Inst::kIdInt3);
+  const int line = s.line();
+  Image image = s.add("ret", x86::Inst::kIdRet).image();
+  ProbeReport r = probe_ok(image);
+  REQUIRE(rules(r) == "fault");
+  CHECK(r.violations[0].offset == Stub::offset_of_line(line, image));
+  CHECK(r.violations[0].message == "SIGTRAP (a breakpoint) at +0x1");
+  // An image whose import slot lies in its code is refused, not written into.
+  Image slot_in_code = test::emit_catalog("badsignal", Variant::Fixed, Model::Go2012);
+  for (Symbol& sym : slot_in_code.symbols)
+    if (sym.kind == SymbolKind::Import) sym.address = slot_in_code.text.address;
+  auto refused = run_native(slot_in_code);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("import slot runtime·GetStdHandle at 0x402000 lies outside the image's data") !=
+        std::string::npos);
+}
+
+TEST_CASE("what three mutations of the probe got past: the high half of XMM6, the home area by 8, rel32 with an immediate") {
+  // Only the high 64 bits of XMM6 change.
+  Stub high;
+  high.add("movhps xmm6, [rsp]", x86::Inst::kIdMovhps, {x86::xmm6, x86::qword_ptr(x86::rsp)});
+  ProbeReport r = probe_ok(high.add("ret", x86::Inst::kIdRet).image());
+  REQUIRE(rules(r) == "nonvolatile");
+  CHECK(r.violations[0].message.starts_with("XMM6 is nonvolatile"));
+  // A home area 8 bytes short: the callee's reaches over the return address by exactly 8.
+  Stub short_home;
+  short_home.get_std_handle(24);
+  const int call = short_home.line();
+  Image image = short_home.leave(24).image();
+  ProbeReport h = probe_ok(image);
+  const Violation* home = find_rule(h, "home-area");
+  REQUIRE(home);
+  CHECK(home->offset == Stub::offset_of_line(call, image));
+  CHECK(home->message.find("reaches 8 bytes above the stub's frame") != std::string::npos);
+  // cmp dword [rip+x], imm32: the displacement is relative to the end of the instruction, past the immediate.
+  for (bool relocate : {false, true}) {
+    Stub rel;
+    rel.program().data = {{"cell", {0x78, 0x56, 0x34, 0x12}, 4}};
+    rel.add("mov eax, 1", x86::Inst::kIdMov, {x86::eax, asmjit::Imm(1)});
+    rel.add("cmp dword [cell], 0x12345678", x86::Inst::kIdCmp, {SymbolMem{"cell", 0, 4}, asmjit::Imm(0x12345678)});
+    rel.add("jne out", x86::Inst::kIdJne, {CodeLabel{"out"}});
+    rel.add("mov eax, 2", x86::Inst::kIdMov, {x86::eax, asmjit::Imm(2)});
+    rel.label("out");
+    auto report = run_native(rel.add("ret", x86::Inst::kIdRet).image(Model::Rip), {.at_image_addresses = !relocate});
+    REQUIRE(report.ok());
+    CHECK(report->returned());
+    CHECK(report->value == 2);
+  }
+}
+
+TEST_CASE("rip-model data lives in the read-execute text: a stub reads it, a store to it faults") {
+  Stub store;
+  store.program().data = {{"cell", {0, 0, 0, 0}, 4}};
+  store.add("mov dword [cell], 1", x86::Inst::kIdMov, {SymbolMem{"cell", 0, 4}, asmjit::Imm(1)});
+  const int line = store.line();
+  Image image = store.add("ret", x86::Inst::kIdRet).image(Model::Rip);
+  ProbeReport r = probe_ok(image);
+  REQUIRE(rules(r) == "fault");
+  CHECK(r.violations[0].offset == Stub::offset_of_line(line, image));
+  CHECK(r.violations[0].message.starts_with("SIGSEGV touching 0x"));
+}

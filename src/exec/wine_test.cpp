@@ -189,7 +189,8 @@ TEST_CASE("unwind acceptance 2: Windows' unwinder gives back the caller at every
     const auto& run = (*runs)[i];
     REQUIRE_MESSAGE(run.ok(), run.error().message);
     CHECK(run->unwind_checked == static_cast<int>(images[i].instrs.size()));  // every boundary, once
-    for (const auto& [offset, what] : run->unwind_failures) CHECK_MESSAGE(false, fmt::format("+{:#x}: {}", offset, what));
+    for (const auto& failure : run->unwind_failures)  // no structured binding: clang 14 cannot capture it
+      CHECK_MESSAGE(false, fmt::format("+{:#x}: {}", failure.first, failure.second));
   }
 }
 
