@@ -34,6 +34,9 @@ Status rule(scmp_filter_ctx ctx, int syscall, std::initializer_list<scmp_arg_cmp
   return Ok{};
 }
 
+// SCMP_A0..SCMP_A5 without their C compound literals: argument `index` compared with `a` (masked: by `a`, to `b`).
+scmp_arg_cmp arg(unsigned index, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) { return scmp_arg_cmp{index, op, a, b}; }
+
 }  // namespace
 
 Status enter_sandbox(std::chrono::milliseconds timeout) {
@@ -51,14 +54,14 @@ Status enter_sandbox(std::chrono::milliseconds timeout) {
   } release{ctx};
   const auto self = static_cast<scmp_datum_t>(getpid());
   const Status rules[] = {
-      rule(ctx, SCMP_SYS(write), {SCMP_A0(SCMP_CMP_EQ, 1)}),
-      rule(ctx, SCMP_SYS(write), {SCMP_A0(SCMP_CMP_EQ, 2)}),
-      rule(ctx, SCMP_SYS(process_vm_readv), {SCMP_A0(SCMP_CMP_EQ, self)}),
-      rule(ctx, SCMP_SYS(process_vm_writev), {SCMP_A0(SCMP_CMP_EQ, self)}),
+      rule(ctx, SCMP_SYS(write), {arg(0, SCMP_CMP_EQ, 1)}),
+      rule(ctx, SCMP_SYS(write), {arg(0, SCMP_CMP_EQ, 2)}),
+      rule(ctx, SCMP_SYS(process_vm_readv), {arg(0, SCMP_CMP_EQ, self)}),
+      rule(ctx, SCMP_SYS(process_vm_writev), {arg(0, SCMP_CMP_EQ, self)}),
       rule(ctx, SCMP_SYS(getpid)),
       rule(ctx, SCMP_SYS(brk)),
-      rule(ctx, SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}),
-      rule(ctx, SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}),
+      rule(ctx, SCMP_SYS(mmap), {arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}),
+      rule(ctx, SCMP_SYS(mprotect), {arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}),
       rule(ctx, SCMP_SYS(munmap)),
       rule(ctx, SCMP_SYS(madvise)),
       rule(ctx, SCMP_SYS(rt_sigreturn)),
