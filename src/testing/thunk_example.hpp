@@ -8,8 +8,12 @@ namespace w64stub::test {
 
 // The import: winrun.exe exports it under Wine; natively a stand-in or a host function answers.
 inline const char* const kSum7Signature = "a:i64,b:i64,c:i64,d:i64,e:i64,f:i64,g:i64->i64";
+// Wrapping, as the machine adds: the probe passes canaries that overflow a signed sum.
 inline int64_t sum7(int64_t a, int64_t b, int64_t c, int64_t d, int64_t e, int64_t f, int64_t g) {
-  return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g;
+  const uint64_t v[] = {uint64_t(a), uint64_t(b), uint64_t(c), uint64_t(d), uint64_t(e), uint64_t(f), uint64_t(g)};
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < 7; ++i) sum += (i + 1) * v[i];
+  return static_cast<int64_t>(sum);
 }
 
 // thunk(a, b, c, d, e, f) = sum7(a, b, c, d, e, f, 7)
