@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kMark = '\x1e';  // winrun --mark: "\x1e" "begin N\n" before image N, "\x1e" "report {json}\n" after
+constexpr char kMark = '\x1e';  // winrun --mark: "\x1e" "begin N\n" before image N (reports go to --report FILE)
 
 bool executable(const std::string& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
 
@@ -42,33 +42,30 @@ std::string slurp(const fs::path& path) {
 }
 
 // Per image index: what winrun wrote between its markers.
-std::map<size_t, std::string> split_marked(const std::string& stream, std::string_view tag) {
+// Per image index: what was written after winrun's "\x1e" "begin N\n" marker for it, up to the next one. Only
+// the marker winrun writes next (N counts up) ends a stretch, so a stub's own \x1e bytes stay its output.
+std::map<size_t, std::string> split_marked(const std::string& stream) {
   std::map<size_t, std::string> out;
-  size_t pos = stream.find(kMark);
-  while (pos != std::string::npos) {
-    size_t next = stream.find(kMark, pos + 1);
-    std::string_view piece(stream.data() + pos + 1, (next == std::string::npos ? stream.size() : next) - pos - 1);
-    pos = next;
-    if (!piece.starts_with(tag)) continue;
-    piece.remove_prefix(tag.size());
-    size_t index = 0;
-    size_t digits = 0;
-    while (digits < piece.size() && std::isdigit(static_cast<unsigned char>(piece[digits])))
-      index = index * 10 + static_cast<size_t>(piece[digits++] - '0');
-    if (digits == 0 || digits >= piece.size() || piece[digits] != '\n') continue;
-    out[index] = std::string(piece.substr(digits + 1));
+  auto marker = [](size_t n) { return fmt::format("{}begin {}\n", kMark, n); };
+  size_t at = stream.find(marker(0));
+  for (size_t n = 0; at != std::string::npos; ++n) {
+    const size_t begin = at + marker(n).size();
+    at = stream.find(marker(n + 1), begin);
+    out[n] = stream.substr(begin, (at == std::string::npos ? stream.size() : at) - begin);
   }
   return out;
 }
 
-// The reports, in order: "\x1e" "report {json}\n" after each image.
-std::vector<std::string> reports(const std::string& stream) {
-  std::vector<std::string> out;
-  for (size_t pos = stream.find(kMark); pos != std::string::npos; pos = stream.find(kMark, pos + 1)) {
-    std::string_view rest(stream.data() + pos + 1, stream.size() - pos - 1);
-    if (!rest.starts_with("report ")) continue;
-    rest.remove_prefix(7);
-    out.emplace_back(rest.substr(0, rest.find('\n')));
+// winrun's report file: a line per image, "N {json}"; a line that is not one is not a report.
+std::map<size_t, std::string> reports(const std::string& file) {
+  std::map<size_t, std::string> out;
+  std::istringstream lines(file);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t space = line.find(' ');
+    if (space == 0 || space == std::string::npos ||
+        !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(space), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      continue;
+    out.emplace(std::stoul(line.substr(0, std::min<size_t>(space, 9))), line.substr(space + 1));
   }
   return out;
 }
@@ -112,6 +109,13 @@ Expected<RunReport> to_report(const Image& image, const std::string& text, std::
     r.at_image_addresses = j.at("at_image_addresses").get<bool>();
     r.entry_residue = win64::kEntryResidue;  // winrun calls the stub as a C++ function pointer: a Win64 call
     r.ending = j.at("returned").get<bool>() ? Ending::Returned : Ending::Died;
+    if (j.value("timed_out", false)) {
+      r.ending = Ending::TimedOut;
+      r.fault.signal = 1;  // stopped
+      r.fault.rip = j.at("rip").get<uint64_t>();
+      if (r.fault.rip >= r.text_address && r.fault.rip - r.text_address < image.code_size)
+        r.fault.offset = static_cast<int64_t>(r.fault.rip - r.text_address);
+    }
     r.value = j.value("value", uint64_t{0});
     r.captured_stdout = std::move(out);
     r.captured_stderr = std::move(err);
@@ -221,7 +225,10 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
     }
   } cleanup{dir};
 
-  std::vector<std::string> argv = {setup.wine64, setup.winrun, "--probe", "--mark"};
+  std::vector<std::string> argv = {setup.wine64, setup.winrun, "--probe", "--mark", "--report",
+                                   (dir / "reports").string()};
+  if (options.stub_timeout.count() > 0)
+    argv.insert(argv.end(), {"--timeout", fmt::format("{}", options.stub_timeout.count())});
   if (options.unwind_check) argv.push_back("--unwind-check");
   if (options.args.size() > 8) return Error{"winrun passes at most 8 arguments"};
   if (!options.args.empty()) argv.insert(argv.end(), {"--args", fmt::format("{}", fmt::join(options.args, ","))});
@@ -236,11 +243,11 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
   if (!status) return status.error();
 
   const std::string out = slurp(dir / "out"), err = slurp(dir / "err");
-  const auto outs = split_marked(out, "begin "), errs = split_marked(err, "begin ");
-  const auto jsons = reports(out);
+  const auto outs = split_marked(out), errs = split_marked(err);
+  const auto jsons = reports(slurp(dir / "reports"));
   std::vector<Expected<RunReport>> result;
   for (size_t i = 0; i < images.size(); ++i) {
-    if (i >= jsons.size()) {
+    if (!jsons.count(i)) {
       std::string tail = err.substr(err.size() > 400 ? err.size() - 400 : 0);
       result.emplace_back(Error{fmt::format("{}: winrun gave no report ({}, exit status {}); its stderr ends: {:?}",
                                             images[i].stub, WIFSIGNALED(*status) ? "killed" : "exited",
@@ -250,7 +257,7 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
     }
     auto stub_out = outs.count(i) ? outs.at(i) : std::string();
     auto stub_err = errs.count(i) ? errs.at(i) : std::string();
-    result.push_back(to_report(images[i], jsons[i], std::move(stub_out), std::move(stub_err)));
+    result.push_back(to_report(images[i], jsons.at(i), std::move(stub_out), std::move(stub_err)));
   }
   return result;
 }

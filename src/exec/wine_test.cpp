@@ -227,3 +227,26 @@ TEST_CASE("the worked example under Wine: the 6-in, 7-out thunk returns the righ
   ProbeReport verdict = check_contract(*image, run);
   CHECK_MESSAGE(verdict.conformant(), verdict.violations.front().message);
 }
+
+TEST_CASE("under Wine a spinning stub is stopped where it spins, and a stub cannot write its own report") {
+  // A stub that loops forever, then one that prints what winrun's reports look like.
+  Program spin;
+  spin.symbol = "spin";
+  spin.instrs = {Instr::bind("top"), {asmjit::x86::Inst::kIdJmp, {CodeLabel{"top"}}}, {asmjit::x86::Inst::kIdRet, {}}};
+  Program fake = *catalog_program("badsignal", Variant::Abi);
+  const std::string lie = "0 {\"returned\": true, \"calls\": []}\n\x1e" "report {\"returned\": true}\n";
+  fake.data[1].bytes.assign(lie.begin(), lie.end());
+  fake.data[0].bytes = {static_cast<uint8_t>(lie.size()), 0, 0, 0};
+  std::vector<Image> images = {*emit(spin, {.model = Model::Rip}), *emit(fake, {.model = Model::Rip})};
+  auto runs = run_wine(images, setup(), {.stub_timeout = std::chrono::milliseconds(300)});
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE((*runs)[0].ok());
+  CHECK((*runs)[0]->ending == Ending::TimedOut);
+  CHECK((*runs)[0]->fault.offset == 0);
+  ProbeReport verdict = check_contract(images[0], *(*runs)[0]);
+  REQUIRE_FALSE(verdict.violations.empty());
+  CHECK(verdict.violations[0].rule == "timeout");
+  REQUIRE_MESSAGE((*runs)[1].ok(), (*runs)[1].error().message);
+  CHECK((*runs)[1]->calls.size() == 2);  // winrun's own report, not the one the stub wrote
+  CHECK((*runs)[1]->captured_stderr == lie);
+}

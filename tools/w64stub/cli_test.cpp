@@ -246,7 +246,6 @@ TEST_CASE("cli: an option a verb cannot honour for its STUB is refused, each wit
       {{"frame", image, "--policy", "size"}, "--policy does not apply to an image file: " + image + " is already laid out"},
       {{"run", image, "--addr", "code=0x1000"}, "--addr does not apply to an image file: " + image + " is already laid out"},
       {{"run", "badsignal", "--host", "wine", "--entry-rsp-mod16", "0"}, "--host wine always enters with RSP = 8 (mod 16)"},
-      {{"run", "badsignal", "--host", "wine", "--timeout", "100"}, "--timeout applies to native runs, not --host wine"},
       {{"probe", "badsignal", "--host", "wine", "--relocate"}, "--relocate applies to native runs, not --host wine"},
       {{"run", "badsignal", "--host", "wine", "--live"}, "--live applies to native runs, not --host wine"},
       {{"dump", "badsignal", "--model", "rip", "--addr", "data=0x1000"},

@@ -174,7 +174,8 @@ Expected<Output> execute(const Options& o, bool probe_table) {
   } else {
     auto setup = find_wine();
     if (!setup) return setup.error();
-    auto runs = run_wine({&image, 1}, *setup, {.unwind_check = probe_table});  // probe: every boundary unwound
+    // probe: every boundary unwound
+    auto runs = run_wine({&image, 1}, *setup, {.unwind_check = probe_table, .stub_timeout = std::chrono::milliseconds(o.timeout_ms)});
     if (!runs) return runs.error();
     if (!runs->front()) return runs->front().error();
     report = check_contract(image, std::move(*runs->front()), catalog_diagnoses());

@@ -32,7 +32,7 @@ void add_execution(CLI::App* verb, Options& o) {
   verb->add_option("--entry-rsp-mod16", o.entry_rsp_mod16,
                    "RSP mod 16 at the stub's first instruction: 8 (the Win64 condition) or 0")
       ->check(CLI::IsMember({8, 0}));
-  verb->add_option("--timeout", o.timeout_ms, "milliseconds the stub may run before it is stopped (native)")
+  verb->add_option("--timeout", o.timeout_ms, "milliseconds the stub may run before it is stopped")
       ->check(CLI::Range(1, 600000));
   verb->add_flag("--relocate", o.relocate, "place the image anywhere instead of at its own addresses (native)");
   verb->add_flag("--live", o.live, "also write what the stub writes to the real stdout/stderr (native)");
@@ -155,7 +155,7 @@ Status CommandLine::check_applicable() const {
       return refuse(fmt::format("{} does not apply to an image file: {} is already laid out", layout, stub));
   if (o.host == "wine") {
     if (o.entry_rsp_mod16 != 8) return refuse("--host wine always enters with RSP = 8 (mod 16)");
-    for (const char* native_only : {"--timeout", "--relocate", "--live"})
+    for (const char* native_only : {"--relocate", "--live"})
       if (given(native_only)) return refuse(fmt::format("{} applies to native runs, not --host wine", native_only));
   }
   return Ok{};

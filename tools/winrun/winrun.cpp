@@ -1,15 +1,16 @@
 // winrun: loads w64stub image files into a Windows process and calls each stub once, against the real
-// Windows API (under Wine here), reporting one JSON object per image on stdout.
+// Windows API (under Wine here), reporting one line per image, "N {json}", on stdout or to --report FILE.
 //
-//   winrun [--probe] [--mark] [--unwind-check] [--args A,B,...] FILE.image...
+//   winrun [--probe] [--mark] [--unwind-check] [--args A,B,...] [--timeout MS] [--report FILE] FILE.image...
 //
 // Each image is placed at its own addresses when they are free, otherwise elsewhere (go2012: below 2 GiB,
 // which its 32-bit absolute addresses need); it is mapped read-write, copied, relocated, its imports resolved
 // with LoadLibrary/GetProcAddress, and its code turned read-execute with VirtualProtect: never writable and
 // executable at once. --probe interposes a logging probe on every import: arguments, return value,
-// GetLastError and RSP at entry. --mark writes "\x1e" "begin N\n" to stdout and stderr before image N and
-// "\x1e" "report " before its JSON, so that one process can run many images and the caller can still tell
-// which bytes each stub wrote. Every image with unwind data has its function table registered
+// GetLastError and RSP at entry. --mark writes "\x1e" "begin N\n" to stdout and stderr before image N, so
+// that one process can run many images and the caller can still tell which bytes each stub wrote; --report
+// FILE keeps the reports where no stub's output can reach or imitate them. --timeout MS stops a stub that
+// has not returned by then and reports where it was. Every image with unwind data has its function table registered
 // (RtlAddFunctionTable); --unwind-check runs each stub one instruction at a time and checks Windows' unwinder at
 // every instruction boundary (unwind_check.hpp). Stubs run on a thread with a 16 MiB stack.
 #include <fcntl.h>
@@ -193,7 +194,16 @@ DWORD WINAPI call_stub(void* argument) {
   return 0;
 }
 
-std::string run_image(const std::string& path, bool use_probes, bool unwind_check, const std::vector<uint64_t>& args) {
+struct Options {
+  bool use_probes = false, mark = false, unwind_check = false;
+  std::vector<uint64_t> args;
+  DWORD timeout_ms = INFINITE;  // per stub: stopped where it spins when it has not returned by then
+  std::string report_file;      // the reports go here, where the stubs' own output cannot reach; "" stdout
+};
+
+std::string run_image(const std::string& path, const Options& options) {
+  const bool use_probes = options.use_probes, unwind_check = options.unwind_check;
+  const std::vector<uint64_t>& args = options.args;
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -249,7 +259,15 @@ std::string run_image(const std::string& path, bool use_probes, bool unwind_chec
   Call call{text_address, file.code_size, text_address + file.entry, unwind_check && registered, &args, 0, {}};
   HANDLE thread = CreateThread(nullptr, 16u << 20, call_stub, &call, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
   if (!thread) return fail("CreateThread failed: " + std::to_string(GetLastError()));
-  WaitForSingleObject(thread, INFINITE);
+  std::string stopped;  // the stub still running at the timeout: where it was
+  if (WaitForSingleObject(thread, options.timeout_ms) == WAIT_TIMEOUT) {
+    SuspendThread(thread);
+    CONTEXT context{};
+    context.ContextFlags = CONTEXT_CONTROL;
+    GetThreadContext(thread, &context);
+    TerminateThread(thread, 1);
+    stopped = ", \"timed_out\": true, \"rip\": " + std::to_string(context.Rip);
+  }
   CloseHandle(thread);
   if (registered) RtlDeleteFunctionTable(reinterpret_cast<RUNTIME_FUNCTION*>(placed.base + placed.size - 0x1000));
 
@@ -257,7 +275,8 @@ std::string run_image(const std::string& path, bool use_probes, bool unwind_chec
                     ", \"text_address\": " + std::to_string(text_address) + ", \"data_address\": " +
                     std::to_string(file.section("data") ? placed.place(file.section("data")->address) : 0) +
                     ", \"at_image_addresses\": " + (placed.at_image_addresses ? "true" : "false") +
-                    ", \"returned\": true, \"value\": " + std::to_string(call.value) + ", \"calls\": [";
+                    ", \"returned\": " + (stopped.empty() ? "true" : "false") + stopped + ", \"value\": " +
+                    std::to_string(call.value) + ", \"calls\": [";
   for (size_t i = 0; i < g_calls.size(); ++i) {
     const CallLog& c = g_calls[i];
     const imagefile::Symbol& s = *imports[c.import];
@@ -289,33 +308,39 @@ int main(int argc, char** argv) {
   // Bytes as written: the markers' "\n" must not become "\r\n" on the way out.
   _setmode(_fileno(stdout), _O_BINARY);
   _setmode(_fileno(stderr), _O_BINARY);
-  bool use_probes = false, mark = false, unwind_check = false;
-  std::vector<uint64_t> args;
+  Options options;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--probe") use_probes = true;
-    else if (arg == "--mark") mark = true;
-    else if (arg == "--unwind-check") unwind_check = true;
+    if (arg == "--probe") options.use_probes = true;
+    else if (arg == "--mark") options.mark = true;
+    else if (arg == "--unwind-check") options.unwind_check = true;
+    else if (arg == "--timeout" && i + 1 < argc) options.timeout_ms = static_cast<DWORD>(std::stoul(argv[++i]));
+    else if (arg == "--report" && i + 1 < argc) options.report_file = argv[++i];
     else if (arg == "--args" && i + 1 < argc) {
-      for (std::stringstream list(argv[++i]); std::getline(list, arg, ',');) args.push_back(std::stoull(arg, nullptr, 0));
-      if (args.size() > 8) return std::fprintf(stderr, "winrun: at most 8 arguments\n"), 2;
+      for (std::stringstream list(argv[++i]); std::getline(list, arg, ',');) options.args.push_back(std::stoull(arg, nullptr, 0));
+      if (options.args.size() > 8) return std::fprintf(stderr, "winrun: at most 8 arguments\n"), 2;
     }
     else if (arg.starts_with("--")) return std::fprintf(stderr, "winrun: unknown option %s\n", arg.c_str()), 2;
     else paths.push_back(arg);
   }
   if (paths.empty())
-    return std::fprintf(stderr, "usage: winrun [--probe] [--mark] [--unwind-check] [--args A,B,...] FILE.image...\n"), 2;
+    return std::fprintf(stderr, "usage: winrun [--probe] [--mark] [--unwind-check] [--args A,B,...] [--timeout MS] "
+                                "[--report FILE] FILE.image...\n"), 2;
+  // Opened before any stub runs, kept by winrun: a line per image, "N {json}".
+  std::FILE* reports = options.report_file.empty() ? stdout : std::fopen(options.report_file.c_str(), "wb");
+  if (!reports) return std::fprintf(stderr, "winrun: cannot write %s\n", options.report_file.c_str()), 2;
   for (size_t i = 0; i < paths.size(); ++i) {
-    if (mark) {
+    if (options.mark) {
       std::fflush(stdout);
       write_marker(stdout, "\x1e" "begin " + std::to_string(i) + "\n");
       write_marker(stderr, "\x1e" "begin " + std::to_string(i) + "\n");
     }
-    std::string report = run_image(paths[i], use_probes, unwind_check, args);
-    if (mark) write_marker(stdout, "\x1e" "report " + report + "\n");
-    else std::printf("%s\n", report.c_str());
+    const std::string report = run_image(paths[i], options);
+    std::fprintf(reports, "%zu %s\n", i, report.c_str());
+    std::fflush(reports);
   }
+  if (reports != stdout) std::fclose(reports);
   std::fflush(stdout);
   return 0;
 }

@@ -34,6 +34,7 @@ struct WineOptions {
   // --unwind-check; the image's function table is registered either way).
   bool unwind_check = false;
   std::vector<uint64_t> args;  // what winrun calls every stub with: RCX, RDX, R8, R9, then the stack (up to 8)
+  std::chrono::milliseconds stub_timeout{0};  // per stub: stopped and reported where it spins; 0 waits
 };
 
 // One wine64 process for all the images; one report (or the error winrun gave) per image, in order.
