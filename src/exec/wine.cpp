@@ -98,7 +98,9 @@ CallRecord call_record(const Image& image, const RunReport& r, const nlohmann::j
   return c;
 }
 
-Expected<RunReport> to_report(const Image& image, const std::string& text, std::string out, std::string err) {
+}  // namespace
+
+Expected<RunReport> read_winrun_report(const Image& image, std::string_view text, std::string out, std::string err) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     if (j.contains("error")) return Error{fmt::format("{}: winrun: {}", image.stub, j["error"].get<std::string>())};
@@ -132,6 +134,8 @@ Expected<RunReport> to_report(const Image& image, const std::string& text, std::
     return Error{fmt::format("{}: winrun's report: {}", image.stub, e.what())};
   }
 }
+
+namespace {
 
 // The image as winrun gets it: every import that declares no signature gets its stand-in's, so that winrun
 // knows which arguments are out32 pointers to read back.
@@ -257,7 +261,7 @@ Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> image
     }
     auto stub_out = outs.count(i) ? outs.at(i) : std::string();
     auto stub_err = errs.count(i) ? errs.at(i) : std::string();
-    result.push_back(to_report(images[i], jsons.at(i), std::move(stub_out), std::move(stub_err)));
+    result.push_back(read_winrun_report(images[i], jsons.at(i), std::move(stub_out), std::move(stub_err)));
   }
   return result;
 }

@@ -37,6 +37,11 @@ struct WineOptions {
   std::chrono::milliseconds stub_timeout{0};  // per stub: stopped and reported where it spins; 0 waits
 };
 
+// A report of winrun's (one JSON line) for the image it ran: what run_wine makes of each. Anything malformed
+// is an error, never a crash.
+Expected<RunReport> read_winrun_report(const Image& image, std::string_view json, std::string out = {},
+                                       std::string err = {});
+
 // One wine64 process for all the images; one report (or the error winrun gave) per image, in order.
 Expected<std::vector<Expected<RunReport>>> run_wine(std::span<const Image> images, const WineSetup& setup,
                                                     const WineOptions& options = {});
