@@ -176,7 +176,8 @@ Status Child::run() {
   out_->at_image_addresses = instance->at_image_addresses();
   for (size_t i = 0; i < image_.symbols.size() && i < kMaxSymbols; ++i)
     out_->placed[i] = instance->address_of(image_.symbols[i].name);
-  auto caller = build_caller(out_, instance->text_address(), options_.entry_residue);
+  auto caller = build_caller(out_, instance->text_address(), options_.entry_residue,
+                             options_.signature ? &*options_.signature : nullptr);
   if (!caller) return caller.error();
   out_->wx_mappings = count_wx_mappings();
   if (auto sandboxed = enter_sandbox(options_.timeout); !sandboxed) return sandboxed;

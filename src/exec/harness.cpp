@@ -47,6 +47,8 @@ Nonvolatiles canaries() {
 
 uint64_t marker_word(int index) { return 0xCA11'E4F0'0000'0000 + static_cast<uint64_t>(index); }
 
+uint64_t argument_canary(int index) { return 0xA4C0'0000'0000'0000 + 0x100 * static_cast<uint64_t>(index + 1); }
+
 namespace {
 
 // Waits for the child; once the stub has run for `timeout` (setting it up does not count, up to kSetupLimit),
@@ -97,6 +99,8 @@ Ending ending_of(int status, bool stopped, const Outcome& out) {
 }  // namespace
 
 Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
+  if (options.signature && options.signature->count() > kMaxStubArguments)
+    return Error{fmt::format("{}: a stub may declare up to {} arguments", image.stub, kMaxStubArguments)};
   void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
   struct Unmap {

@@ -58,6 +58,8 @@ RunReport collect(const Image& image, const RunOptions& options, const Outcome& 
   for (int j = 0; j < win64::kNonvolatileXmms; ++j) r.after.xmm[j] = {out.xmm_after[j][0], out.xmm_after[j][1]};
   r.after.mxcsr = out.mxcsr_after;
   r.rflags_after = out.rflags_after;
+  r.marker_offset = static_cast<int32_t>(std::min<uint32_t>(out.marker_offset, 4096));
+  r.signature = options.signature;
   r.value = out.rax_after;
   std::copy(std::begin(out.caller_frame), std::end(out.caller_frame), r.caller_frame.begin());
   r.captured_stdout.assign(out.out[0], std::min<size_t>(out.out_size[0], kCaptureBytes));

@@ -40,6 +40,7 @@ struct Outcome {
   uint64_t xmm_after[win64::kNonvolatileXmms][2];
   uint32_t mxcsr_host, mxcsr_after;
   uint64_t caller_frame[kMarkerWords];
+  uint32_t marker_offset;  // where the caller put the marker, from RSP at the call
   int32_t signal, code;
   uint64_t fault_address, fault_rip, fault_rsp;
   uint32_t call_count;

@@ -153,8 +153,16 @@ void Checker::check_call(const CallRecord& call, CallCheck& check) {
   call_findings(call, check.findings);
 }
 
-// Diagnoses first (they say why), then what the signature and the stand-in tell.
+// Diagnoses first (they say why), then where the stub's own arguments went, then what the signature and the
+// stand-in tell.
 void Checker::call_findings(const CallRecord& call, std::vector<Finding>& out) const {
+  const std::optional<win64::Signature>& stub = report_.run.signature;
+  for (int j = 0; stub && j < call.signature.count() && j < 8; ++j)
+    for (int i = 0; i < stub->count(); ++i)
+      if (call.argument(j) == argument_canary(i))
+        out.push_back({Finding::Note, fmt::format("argument {} of the stub ({}) reached {} as {}", i + 1,
+                                                  stub->params[static_cast<size_t>(i)].name, call.function,
+                                                  call.signature.params[static_cast<size_t>(j)].name)});
   for (const Diagnosis& d : diagnoses_) d(image_, report_.run, call, out);
   if (!call.answered) out.push_back({Finding::Note, fmt::format("no stand-in for {}!{}: it returned 0", call.dll, call.function)});
   if (call.answered && call.signature.result == win64::ValueType::Bool && static_cast<uint32_t>(call.result) == 0)
@@ -257,7 +265,7 @@ void Checker::check_stub() {
     stub.caller_frame_intact = false;
     violate("caller-frame",
             fmt::format("the caller's frame above the stub's home area was overwritten at [entry RSP+{}]: {:#x}",
-                        win64::entry_slot(win64::kRegisterArguments) + 8 * i, run.caller_frame[i]));
+                        win64::kSlot + run.marker_offset + 8 * i, run.caller_frame[i]));
   }
 }
 

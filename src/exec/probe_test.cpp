@@ -556,3 +556,46 @@ TEST_CASE("rip-model data lives in the read-execute text: a stub reads it, a sto
   CHECK(r.violations[0].offset == Stub::offset_of_line(line, image));
   CHECK(r.violations[0].message.starts_with("SIGSEGV touching 0x"));
 }
+
+namespace {
+// host_function calls as uint64_t(uint64_t x 8): the eighth is unused here.
+uint64_t host_sum7(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f, uint64_t g, uint64_t) {
+  auto s = [](uint64_t v) { return static_cast<int64_t>(v); };
+  return static_cast<uint64_t>(test::sum7(s(a), s(b), s(c), s(d), s(e), s(f), s(g)));
+}
+}  // namespace
+
+TEST_CASE("declared stub arguments: canaries in, where each went out - the thunk bound to a host function") {
+  const auto thunk_signature = *win64::parse_signature("a:i64,b:i64,c:i64,d:i64,e:i64,f:i64->i64");
+  const StandIn bound = host_function("winrun.exe", "w64stub_sum7", *win64::parse_signature(test::kSum7Signature),
+                                      reinterpret_cast<const void*>(&host_sum7));
+  auto image = emit(test::make_thunk(), {.model = Model::Rip});
+  REQUIRE(image.ok());
+  ProbeReport r = probe_ok(*image, {.standins = {&bound, 1}, .signature = thunk_signature});
+  CHECK_MESSAGE(r.conformant(), rules(r));
+  auto canary = [](int i) { return static_cast<int64_t>(argument_canary(i)); };
+  CHECK(r.run.value == static_cast<uint64_t>(test::sum7(canary(0), canary(1), canary(2), canary(3), canary(4), canary(5), 7)));
+  REQUIRE(r.calls.size() == 1);
+  std::vector<std::string> notes;
+  for (const Finding& f : r.calls[0].findings) notes.push_back(f.text);
+  CHECK(notes.size() == 6);
+  CHECK(std::find(notes.begin(), notes.end(), "argument 5 of the stub (e) reached w64stub_sum7 as e") != notes.end());
+  CHECK(std::find(notes.begin(), notes.end(), "argument 1 of the stub (a) reached w64stub_sum7 as a") != notes.end());
+
+  // The same thunk with no room for the three stack arguments it writes: reported at the CALL.
+  Program cramped = test::make_thunk();
+  const FramePlan small = *plan_frame({.call_args = 4});
+  cramped.instrs.front() = Instr{asmjit::x86::Inst::kIdSub, {asmjit::x86::rsp, asmjit::Imm(small.allocation)}};
+  cramped.instrs[cramped.instrs.size() - 2] = Instr{asmjit::x86::Inst::kIdAdd, {asmjit::x86::rsp, asmjit::Imm(small.allocation)}};
+  for (Instr& in : cramped.instrs)  // the stack arguments of the thunk itself moved with the frame
+    for (Operand& op : in.operands)
+      if (auto* plain = std::get_if<asmjit::Operand>(&op); plain && plain->isMem() && plain->as<x86::Mem>().offsetLo32() > 48)
+        plain->as<x86::Mem>().setOffsetLo32(plain->as<x86::Mem>().offsetLo32() - (56 - small.allocation));
+  auto cramped_image = emit(cramped, {.model = Model::Rip});
+  REQUIRE(cramped_image.ok());
+  ProbeReport c = probe_ok(*cramped_image, {.standins = {&bound, 1}, .signature = thunk_signature});
+  const Violation* stack = find_rule(c, "stack-arguments");
+  REQUIRE(stack);
+  CHECK(stack->instruction == "call rax");
+  CHECK(stack->message.find("its 3 stack argument(s) at [RSP+32] lie above the stub's frame") != std::string::npos);
+}

@@ -66,6 +66,18 @@ const StandIn* find_standin(std::span<const StandIn> standins, std::string_view 
   return it == standins.end() ? nullptr : &*it;
 }
 
+StandIn host_function(std::string dll, std::string function, win64::Signature signature, const void* sysv_function) {
+  using SysV8 = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+  const auto host = reinterpret_cast<SysV8>(sysv_function);
+  return StandIn{std::move(dll), std::move(function), std::move(signature),
+                 [host](StandInContext&, std::span<const uint64_t> args) -> uint64_t {
+                   uint64_t a[8] = {};
+                   std::copy_n(args.begin(), std::min<size_t>(args.size(), 8), a);
+                   return host(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+                 },
+                 {}};
+}
+
 win64::Signature signature_of(const Symbol& import, std::span<const StandIn> standins) {
   if (!import.signature.empty())
     if (auto declared = win64::parse_signature(import.signature)) return *declared;

@@ -2,6 +2,8 @@
 
 #include <asmjit/x86.h>
 
+#include <algorithm>
+
 namespace w64stub::harness {
 
 namespace x86 = asmjit::x86;
@@ -53,7 +55,7 @@ Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record,
   return load_code(code);
 }
 
-Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue) {
+Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue, const win64::Signature* signature) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
@@ -66,19 +68,30 @@ Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue) {
   a.mov(at(outcome, offsetof(Outcome, host_rsp)), x86::rsp);
   a.stmxcsr(at(outcome, offsetof(Outcome, mxcsr_host), 4));
   a.and_(x86::rsp, -16);
-  // [RSP, RSP+32): the stub's own home area; [RSP+32, RSP+64): the marker in the caller's frame. CALL pushes
-  // 8, so the stub enters at 8 (mod 16) unless we step down 8 more.
+  // [RSP, RSP+32): the stub's own home area; then its stack arguments, if it declares any; then the marker in
+  // the caller's frame. CALL pushes 8, so the stub enters at 8 (mod 16) unless we step down 8 more.
+  const int32_t stack_args = signature ? (signature->stack_bytes() + 15) / 16 * 16 : 0;
+  const int32_t marker = win64::kHomeArea + stack_args;
+  out->marker_offset = static_cast<uint32_t>(marker);
   const int step = (16 + win64::kEntryResidue - entry_residue % 16) % 16;
-  a.sub(x86::rsp, win64::kHomeArea + 8 * kMarkerWords + step);
+  a.sub(x86::rsp, marker + 8 * kMarkerWords + step);
   for (int i = 0; i < kMarkerWords; ++i) {
     a.mov(x86::rax, asmjit::Imm(marker_word(i)));
-    a.mov(x86::qword_ptr(x86::rsp, win64::kHomeArea + 8 * i), x86::rax);
+    a.mov(x86::qword_ptr(x86::rsp, marker + 8 * i), x86::rax);
   }
   for (size_t i = 0; i < std::size(win64::kNonvolatileGps); ++i)
     a.mov(gpq(win64::kNonvolatileGps[i]), asmjit::Imm(canary.gp[i]));
   for (uint32_t j = 0; j < win64::kNonvolatileXmms; ++j)
     a.movups(x86::xmm(win64::kFirstNonvolatileXmm + j), x86::ptr(pool, static_cast<int32_t>(16 * j)));
   a.ldmxcsr(x86::dword_ptr(pool, 16 * win64::kNonvolatileXmms));
+  for (int i = 0; signature && i < signature->count(); ++i) {
+    a.mov(x86::rax, asmjit::Imm(argument_canary(i)));
+    if (i >= win64::kRegisterArguments) a.mov(x86::qword_ptr(x86::rsp, win64::call_slot(i)), x86::rax);
+    else if (win64::is_float(signature->params[static_cast<size_t>(i)].type)) a.movq(x86::xmm(static_cast<uint32_t>(i)), x86::rax);
+  }
+  for (int i = 0; signature && i < std::min(signature->count(), win64::kRegisterArguments); ++i)
+    if (!win64::is_float(signature->params[static_cast<size_t>(i)].type))
+      a.mov(gpq(win64::kIntegerArguments[i]), asmjit::Imm(argument_canary(i)));
   a.mov(at(outcome, offsetof(Outcome, rsp_before_call)), x86::rsp);
   a.cld();
   a.mov(x86::rax, asmjit::Imm(stub));
@@ -95,7 +108,7 @@ Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue) {
   a.stmxcsr(at(outcome, offsetof(Outcome, mxcsr_after), 4));
   a.mov(x86::rax, at(outcome, offsetof(Outcome, rsp_before_call)));
   for (int i = 0; i < kMarkerWords; ++i) {
-    a.mov(x86::rcx, x86::qword_ptr(x86::rax, win64::kHomeArea + 8 * i));
+    a.mov(x86::rcx, x86::qword_ptr(x86::rax, marker + 8 * i));
     a.mov(at(outcome, offsetof(Outcome, caller_frame) + 8 * static_cast<size_t>(i)), x86::rcx);
   }
   a.mov(x86::rsp, at(outcome, offsetof(Outcome, host_rsp)));  // whatever the stub did to RSP

@@ -19,6 +19,8 @@ Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record,
 
 // SysV-callable: sets the entry condition, the canaries and the marker, calls the stub, records everything in
 // `out`, and returns to the harness whatever the stub did to RSP.
-Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue);
+// With a signature, it passes argument_canary(i) as argument i (registers, then stack slots above the home
+// area); the marker then sits above those.
+Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue, const win64::Signature* signature);
 
 }  // namespace w64stub::harness

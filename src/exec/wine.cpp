@@ -41,7 +41,6 @@ std::string slurp(const fs::path& path) {
   return s.str();
 }
 
-// Per image index: what winrun wrote between its markers.
 // Per image index: what was written after winrun's "\x1e" "begin N\n" marker for it, up to the next one. Only
 // the marker winrun writes next (N counts up) ends a stretch, so a stub's own \x1e bytes stay its output.
 std::map<size_t, std::string> split_marked(const std::string& stream) {

@@ -30,6 +30,10 @@ Nonvolatiles canaries();
 // What the caller keeps in its frame above the stub's home area.
 inline constexpr int kMarkerWords = 4;
 uint64_t marker_word(int index);
+// What the caller passes as the stub's argument `index` when the stub declares its arguments: distinct and
+// non-canonical (in the low half of XMM0-XMM3 for floating ones), so that the report can say where each went.
+uint64_t argument_canary(int index);
+inline constexpr int kMaxStubArguments = 16;
 
 // What hostile callees leave behind: in their home area and in each volatile register. All non-canonical.
 inline constexpr uint64_t kHomeAreaPoison = 0xBAD0'0000'4E4D'0000;  // then + the byte offset in the home area
@@ -42,6 +46,9 @@ struct RunOptions {
   bool at_image_addresses = true;
   std::chrono::milliseconds timeout{2000};  // from the call into the stub; setting it up is not counted
   std::span<const StandIn> standins = builtin_standins();  // what answers the imports; others return 0
+  // The stub's own arguments, when it declares them: the caller passes argument_canary(i) for each (in their
+  // registers and stack slots) and the report says which callee argument each reached. Up to 16.
+  std::optional<win64::Signature> signature;
 };
 
 // Instantiates the Image in a child process and calls it once. Errors are for what kept it from running at

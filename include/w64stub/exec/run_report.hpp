@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -76,6 +77,8 @@ struct RunReport {
   uint64_t rflags_after = 0;
   uint64_t value = 0;                // RAX on return: the stub's result
   std::array<uint64_t, 4> caller_frame{};  // the marker words above the stub's home area, after the return
+  int32_t marker_offset = win64::kHomeArea;  // where they were, above the entry RSP's return address
+  std::optional<win64::Signature> signature; // the stub's own, when it declared one (its arguments were canaries)
   std::vector<CallRecord> calls;
   bool calls_truncated = false;      // more calls than the harness keeps
   std::string captured_stdout, captured_stderr;

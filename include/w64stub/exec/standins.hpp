@@ -51,6 +51,11 @@ std::span<const StandIn> builtin_standins();
 // The stand-in for an import's function, or nullptr.
 const StandIn* find_standin(std::span<const StandIn> standins, std::string_view function);
 
+// A stand-in that forwards to a host function after the hostile callee has recorded and checked the call, so
+// that its result flows back to the stub: called (System V) as uint64_t(uint64_t x 8), the signature's
+// integer and pointer arguments first.
+StandIn host_function(std::string dll, std::string function, win64::Signature signature, const void* sysv_function);
+
 // An import's signature: the one it declares, else its stand-in's, else four unnamed 64-bit arguments.
 win64::Signature signature_of(const Symbol& import, std::span<const StandIn> standins);
 
