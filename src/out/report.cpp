@@ -100,6 +100,7 @@ std::string format_run(const Image& image, const ProbeReport& p) {
   if (r.calls_truncated) out += "  (more calls than the harness keeps)\n";
   if (!r.captured_stderr.empty()) out += fmt::format("  stderr: \"{}\"\n", escape_text(r.captured_stderr));
   if (!r.captured_stdout.empty()) out += fmt::format("  stdout: \"{}\"\n", escape_text(r.captured_stdout));
+  if (r.returned()) out += fmt::format("  returned RAX = {:#x}\n", r.value);
   if (r.returned() && r.host == Host::Native)
     out += fmt::format("  RSP after return: {}\n", r.rsp_intact() ? "intact" : "CHANGED");
   size_t findings = 0;

@@ -82,7 +82,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
   const std::set<std::string> common = {"-h", "--help", "-o", "--output"};
   const std::set<std::string> stub = {"--variant", "--symbol", "-I", "--catalog-page", "--model", "--policy", "--addr"};
   const std::set<std::string> exec = {"--entry-rsp-mod16", "--timeout", "--relocate", "--live", "--host", "--format",
-                                      "--strict"};
+                                      "--strict", "--signature", "--import", "--bind"};
   auto with = [&](std::initializer_list<std::set<std::string>> parts) {
     std::set<std::string> all = common;
     for (const auto& p : parts) all.insert(p.begin(), p.end());
@@ -329,5 +329,31 @@ TEST_CASE("cli: notes do not change the exit status, --strict makes them count")
   CHECK(cli({"run", path, "--strict"}).status == 1);
   CHECK(cli({"probe", path, "--strict"}).status == 1);
   CHECK(cli({"probe", path}).status == 0);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("cli: --import declares an import, --bind answers it with a host function, --signature passes canaries") {
+  const std::string path = fmt::format("/tmp/w64stub-cli-bind-{}.s", getpid());
+  std::ofstream(path) << "#pragma dynimport ext·labs labs \"msvcrt.dll\"\n"
+                         "TEXT ·f(SB),7,$40\n\tMOVQ\t$-5, CX\n\tMOVQ\text·labs(SB), AX\n\tCALL\tAX\n\tRET\n";
+  Result bound = cli({"run", path, "--import", "labs=x:i64->i64", "--bind", "labs=libc.so.6:labs"});
+  CHECK(bound.status == 0);
+  CHECK(bound.out.find("labs at +0x13: RSP = 0 (mod 16) at the CALL\n    x=-5\n    ->  5\n") != std::string::npos);
+  CHECK(bound.out.find("returned RAX = 0x5") != std::string::npos);
+  Result passed = cli({"run", path, "--signature", "y:i64,z:i64", "--import", "labs=x:i64->i64"});
+  CHECK(passed.out.find("no stand-in for msvcrt.dll!labs") != std::string::npos);
+  const std::pair<std::vector<std::string>, std::string> refused[] = {
+      {{"run", path, "--bind", "labs=nolib.so:labs"}, "--bind labs=nolib.so:labs: nolib.so: cannot open shared object file: No such file or directory"},
+      {{"run", path, "--bind", "sqrt=libm.so.6:sqrt"}, "--bind sqrt=libm.so.6:sqrt: ·f has no import sqrt"},
+      {{"run", path, "--import", "labs=x:int"}, "--import labs=x:int: unknown type 'int' in signature 'x:int' (expected i32, u32, i64, u64, ptr, out32, bool, f32, f64 or, for a result, void)"},
+      {{"run", path, "--signature", "q"}, "--signature: unknown type 'q' in signature 'q' (expected i32, u32, i64, u64, ptr, out32, bool, f32, f64 or, for a result, void)"},
+      {{"run", path, "--host", "wine", "--bind", "labs=libc.so.6:labs"}, "--bind applies to native runs, not --host wine"},
+  };
+  for (const auto& c : refused) {
+    CAPTURE(c.second);
+    Result r = cli(c.first);
+    CHECK(r.status == 2);
+    CHECK(r.err == "w64stub: " + c.second + "\n");
+  }
   std::remove(path.c_str());
 }

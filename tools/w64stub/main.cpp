@@ -3,6 +3,8 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <dlfcn.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -161,23 +163,77 @@ Expected<Output> verb_frame(const Options& o) {
   return out;
 }
 
+// --import NAME=SIGNATURE: the import's declared signature, in the Image.
+Status declare_imports(const Options& o, Image& image) {
+  for (const std::string& text : o.imports) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos) return Error{fmt::format("--import {}: expected NAME=SIGNATURE", text)};
+    auto signature = win64::parse_signature(text.substr(eq + 1));
+    if (!signature) return Error{fmt::format("--import {}: {}", text, signature.error().message)};
+    bool found = false;
+    for (Symbol& s : image.symbols)
+      if (s.kind == SymbolKind::Import && (s.function == text.substr(0, eq) || short_symbol_name(s.name) == short_symbol_name(text.substr(0, eq))))
+        s.signature = win64::to_string(*signature), found = true;
+    if (!found) return Error{fmt::format("--import {}: {} has no import {}", text, image.stub, text.substr(0, eq))};
+  }
+  return Ok{};
+}
+
+// --bind NAME=LIB.so:SYMBOL: stand-ins forwarding to host functions, then the built-in ones.
+Expected<std::vector<StandIn>> bound_standins(const Options& o, const Image& image) {
+  std::vector<StandIn> out;
+  for (const std::string& text : o.binds) {
+    const size_t eq = text.find('='), colon = text.rfind(':');
+    if (eq == std::string::npos || colon == std::string::npos || colon < eq)
+      return Error{fmt::format("--bind {}: expected NAME=LIB.so:SYMBOL", text)};
+    const std::string name = text.substr(0, eq), library = text.substr(eq + 1, colon - eq - 1), symbol = text.substr(colon + 1);
+    const Symbol* import = nullptr;
+    for (const Symbol& s : image.symbols)
+      if (s.kind == SymbolKind::Import && (s.function == name || short_symbol_name(s.name) == short_symbol_name(name))) import = &s;
+    if (!import) return Error{fmt::format("--bind {}: {} has no import {}", text, image.stub, name)};
+    const win64::Signature signature = signature_of(*import, builtin_standins());
+    for (const win64::Param& p : signature.params)
+      if (win64::is_float(p.type)) return Error{fmt::format("--bind {}: host functions take integers and pointers only", text)};
+    void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* function = handle ? dlsym(handle, symbol.c_str()) : nullptr;
+    if (!function) return Error{fmt::format("--bind {}: {}", text, dlerror())};
+    out.push_back(host_function(import->dll, import->function, signature, function));
+  }
+  for (const StandIn& s : builtin_standins()) out.push_back(s);
+  return out;
+}
+
 // Runs the stub natively in a child process between the probe's caller and callees, or under wine64 through
 // winrun (--host wine), and checks the contract on what was observed.
 Expected<Output> execute(const Options& o, bool probe_table) {
   auto one = images(o, true);
   if (!one) return one.error();
-  const Image& image = one->front();
+  Image& image = one->front();
+  if (auto declared = declare_imports(o, image); !declared) return declared.error();
+  std::optional<win64::Signature> signature;
+  if (!o.signature.empty()) {
+    auto parsed = win64::parse_signature(o.signature);
+    if (!parsed) return Error{fmt::format("--signature: {}", parsed.error().message)};
+    signature = *parsed;
+  }
   Expected<ProbeReport> report = Error{""};
   if (o.host == "native") {
-    report = probe(image, {!o.live, o.entry_rsp_mod16, !o.relocate, std::chrono::milliseconds(o.timeout_ms)},
+    auto standins = bound_standins(o, image);
+    if (!standins) return standins.error();
+    report = probe(image, {!o.live, o.entry_rsp_mod16, !o.relocate, std::chrono::milliseconds(o.timeout_ms), *standins,
+                           signature},
                    catalog_diagnoses());
   } else {
     auto setup = find_wine();
     if (!setup) return setup.error();
+    std::vector<uint64_t> args;  // --signature: the same canaries as natively
+    for (int i = 0; signature && i < std::min(signature->count(), 8); ++i) args.push_back(argument_canary(i));
     // probe: every boundary unwound
-    auto runs = run_wine({&image, 1}, *setup, {.unwind_check = probe_table, .stub_timeout = std::chrono::milliseconds(o.timeout_ms)});
+    auto runs = run_wine({&image, 1}, *setup,
+                         {.unwind_check = probe_table, .args = args, .stub_timeout = std::chrono::milliseconds(o.timeout_ms)});
     if (!runs) return runs.error();
     if (!runs->front()) return runs->front().error();
+    runs->front()->signature = signature;
     report = check_contract(image, std::move(*runs->front()), catalog_diagnoses());
   }
   if (!report) return report.error();

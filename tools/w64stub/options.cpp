@@ -40,6 +40,10 @@ void add_execution(CLI::App* verb, Options& o) {
       ->check(CLI::IsMember({"native", "wine"}));
   verb->add_option("--format", o.format, "text or json")->check(CLI::IsMember({"text", "json"}));
   verb->add_flag("--strict", o.strict, "notes count as findings for the exit status");
+  verb->add_option("--signature", o.signature,
+                   "the stub's arguments, e.g. a:i64,p:ptr,x:f64: each gets a canary; the report says where it went");
+  verb->add_option("--import", o.imports, "NAME=SIGNATURE: declare an import's arguments (repeatable)");
+  verb->add_option("--bind", o.binds, "NAME=LIB.so:SYMBOL: answer an import with a host function (native; repeatable)");
 }
 
 void add_output(CLI::App* verb, Options& o) {
@@ -155,7 +159,7 @@ Status CommandLine::check_applicable() const {
       return refuse(fmt::format("{} does not apply to an image file: {} is already laid out", layout, stub));
   if (o.host == "wine") {
     if (o.entry_rsp_mod16 != 8) return refuse("--host wine always enters with RSP = 8 (mod 16)");
-    for (const char* native_only : {"--relocate", "--live"})
+    for (const char* native_only : {"--relocate", "--live", "--bind"})
       if (given(native_only)) return refuse(fmt::format("{} applies to native runs, not --host wine", native_only));
   }
   return Ok{};

@@ -25,6 +25,9 @@ struct Options {
   int entry_rsp_mod16 = 8;
   int timeout_ms = 2000;
   bool live = false, relocate = false, strict = false;
+  std::string signature;               // --signature: the stub's own arguments (canaries are passed)
+  std::vector<std::string> imports;    // --import NAME=SIGNATURE
+  std::vector<std::string> binds;      // --bind NAME=LIB.so:SYMBOL
   std::string output;                  // -o FILE; "" is stdout
   std::string help_verb;               // `w64stub help VERB`
 };
