@@ -21,6 +21,7 @@
 #include "w64stub/core/program.hpp"
 #include "w64stub/plan9/asm.hpp"
 #include "w64stub/win/unwind.hpp"
+#include "w64stub/emit/adopt.hpp"
 #include "w64stub/emit/emit.hpp"
 #include "w64stub/exec/harness.hpp"
 #include "w64stub/exec/jit.hpp"
