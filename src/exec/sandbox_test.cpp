@@ -1,0 +1,210 @@
+// The sandbox of native runs, and what a stub cannot do to the harness: hostile system calls, survivors,
+// huge writes, exit statuses that pass for the harness's own, breakpoints, import slots in code, and the three
+// mutations of the probe that once survived the suite.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../testing/probe_stubs.hpp"
+#include "../testing/test_support.hpp"
+
+using namespace w64stub;
+namespace x86 = asmjit::x86;
+
+using test::find_rule;
+using test::probe_ok;
+using test::rules;
+using test::Stub;
+
+namespace {
+
+// The processes whose process group is `group`, from /proc (the run's child has long been reaped).
+int processes_in_group(pid_t group) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    rest >> state >> ppid >> pgrp;
+    count += pgrp == group && state != 'Z';
+  }
+  return count;
+}
+
+// A stub that makes one Linux system call (number in EAX, arguments as given) and returns.
+Image syscall_stub(int number, std::vector<std::pair<asmjit::x86::Gp, Operand>> args, std::vector<DataSymbol> data = {}) {
+  Stub s;
+  for (auto& [reg, value] : args) s.add("mov", x86::Inst::kIdMov, {reg, value});
+  s.add(fmt::format("mov eax, {}", number), x86::Inst::kIdMov, {x86::eax, asmjit::Imm(number)});
+  s.add("syscall", x86::Inst::kIdSyscall);
+  s.program().data = std::move(data);
+  return s.add("ret", x86::Inst::kIdRet).image();
+}
+
+}  // namespace
+
+TEST_CASE("the sandbox: a stub cannot fork, kill, create files or make code writable - each a syscall violation") {
+  const std::string path = fmt::format("/tmp/w64stub-hostile-{}", getpid());
+  std::vector<uint8_t> path_bytes(path.begin(), path.end());
+  path_bytes.push_back(0);
+  const auto imm = [](int64_t v) { return Operand(asmjit::Operand(asmjit::Imm(v))); };
+  struct Case {
+    const char* what;
+    Image image;
+    std::string denied;
+  };
+  const Case cases[] = {
+      {"fork", syscall_stub(57, {}), "fork (57)"},
+      {"kill the parent", syscall_stub(62, {{x86::edi, imm(getpid())}, {x86::esi, imm(SIGKILL)}}), "kill (62)"},
+      {"create a file",
+       syscall_stub(2, {{x86::edi, SymbolAddr{"path", 0}}, {x86::esi, imm(0x41)}, {x86::edx, imm(0644)}},
+                    {{"path", path_bytes, 1}}),
+       "open (2)"},
+      {"make memory executable", syscall_stub(10, {{x86::edi, imm(0x10000)}, {x86::esi, imm(4096)}, {x86::edx, imm(7)}}),
+       "mprotect (10)"},
+      {"execve", syscall_stub(59, {}), "execve (59)"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    auto report = run_native(c.image);
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    const ProbeReport r = check_contract(c.image, *report);
+    REQUIRE(rules(r) == "syscall");
+    CHECK(r.violations[0].message.starts_with("a system call the sandbox denies: " + c.denied + " at +0x"));
+    CHECK(r.violations[0].instruction == "syscall");
+    CHECK_FALSE(report->processes_left);
+  }
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("the sandbox: no process of a run outlives it, and the child has only fds 0-2") {
+  // A stub that spins: stopped at the timeout, with its whole process group.
+  Stub s;
+  s.label("spin").add("jmp spin", x86::Inst::kIdJmp, {CodeLabel{"spin"}});
+  auto report = run_native(s.add("ret", x86::Inst::kIdRet).image(), {.timeout = std::chrono::milliseconds(100)});
+  REQUIRE(report.ok());
+  CHECK(report->ending == Ending::TimedOut);
+  CHECK_FALSE(report->processes_left);
+  // fcntl(3, F_GETFD): denied by the filter, or (sanitizer builds, whose filter only traps what a hostile
+  // stub would do) EBADF: nothing beyond fds 0-2 is open.
+  auto fd = run_native(syscall_stub(72, {{x86::edi, asmjit::Operand(asmjit::Imm(3))}, {x86::esi, asmjit::Operand(asmjit::Imm(1))}}));
+  REQUIRE(fd.ok());
+  CHECK((fd->fault.signal == SIGSYS || fd->value == static_cast<uint64_t>(-EBADF)));
+  CHECK(processes_in_group(getpgrp()) >= 1);  // this test process's own group, for comparison: the check sees groups
+}
+
+TEST_CASE("a WriteFile of more than the capture keeps the host alive, and each call keeps its own bytes") {
+  for (size_t first : {size_t{20000}, size_t{10000}}) {
+    CAPTURE(first);
+    std::vector<uint8_t> text(first, 'a');
+    std::vector<uint8_t> second(10000, 'b');
+    Stub s;
+    s.program().data = {{"first", text, 1}, {"second", second, 1}};
+    s.add("sub rsp, 56", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(56)});
+    for (const char* buffer : {"first", "second"}) {
+      const uint32_t size = std::string(buffer) == "first" ? static_cast<uint32_t>(first) : 10000u;
+      s.add("mov ecx, -12", x86::Inst::kIdMov, {x86::ecx, asmjit::Imm(-12)});
+      s.add("mov rax, [GetStdHandle]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetStdHandle", 0, 8}});
+      s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+      s.add("mov rcx, rax", x86::Inst::kIdMov, {x86::rcx, x86::rax});
+      s.add("mov rdx, buffer", x86::Inst::kIdMov, {x86::rdx, SymbolAddr{buffer, 0}});
+      s.add("mov r8d, size", x86::Inst::kIdMov, {x86::r8d, asmjit::Imm(size)});
+      s.add("xor r9d, r9d", x86::Inst::kIdXor, {x86::r9d, x86::r9d});
+      s.add("mov qword [rsp+32], 0", x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 32), asmjit::Imm(0)});
+      s.add("mov rax, [WriteFile]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"WriteFile", 0, 8}});
+      s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+    }
+    Image image = s.leave(56).image(Model::Rip);
+    auto report = run_native(image);
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    REQUIRE(report->calls.size() == 4);
+    CHECK(report->calls[1].result == 1);
+    CHECK(report->calls[3].result == 1);
+    const size_t kept_first = std::min<size_t>(first, 16384);
+    CHECK(report->calls[1].output == std::string(kept_first, 'a'));
+    CHECK(report->calls[3].output == std::string(std::min<size_t>(10000, 16384 - kept_first), 'b'));
+    CHECK(report->captured_stderr.size() == std::min<size_t>(first + 10000, 16384));
+  }
+}
+
+TEST_CASE("a stub cannot pass for the harness: exit statuses, breakpoints and import slots") {
+  // exit_group(70) and (71) once the stub runs: not a setup error, not a fault - the process died.
+  for (int status : {70, 71, 72}) {
+    CAPTURE(status);
+    auto report = run_native(syscall_stub(231, {{x86::edi, asmjit::Operand(asmjit::Imm(status))}}));
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    CHECK(report->ending == Ending::Died);
+    CHECK(report->fault.code == status);
+  }
+  // INT3 is reported at the breakpoint, not at the instruction after it.
+  Stub s;
+  s.add("nop", x86::Inst::kIdNop).add("int3", x86::Inst::kIdInt3);
+  const int line = s.line();
+  Image image = s.add("ret", x86::Inst::kIdRet).image();
+  ProbeReport r = probe_ok(image);
+  REQUIRE(rules(r) == "fault");
+  CHECK(r.violations[0].offset == Stub::offset_of_line(line, image));
+  CHECK(r.violations[0].message == "SIGTRAP (a breakpoint) at +0x1");
+  // An image whose import slot lies in its code is refused, not written into.
+  Image slot_in_code = test::emit_catalog("badsignal", Variant::Fixed, Model::Go2012);
+  for (Symbol& sym : slot_in_code.symbols)
+    if (sym.kind == SymbolKind::Import) sym.address = slot_in_code.text.address;
+  auto refused = run_native(slot_in_code);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("import slot runtime·GetStdHandle at 0x402000 lies outside the image's data") !=
+        std::string::npos);
+}
+
+TEST_CASE("what three mutations of the probe got past: the high half of XMM6, the home area by 8, rel32 with an immediate") {
+  // Only the high 64 bits of XMM6 change.
+  Stub high;
+  high.add("movhps xmm6, [rsp]", x86::Inst::kIdMovhps, {x86::xmm6, x86::qword_ptr(x86::rsp)});
+  ProbeReport r = probe_ok(high.add("ret", x86::Inst::kIdRet).image());
+  REQUIRE(rules(r) == "nonvolatile");
+  CHECK(r.violations[0].message.starts_with("XMM6 is nonvolatile"));
+  // A home area 8 bytes short: the callee's reaches over the return address by exactly 8.
+  Stub short_home;
+  short_home.get_std_handle(24);
+  const int call = short_home.line();
+  Image image = short_home.leave(24).image();
+  ProbeReport h = probe_ok(image);
+  const Violation* home = find_rule(h, "home-area");
+  REQUIRE(home);
+  CHECK(home->offset == Stub::offset_of_line(call, image));
+  CHECK(home->message.find("reaches 8 bytes above the stub's frame") != std::string::npos);
+  // cmp dword [rip+x], imm32: the displacement is relative to the end of the instruction, past the immediate.
+  for (bool relocate : {false, true}) {
+    Stub rel;
+    rel.program().data = {{"cell", {0x78, 0x56, 0x34, 0x12}, 4}};
+    rel.add("mov eax, 1", x86::Inst::kIdMov, {x86::eax, asmjit::Imm(1)});
+    rel.add("cmp dword [cell], 0x12345678", x86::Inst::kIdCmp, {SymbolMem{"cell", 0, 4}, asmjit::Imm(0x12345678)});
+    rel.add("jne out", x86::Inst::kIdJne, {CodeLabel{"out"}});
+    rel.add("mov eax, 2", x86::Inst::kIdMov, {x86::eax, asmjit::Imm(2)});
+    rel.label("out");
+    auto report = run_native(rel.add("ret", x86::Inst::kIdRet).image(Model::Rip), {.at_image_addresses = !relocate});
+    REQUIRE(report.ok());
+    CHECK(report->returned());
+    CHECK(report->value == 2);
+  }
+}
+
+TEST_CASE("rip-model data lives in the read-execute text: a stub reads it, a store to it faults") {
+  Stub store;
+  store.program().data = {{"cell", {0, 0, 0, 0}, 4}};
+  store.add("mov dword [cell], 1", x86::Inst::kIdMov, {SymbolMem{"cell", 0, 4}, asmjit::Imm(1)});
+  const int line = store.line();
+  Image image = store.add("ret", x86::Inst::kIdRet).image(Model::Rip);
+  ProbeReport r = probe_ok(image);
+  REQUIRE(rules(r) == "fault");
+  CHECK(r.violations[0].offset == Stub::offset_of_line(line, image));
+  CHECK(r.violations[0].message.starts_with("SIGSEGV touching 0x"));
+}
+
