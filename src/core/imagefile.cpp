@@ -182,6 +182,7 @@ bool Parser::run() {
     if (words[0] == "end") {
       const Section* text = file_.section("text");
       if (!text) return fail("no text section");
+      if (file_.model.empty()) return fail("no model line");
       if (file_.entry >= text->bytes.size() || file_.code_size > text->bytes.size())
         return fail("entry or code-size lies outside text");
       for (const Reloc& r : file_.relocs) {

@@ -66,6 +66,7 @@ TEST_CASE("image files: bad input names the line and what is wrong") {
       {replace("frame 56", "frame -8"), "t.image:7: bad frame size in frame"},
       {replace("end\n", "bogus 1\nend\n"), "unknown directive 'bogus'"},
       {replace("end\n", ""), "missing 'end'"},
+      {replace("model rip\n", ""), "no model line"},  // found by fuzz.imagefile: it would not write back
       {replace("reloc 0x", "reloc 0xg"), "bad number in reloc"},
       {replace("kernel32.dll WriteFile", "kernel32.dll"), "import takes 5 or 6 fields"},
       {good.substr(0, good.find("section text") + 40), "the file ends inside a byte block"},

@@ -68,7 +68,7 @@ const StandIn* find_standin(std::span<const StandIn> standins, std::string_view 
 
 StandIn host_function(std::string dll, std::string function, win64::Signature signature, const void* sysv_function) {
   using SysV8 = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
-  const auto host = reinterpret_cast<SysV8>(sysv_function);
+  const auto host = reinterpret_cast<SysV8>(const_cast<void*>(sysv_function));
   return StandIn{std::move(dll), std::move(function), std::move(signature),
                  [host](StandInContext&, std::span<const uint64_t> args) -> uint64_t {
                    uint64_t a[8] = {};

@@ -69,6 +69,19 @@ std::map<size_t, std::string> reports(const std::string& file) {
   return out;
 }
 
+// Numbers in a report are exact integers: a value nlohmann read as a float (out of range) or of another type
+// is a malformed report, not a value to convert.
+uint64_t u64(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return j.get<uint64_t>();
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
+  throw std::invalid_argument("expected an unsigned integer, got " + j.dump());
+}
+int64_t i64(const nlohmann::json& j) {
+  if (j.is_number_integer() && !j.is_number_unsigned()) return j.get<int64_t>();
+  if (j.is_number_unsigned() && j.get<uint64_t>() <= INT64_MAX) return static_cast<int64_t>(j.get<uint64_t>());
+  throw std::invalid_argument("expected an integer, got " + j.dump());
+}
+
 // A 32-bit result (BOOL, DWORD) is the low half of RAX; the rest is whatever the callee left there.
 uint64_t result_value(win64::ValueType type, uint64_t rax) {
   const bool narrow = type == win64::ValueType::Bool || type == win64::ValueType::U32 || type == win64::ValueType::I32;
@@ -83,17 +96,18 @@ CallRecord call_record(const Image& image, const RunReport& r, const nlohmann::j
   for (const Symbol& s : image.symbols)
     if (s.kind == SymbolKind::Import && s.function == c.function) c.signature = signature_of(s, builtin_standins());
   const auto& args = call.at("args");
-  for (size_t i = 0; i < args.size() && i < 8; ++i) (i < 4 ? c.args[i] : c.stack_args[i - 4]) = args[i].get<uint64_t>();
-  c.entry_rsp = call.at("entry_rsp").get<uint64_t>();
-  c.return_address = call.at("return_address").get<uint64_t>();
+  for (size_t i = 0; i < args.size() && i < 8; ++i) (i < 4 ? c.args[i] : c.stack_args[i - 4]) = u64(args[i]);
+  c.entry_rsp = u64(call.at("entry_rsp"));
+  c.return_address = u64(call.at("return_address"));
   c.call_residue = static_cast<int>((c.entry_rsp + 8) % 16);
   if (c.return_address > r.text_address && c.return_address <= r.text_address + image.code_size)
     if (const InstrInfo* at = image.instr_ending_at(static_cast<uint32_t>(c.return_address - r.text_address)))
       c.call_offset = at->offset;
-  c.result = result_value(c.signature.result, call.at("result").get<uint64_t>());
-  c.last_error = call.at("last_error").get<uint32_t>();
+  c.result = result_value(c.signature.result, u64(call.at("result")));
+  c.last_error = static_cast<uint32_t>(u64(call.at("last_error")));
   for (const auto& out : call.value("out", nlohmann::json::array()))
-    c.out_values.emplace_back(out.at(0).get<int>(), out.at(1).get<int64_t>());
+    if (const uint64_t index = u64(out.at(0)); index < static_cast<uint64_t>(c.signature.count()))
+      c.out_values.emplace_back(static_cast<int>(index), i64(out.at(1)));
   return c;
 }
 
@@ -105,31 +119,31 @@ Expected<RunReport> read_winrun_report(const Image& image, std::string_view text
     if (j.contains("error")) return Error{fmt::format("{}: winrun: {}", image.stub, j["error"].get<std::string>())};
     RunReport r;
     r.host = Host::Wine;
-    r.text_address = j.at("text_address").get<uint64_t>();
-    r.data_address = j.at("data_address").get<uint64_t>();
+    r.text_address = u64(j.at("text_address"));
+    r.data_address = u64(j.at("data_address"));
     r.at_image_addresses = j.at("at_image_addresses").get<bool>();
     r.entry_residue = win64::kEntryResidue;  // winrun calls the stub as a C++ function pointer: a Win64 call
     r.ending = j.at("returned").get<bool>() ? Ending::Returned : Ending::Died;
     if (j.value("timed_out", false)) {
       r.ending = Ending::TimedOut;
       r.fault.signal = 1;  // stopped
-      r.fault.rip = j.at("rip").get<uint64_t>();
+      r.fault.rip = u64(j.at("rip"));
       if (r.fault.rip >= r.text_address && r.fault.rip - r.text_address < image.code_size)
         r.fault.offset = static_cast<int64_t>(r.fault.rip - r.text_address);
     }
-    r.value = j.value("value", uint64_t{0});
+    r.value = j.contains("value") ? u64(j["value"]) : 0;
     r.captured_stdout = std::move(out);
     r.captured_stderr = std::move(err);
     for (const Symbol& s : image.symbols)
       r.placed.emplace_back(s.name, image.placed_address(s, r.text_address, r.data_address));
     for (const auto& call : j.at("calls")) r.calls.push_back(call_record(image, r, call));
     if (j.contains("unwind")) {
-      r.unwind_checked = j["unwind"].at("checked").get<int>();
+      r.unwind_checked = static_cast<int>(std::min<int64_t>(i64(j["unwind"].at("checked")), INT32_MAX));
       for (const auto& f : j["unwind"].at("failures"))
-        r.unwind_failures.emplace_back(f.at(0).get<int64_t>(), f.at(1).get<std::string>());
+        r.unwind_failures.emplace_back(i64(f.at(0)), f.at(1).get<std::string>());
     }
     return r;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {  // nlohmann's errors and malformed numbers
     return Error{fmt::format("{}: winrun's report: {}", image.stub, e.what())};
   }
 }
