@@ -186,9 +186,6 @@ std::string format_json(const Image& image, const ProbeReport& p) {
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace w64stub
-
-namespace w64stub {
 
 namespace {
 
