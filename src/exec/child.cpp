@@ -64,6 +64,7 @@ class Child : public StandInContext {
   uint32_t pending_index_ = 0;  // the call being answered
   std::array<uint64_t, kMaxArgs> pending_args_{};
   CallSlot* pending_slot_ = nullptr;  // null when the call did not fit in the Outcome
+  std::array<uint64_t, win64::kFloatArguments> xmm_args_{};  // the callee thunks store XMM0-XMM3 here
 };
 
 __attribute__((ms_abi)) void record_call(uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9, uint64_t entry_rsp,
@@ -123,6 +124,7 @@ void Child::record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint
   slot.stream = -1;
   std::copy(regs.begin(), regs.end(), slot.args);
   std::copy(stack + 1, stack + 5, slot.stack_args);
+  std::copy(xmm_args_.begin(), xmm_args_.end(), slot.xmm_args);
   std::fill(std::begin(slot.out_values), std::end(slot.out_values), -1);
   slot.entry_rsp = entry_rsp;
   slot.return_address = stack[0];
@@ -134,6 +136,8 @@ uint64_t Child::answer() {
   uint64_t result = 0;
   if (stand_in) {
     const auto count = std::min<size_t>(static_cast<size_t>(stand_in->signature.count()), kMaxArgs);
+    for (size_t i = 0; i < std::min<size_t>(count, xmm_args_.size()); ++i)  // floating arguments come in XMM0-XMM3
+      if (win64::is_float(stand_in->signature.params[i].type)) pending_args_[i] = xmm_args_[i];
     result = stand_in->behaviour(*this, std::span<const uint64_t>(pending_args_.data(), count));
   }
   if (CallSlot* slot = pending_slot_) {
@@ -164,7 +168,7 @@ Status Child::run() {
   std::vector<Mapping> callees;
   std::vector<Binding> bindings;
   for (uint32_t i = 0; i < imports_.size(); ++i) {
-    auto callee = build_callee(this, i, record_call, answer_call);
+    auto callee = build_callee(this, i, record_call, answer_call, xmm_args_.data());
     if (!callee) return callee.error();
     bindings.push_back(Binding{imports_[i].symbol->name, callee->data()});
     callees.push_back(std::move(*callee));

@@ -24,6 +24,7 @@ CallRecord call_record(const Image& image, const RunOptions& options, const Outc
   c.signature = signature_of(*import.symbol, options.standins);
   std::copy(std::begin(s.args), std::end(s.args), c.args.begin());
   std::copy(std::begin(s.stack_args), std::end(s.stack_args), c.stack_args.begin());
+  std::copy(std::begin(s.xmm_args), std::end(s.xmm_args), c.xmm_args.begin());
   c.entry_rsp = s.entry_rsp;
   c.return_address = s.return_address;
   c.call_residue = static_cast<int>((s.entry_rsp + 8) % 16);

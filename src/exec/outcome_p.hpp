@@ -24,7 +24,7 @@ inline constexpr int kStopSignal = SIGUSR1;  // the parent's "time is up": the c
 struct CallSlot {
   uint32_t import_index;
   int32_t stream;
-  uint64_t args[4], stack_args[4];
+  uint64_t args[4], stack_args[4], xmm_args[4];
   uint64_t entry_rsp, return_address, result;
   uint32_t last_error, output_offset, output_size;
   int64_t out_values[kMaxArgs];  // out32 arguments after the call; -1 unreadable or not one

@@ -348,3 +348,19 @@ TEST_CASE("declared stub arguments: canaries in, where each went out - the thunk
   CHECK(stack->instruction == "call rax");
   CHECK(stack->message.find("its 3 stack argument(s) at [RSP+32] lie above the stub's frame") != std::string::npos);
 }
+
+TEST_CASE("declared floating arguments: the canary in XMM0 is followed to the callee's XMM0") {
+  Stub s;
+  s.program().imports = {{"sqrt", "msvcrt.dll", "sqrt", "v:f64->f64"}};
+  s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  s.add("mov rax, [sqrt]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"sqrt", 0, 8}});
+  s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  Image image = s.leave(40).image();
+  ProbeReport r = probe_ok(image, {.signature = *win64::parse_signature("x:f64,n:i64")});
+  REQUIRE(r.calls.size() == 1);
+  CHECK(r.run.calls[0].argument(0) == argument_canary(0));  // XMM0: the stub's first argument, passed through
+  CHECK(r.run.calls[0].args[0] != argument_canary(0));      // not in RCX: a floating argument goes in XMM0
+  std::vector<std::string> notes;
+  for (const Finding& f : r.calls[0].findings) notes.push_back(f.text);
+  CHECK(std::find(notes.begin(), notes.end(), "argument 1 of the stub (x) reached sqrt as v") != notes.end());
+}

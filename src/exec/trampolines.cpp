@@ -19,11 +19,13 @@ x86::Gp gpq(const win64::GpRegister& r) { return x86::gpq(r.id); }
 
 }  // namespace
 
-Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer) {
+Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer, uint64_t* xmm_args) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
   asmjit::Label xmm_poison = a.newLabel();
+  a.mov(x86::rax, asmjit::Imm(reinterpret_cast<uint64_t>(xmm_args)));
+  for (uint32_t i = 0; i < win64::kFloatArguments; ++i) a.movq(x86::qword_ptr(x86::rax, static_cast<int32_t>(8 * i)), x86::xmm(i));
   a.push(x86::rbp);
   a.mov(x86::rbp, x86::rsp);  // rbp = entry RSP - 8: [rbp+8] return address, [rbp+16, rbp+48) home area
   a.and_(x86::rsp, -16);      // realign: a misaligned caller is recorded, not crashed

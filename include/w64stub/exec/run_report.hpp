@@ -46,7 +46,14 @@ struct CallRecord {
   std::string output;              // what it wrote there
   std::vector<std::pair<int, int64_t>> out_values;  // out32 parameters after the call: (index, value; -1 unreadable)
 
-  uint64_t argument(int index) const { return index < 4 ? args[index] : stack_args[index - 4]; }
+  std::array<uint64_t, 4> xmm_args{};  // XMM0-XMM3 (low halves) on entry: floating arguments 1-4 (native runs)
+
+  // Argument `index` as the callee got it: RCX-R9 or, for a floating one, XMM0-XMM3; then the stack.
+  uint64_t argument(int index) const {
+    if (index >= 4) return stack_args[index - 4];
+    const bool floating = index < signature.count() && win64::is_float(signature.params[static_cast<size_t>(index)].type);
+    return floating ? xmm_args[index] : args[index];
+  }
 };
 
 enum class Ending { Returned, Faulted, TimedOut, Died };
