@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace w64stub::win64 {
 
 namespace {
@@ -38,6 +40,16 @@ std::string_view name(ValueType type) {
     case ValueType::Void: return "void";
   }
   return "?";
+}
+
+std::string_view gp_name(uint32_t id) {
+  constexpr std::string_view kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  return id < 16 ? kNames[id] : "?";
+}
+
+bool is_nonvolatile_gp(uint32_t id) {
+  return std::any_of(std::begin(kNonvolatileGps), std::end(kNonvolatileGps), [&](const GpRegister& g) { return g.id == id; });
 }
 
 bool is_float(ValueType type) { return type == ValueType::F32 || type == ValueType::F64; }

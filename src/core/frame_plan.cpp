@@ -15,11 +15,6 @@ constexpr int32_t kMaxFrameOffset = 240;  // UNWIND_INFO's FrameOffset: 0-15, sc
 
 int32_t align_up(int32_t v, int32_t a) { return (v + a - 1) / a * a; }
 
-bool nonvolatile(const x86::Gp& r) {
-  return std::any_of(std::begin(win64::kNonvolatileGps), std::end(win64::kNonvolatileGps),
-                     [&](const win64::GpRegister& g) { return g.id == r.id(); });
-}
-
 void add(Program& p, asmjit::InstId id, std::vector<Operand> ops, const SourceLoc& loc) {
   p.instrs.push_back(Instr{id, std::move(ops), loc});
 }
@@ -29,7 +24,7 @@ void add(Program& p, asmjit::InstId id, std::vector<Operand> ops, const SourceLo
 Expected<FramePlan> plan_frame(const FrameRequest& r) {
   FramePlan plan;
   for (const x86::Gp& g : r.saved) {
-    if (!nonvolatile(g.r64())) return Error{fmt::format("frame plan: register {} is volatile; only nonvolatile ones are saved", g.id())};
+    if (!win64::is_nonvolatile_gp(g.id())) return Error{fmt::format("frame plan: {} is volatile; only nonvolatile registers are saved", win64::gp_name(g.id()))};
     if (std::find(plan.pushes.begin(), plan.pushes.end(), g.r64()) == plan.pushes.end()) plan.pushes.push_back(g.r64());
   }
   if (r.frame_pointer && std::find(plan.pushes.begin(), plan.pushes.end(), x86::rbp) == plan.pushes.end())

@@ -195,12 +195,6 @@ struct Slot {
   std::string what;
 };
 
-std::string_view gp(uint8_t n) {
-  constexpr std::string_view kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-  return kNames[n & 15];
-}
-
 // The slots of the frame, highest first: what the unwind codes and the frame analysis tell.
 std::vector<Slot> frame_slots(const Frame& frame, const UnwindInfo& info, int64_t* fp_rsp) {
   int64_t pushed = 0, allocated = 0;
@@ -212,7 +206,7 @@ std::vector<Slot> frame_slots(const Frame& frame, const UnwindInfo& info, int64_
   std::vector<Slot> slots = {{depth, 8, "return address               <- RSP at entry"}};
   int64_t below = 0;  // bytes below the entry RSP as the prolog runs
   for (const UnwindCode& c : info.codes) {
-    if (c.op == UnwindOp::PushNonvol) below += 8, slots.push_back({depth - below, 8, fmt::format("saved {}", gp(c.reg))});
+    if (c.op == UnwindOp::PushNonvol) below += 8, slots.push_back({depth - below, 8, fmt::format("saved {}", win64::gp_name(c.reg))});
     if (c.op == UnwindOp::AllocSmall || c.op == UnwindOp::AllocLarge) below += c.value;
     if (c.op == UnwindOp::SetFpreg) *fp_rsp = depth - below + info.frame_offset;
   }
@@ -221,7 +215,7 @@ std::vector<Slot> frame_slots(const Frame& frame, const UnwindInfo& info, int64_
   for (int i = 0; i < frame.stack_args; ++i)
     inside.push_back({win64::call_slot(win64::kRegisterArguments + i), 8, fmt::format("stack argument {} of the calls", 5 + i)});
   for (const UnwindCode& c : info.codes) {
-    if (c.op == UnwindOp::SaveNonvol || c.op == UnwindOp::SaveNonvolFar) inside.push_back({c.value, 8, fmt::format("saved {}", gp(c.reg))});
+    if (c.op == UnwindOp::SaveNonvol || c.op == UnwindOp::SaveNonvolFar) inside.push_back({c.value, 8, fmt::format("saved {}", win64::gp_name(c.reg))});
     if (c.op == UnwindOp::SaveXmm128 || c.op == UnwindOp::SaveXmm128Far) inside.push_back({c.value, 16, fmt::format("saved xmm{}", c.reg)});
   }
   // A save the analysis took for a stack argument (both are stores at [RSP+32] and up) is a save.
@@ -250,10 +244,10 @@ std::string format_frame_diagram(const Image& image, const Frame& frame, const U
   int64_t fp_rsp = -1;
   const std::vector<Slot> slots = frame_slots(frame, info, &fp_rsp);
   std::string out = fmt::format("  the frame (offsets from RSP after the prolog{}):\n",
-                                info.frame_register ? fmt::format(" and from {}", gp(info.frame_register)) : "");
+                                info.frame_register ? fmt::format(" and from {}", win64::gp_name(info.frame_register)) : "");
   for (const Slot& s : slots)
     out += fmt::format("    {:<10} {:<10} {:>6}  {}{}\n", fmt::format("RSP+{:#x}", s.rsp),
-                       info.frame_register ? fmt::format("{}{:+#x}", gp(info.frame_register), s.rsp - fp_rsp) : "",
+                       info.frame_register ? fmt::format("{}{:+#x}", win64::gp_name(info.frame_register), s.rsp - fp_rsp) : "",
                        s.size, s.what, s.rsp == 0 ? "   <- RSP after the prolog" : "");
   out += "  what the prolog and epilog do to it:\n";
   for (const InstrInfo& in : image.instrs) {
@@ -264,10 +258,10 @@ std::string format_frame_diagram(const Image& image, const Frame& frame, const U
       for (const UnwindCode& c : info.codes) {
         if (c.prolog_offset != in.offset + in.length) continue;
         switch (c.op) {
-          case UnwindOp::PushNonvol: effect = fmt::format("RSP -= 8, saves {}", gp(c.reg)); break;
+          case UnwindOp::PushNonvol: effect = fmt::format("RSP -= 8, saves {}", win64::gp_name(c.reg)); break;
           case UnwindOp::AllocSmall: case UnwindOp::AllocLarge: effect = fmt::format("RSP -= {:#x}", c.value); break;
-          case UnwindOp::SetFpreg: effect = fmt::format("{} = RSP+{:#x}", gp(info.frame_register), info.frame_offset); break;
-          case UnwindOp::SaveNonvol: case UnwindOp::SaveNonvolFar: effect = fmt::format("saves {} at RSP+{:#x}", gp(c.reg), c.value); break;
+          case UnwindOp::SetFpreg: effect = fmt::format("{} = RSP+{:#x}", win64::gp_name(info.frame_register), info.frame_offset); break;
+          case UnwindOp::SaveNonvol: case UnwindOp::SaveNonvolFar: effect = fmt::format("saves {} at RSP+{:#x}", win64::gp_name(c.reg), c.value); break;
           case UnwindOp::SaveXmm128: case UnwindOp::SaveXmm128Far: effect = fmt::format("saves xmm{} at RSP+{:#x}", c.reg, c.value); break;
         }
         effect = fmt::format("{:<16} {}", name(c.op), effect);

@@ -127,19 +127,11 @@ std::vector<uint8_t> RuntimeFunction::encode() const {
   return out;
 }
 
-namespace {
-std::string_view gp_name(uint8_t n) {
-  constexpr std::string_view kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-  return kNames[n & 15];
-}
-}  // namespace
-
 std::string format_unwind(const Image& image, const UnwindInfo& info) {
   std::string out = fmt::format("{} ({}): UNWIND_INFO version 1, prolog {} bytes, {} code(s)", image.symbol,
                                 image.stub, info.prolog_size, info.codes.size());
   if (info.frame_register)
-    out += fmt::format(", frame register {} = RSP+{:#x}", gp_name(info.frame_register), info.frame_offset);
+    out += fmt::format(", frame register {} = RSP+{:#x}", win64::gp_name(info.frame_register), info.frame_offset);
   out += "\n";
   for (const InstrInfo& in : image.instrs) {
     if (in.offset >= info.prolog_size) break;
@@ -149,7 +141,7 @@ std::string format_unwind(const Image& image, const UnwindInfo& info) {
       if (c.prolog_offset != in.offset + in.length) continue;
       codes += fmt::format("  {}", name(c.op));
       if (c.op == UnwindOp::PushNonvol || c.op == UnwindOp::SaveNonvol || c.op == UnwindOp::SaveNonvolFar)
-        codes += fmt::format(" {}", gp_name(c.reg));
+        codes += fmt::format(" {}", win64::gp_name(c.reg));
       if (c.op == UnwindOp::SaveXmm128 || c.op == UnwindOp::SaveXmm128Far) codes += fmt::format(" xmm{}", c.reg);
       if (c.op != UnwindOp::PushNonvol && c.op != UnwindOp::SetFpreg) codes += fmt::format(" {:#x}", c.value);
     }

@@ -46,10 +46,7 @@ constexpr int64_t kMaxNearScaled = 0xFFFF;  // the near save forms hold offset/8
 uint8_t gp_number(ZydisRegister r) { return static_cast<uint8_t>(ZydisRegisterGetId(r)); }
 
 bool nonvolatile_gp(ZydisRegister r) {
-  if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR64) return false;
-  const uint8_t n = gp_number(r);
-  return std::any_of(std::begin(win64::kNonvolatileGps), std::end(win64::kNonvolatileGps),
-                     [&](const win64::GpRegister& g) { return g.id == n; });
+  return ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR64 && win64::is_nonvolatile_gp(gp_number(r));
 }
 
 std::string where(const Insn& in) {

@@ -51,6 +51,10 @@ inline constexpr int kVolatileXmms = 6;          // XMM0-XMM5
 inline constexpr int kFirstNonvolatileXmm = 6;   // XMM6-XMM15
 inline constexpr int kNonvolatileXmms = 10;
 
+// A general-purpose register's 64-bit name by its number ("rbx" for 3), and whether Win64 keeps it.
+std::string_view gp_name(uint32_t id);
+bool is_nonvolatile_gp(uint32_t id);
+
 // Where argument `index` (0-based) is at a function's first instruction, relative to RSP there: its home slot
 // (arguments 1-4, spilled only if the callee chooses) or its stack slot (5 and later): 8 + 8 * index.
 constexpr int32_t entry_slot(int index) { return kSlot + kSlot * index; }
