@@ -1,6 +1,8 @@
 #include "sandbox_p.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <fmt/format.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -9,12 +11,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -27,11 +31,16 @@
 
 namespace w64stub::harness {
 
-void isolate_process() {
+int isolate_process(int keep) {
   setpgid(0, 0);
   const int null = open("/dev/null", O_RDONLY);
   if (null >= 0) dup2(null, 0);
-  close_range(3, UINT_MAX, 0);
+  if (keep != 3) {
+    dup2(keep, 3);  // 3 <= keep: the one fd left beyond 0-2
+    keep = 3;
+  }
+  close_range(4, UINT_MAX, 0);
+  return keep;
 }
 
 namespace {
@@ -54,13 +63,34 @@ scmp_arg_cmp arg(unsigned index, scmp_compare op, scmp_datum_t a, scmp_datum_t b
 
 }  // namespace
 
-Status enter_sandbox(std::chrono::milliseconds timeout) {
+Status apply_limits(std::chrono::milliseconds timeout) {
   const rlim_t cpu = static_cast<rlim_t>(timeout.count() / 1000 + 2);
-  const std::pair<int, rlimit> limits[] = {{RLIMIT_CORE, {0, 0}}, {RLIMIT_CPU, {cpu, cpu}}, {RLIMIT_NOFILE, {16, 16}}};
-  for (const auto& [resource, limit] : limits)
-    if (setrlimit(resource, &limit) != 0) return Error{fmt::format("setrlimit: {}", std::strerror(errno))};
+  std::vector<std::pair<int, rlimit>> limits = {
+      {RLIMIT_CORE, {0, 0}}, {RLIMIT_CPU, {cpu, cpu}}, {RLIMIT_NOFILE, {16, 16}}, {RLIMIT_NPROC, {0, 0}}};
+  // Sanitizer runtimes reserve terabytes of shadow address space: no address-space limit there.
+  if (!W64STUB_HAS_ASAN) limits.push_back({RLIMIT_AS, {kAddressSpaceLimit, kAddressSpaceLimit}});
+  for (const auto& [resource, limit] : limits) {
+    rlimit current{};
+    getrlimit(resource, &current);
+    const rlimit lowered{std::min(limit.rlim_cur, current.rlim_max), std::min(limit.rlim_max, current.rlim_max)};
+    if (setrlimit(resource, &lowered) != 0) return Error{fmt::format("setrlimit: {}", std::strerror(errno))};
+  }
+  return Ok{};
+}
+
+Status drop_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capset, &header, none) != 0) return Error{fmt::format("capset: {}", std::strerror(errno))};
+  return Ok{};
+}
+
+Status enter_sandbox(std::chrono::milliseconds timeout) {
+  if (auto limited = apply_limits(timeout); !limited) return limited;
+  if (auto dropped = drop_capabilities(); !dropped) return dropped;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error{fmt::format("no_new_privs: {}", std::strerror(errno))};
 
+  const auto self = static_cast<scmp_datum_t>(getpid());
   scmp_filter_ctx ctx = seccomp_init(W64STUB_HAS_ASAN ? SCMP_ACT_ALLOW : SCMP_ACT_TRAP);
   if (!ctx) return Error{"seccomp_init failed"};
   struct Release {
@@ -74,7 +104,17 @@ Status enter_sandbox(std::chrono::milliseconds timeout) {
   const Status denied[] = {
       trap(ctx, SCMP_SYS(fork)), trap(ctx, SCMP_SYS(vfork)), trap(ctx, SCMP_SYS(clone)), trap(ctx, SCMP_SYS(clone3)),
       trap(ctx, SCMP_SYS(execve)), trap(ctx, SCMP_SYS(execveat)), trap(ctx, SCMP_SYS(kill)), trap(ctx, SCMP_SYS(ptrace)),
+      trap(ctx, SCMP_SYS(setsid)), trap(ctx, SCMP_SYS(setpgid)), trap(ctx, SCMP_SYS(pidfd_open)),
+      trap(ctx, SCMP_SYS(pidfd_send_signal)), trap(ctx, SCMP_SYS(rt_sigqueueinfo)),
+      trap(ctx, SCMP_SYS(tkill), {arg(0, SCMP_CMP_NE, self)}), trap(ctx, SCMP_SYS(tgkill), {arg(0, SCMP_CMP_NE, self)}),
+      trap(ctx, SCMP_SYS(rt_tgsigqueueinfo), {arg(0, SCMP_CMP_NE, self)}),
+      trap(ctx, SCMP_SYS(process_vm_writev), {arg(0, SCMP_CMP_NE, self)}),
       trap(ctx, SCMP_SYS(open)), trap(ctx, SCMP_SYS(creat)), trap(ctx, SCMP_SYS(unlink)), trap(ctx, SCMP_SYS(socket)),
+      trap(ctx, SCMP_SYS(unlinkat)), trap(ctx, SCMP_SYS(rename)), trap(ctx, SCMP_SYS(renameat)), trap(ctx, SCMP_SYS(renameat2)),
+      trap(ctx, SCMP_SYS(truncate)), trap(ctx, SCMP_SYS(mkdir)), trap(ctx, SCMP_SYS(mkdirat)), trap(ctx, SCMP_SYS(rmdir)),
+      trap(ctx, SCMP_SYS(link)), trap(ctx, SCMP_SYS(linkat)), trap(ctx, SCMP_SYS(symlink)), trap(ctx, SCMP_SYS(symlinkat)),
+      trap(ctx, SCMP_SYS(chmod)), trap(ctx, SCMP_SYS(fchmodat)), trap(ctx, SCMP_SYS(chown)), trap(ctx, SCMP_SYS(lchown)),
+      trap(ctx, SCMP_SYS(fchownat)),
       trap(ctx, SCMP_SYS(openat), {arg(2, SCMP_CMP_MASKED_EQ, O_ACCMODE, O_WRONLY)}),
       trap(ctx, SCMP_SYS(openat), {arg(2, SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDWR)}),
       trap(ctx, SCMP_SYS(openat), {arg(2, SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT)}),
@@ -84,7 +124,6 @@ Status enter_sandbox(std::chrono::milliseconds timeout) {
   for (const Status& s : denied)
     if (!s) return s;
 #else
-  const auto self = static_cast<scmp_datum_t>(getpid());
   const Status rules[] = {
       rule(ctx, SCMP_SYS(write), {arg(0, SCMP_CMP_EQ, 1)}),
       rule(ctx, SCMP_SYS(write), {arg(0, SCMP_CMP_EQ, 2)}),

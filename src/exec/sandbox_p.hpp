@@ -5,6 +5,7 @@
 // PROT_EXEC, and exit. A trapped call ends the run as a `syscall` violation with its number and offset.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -13,11 +14,20 @@
 
 namespace w64stub::harness {
 
-// In the child, first: its own process group, fds 0-2 only, stdin /dev/null.
-void isolate_process();
+// In the child, first: its own process group, stdin /dev/null, fds 0-2 and `keep` only (moved to 3: returned).
+int isolate_process(int keep);
 
 // In the child, just before the stub is called: limits and the seccomp filter.
 Status enter_sandbox(std::chrono::milliseconds timeout);
+
+// The resource limits alone (enter_sandbox's first step): no core files, CPU seconds for the timeout, 16 fds,
+// no new processes, and (outside sanitizer builds) kAddressSpaceLimit of address space; never raised.
+inline constexpr rlim_t kAddressSpaceLimit = rlim_t{16} << 30;
+Status apply_limits(std::chrono::milliseconds timeout);
+
+// No capabilities left, effective, permitted or inheritable: a run as root keeps uid 0 but not its powers
+// (to kill others' processes, to override file permissions).
+Status drop_capabilities();
 
 // The name of a system call number ("fork"), or its number.
 std::string syscall_name(int number);

@@ -10,7 +10,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "../testing/hostile.hpp"
 #include "../testing/probe_stubs.hpp"
+#include "sandbox_p.hpp"
 #include "../testing/test_support.hpp"
 
 using namespace w64stub;
@@ -208,3 +215,33 @@ TEST_CASE("rip-model data lives in the read-execute text: a stub reads it, a sto
   CHECK(r.violations[0].message.starts_with("SIGSEGV touching 0x"));
 }
 
+
+TEST_CASE("the sandbox's resource limits and capabilities: no core, CPU for the timeout, 16 fds, no new processes, bounded address space, no capabilities") {
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // each failed expectation sets a bit of the exit status
+    int failed = harness::apply_limits(std::chrono::milliseconds(3000)) ? 0 : 1;
+    rlimit r{};
+    getrlimit(RLIMIT_CORE, &r), failed |= r.rlim_max == 0 ? 0 : 2;
+    getrlimit(RLIMIT_CPU, &r), failed |= r.rlim_max <= 5 ? 0 : 4;
+    getrlimit(RLIMIT_NOFILE, &r), failed |= r.rlim_max <= 16 ? 0 : 8;
+    getrlimit(RLIMIT_NPROC, &r), failed |= r.rlim_max == 0 ? 0 : 16;
+    getrlimit(RLIMIT_AS, &r), failed |= test::kAsanBuild || r.rlim_max <= harness::kAddressSpaceLimit ? 0 : 32;
+    failed |= harness::drop_capabilities() ? 0 : 128;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+    syscall(SYS_capget, &header, caps);
+    for (const auto& c : caps) failed |= c.effective || c.permitted || c.inheritable ? 256 : 0;
+    // The kernel does not hold root to RLIMIT_NPROC: there only the seccomp filter stops a fork.
+    if (geteuid() != 0) {
+      const pid_t grandchild = fork();
+      if (grandchild == 0) _exit(0);
+      failed |= grandchild < 0 && errno == EAGAIN ? 0 : 64;
+    }
+    _exit(std::min(failed, 255));
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
