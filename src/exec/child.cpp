@@ -45,8 +45,8 @@ bool read_remote(uint64_t address, void* to, size_t size) {
 
 class Child : public StandInContext {
  public:
-  Child(const Image& image, const RunOptions& options, Outcome* out)
-      : image_(image), options_(options), out_(out), imports_(import_slots(image, options.standins)) {}
+  Child(const Image& image, const RunOptions& options, Outcome* out, int setup_fd)
+      : image_(image), options_(options), out_(out), setup_fd_(setup_fd), imports_(import_slots(image, options.standins)) {}
 
   Status run();
   void record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index);
@@ -60,6 +60,7 @@ class Child : public StandInContext {
   const Image& image_;
   const RunOptions& options_;
   Outcome* out_;
+  int setup_fd_;  // the pipe the Setup goes to
   std::vector<ImportSlot> imports_;
   uint32_t pending_index_ = 0;  // the call being answered
   std::array<uint64_t, kMaxArgs> pending_args_{};
@@ -184,6 +185,11 @@ Status Child::run() {
                              options_.signature ? &*options_.signature : nullptr);
   if (!caller) return caller.error();
   out_->wx_mappings = count_wx_mappings();
+  Setup setup{out_->text_address, out_->data_address, out_->marker_offset, out_->wx_mappings, out_->at_image_addresses, {}};
+  std::copy(std::begin(out_->placed), std::end(out_->placed), setup.placed);
+  const bool sent = ::write(setup_fd_, &setup, sizeof setup) == static_cast<ssize_t>(sizeof setup);
+  close(setup_fd_);
+  if (!sent) return Error{std::string("the setup pipe: ") + std::strerror(errno)};
   if (auto sandboxed = enter_sandbox(options_.timeout); !sandboxed) return sandboxed;
   reinterpret_cast<void (*)()>(caller->data())();
   return Ok{};
@@ -191,8 +197,8 @@ Status Child::run() {
 
 }  // namespace
 
-void child_main(const Image& image, const RunOptions& options, Outcome* out) {
-  isolate_process();
+void child_main(const Image& image, const RunOptions& options, Outcome* out, int setup_fd) {
+  setup_fd = isolate_process(setup_fd);
   g_outcome = out;
   static char alternate_stack[1 << 16];
   stack_t ss{};
@@ -205,7 +211,7 @@ void child_main(const Image& image, const RunOptions& options, Outcome* out) {
   sigemptyset(&action.sa_mask);
   for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, kStopSignal}) sigaction(signal, &action, nullptr);
 
-  Child child(image, options, out);
+  Child child(image, options, out, setup_fd);
   Status status = child.run();
   if (!status) {
     std::snprintf(out->error, sizeof out->error, "%s", status.error().message.c_str());

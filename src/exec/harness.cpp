@@ -1,13 +1,15 @@
 #include "w64stub/exec/harness.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "outcome_p.hpp"
 #include "sandbox_p.hpp"
@@ -51,37 +53,60 @@ uint64_t argument_canary(int index) { return 0xA4C0'0000'0000'0000 + 0x100 * sta
 
 namespace {
 
-// Waits for the child; once the stub has run for `timeout` (setting it up does not count, up to kSetupLimit),
-// asks it where it is (kStopSignal), then kills it.
+// Waits for the child, blocked in poll on the setup pipe and a pidfd rather than sleeping and polling. The
+// stub's time starts when its Setup arrives (setting it up does not count, up to kSetupLimit); once it has run
+// for `timeout`, the child is asked where it is (kStopSignal), then its whole group is killed.
 constexpr std::chrono::seconds kSetupLimit{10};
 
-Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, const Outcome& out, bool* stopped) {
+struct Waited {
+  int status = 0;
+  bool started = false;  // the whole Setup arrived: the stub was called
+  bool stopped = false;  // the harness asked it to stop
+};
+
+// Reads what the setup pipe has (non-blocking); true once all of `setup` is in.
+bool read_setup(int fd, Setup& setup, size_t& got) {
+  for (ssize_t n; got < sizeof setup && (n = read(fd, reinterpret_cast<char*>(&setup) + got, sizeof setup - got)) > 0;)
+    got += static_cast<size_t>(n);
+  return got == sizeof setup;
+}
+
+Expected<Waited> wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds timeout, Setup& setup) {
   using Clock = std::chrono::steady_clock;
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // -1 before Linux 5.3: 5 ms polls
+  struct Close {
+    int fd;
+    ~Close() { if (fd >= 0) close(fd); }
+  } close_pidfd{pidfd};
+  Waited w;
+  size_t got = 0;
   auto deadline = Clock::now() + kSetupLimit;
-  bool started = false;
-  auto pause = std::chrono::microseconds(50);
   for (;;) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
+    pid_t r = waitpid(pid, &w.status, WNOHANG);
+    if (r == pid) {
+      w.started = w.started || read_setup(setup_fd, setup, got);
+      return w;
+    }
     if (r < 0 && errno != EINTR) return Error{fmt::format("waitpid: {}", std::strerror(errno))};
-    // The caller trampoline writes rsp_before_call just before it calls the stub.
-    if (!started && __atomic_load_n(&out.rsp_before_call, __ATOMIC_ACQUIRE) != 0) {
-      started = true;
+    if (!w.started && read_setup(setup_fd, setup, got)) {
+      w.started = true;
       deadline = Clock::now() + timeout;
     }
-    if (Clock::now() >= deadline) {
-      if (*stopped) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      if (w.stopped) {
         kill(-pid, SIGKILL);  // the whole process group
-        waitpid(pid, &status, 0);
-        return status;
+        waitpid(pid, &w.status, 0);
+        return w;
       }
       kill(pid, kStopSignal);
-      *stopped = true;
-      deadline = Clock::now() + std::chrono::seconds(1);
+      w.stopped = true;
+      deadline = now + std::chrono::seconds(1);
+      continue;
     }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(5000));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    pollfd fds[2] = {{w.started ? -1 : setup_fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    poll(fds, 2, static_cast<int>(pidfd < 0 ? std::min<int64_t>(left, 5) : std::min<int64_t>(left, INT32_MAX)));
   }
 }
 
@@ -89,10 +114,9 @@ Expected<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, const Outco
 // harness's own code leaves for it (the signal handler's signal, the caller's return flag).
 Ending ending_of(int status, bool stopped, const Outcome& out) {
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (stopped) return Ending::TimedOut;  // whether it answered the stop signal or not
   if (code == 0 && out.returned) return Ending::Returned;
   if (code == kExitFaulted && out.signal != 0 && out.signal != kStopSignal) return Ending::Faulted;
-  if (code == kExitStopped && out.signal == kStopSignal) return Ending::TimedOut;
-  if (stopped) return Ending::TimedOut;  // did not even answer the stop signal
   return Ending::Died;
 }
 
@@ -109,25 +133,34 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   } unmap{shared};
   auto* out = static_cast<Outcome*>(shared);
 
+  int setup_pipe[2];
+  if (pipe2(setup_pipe, O_CLOEXEC) != 0) return Error{fmt::format("pipe: {}", std::strerror(errno))};
   pid_t pid = fork();
   if (pid < 0) return Error{fmt::format("fork: {}", std::strerror(errno))};
-  if (pid == 0) child_main(image, options, out);
+  if (pid == 0) child_main(image, options, out, setup_pipe[1]);
   setpgid(pid, pid);  // as the child does: whichever runs first
-
-  bool stopped = false;
-  auto status = wait_for(pid, options.timeout, *out, &stopped);
+  close(setup_pipe[1]);
+  fcntl(setup_pipe[0], F_SETFL, O_NONBLOCK);
+  Setup setup{};
+  auto waited = wait_for(pid, setup_pipe[0], options.timeout, setup);
+  close(setup_pipe[0]);
   const bool group_ended = end_process_group(pid);
-  if (!status) return status.error();
-  // A setup failure is one before the stub was called: after that, the stub may have chosen this status.
-  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kExitSetupFailed && out->rsp_before_call == 0)
-    return Error{fmt::format("{}: {}", image.stub, std::string(out->error, strnlen(out->error, sizeof out->error)))};
+  if (!waited) return waited.error();
+  const int status = waited->status;
+  // Before the Setup arrived the stub was not called: the harness failed, whatever the child left.
+  if (!waited->started) {
+    std::string why(out->error, strnlen(out->error, sizeof out->error));
+    if (why.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != kExitSetupFailed)
+      why = fmt::format("the harness's child ended before the call (wait status {:#x})", status);
+    return Error{fmt::format("{}: {}", image.stub, why)};
+  }
 
-  RunReport report = collect(image, options, *out);
+  RunReport report = collect(image, options, *out, setup);
   report.processes_left = !group_ended;
-  report.ending = ending_of(*status, stopped, *out);
+  report.ending = ending_of(status, waited->stopped, *out);
   if (report.ending == Ending::Died) {
-    report.fault.signal = WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;
-    report.fault.code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 0;
+    report.fault.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    report.fault.code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
   }
   return report;
 }

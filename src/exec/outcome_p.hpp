@@ -51,6 +51,17 @@ struct Outcome {
 };
 static_assert(std::is_standard_layout_v<Outcome>);
 
+// What the child sends the parent through a pipe just before it calls the stub, and then closes: the stub
+// cannot reach it, so the parent takes the placement from here and judges the shared outcome against it.
+struct Setup {
+  uint64_t text_address, data_address;
+  uint32_t marker_offset;
+  int32_t wx_mappings;
+  uint8_t at_image_addresses;
+  uint64_t placed[kMaxSymbols];
+};
+static_assert(sizeof(Setup) <= 4096);  // one write into a pipe: all or nothing
+
 // The imports of an Image, in order, with the stand-in that answers each (nullptr: none).
 struct ImportSlot {
   const Symbol* symbol;
@@ -58,11 +69,13 @@ struct ImportSlot {
 };
 std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn> standins);
 
-// Runs the stub in this (forked) process and never returns: exit 0 once it returned, else kExit*.
-[[noreturn]] void child_main(const Image& image, const RunOptions& options, Outcome* out);
+// Runs the stub in this (forked) process and never returns: exit 0 once it returned, else kExit*. The Setup
+// goes to `setup_fd` just before the call.
+[[noreturn]] void child_main(const Image& image, const RunOptions& options, Outcome* out, int setup_fd);
 
-// The RunReport a finished child's outcome describes. Every count and offset the child wrote is checked:
-// a stub can write to the outcome page too, and nothing it writes may crash the parent.
-RunReport collect(const Image& image, const RunOptions& options, const Outcome& out);
+// The RunReport a finished child's outcome describes, placed as `setup` says. Every count and offset the child
+// wrote is checked: a stub can write to the outcome page too, and nothing it writes may crash the parent;
+// a field no harness could have written is reported in RunReport::outcome_forged.
+RunReport collect(const Image& image, const RunOptions& options, const Outcome& out, const Setup& setup);
 
 }  // namespace w64stub::harness

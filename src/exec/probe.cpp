@@ -49,6 +49,8 @@ class Checker {
  private:
   void check_call(const CallRecord& call, CallCheck& check);
   void check_stub();
+  void check_gps();  // the nonvolatile GPs came back as the caller gave them
+  void check_df();
   void violate(std::string rule, std::string message, int64_t offset = -1);
   int64_t last_writer(std::string_view reg) const;
   int64_t last_df_writer() const;
@@ -171,10 +173,35 @@ void Checker::call_findings(const CallRecord& call, std::vector<Finding>& out) c
     s->findings(call, out);
 }
 
+void Checker::check_gps() {
+  const RunReport& run = report_.run;
+  const Nonvolatiles before = canaries();
+  report_.stub.nonvolatiles_preserved = true;
+  for (size_t i = 0; i < std::size(win64::kNonvolatileGps); ++i) {
+    if (run.after.gp[i] == before.gp[i]) continue;
+    report_.stub.nonvolatiles_preserved = false;
+    std::string_view reg = win64::kNonvolatileGps[i].name;
+    int64_t writer = last_writer(reg);
+    violate("nonvolatile",
+            fmt::format("{} is nonvolatile but came back {:#x}, not {:#x}{}", upper(reg), run.after.gp[i],
+                        before.gp[i], writer >= 0 ? "; last written here" : ""),
+            writer);
+  }
+}
+
+void Checker::check_df() {
+  const RunReport& run = report_.run;
+  report_.stub.df_clear = run.df_clear();
+  if (!report_.stub.df_clear)
+    violate("direction-flag", "DF is set on return; Win64 wants it clear on every return and call", last_df_writer());
+}
+
 void Checker::check_stub() {
   const RunReport& run = report_.run;
   StubCheck& stub = report_.stub;
   stub.returned = run.returned();
+  // First: whatever else the run says may be the stub's own writing.
+  if (!run.outcome_forged.empty()) violate("forged-outcome", run.outcome_forged);
   switch (run.ending) {
     case Ending::Returned: break;
     case Ending::Faulted:
@@ -215,26 +242,21 @@ void Checker::check_stub() {
                                        : fmt::format("the process exited with status {}", run.fault.code));
       break;
   }
-  if (run.unwind_checked == 0 || (run.unwind_checked < 0 && run.host == Host::Wine && image_.unwind.empty() &&
+  if ((run.unwind_checked == 0 && run.returned()) || (run.unwind_checked < 0 && run.host == Host::Wine && image_.unwind.empty() &&
                                   !run.unwind_failures.empty()))
     violate("unwind", "no instruction boundary could be checked: the image has no unwind data (w64stub unwind says why)");
   for (const auto& [offset, what] : run.unwind_failures)
     violate("unwind", fmt::format("at +{:#x}, Windows' unwinder: {}", offset, what), offset);
   if (run.processes_left) violate("escaped", "a process of the run outlived it");
-  if (!stub.returned || run.host != Host::Native) return;  // what follows is read after the return, natively
-
-  const Nonvolatiles before = canaries();
-  stub.nonvolatiles_preserved = true;
-  for (size_t i = 0; i < std::size(win64::kNonvolatileGps); ++i) {
-    if (run.after.gp[i] == before.gp[i]) continue;
-    stub.nonvolatiles_preserved = false;
-    std::string_view reg = win64::kNonvolatileGps[i].name;
-    int64_t writer = last_writer(reg);
-    violate("nonvolatile",
-            fmt::format("{} is nonvolatile but came back {:#x}, not {:#x}{}", upper(reg), run.after.gp[i],
-                        before.gp[i], writer >= 0 ? "; last written here" : ""),
-            writer);
+  // What follows is read after the return, from a record the stub must not have written over; under Wine only
+  // the nonvolatile GPs and DF, where winrun observed them.
+  if (!stub.returned || !run.outcome_forged.empty()) return;
+  if (run.host != Host::Native) {
+    if (run.gp_and_flags_only) check_gps(), check_df();
+    return;
   }
+  check_gps();
+  const Nonvolatiles before = canaries();
   for (size_t j = 0; j < run.after.xmm.size(); ++j) {
     if (run.after.xmm[j] == before.xmm[j]) continue;
     stub.nonvolatiles_preserved = false;
@@ -256,9 +278,7 @@ void Checker::check_stub() {
             fmt::format("RSP came back {:+d} bytes off: the caller's frame is no longer where it left it",
                         static_cast<int64_t>(run.rsp_after_return - run.stub_entry_rsp - 8)),
             last_ret());
-  stub.df_clear = run.df_clear();
-  if (!stub.df_clear)
-    violate("direction-flag", "DF is set on return; Win64 wants it clear on every return and call", last_df_writer());
+  check_df();
   stub.caller_frame_intact = true;
   for (int i = 0; i < kMarkerWords; ++i) {
     if (run.caller_frame[i] == marker_word(i)) continue;

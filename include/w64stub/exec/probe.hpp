@@ -21,6 +21,7 @@ struct Violation {
   std::string rule;         // "call-alignment", "home-area", "stack-arguments", "volatile-reliance",
                             // "nonvolatile", "mxcsr", "rsp-balance", "direction-flag", "caller-frame",
                             // "fault", "syscall" (denied by the sandbox), "escaped", "timeout", "died",
+                            // "forged-outcome" (the stub wrote over the harness's record of the run),
                             // "unwind" (under Wine, with the unwind check)
   std::string message;
   int64_t offset = -1;      // the instruction responsible, in the stub's text; -1 when none can be named

@@ -1,5 +1,6 @@
 // RunReport: what one execution of a stub observed, natively under the harness (everything) or under Wine
-// through tools/winrun (the calls; registers, flags and the stub's own frame are not observed there).
+// through tools/winrun (the calls, the nonvolatile GPs and DF; XMM6-XMM15, MXCSR, RSP and the stub's own frame
+// are not observed there).
 #pragma once
 
 #include <array>
@@ -81,6 +82,7 @@ struct RunReport {
   uint64_t stub_entry_rsp = 0;       // RSP at the stub's first instruction (its return address is there)
   uint64_t rsp_after_return = 0;     // the contract: stub_entry_rsp + 8
   Nonvolatiles after;                // as the stub left them (valid when Returned); it got canaries()
+  bool gp_and_flags_only = false;    // Wine: of `after` and the flags only the GPs and DF were observed
   uint64_t rflags_after = 0;
   uint64_t value = 0;                // RAX on return: the stub's result
   std::array<uint64_t, 4> caller_frame{};  // the marker words above the stub's home area, after the return
@@ -92,6 +94,7 @@ struct RunReport {
   std::vector<std::pair<std::string, uint64_t>> placed;  // where each of the Image's symbols was placed
   int wx_mappings = -1;              // writable+executable mappings in the child just before the call
   bool processes_left = false;       // a process of the run's group outlived it (the harness kills them all)
+  std::string outcome_forged;        // native: what the stub overwrote in the harness's outcome ("" nothing seen)
   // Under Wine with the unwind check: instruction boundaries where Windows' unwinder was asked (-1: not
   // checked), and where it did not give back the caller's state.
   int unwind_checked = -1;
