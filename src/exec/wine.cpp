@@ -111,6 +111,36 @@ CallRecord call_record(const Image& image, const RunReport& r, const nlohmann::j
   return c;
 }
 
+// A Windows exception in the stub (winrun ended its thread) as the signal Linux would have raised, with RIP
+// where Linux reports it: after an INT3, not at it.
+void read_exception(const Image& image, const nlohmann::json& e, RunReport& r) {
+  const auto code = static_cast<uint32_t>(u64(e.at("code")));
+  r.ending = Ending::Faulted;
+  r.fault.code = static_cast<int>(code);
+  r.fault.signal = code == 0x80000003 ? SIGTRAP
+                   : code == 0xC000001D || code == 0xC0000096 ? SIGILL
+                   : code == 0xC0000094 || code == 0xC0000095 || (code >= 0xC000008D && code <= 0xC0000093) ? SIGFPE
+                   : code == 0xC0000005 || code == 0xC00000FD ? SIGSEGV : SIGABRT;
+  r.fault.rip = u64(e.at("rip")) + (code == 0x80000003 ? 1 : 0);
+  r.fault.address = u64(e.at("address"));
+  if (r.fault.rip >= r.text_address && r.fault.rip - r.text_address < image.code_size)
+    r.fault.offset = static_cast<int64_t>(r.fault.rip - r.text_address);
+}
+
+// What winrun's guard saw of the nonvolatile GPs (in kNonvolatileGps' order) and RFLAGS after the return,
+// in the native report's terms: a register given back unchanged reads as the canary the native harness gives.
+void read_after(const nlohmann::json& after, RunReport& r) {
+  const auto& before = after.at("before");
+  const auto& gp = after.at("gp");
+  if (before.size() != r.after.gp.size() || gp.size() != r.after.gp.size()) throw nlohmann::json::other_error::create(0, "after: 8 registers", nullptr);
+  const Nonvolatiles canary = canaries();
+  for (size_t i = 0; i < r.after.gp.size(); ++i) r.after.gp[i] = u64(gp[i]) == u64(before[i]) ? canary.gp[i] : u64(gp[i]);
+  r.after.xmm = canary.xmm;
+  r.after.mxcsr = canary.mxcsr;
+  r.rflags_after = u64(after.at("rflags"));
+  r.gp_and_flags_only = true;
+}
+
 }  // namespace
 
 Expected<RunReport> read_winrun_report(const Image& image, std::string_view text, std::string out, std::string err) {
@@ -131,6 +161,8 @@ Expected<RunReport> read_winrun_report(const Image& image, std::string_view text
       if (r.fault.rip >= r.text_address && r.fault.rip - r.text_address < image.code_size)
         r.fault.offset = static_cast<int64_t>(r.fault.rip - r.text_address);
     }
+    if (j.contains("exception")) read_exception(image, j["exception"], r);
+    if (j.contains("after")) read_after(j["after"], r);
     r.value = j.contains("value") ? u64(j["value"]) : 0;
     r.captured_stdout = std::move(out);
     r.captured_stderr = std::move(err);

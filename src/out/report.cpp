@@ -132,7 +132,9 @@ std::string format_probe(const Image& image, const ProbeReport& p) {
   if (r.unwind_checked >= 0)
     out += fmt::format("  unwinds everywhere     {}  (Windows' unwinder at {} instruction boundaries)\n",
                        yes_no(r.unwind_failures.empty() && r.unwind_checked > 0), r.unwind_checked);
-  if (r.host != Host::Native) out += fmt::format("  (registers, flags and the stub's frame are not observed under {})\n", name(r.host));
+  if (r.host != Host::Native)
+    out += fmt::format("  ({} not observed under {})\n", r.gp_and_flags_only ? "XMM6-XMM15, MXCSR, RSP and the stub's frame are"
+                                                                                : "registers, flags and the stub's frame are", name(r.host));
   else if (s.returned) {
     out += fmt::format("  nonvolatiles kept      {}  (RBX RBP RDI RSI R12-R15 XMM6-XMM15)\n", yes_no(s.nonvolatiles_preserved));
     out += fmt::format("  MXCSR kept             {}\n", yes_no(s.mxcsr_preserved));

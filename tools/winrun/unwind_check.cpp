@@ -105,7 +105,8 @@ LONG CALLBACK on_exception(EXCEPTION_POINTERS* ep) {
 
 uint64_t real_return_address(uint64_t seen) { return g.active && seen == g.pad ? g.hijacked : seen; }
 
-UnwindCheck call_checked(uint64_t text, uint64_t size, uint64_t entry, const uint64_t a[8], uint64_t* value) {
+UnwindCheck call_checked(uint64_t text, uint64_t size, uint64_t entry, const uint64_t a[8], uint64_t* value,
+                         GuardState* state) {
   auto* code = static_cast<uint8_t*>(VirtualAlloc(nullptr, 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE));
   std::memcpy(code, kEntryThunk, sizeof kEntryThunk);
   std::memcpy(code + sizeof kEntryThunk, &entry, 8);
@@ -118,8 +119,7 @@ UnwindCheck call_checked(uint64_t text, uint64_t size, uint64_t entry, const uin
   g.pad = reinterpret_cast<uint64_t>(code + 64);
   g.active = true;
   void* handler = AddVectoredExceptionHandler(1, on_exception);
-  using Win64Entry = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
-  *value = reinterpret_cast<Win64Entry>(code)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  *value = winrun_guarded_call(reinterpret_cast<uint64_t>(code), a, state);
   RemoveVectoredExceptionHandler(handler);
   g.active = false;
   VirtualFree(code, 0, MEM_RELEASE);

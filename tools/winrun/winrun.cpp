@@ -169,9 +169,9 @@ struct Call {
   const std::vector<uint64_t>* args = nullptr;  // RCX, RDX, R8, R9, then the stack: up to 8
   uint64_t value = 0;                           // RAX on return
   winrun::UnwindCheck result;
+  winrun::GuardState guard{};
+  bool guarded = false;  // the stub returned into guard.S
 };
-
-using Win64Entry = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
 // Touches the next `bytes` of stack page by page (alloca's stack probe does), so that a stub's frame of up to
 // that size finds them committed: test frames allocate up to 1 MiB without probes of their own.
@@ -180,17 +180,58 @@ __attribute__((noinline)) void commit_stack(size_t bytes) {
   low[0] = 0;
 }
 
+// A stub's exception ends its own thread, not winrun: recorded, then the thread leaves through leave_stub on a
+// stack of its own (the stub's may be gone). First chance for exceptions in the stub's code or at addresses
+// nothing is mapped at; any other exception the thread leaves unhandled ends it the same way.
+struct StubFault {
+  DWORD code = 0;
+  uint64_t rip = 0, address = 0;
+};
+StubFault g_fault;
+DWORD g_stub_thread = 0;
+uint64_t g_stub_text = 0, g_stub_size = 0;
+alignas(16) uint8_t g_leave_stack[1 << 16];
+
+[[noreturn]] void leave_stub() { ExitThread(2); }
+
+LONG contain(EXCEPTION_POINTERS* e) {
+  const DWORD code = e->ExceptionRecord->ExceptionCode;
+  g_fault = {code, e->ContextRecord->Rip,
+             code == EXCEPTION_ACCESS_VIOLATION ? e->ExceptionRecord->ExceptionInformation[1] : 0};
+  e->ContextRecord->Rip = reinterpret_cast<DWORD64>(&leave_stub);
+  e->ContextRecord->Rsp = reinterpret_cast<DWORD64>(g_leave_stack + sizeof g_leave_stack - 8);
+  return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+LONG WINAPI on_stub_exception(EXCEPTION_POINTERS* e) {
+  const DWORD code = e->ExceptionRecord->ExceptionCode;
+  const uint64_t rip = e->ContextRecord->Rip;
+  MEMORY_BASIC_INFORMATION where{};
+  const bool in_stub = rip - g_stub_text < g_stub_size;
+  const bool nowhere = VirtualQuery(reinterpret_cast<void*>(rip), &where, sizeof where) == 0 || where.State != MEM_COMMIT;
+  if (GetCurrentThreadId() != g_stub_thread || code == EXCEPTION_SINGLE_STEP || (!in_stub && !nowhere))
+    return EXCEPTION_CONTINUE_SEARCH;
+  return contain(e);
+}
+
+LONG WINAPI on_unhandled(EXCEPTION_POINTERS* e) {
+  return GetCurrentThreadId() == g_stub_thread ? contain(e) : EXCEPTION_CONTINUE_SEARCH;
+}
+
 // The stub runs on a thread of its own, with a stack deep enough for large test frames.
 DWORD WINAPI call_stub(void* argument) {
   auto* call = static_cast<Call*>(argument);
+  g_stub_thread = GetCurrentThreadId();
   commit_stack(4u << 20);
   uint64_t a[8] = {};
   std::copy(call->args->begin(), call->args->end(), a);
+  for (int k = 0; k < 8; ++k) call->guard.before[k] = 0xC0DE'0000'0000'0000 + 0x100 * (k + 1);  // distinct, not 0
   if (call->check) {
-    call->result = winrun::call_checked(call->text, call->size, call->entry, a, &call->value);
+    call->result = winrun::call_checked(call->text, call->size, call->entry, a, &call->value, &call->guard);
   } else {  // a Win64 call: the stub enters at RSP = 8 mod 16
-    call->value = reinterpret_cast<Win64Entry>(call->entry)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    call->value = winrun_guarded_call(call->entry, a, &call->guard);
   }
+  call->guarded = true;
   return 0;
 }
 
@@ -256,6 +297,8 @@ std::string run_image(const std::string& path, const Options& options) {
 
   const bool registered = register_unwind(file, placed, text_address);
   g_calls.clear();
+  g_fault = {};
+  g_stub_text = text_address, g_stub_size = file.code_size;
   Call call{text_address, file.code_size, text_address + file.entry, unwind_check && registered, &args, 0, {}};
   HANDLE thread = CreateThread(nullptr, 16u << 20, call_stub, &call, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
   if (!thread) return fail("CreateThread failed: " + std::to_string(GetLastError()));
@@ -269,13 +312,16 @@ std::string run_image(const std::string& path, const Options& options) {
     stopped = ", \"timed_out\": true, \"rip\": " + std::to_string(context.Rip);
   }
   CloseHandle(thread);
+  const std::string faulted = !g_fault.code ? "" : ", \"exception\": {\"code\": " + std::to_string(g_fault.code) +
+      ", \"rip\": " + std::to_string(g_fault.rip) + ", \"address\": " + std::to_string(g_fault.address) + "}";
   if (registered) RtlDeleteFunctionTable(reinterpret_cast<RUNTIME_FUNCTION*>(placed.base + placed.size - 0x1000));
 
   std::string out = "{\"image\": " + json_string(path) + ", \"stub\": " + json_string(file.stub) +
                     ", \"text_address\": " + std::to_string(text_address) + ", \"data_address\": " +
                     std::to_string(file.section("data") ? placed.place(file.section("data")->address) : 0) +
                     ", \"at_image_addresses\": " + (placed.at_image_addresses ? "true" : "false") +
-                    ", \"returned\": " + (stopped.empty() ? "true" : "false") + stopped + ", \"value\": " +
+                    ", \"returned\": " + (stopped.empty() && !g_fault.code ? "true" : "false") + stopped + faulted +
+                    ", \"value\": " +
                     std::to_string(call.value) + ", \"calls\": [";
   for (size_t i = 0; i < g_calls.size(); ++i) {
     const CallLog& c = g_calls[i];
@@ -291,6 +337,13 @@ std::string run_image(const std::string& path, const Options& options) {
     out += "]}";
   }
   out += "], \"unwind_registered\": " + std::string(registered ? "true" : "false");
+  if (call.guarded) {
+    out += ", \"after\": {\"rflags\": " + std::to_string(call.guard.rflags) + ", \"before\": [";
+    for (int k = 0; k < 8; ++k) out += (k ? ", " : "") + std::to_string(call.guard.before[k]);
+    out += "], \"gp\": [";
+    for (int k = 0; k < 8; ++k) out += (k ? ", " : "") + std::to_string(call.guard.after[k]);
+    out += "]}";
+  }
   if (unwind_check) {
     out += ", \"unwind\": {\"checked\": " + std::to_string(call.check ? call.result.checked : -1) + ", \"failures\": [";
     for (size_t k = 0; k < call.result.failures.size(); ++k)
@@ -330,6 +383,8 @@ int main(int argc, char** argv) {
   // Opened before any stub runs, kept by winrun: a line per image, "N {json}".
   std::FILE* reports = options.report_file.empty() ? stdout : std::fopen(options.report_file.c_str(), "wb");
   if (!reports) return std::fprintf(stderr, "winrun: cannot write %s\n", options.report_file.c_str()), 2;
+  AddVectoredExceptionHandler(0, on_stub_exception);
+  SetUnhandledExceptionFilter(on_unhandled);
   for (size_t i = 0; i < paths.size(); ++i) {
     if (options.mark) {
       std::fflush(stdout);
