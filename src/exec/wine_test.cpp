@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "../testing/hostile.hpp"
+#include "../testing/probe_stubs.hpp"
 #include "../testing/test_support.hpp"
 #include "../testing/thunk_example.hpp"
 #include "w64stub/exec/probe.hpp"
@@ -249,4 +251,25 @@ TEST_CASE("under Wine a spinning stub is stopped where it spins, and a stub cann
   REQUIRE_MESSAGE((*runs)[1].ok(), (*runs)[1].error().message);
   CHECK((*runs)[1]->calls.size() == 2);  // winrun's own report, not the one the stub wrote
   CHECK((*runs)[1]->captured_stderr == lie);
+}
+
+TEST_CASE("the hostile catalog under Wine: one wine64 process survives every image marked for it, each with its verdict") {
+  std::vector<test::HostileCase> cases;
+  std::vector<Image> images;
+  for (const std::string& name : test::hostile_names()) {
+    test::HostileCase c = test::load_hostile(name);
+    if (!c.wine) continue;
+    images.push_back(test::adopt_hostile(c));
+    cases.push_back(std::move(c));
+  }
+  REQUIRE(cases.size() >= 5);
+  auto runs = run_wine(images, setup(), {.stub_timeout = std::chrono::milliseconds(300)});
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE(runs->size() == cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].name);
+    REQUIRE_MESSAGE((*runs)[i].ok(), (*runs)[i].error().message);
+    const ProbeReport r = check_contract(images[i], *(*runs)[i]);
+    CHECK((r.conformant() ? "conformant" : test::rules(r)) == cases[i].wine_expect());
+  }
 }

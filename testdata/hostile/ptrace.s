@@ -1,0 +1,15 @@
+# ptrace(PTRACE_ATTACH, getppid()): take over the host
+# expect: syscall
+# message: a system call the sandbox denies
+.intel_syntax noprefix
+.text
+stub:
+  mov eax, 110
+  syscall
+  mov esi, eax
+  mov edi, 16
+  xor edx, edx
+  xor r10d, r10d
+  mov eax, 101
+  syscall
+  ret
