@@ -129,7 +129,7 @@ std::string format_probe(const Image& image, const ProbeReport& p) {
   if (r.calls.empty()) out += "  (no calls)\n";
   const StubCheck& s = p.stub;
   out += fmt::format("  returned normally      {}\n", yes_no(s.returned));
-  if (r.unwind_checked >= 0)
+  if (r.unwind_checked > 0 || (r.unwind_checked == 0 && s.returned))  // a fault ends the check before its count
     out += fmt::format("  unwinds everywhere     {}  (Windows' unwinder at {} instruction boundaries)\n",
                        yes_no(r.unwind_failures.empty() && r.unwind_checked > 0), r.unwind_checked);
   if (r.host != Host::Native)
