@@ -11,7 +11,12 @@ std::string SourceLoc::str() const {
 }
 
 Error Error::at(const SourceLoc& loc, std::string what) {
-  return Error{fmt::format("{}: {}", loc.str(), what)};
+  return Error{fmt::format("{}: {}", loc.str(), what), loc};
+}
+
+std::string_view Error::what() const {
+  const std::string prefix = loc.str() + ": ";
+  return !loc.file.empty() && message.starts_with(prefix) ? std::string_view(message).substr(prefix.size()) : message;
 }
 
 }  // namespace w64stub

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <tuple>
 
 namespace w64stub::plan9 {
@@ -57,8 +59,9 @@ const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
     for (auto [name, id] : Named{{"SHL", I::kIdShl}, {"SHR", I::kIdShr}, {"SAR", I::kIdSar}, {"ROL", I::kIdRol},
                             {"ROR", I::kIdRor}, {"RCL", I::kIdRcl}, {"RCR", I::kIdRcr}})
       sized(name, id, Form::Shift);
-    sized("MOVS", I::kIdMovs, Form::StringOp);
-    sized("STOS", I::kIdStos, Form::StringOp);
+    for (auto [name, id] : Named{{"MOVS", I::kIdMovs}, {"STOS", I::kIdStos}, {"SCAS", I::kIdScas}, {"LODS", I::kIdLods},
+                            {"CMPS", I::kIdCmps}})
+      sized(name, id, Form::StringOp);
     for (auto [name, id] : Named{{"RET", I::kIdRet}, {"CLD", I::kIdCld}, {"STD", I::kIdStd}, {"CPUID", I::kIdCpuid},
                             {"RDTSC", I::kIdRdtsc}, {"NOP", I::kIdNop}, {"PAUSE", I::kIdPause}, {"MFENCE", I::kIdMfence},
                             {"LFENCE", I::kIdLfence}, {"SFENCE", I::kIdSfence}, {"HLT", I::kIdHlt}, {"CQO", I::kIdCqo},
@@ -67,13 +70,7 @@ const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
     t["PUSHFQ"].size = t["POPFQ"].size = 8;
     t["INT"] = {I::kIdInt, 0, Form::Int};
     t["CALL"] = {I::kIdCall, 8, Form::Call};
-    for (auto [name, id] : Named{{"JMP", I::kIdJmp}, {"JEQ", I::kIdJe}, {"JZ", I::kIdJe}, {"JNE", I::kIdJne},
-                            {"JNZ", I::kIdJne}, {"JLT", I::kIdJl}, {"JLE", I::kIdJle}, {"JGT", I::kIdJg},
-                            {"JGE", I::kIdJge}, {"JCS", I::kIdJb}, {"JLO", I::kIdJb}, {"JCC", I::kIdJae},
-                            {"JHS", I::kIdJae}, {"JLS", I::kIdJbe}, {"JHI", I::kIdJa}, {"JMI", I::kIdJs},
-                            {"JPL", I::kIdJns}, {"JOS", I::kIdJo}, {"JOC", I::kIdJno}, {"JPS", I::kIdJp},
-                            {"JPC", I::kIdJnp}})
-      t[name] = {id, 8, Form::Jump};
+    t["JMP"] = {I::kIdJmp, 8, Form::Jump};
     t["REP"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Rep};
     t["REPN"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Repne};
     t["LOCK"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Lock};
@@ -90,6 +87,75 @@ const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
     return t;
   }();
   return table;
+}
+
+namespace {
+
+// Go's condition suffixes and the Intel condition codes they name.
+constexpr std::pair<std::string_view, std::string_view> kConditions[] = {
+    {"EQ", "e"}, {"NE", "ne"}, {"LT", "l"}, {"LE", "le"}, {"GT", "g"}, {"GE", "ge"}, {"CS", "b"}, {"LO", "b"},
+    {"CC", "ae"}, {"HS", "ae"}, {"LS", "be"}, {"HI", "a"}, {"MI", "s"}, {"PL", "ns"}, {"OS", "o"}, {"OC", "no"},
+    {"PS", "p"}, {"PC", "np"}, {"Z", "e"}, {"NZ", "ne"}};
+
+// Go names that are not Intel's upper-cased: (Go name, Intel name, size of the GP operand).
+constexpr std::tuple<std::string_view, std::string_view, uint32_t> kRenamed[] = {
+    {"WAIT", "fwait", 0},          {"PSHUFL", "pshufd", 0},       {"CVTSD2SL", "cvtsd2si", 4},
+    {"CVTSD2SQ", "cvtsd2si", 8},   {"CVTTSD2SL", "cvttsd2si", 4}, {"CVTTSD2SQ", "cvttsd2si", 8},
+    {"CVTSS2SL", "cvtss2si", 4},   {"CVTSS2SQ", "cvtss2si", 8},   {"CVTTSS2SL", "cvttss2si", 4},
+    {"CVTTSS2SQ", "cvttss2si", 8}, {"CVTSL2SD", "cvtsi2sd", 4},   {"CVTSQ2SD", "cvtsi2sd", 8},
+    {"CVTSL2SS", "cvtsi2ss", 4},   {"CVTSQ2SS", "cvtsi2ss", 8},   {"MOVOU", "movdqu", 0},
+    {"MOVO", "movdqa", 0},         {"MOVOA", "movdqa", 0},        {"PSLLO", "pslldq", 0},
+    {"PSRLO", "psrldq", 0},        {"PSRAL", "psrad", 0},         {"PSRLL", "psrld", 0},
+    {"PSLLL", "pslld", 0},         {"PSRAW", "psraw", 0},         {"PSRLQ", "psrlq", 0},
+    {"PSLLQ", "psllq", 0},         {"PSRLW", "psrlw", 0},         {"PSLLW", "psllw", 0},
+    {"PADDL", "paddd", 0},         {"PSUBL", "psubd", 0},         {"PCMPEQL", "pcmpeqd", 0},
+    {"PCMPGTL", "pcmpgtd", 0},     {"PUNPCKLLQ", "punpckldq", 0}, {"PUNPCKHLQ", "punpckhdq", 0},
+    {"PMULULQ", "pmuludq", 0},     {"PEXTRL", "pextrd", 4},       {"PINSRL", "pinsrd", 4}};
+
+asmjit::InstId intel(std::string_view name) {
+  return asmjit::InstAPI::stringToInstId(asmjit::Arch::kX64, name.data(), name.size());
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+uint32_t suffix_size(char c) { return c == 'Q' ? 8 : c == 'L' ? 4 : c == 'W' ? 2 : c == 'B' ? 1 : 0; }
+
+// Jcc, SETcc and CMOVcc with Go's condition names.
+std::optional<Mnemonic> conditional(std::string_view name) {
+  for (auto [go, cc] : kConditions) {
+    if (name == fmt::format("J{}", go)) return Mnemonic{intel(fmt::format("j{}", cc)), 8, Form::Jump};
+    if (name == fmt::format("SET{}", go)) return Mnemonic{intel(fmt::format("set{}", cc)), 1, Form::Unary};
+    for (char s : std::string_view("WLQ"))
+      if (name == fmt::format("CMOV{}{}", s, go)) return Mnemonic{intel(fmt::format("cmov{}", cc)), suffix_size(s), Form::Binary};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Mnemonic> find_mnemonic(std::string_view name) {
+  if (auto it = mnemonics().find(name); it != mnemonics().end()) return it->second;
+  if (name.empty() || std::any_of(name.begin(), name.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); }))
+    return std::nullopt;  // Plan 9 mnemonics are upper case
+  if (auto c = conditional(name)) return c;
+  for (auto [go, intel_name, size] : kRenamed)
+    if (name == go) return Mnemonic{intel(intel_name), size, Form::Auto};
+  const std::string lowered = lower(name);
+  if (lowered.size() > 1 && lowered[0] == 'j') {  // Intel's jump spellings: JL, JNBE, JPE
+    const asmjit::InstId id = intel(lowered);
+    if (id != asmjit::x86::Inst::kIdNone && id != asmjit::x86::Inst::kIdJmp) return Mnemonic{id, 8, Form::Jump};
+    return std::nullopt;
+  }
+  // A size suffix for GP operands (BSWAPL, BTSQ), when the name without it is an instruction.
+  if (const uint32_t size = suffix_size(name.back()); size && lowered.size() > 1)
+    if (const asmjit::InstId id = intel(std::string_view(lowered).substr(0, lowered.size() - 1)); id != asmjit::x86::Inst::kIdNone)
+      return Mnemonic{id, size, Form::Auto};
+  if (const asmjit::InstId id = intel(lowered); id != asmjit::x86::Inst::kIdNone) return Mnemonic{id, 0, Form::Auto};
+  return std::nullopt;
 }
 
 // TEXT flags by name (Go's textflag.h), usable in the flags expression.

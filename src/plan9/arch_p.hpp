@@ -35,6 +35,7 @@ enum class Form {
   Call,
   Int,       // INT $n
   Prefix,    // REP, REPN, LOCK: a statement of its own, applied to the next instruction
+  Auto,      // derived from asmjit's database: any operand count, all reversed into Intel order
 };
 
 struct Mnemonic {
@@ -45,8 +46,15 @@ struct Mnemonic {
   Prefix prefix = Prefix::None;
 };
 
-// Every mnemonic the front end knows, by its Plan 9 name (MOVQ, JEQ, MOVBLZX, ...).
+// The mnemonics written out by hand, by their Plan 9 name (MOVQ, MOVBLZX, ...): those whose operands need more
+// than Go's rule (source operands first, destination last) or whose names do not follow Intel's.
 const std::map<std::string, Mnemonic, std::less<>>& mnemonics();
+
+// Any mnemonic: the table above, else derived from asmjit's instruction database by Go's naming rules -
+// Jcc/SETcc/CMOVcc with Go's condition names (JEQ, SETHI, CMOVQLT) or Intel's (JL, JNBE), an Intel name
+// upper-cased with a B/W/L/Q size suffix for GP operands (BSWAPL, BSFQ, BTSQ), or as it is (SQRTSD, SYSCALL),
+// and the few Go names that differ from Intel's (WAIT, CVTSD2SL, PSHUFL, ...).
+std::optional<Mnemonic> find_mnemonic(std::string_view name);
 
 using Names = std::map<std::string, int64_t, std::less<>>;
 // TEXT flags by name (Go's textflag.h), usable in the flags expression.

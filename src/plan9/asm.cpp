@@ -19,7 +19,7 @@ namespace x86 = asmjit::x86;
 using plan9::Arg;
 using plan9::Form;
 using plan9::Mnemonic;
-using plan9::mnemonics;
+using plan9::find_mnemonic;
 using plan9::sized_gp;
 using plan9::text_flags;
 using plan9::Reg;
@@ -61,7 +61,7 @@ struct Body {
 class Assembler {
  public:
   Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
-  Expected<std::vector<Program>> run();
+  Plan9File run();
 
  private:
   Status statement(const Statement& s);
@@ -72,6 +72,8 @@ class Assembler {
   Status instruction(const Statement& s, const Mnemonic& m);
   Status lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
   Status finish_body();
+  void finish_data(Plan9File& file);
+  void refuse(Plan9File& file, std::string symbol, Error error);
   Expected<Operand> lower(const Arg& a, uint32_t size, bool address_only = false);
   Status attach_symbols(Program& p);
   Error at(const SourceLoc& loc, std::string what) const { return Error::at(loc, std::move(what)); }
@@ -84,7 +86,12 @@ class Assembler {
   std::vector<GlobalData> globals_;
   std::vector<DataWrite> writes_;
   std::map<std::string, SourceLoc> text_symbols_;
+  std::vector<std::string> symbols_;  // TEXT symbols in file order
 };
+
+bool is_text(const Statement& s) {
+  return s.kind == Statement::Instruction && !s.tokens.empty() && s.tokens[0].text == "TEXT";
+}
 
 Status Assembler::statement(const Statement& s) {
   if (s.kind == Statement::Pragma) return pragma(s);
@@ -100,14 +107,14 @@ Status Assembler::statement(const Statement& s) {
   if (op.text == "TEXT") return text(s);
   if (op.text == "GLOBL") return globl(s);
   if (op.text == "DATA") return data(s);
-  auto m = mnemonics().find(op.text);
-  if (m == mnemonics().end()) {
+  auto m = find_mnemonic(op.text);
+  if (!m) {
     bool lower_case = std::any_of(op.text.begin(), op.text.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); });
     return at(op.loc, fmt::format("unknown instruction '{}'{}", op.text,
                                   lower_case ? " (Plan 9 mnemonics are upper case, with a size suffix: MOVQ)" : ""));
   }
   if (!body_) return at(op.loc, fmt::format("{} outside a TEXT symbol", op.text));
-  return instruction(s, m->second);
+  return instruction(s, *m);
 }
 
 Status Assembler::pragma(const Statement& s) {
@@ -123,7 +130,6 @@ Status Assembler::pragma(const Statement& s) {
 }
 
 Status Assembler::text(const Statement& s) {
-  if (auto f = finish_body(); !f) return f;
   const auto& t = s.tokens;
   auto ops = plan9::split_operands(t, 1, t.size());
   if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected TEXT sym(SB), [flags,] $frame[-argsize]");
@@ -142,6 +148,7 @@ Status Assembler::text(const Statement& s) {
   if (t[fb + 1].value > 0x7fffffff) return at(t[fb + 1].loc, "frame size too large");
   if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
     return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
+  symbols_.push_back(sym->name);
   body_.emplace();
   body_->program.symbol = sym->name;
   body_->program.loc = s.loc;
@@ -307,8 +314,10 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
     case Form::Int:
       if (args[0].kind != Arg::Immediate || args[0].value < 0 || args[0].value > 255)
         return at(args[0].loc, "INT takes $0 to $255");
-      if (args[0].value == 3) instr.id = x86::Inst::kIdInt3;  // cc, the breakpoint form, as GNU as writes INT 3
-      else st = add(args[0], 1);
+      st = add(args[0], 1);  // INT $3 too: cd 03, as Go's assemblers write it (GNU as writes cc)
+      break;
+    case Form::Auto:  // Go's rule: sources first, the destination last - Intel's order reversed
+      for (auto it = args.rbegin(); st && it != args.rend(); ++it) st = add(*it, any_xmm && it->kind != Arg::Register ? 0 : m.size);
       break;
     case Form::None:
     case Form::Prefix:
@@ -326,7 +335,8 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
     if (!a) return a.error();
     args.push_back(std::move(*a));
   }
-  const size_t want = m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
+  const size_t want = m.form == Form::Auto ? std::min<size_t>(args.size(), 4)
+                      : m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
                       : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ? 1 : 0;
   if (args.size() != want)
     return at(t[0].loc, fmt::format("{} takes {} operand{}, got {}: '{}'", t[0].text, want, want == 1 ? "" : "s", args.size(),
@@ -400,49 +410,132 @@ Status Assembler::attach_symbols(Program& p) {
   return at(loc, fmt::format("undefined symbol {} (declare it with GLOBL, or import it with #pragma dynimport)", symbol));
 }
 
-Expected<std::vector<Program>> Assembler::run() {
-  for (const Statement& s : source_.statements)
-    if (auto st = statement(s); !st) return st.error();
-  if (auto st = finish_body(); !st) return st.error();
+void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
+  if (file.errors.size() == kMaxPlan9Errors) {
+    file.stopped = true;
+    return;
+  }
+  file.errors.push_back({std::move(symbol), std::move(error)});
+}
+
+// DATA into its GLOBL, once the whole file is read (DATA may come first).
+void Assembler::finish_data(Plan9File& file) {
   for (const DataWrite& w : writes_) {
     auto g = std::find_if(globals_.begin(), globals_.end(), [&](const GlobalData& d) { return d.symbol == w.symbol; });
-    if (g == globals_.end()) return at(w.loc, fmt::format("DATA for {}, which has no GLOBL", w.symbol));
+    if (g == globals_.end()) {
+      refuse(file, "", at(w.loc, fmt::format("DATA for {}, which has no GLOBL", w.symbol)));
+      continue;
+    }
     const auto begin = static_cast<size_t>(w.offset), end = begin + w.bytes.size();
-    if (end > g->bytes.size())
-      return at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset, w.bytes.size(), g->bytes.size()));
-    for (auto [b, e] : g->written)
-      if (begin < e && b < end) return at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset));
+    if (end > g->bytes.size()) {
+      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset,
+                                             w.bytes.size(), g->bytes.size())));
+      continue;
+    }
+    const bool overlaps = std::any_of(g->written.begin(), g->written.end(), [&](auto r) { return begin < r.second && r.first < end; });
+    if (overlaps) {
+      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset)));
+      continue;
+    }
     g->written.emplace_back(begin, end);
     std::copy(w.bytes.begin(), w.bytes.end(), g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
   }
-  if (done_.empty()) return Error{fmt::format("{}: no TEXT symbol", path_)};
-  for (Program& p : done_) {
-    if (auto st = attach_symbols(p); !st) return st.error();
-    if (auto st = p.check_symbols(); !st) return st.error();
+}
+
+// Statement by statement; an error drops the TEXT symbol it is in and skips to the next TEXT.
+Plan9File Assembler::run() {
+  Plan9File file;
+  file.path = path_;
+  file.lines = source_.main_lines;
+  bool skipping = false;
+  auto end_body = [&] {
+    if (!body_) return;
+    std::string symbol = body_->program.symbol;
+    if (auto st = finish_body(); !st) refuse(file, std::move(symbol), st.error());
+    body_.reset();
+  };
+  for (const Statement& s : source_.statements) {
+    if (file.errors.size() >= kMaxPlan9Errors) {
+      file.stopped = true;
+      break;
+    }
+    if (is_text(s)) end_body(), skipping = false;
+    if (skipping) continue;
+    const std::string symbol = body_ ? body_->program.symbol : is_text(s) && s.tokens.size() > 1 ? s.tokens[1].text : "";
+    if (auto st = statement(s); !st) {
+      refuse(file, symbol, st.error());
+      skipping = body_.has_value() || is_text(s);
+      body_.reset();
+    }
   }
-  return std::move(done_);
+  end_body();
+  finish_data(file);
+  file.symbols = symbols_;
+  if (done_.empty() && file.errors.empty()) refuse(file, "", Error{fmt::format("{}: no TEXT symbol", path_)});
+  for (Program& p : done_) {
+    Status st = attach_symbols(p);
+    if (st) st = p.check_symbols();
+    if (!st) refuse(file, p.symbol, st.error());
+    else file.programs.push_back(std::move(p));
+  }
+  return file;
 }
 
 }  // namespace
 
-Expected<std::vector<Program>> assemble_plan9(const std::string& path, const Plan9Options& options) {
+std::string Plan9File::report() const {
+  if (errors.empty()) return "";
+  std::string out;
+  for (const Plan9Refusal& r : errors) {
+    const SourceLoc& loc = r.error.loc;
+    if (loc.file.empty()) {
+      out += fmt::format("{}: error: {}\n", path, r.error.message);
+      continue;
+    }
+    out += fmt::format("{}: error: {}\n", loc.str(), r.error.what());
+    if (loc.file == path && loc.line >= 1 && static_cast<size_t>(loc.line) <= lines.size()) {
+      const std::string& line = lines[static_cast<size_t>(loc.line) - 1];
+      std::string caret;  // under the column, keeping the line's tabs so it lines up
+      for (int i = 0; i + 1 < loc.column && static_cast<size_t>(i) < line.size(); ++i) caret += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
+      out += fmt::format("{}\n{}^\n", line, caret);
+    }
+  }
+  if (stopped) out += fmt::format("{}: too many errors\n", path);
+  return out + fmt::format("assembly of {} failed", path);
+}
+
+Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Options& options) {
   auto source = plan9::preprocess(path, {options.include_dirs, options.read});
   if (!source) return source.error();
   return Assembler(path, *source).run();
 }
 
+Expected<std::vector<Program>> assemble_plan9(const std::string& path, const Plan9Options& options) {
+  auto file = assemble_plan9_file(path, options);
+  if (!file) return file.error();
+  if (!file->errors.empty()) {
+    if (file->errors.size() == 1 && !file->stopped) return file->errors.front().error;  // its own message, as before
+    return Error{file->report()};
+  }
+  return std::move(file->programs);
+}
+
+Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol) {
+  if (symbol.empty()) {
+    if (programs.size() == 1) return std::move(programs.front());
+    std::vector<std::string> names;
+    for (const Program& p : programs) names.push_back(p.symbol);
+    return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
+  }
+  for (Program& p : programs)
+    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return std::move(p);
+  return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+}
+
 Expected<Program> assemble_plan9_symbol(const std::string& path, std::string_view symbol, const Plan9Options& options) {
   auto programs = assemble_plan9(path, options);
   if (!programs) return programs.error();
-  if (symbol.empty()) {
-    if (programs->size() == 1) return std::move(programs->front());
-    std::vector<std::string> names;
-    for (const Program& p : *programs) names.push_back(p.symbol);
-    return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
-  }
-  for (Program& p : *programs)
-    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return std::move(p);
-  return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+  return choose_symbol(std::move(*programs), path, symbol);
 }
 
 }  // namespace w64stub

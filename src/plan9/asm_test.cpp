@@ -121,8 +121,8 @@ TEST_CASE("constructs: SIB, GS-relative TLS, FP arguments, N(PC), REP prefixes, 
                     "mov ebx, [rsp+0x20]",             // 8 more below after the push, as 6l counts
                     "pop rbp",
                     "cmp rax, 0x00",
-                    "jnz 0x0000000000402023",          // 2(PC): over the INT to the CLD
-                    "int3",
+                    "jnz 0x0000000000402024",          // 2(PC): over the INT to the CLD
+                    "int 0x03",                        // cd 03, as Go writes INT $3
                     "cld",
                     "rep movsq",
                     "shl rdx, 0x03",

@@ -91,7 +91,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
   const std::map<std::string, std::set<std::string>> verbs = {
       {"list", common},
       {"dump", with({stub, {"--format"}})},
-      {"asm", with({{"--symbol", "-I", "--catalog-page", "--model", "--policy", "--addr", "--format"}})},
+      {"asm", with({{"--symbol", "-I", "--catalog-page", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
       {"run", with({stub, exec})},
       {"probe", with({stub, exec})},
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict"}})},

@@ -32,6 +32,7 @@ int usage_error(const std::string& message) {
 struct Output {
   std::string text;
   int status = kOk;
+  std::string diagnostics;  // to stderr, before the status
 };
 
 Expected<EmitOptions> emit_options(const Options& o, std::string stub) {
@@ -67,7 +68,19 @@ Plan9Options plan9_options(const Options& o) {
 
 // The Programs STUB names, each with the name reports give it: a catalog stub with its variant, the TEXT
 // symbols of a Plan 9 file (one with --symbol, or when `one` is asked for).
-Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o, bool one) {
+// A Plan 9 file's Programs; its errors as an assembler prints them (all of them refuse it, unless
+// --keep-going, when they go to `refused` and the rest goes on).
+Expected<std::vector<Program>> plan9_programs(const Options& o, std::string* refused) {
+  auto file = assemble_plan9_file(o.stubs.front(), plan9_options(o));
+  if (!file) return file.error();
+  if (!file->errors.empty()) {
+    if (!o.keep_going || !refused) return Error{file->report()};
+    *refused = file->report();
+  }
+  return std::move(file->programs);
+}
+
+Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o, bool one, std::string* refused = nullptr) {
   const std::string& source = o.stubs.front();
   std::vector<std::pair<Program, std::string>> out;
   if (cli::source_kind(source) == SourceKind::Catalog) {
@@ -78,13 +91,13 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
     out.emplace_back(std::move(*program), fmt::format("{} {}", source, o.variant));
     return out;
   }
+  auto all = plan9_programs(o, refused);
+  if (!all) return all.error();
   if (one || !o.symbol.empty()) {
-    auto program = assemble_plan9_symbol(source, o.symbol, plan9_options(o));
-    if (!program) return program.error();
-    out.emplace_back(std::move(*program), "");
+    auto chosen = choose_symbol(std::move(*all), source, o.symbol);
+    if (!chosen) return chosen.error();
+    out.emplace_back(std::move(*chosen), "");
   } else {
-    auto all = assemble_plan9(source, plan9_options(o));
-    if (!all) return all.error();
     for (Program& p : *all) out.emplace_back(std::move(p), "");
   }
   for (auto& [program, stub] : out) {
@@ -95,19 +108,23 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
 }
 
 // The Images STUB stands for: an image file as it is, or the Programs emitted.
-Expected<std::vector<Image>> images(const Options& o, bool one) {
+Expected<std::vector<Image>> images(const Options& o, bool one, std::string* refused = nullptr) {
   if (cli::source_kind(o.stubs.front()) == SourceKind::ImageFile) {
     auto image = read_image_file(o.stubs.front());
     if (!image) return image.error();
     return std::vector<Image>{std::move(*image)};
   }
-  auto sources = programs(o, one);
+  auto sources = programs(o, one, refused);
   if (!sources) return sources.error();
   std::vector<Image> out;
   for (const auto& [program, stub] : *sources) {
     auto options = emit_options(o, stub);
     if (!options) return options.error();
     auto image = emit(program, *options);
+    if (!image && refused && o.keep_going) {  // an assembler's error for this symbol; the others go on
+      *refused += fmt::format("{}{}: error: {}", refused->empty() ? "" : "\n", program.symbol, image.error().message);
+      continue;
+    }
     if (!image) return image.error();
     out.push_back(std::move(*image));
   }
@@ -137,11 +154,12 @@ Expected<Output> verb_dump(const Options& o) {
 Expected<Output> verb_asm(const Options& o) {
   auto format = parse_format(o.format.empty() ? "listing" : o.format);
   if (!format) return format.error();
-  auto all = images(o, false);
+  Output out;
+  auto all = images(o, false, &out.diagnostics);
   if (!all) return all.error();
+  if (!out.diagnostics.empty()) out.status = kFinding;
   if ((*format == Format::Bin || *format == Format::Image) && all->size() != 1)
     return Error{fmt::format("--format {} writes one symbol: choose it with --symbol", name(*format))};
-  Output out;
   for (const Image& image : *all) {
     if (all->size() > 1 && *format == Format::Hex) out.text += fmt::format("{}:\n", image.symbol);
     out.text += render(image, *format);
@@ -308,6 +326,7 @@ int main(int argc, char** argv) {
   const Options& o = command_line.options();
   auto out = run_verb(o);
   if (!out) return usage_error(out.error().message);
+  if (!out->diagnostics.empty()) fmt::print(stderr, "{}\n", out->diagnostics);
   if (o.output.empty()) {
     std::fwrite(out->text.data(), 1, out->text.size(), stdout);
   } else {

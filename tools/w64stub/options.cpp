@@ -74,6 +74,8 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
   assemble->add_option("FILE", o.stubs, "a Plan 9 file FILE.s, or - for standard input")->required()->expected(1);
   assemble->add_option("--symbol", o.symbol, "only this TEXT symbol");
   assemble->add_option("-I", o.include_dirs, "a directory #include looks in (repeatable)");
+  assemble->add_flag("--keep-going", o.keep_going,
+                     "emit every TEXT symbol that assembles; the errors (up to 10) to stderr, exit status 1");
   assemble->add_flag("--catalog-page", o.catalog_page,
                      "put the 2012 stubs' data symbols where the catalog has them (DESIGN.md's page)");
   add_layout(assemble, o);

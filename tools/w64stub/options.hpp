@@ -20,6 +20,7 @@ struct Options {
   std::string symbol;                  // --symbol: a TEXT symbol of a Plan 9 file
   std::vector<std::string> include_dirs;
   bool catalog_page = false;           // --catalog-page: the 2012 data page for the stubs' Plan 9 text
+  bool keep_going = false;             // asm --keep-going: the symbols that assemble, the errors to stderr
   std::string ref_dir;
   std::string host = "native";
   int entry_rsp_mod16 = 8;

@@ -19,8 +19,10 @@ struct SourceLoc {
 
 struct Error {
   std::string message;  // complete, e.g. "badcallback:5:2: go2012 model: address 0x80000000 does not fit"
+  SourceLoc loc;        // where, when made by at(): the message then starts with loc.str() and ": "
 
   static Error at(const SourceLoc& loc, std::string what);
+  std::string_view what() const;  // the message without its location
 };
 
 // A minimal std::expected (C++23) stand-in: a value or an Error.

@@ -29,8 +29,36 @@ struct Plan9Options {
   plan9::SourceReader read;  // empty: the filesystem
 };
 
-// Every TEXT symbol of the file, in order.
+// A whole file as an assembler sees it: an error ends the TEXT symbol it is in (the next TEXT starts afresh),
+// and after kMaxPlan9Errors errors the file is not read further - Go's assembler stops at 10 as well.
+inline constexpr size_t kMaxPlan9Errors = 10;
+
+struct Plan9Refusal {
+  std::string symbol;  // the TEXT symbol it ended; "" outside one (GLOBL, DATA, #pragma)
+  Error error;
+};
+
+struct Plan9File {
+  std::string path;
+  std::vector<std::string> symbols;  // every TEXT symbol, in order
+  std::vector<Program> programs;     // those that assembled
+  std::vector<Plan9Refusal> errors;
+  bool stopped = false;              // kMaxPlan9Errors reached: the rest was not read
+  std::vector<std::string> lines;    // the file's own lines, for the carets
+
+  // Each error as "file:line:col: error: message", its source line and a caret; then "assembly of FILE
+  // failed". "" when there is none.
+  std::string report() const;
+};
+
+// The file cannot be read or tokenised: Error; anything else is in Plan9File::errors.
+Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Options& options = {});
+
+// Every TEXT symbol of the file, in order; any error refuses the file, with Plan9File::report()'s text.
 Expected<std::vector<Program>> assemble_plan9(const std::string& path, const Plan9Options& options = {});
+
+// The TEXT symbol `symbol` names among a file's Programs (as assemble_plan9_symbol chooses).
+Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol);
 
 // One TEXT symbol: "runtime·badcallback", "runtime.badcallback" or "badcallback"; with an empty name the
 // file must hold exactly one.
