@@ -14,7 +14,7 @@
   jle loadregs
   cmp ecx, 16
   jle 1f
-  int 3
+  .byte 0xcd, 0x03  # INT $3 as Go writes it (go tool asm agrees, refgen --check); GNU as and llvm-mc write cc
 1:
   mov rdi, rsp
   cld
