@@ -1,0 +1,26 @@
+// Structure offsets for Go 1's runtime files (w64stub's own numbers; see zasm_GOOS_GOARCH.h).
+#define g_stackguard 0
+#define g_stackbase 8
+#define g_sched 24
+#define g_end 200
+#define gobuf_sp 0
+#define gobuf_pc 8
+#define gobuf_g 16
+#define m_g0 0
+#define m_morepc 8
+#define m_moreargp 16
+#define m_morebuf 24
+#define m_moreframesize 48
+#define m_moreargsize 52
+#define m_cret 56
+#define m_procid 64
+#define m_gsignal 72
+#define m_tls 80
+#define m_curg 144
+#define m_end 400
+#define wincall_fn 0
+#define wincall_n 8
+#define wincall_args 16
+#define wincall_r1 24
+#define wincall_r2 32
+#define wincall_err 40
