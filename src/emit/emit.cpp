@@ -23,6 +23,7 @@ struct Lowered {
     int64_t addend = 0;
     bool address_in_imm = false;  // otherwise in the displacement
     Prefix prefix = Prefix::None;
+    bool reg_from_rm = false;
   };
   std::vector<Machine> machine;
 };
@@ -146,6 +147,7 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
     }
   }
   m.prefix = instr.prefix;
+  m.reg_from_rm = instr.reg_from_rm;
   out.machine.push_back(std::move(m));
   return out;
 }
@@ -154,6 +156,7 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
   const size_t start = code_.textSection()->buffer().size();
   if (m.long_form) a_->long_();
   if (short_branches_.count(program_index)) a_->short_();
+  if (m.reg_from_rm) a_->mod_rm();
   switch (m.prefix) {
     case Prefix::None: break;
     case Prefix::Rep: a_->rep(); break;

@@ -89,6 +89,16 @@ class Assembler {
   std::vector<std::string> symbols_;  // TEXT symbols in file order
 };
 
+// "" when `value` fits an immediate of an instruction of `size` bytes (signed or unsigned, as Go takes it),
+// else why not: never truncated into another value.
+std::string immediate_fits(int64_t value, uint32_t size) {
+  const int64_t low = size == 1 ? INT8_MIN : size == 2 ? INT16_MIN : INT32_MIN;
+  const int64_t high = size == 1 ? UINT8_MAX : size == 2 ? UINT16_MAX : size == 4 ? UINT32_MAX : INT32_MAX;
+  if (size == 0 || (value >= low && value <= high)) return "";
+  if (size == 8) return fmt::format("${:#x} does not fit the sign-extended 32-bit immediate of a Q instruction (only MOVQ takes 64 bits)", value);
+  return fmt::format("${:#x} does not fit the {}-bit immediate of this instruction", value, 8 * size);
+}
+
 bool is_text(const Statement& s) {
   return s.kind == Statement::Instruction && !s.tokens.empty() && s.tokens[0].text == "TEXT";
 }
@@ -221,7 +231,9 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
         case Reg::Xmm: return Operand(x86::xmm(a.reg.id));
         default: return bad("a segment register is not an operand here (write 0x28(GS))");
       }
-    case Arg::Immediate: return Operand(asmjit::Imm(a.value));
+    case Arg::Immediate:
+      if (auto refused = immediate_fits(a.value, size); !refused.empty()) return bad(refused);
+      return Operand(asmjit::Imm(a.value));
     case Arg::Address: return Operand(SymbolAddr{a.name, a.value});
     case Arg::Symbol: return Operand(SymbolMem{a.name, a.value, address_only ? 0 : size});
     case Arg::String: return bad("a string is only a DATA value");
@@ -272,7 +284,8 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
       if (lea && args[0].kind != Arg::Memory && args[0].kind != Arg::Frame && args[0].kind != Arg::Symbol)
         return at(args[0].loc, fmt::format("{} needs a memory operand to take the address of, got '{}'", mnemonic.text, args[0].text));
       if (!(st = add(args[1], size))) return st;
-      st = add(args[0], size, lea);
+      const bool mov_imm64 = m.id == x86::Inst::kIdMov && size == 8 && args[0].kind == Arg::Immediate;
+      st = add(args[0], mov_imm64 ? 0 : size, lea);  // MOVQ $imm64, R: any 64-bit value
       break;
     }
     case Form::Compare:
@@ -294,12 +307,20 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
     case Form::Extend:
       if (!(st = add(args[1], m.size))) return st;
       st = add(args[0], m.src_size);
+      instr.reg_from_rm = m.id == x86::Inst::kIdMov;  // MOVLQZX: Go writes 8b, mov's r/m-to-register form
       break;
-    case Form::StringOp:
-      instr.operands.emplace_back(asmjit::Operand(x86::ptr(x86::rdi, 0, m.size)));
-      if (m.id == x86::Inst::kIdMovs) instr.operands.emplace_back(asmjit::Operand(x86::ptr(x86::rsi, 0, m.size)));
-      else instr.operands.emplace_back(asmjit::Operand(sized_gp(x86::Gp::kIdAx, m.size)));
+    case Form::StringOp: {  // the implicit operands, in asmjit's order
+      const asmjit::Operand rdi = x86::ptr(x86::rdi, 0, m.size), rsi = x86::ptr(x86::rsi, 0, m.size);
+      const asmjit::Operand ax = sized_gp(x86::Gp::kIdAx, m.size);
+      const bool reads_rsi = m.id == x86::Inst::kIdMovs || m.id == x86::Inst::kIdLods || m.id == x86::Inst::kIdCmps;
+      const bool ax_first = m.id == x86::Inst::kIdScas || m.id == x86::Inst::kIdLods;
+      const asmjit::Operand first = ax_first ? ax : m.id == x86::Inst::kIdCmps ? rsi : rdi;
+      const asmjit::Operand second = m.id == x86::Inst::kIdLods ? rsi : m.id == x86::Inst::kIdScas || m.id == x86::Inst::kIdCmps ? rdi
+                                     : reads_rsi ? rsi : ax;
+      instr.operands.emplace_back(first);
+      instr.operands.emplace_back(second);
       break;
+    }
     case Form::Jump:
     case Form::Call:
       if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address)

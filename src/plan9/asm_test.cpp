@@ -249,3 +249,62 @@ TEST_CASE("frame facts of the whole file: branches followed, stack switches note
   CHECK(frames["asmstdcall"].balanced);
   CHECK(frames["asmstdcall"].notes.empty());
 }
+
+TEST_CASE("every mnemonic family, one instruction a line: the bytes Go's own assembler gives (testdata/plan9enc)") {
+  const std::string dir = std::string(W64STUB_REF_DIR) + "/../plan9enc";
+  auto program = assemble_plan9_symbol(dir + "/enc.s", "");
+  REQUIRE_MESSAGE(program.ok(), program.error().message);
+  auto image = emit(*program, {.model = Model::Rip});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  std::map<int, std::string> ours;  // source line -> its bytes, as hex
+  for (const InstrInfo& i : image->instrs)
+    for (uint32_t k = 0; k < i.length; ++k)
+      ours[i.loc.line] += fmt::format("{}{:02x}", ours[i.loc.line].empty() ? "" : " ", image->text.bytes[i.offset + k]);
+  std::ifstream expected(dir + "/enc.expected");
+  int lines = 0;
+  for (std::string line; std::getline(expected, line);) {
+    if (line.starts_with("#")) continue;
+    const int number = std::stoi(line);
+    const std::string bytes = line.substr(line.find(' ') + 1);
+    CAPTURE(program->source_lines[static_cast<size_t>(number) - 1]);
+    CHECK(ours[number] == bytes);
+    ++lines;
+  }
+  CHECK(lines > 120);
+}
+
+TEST_CASE("no silent wrong code: an immediate that does not fit is refused, never truncated") {
+  const auto body = [](const std::string& line) { return "TEXT ·f(SB),7,$0\n\t" + line + "\n\tRET\n"; };
+  for (const char* refused : {"ADDL $0x1ffffffff, AX", "ADDQ $0x80000000, AX", "ADDB $256, AL", "MOVW $0x10000, AX",
+                              "CMPL AX, $-0x80000001", "SHLQ $256, AX"}) {
+    CAPTURE(refused);
+    auto p = assemble_text(body(refused));
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.error().message.find("does not fit") != std::string::npos);
+  }
+  for (const char* kept : {"MOVL $0xffffffff, AX", "MOVQ $0x123456789abcdef0, AX", "MOVW $-1, AX", "ADDB $255, AL",
+                           "ADDQ $-0x80000000, AX", "ANDL $0x80000000, CX"}) {
+    CAPTURE(kept);
+    auto p = assemble_text(body(kept));
+    CHECK_MESSAGE(p.ok(), p.error().message);
+  }
+}
+
+TEST_CASE("errors like an assembler: each ends its TEXT symbol, up to 10 a file, with the line and a caret") {
+  std::string text = "TEXT ·good(SB),7,$0\n\tRET\n";
+  for (int i = 0; i < 12; ++i) text += fmt::format("TEXT ·bad{}(SB),7,$0\n\tBOGUS AX\n\tRET\n", i);
+  Plan9Options options{{}, [text](const std::string&) -> std::optional<std::string> { return text; }};
+  auto file = assemble_plan9_file("t.s", options);
+  REQUIRE(file.ok());
+  CHECK(file->programs.size() == 1);
+  CHECK(file->programs[0].symbol == "·good");
+  CHECK(file->errors.size() == 10);
+  CHECK(file->stopped);
+  CHECK(file->errors[0].symbol == "·bad0");
+  const std::string report = file->report();
+  CHECK(report.starts_with("t.s:4:2: error: unknown instruction 'BOGUS'\n\tBOGUS AX\n\t^\n"));
+  CHECK(report.ends_with("t.s: too many errors\nassembly of t.s failed"));
+  auto whole = assemble_plan9("t.s", options);
+  REQUIRE_FALSE(whole.ok());
+  CHECK(whole.error().message == report);
+}

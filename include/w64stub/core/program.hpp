@@ -44,6 +44,7 @@ struct Instr {
   std::vector<Operand> operands;  // Intel order: destination first
   SourceLoc loc;
   Prefix prefix = Prefix::None;
+  bool reg_from_rm = false;  // register to register by the r/m-to-register opcode (8b, not 89): Go's MOVLQZX
 
   // kIdNone with one CodeLabel operand binds that label here; it emits no bytes.
   static Instr bind(std::string label, SourceLoc loc = {});

@@ -1,0 +1,133 @@
+// One instruction a line, as Go's amd64enc.s has them: tools/refgen writes enc.expected from Go's own
+// assembler (go tool asm), the bytes of each line; the Plan 9 front end must give the same. Every family
+// of mnemonics the front end knows, in Go's operand order (sources first, destination last).
+TEXT ·enc(SB),7,$0
+back:
+	MOVQ	AX, BX
+	MOVL	$0x12345678, CX
+	MOVW	DX, 8(SP)
+	MOVB	$1, AL
+	MOVQ	16(SP), R9
+	LEAQ	8(SI)(DI*4), R8
+	ADDQ	$8, SP
+	SUBL	$1, DI
+	ANDQ	$-16, SP
+	ORL	CX, DX
+	XORQ	R10, R11
+	ADCQ	$0, AX
+	SBBL	BX, BX
+	TESTQ	AX, AX
+	TESTB	$1, CL
+	XCHGQ	AX, CX
+	XADDL	DX, 0(BX)
+	CMPXCHGQ	CX, 0(DI)
+	IMULQ	DX, AX
+	CMPQ	AX, $0
+	CMPL	BX, CX
+	NEGQ	AX
+	NOTL	BX
+	INCQ	R12
+	DECL	R13
+	DIVL	CX
+	IDIVQ	R8
+	MULQ	R9
+	PUSHQ	BP
+	POPQ	BP
+	SHLQ	$3, DX
+	SHRL	CX, AX
+	SARQ	$1, R14
+	ROLL	$7, DI
+	RORQ	CX, SI
+	MOVBLZX	0(SI), AX
+	MOVBQSX	CL, DX
+	MOVWLZX	AX, BX
+	MOVLQSX	CX, R8
+	MOVLQZX	DX, DX
+	BSFQ	AX, CX
+	BSRL	DX, BX
+	BSWAPL	AX
+	BSWAPQ	R9
+	BTQ	$3, AX
+	BTSL	CX, DX
+	BTRQ	$1, 0(DI)
+	BTCL	AX, BX
+	SETEQ	AL
+	SETNE	CL
+	SETHI	DL
+	SETCS	BL
+	SETLT	R8B
+	CMOVQEQ	CX, AX
+	CMOVLNE	DX, BX
+	CMOVQHI	0(SI), R9
+	CMOVWLT	CX, DX
+	SYSCALL
+	CPUID
+	RDTSC
+	PAUSE
+	MFENCE
+	CLD
+	STD
+	CQO
+	CDQ
+	PUSHFQ
+	POPFQ
+	INT	$3
+	INT	$0x80
+	REP; MOVSQ
+	REP; STOSB
+	REPN; SCASB
+	REP; CMPSB
+	LODSQ
+	LOCK; XADDQ	AX, 0(DX)
+	MOVQ	X0, AX
+	MOVQ	AX, X1
+	MOVL	X2, CX
+	MOVSD	8(SP), X0
+	MOVSD	X1, 16(SP)
+	MOVSS	X2, X3
+	ADDSD	X1, X0
+	SUBSD	8(SP), X2
+	MULSD	X3, X4
+	DIVSD	X5, X6
+	SQRTSD	X7, X8
+	MAXSD	X1, X2
+	MINSD	X2, X1
+	UCOMISD	X1, X0
+	COMISD	X3, X2
+	ANDPD	X1, X0
+	ORPD	X2, X3
+	XORPD	X4, X4
+	ANDNPD	X5, X6
+	CVTSD2SL	X0, AX
+	CVTSD2SQ	X1, BX
+	CVTTSD2SQ	X2, CX
+	CVTSL2SD	AX, X0
+	CVTSQ2SD	BX, X1
+	CVTSS2SD	X2, X3
+	CVTSD2SS	X3, X2
+	MOVUPS	0(SI), X0
+	MOVAPS	X0, X1
+	MOVOU	0(SI), X2
+	MOVO	X2, 16(DI)
+	PXOR	X3, X3
+	XORPS	X4, X5
+	PSHUFL	$0x1b, X0, X1
+	PCMPEQB	X1, X2
+	PMOVMSKB	X2, AX
+	JMP	back
+	JEQ	back
+	JNE	back
+	JLT	back
+	JGE	back
+	JHI	back
+	JLS	back
+	JCS	back
+	JCC	back
+	JMI	back
+	JPL	back
+	JL	back
+	JA	back
+	JNBE	back
+	JPE	back
+	JZ	back
+	RET
