@@ -26,6 +26,7 @@ std::string_view name(SymbolKind kind) {
     case SymbolKind::Code: return "code";
     case SymbolKind::Import: return "import";
     case SymbolKind::Data: return "data";
+    case SymbolKind::External: return "external";
   }
   return "?";
 }
@@ -97,7 +98,8 @@ Expected<Image> from_file(const imagefile::File& f) {
   for (const imagefile::Section& s : f.sections)
     (s.name == "text" ? image.text : image.data) = Section{"." + s.name, s.address, s.bytes};
   for (const imagefile::Symbol& s : f.symbols) {
-    SymbolKind kind = s.kind == "code" ? SymbolKind::Code : s.kind == "import" ? SymbolKind::Import : SymbolKind::Data;
+    SymbolKind kind = s.kind == "code" ? SymbolKind::Code : s.kind == "import" ? SymbolKind::Import
+                    : s.kind == "external" ? SymbolKind::External : SymbolKind::Data;
     image.symbols.push_back(Symbol{s.name, kind, s.address, s.size, s.dll, s.function, s.signature});
   }
   for (const imagefile::Reloc& r : f.relocs) {

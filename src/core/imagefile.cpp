@@ -137,7 +137,7 @@ bool Parser::directive(const std::vector<std::string_view>& w) {
     file_.sections.push_back(std::move(s));
     return true;
   }
-  if (key == "code" || key == "data" || key == "import") {
+  if (key == "code" || key == "data" || key == "import" || key == "external") {
     if (key == "import" ? w.size() != 6 && w.size() != 7 : !arity(4))
       return fail(std::string(key) + (key == "import" ? " takes 5 or 6 fields" : " takes 3 fields"));
     Symbol s{std::string(key), std::string(w[1]), 0, 0, {}, {}, {}};

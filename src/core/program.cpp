@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <map>
 
 namespace w64stub {
@@ -20,6 +22,10 @@ const Import* Program::find_import(std::string_view name) const {
   for (const Import& i : imports)
     if (i.symbol == name) return &i;
   return nullptr;
+}
+
+bool Program::is_external(std::string_view name) const {
+  return std::find(externals.begin(), externals.end(), name) != externals.end();
 }
 
 const DataSymbol* Program::find_data(std::string_view name) const {
@@ -52,8 +58,8 @@ Status Program::check_symbols() const {
       const std::string* name = nullptr;
       if (auto* m = std::get_if<SymbolMem>(&op)) name = &m->symbol;
       if (auto* a = std::get_if<SymbolAddr>(&op)) name = &a->symbol;
-      if (name && !find_import(*name) && !find_data(*name))
-        return Error::at(instr.loc, fmt::format("symbol {} is neither an import nor data of {}", *name, symbol));
+      if (name && !find_import(*name) && !find_data(*name) && !is_external(*name))
+        return Error::at(instr.loc, fmt::format("symbol {} is neither an import, data nor an external of {}", *name, symbol));
       if (auto* l = std::get_if<CodeLabel>(&op); l && !bound.count(l->name))
         return Error::at(instr.loc, fmt::format("label {} is never defined in {}", l->name, symbol));
     }

@@ -23,7 +23,7 @@ TEST_CASE("symbol lookups and source lines") {
   CHECK(p.source_line(0).empty());
   CHECK(p.source_line(2).empty());
   p.instrs = {{asmjit::x86::Inst::kIdMov, {asmjit::x86::rax, SymbolAddr{"nothing", 0}}, {"t.s", 3, 9}}};
-  CHECK(p.check_symbols().error().message == "t.s:3:9: symbol nothing is neither an import nor data of t");
+  CHECK(p.check_symbols().error().message == "t.s:3:9: symbol nothing is neither an import, data nor an external of t");
 }
 
 TEST_CASE("labels: bound once, every one referenced is defined") {

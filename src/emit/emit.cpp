@@ -24,6 +24,7 @@ struct Lowered {
     bool address_in_imm = false;  // otherwise in the displacement
     Prefix prefix = Prefix::None;
     bool reg_from_rm = false;
+    bool branch = false;  // a CALL/JMP/Jcc to a symbol: its rel32 field is the relocation's
   };
   std::vector<Machine> machine;
 };
@@ -47,7 +48,10 @@ class Emitter {
   void append_rip_data();
   Status build_data_section();
   Error asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const;
-  uint64_t address_of(const std::string& symbol) const { return layout_.addresses.at(symbol); }
+  // An external's address is 0 until it is placed: the relocation carries it.
+  uint64_t address_of(const std::string& symbol) const {
+    return program_.is_external(symbol) ? 0 : layout_.addresses.at(symbol);
+  }
 
   const Program& program_;
   const EmitOptions& options_;
@@ -68,6 +72,10 @@ class Emitter {
   };
   std::vector<Branch> branches_;
 };
+
+bool is_branch(asmjit::InstId id) {
+  return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || (id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz);
+}
 
 Error Emitter::asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const {
   return Error::at(loc, fmt::format("asmjit cannot encode {}: {}", what, asmjit::DebugUtils::errorAsString(err)));
@@ -118,8 +126,13 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
           break;
         }
       }
+    } else if (const auto& addr = std::get<SymbolAddr>(op); is_branch(instr.id)) {
+      // CALL/JMP ·f(SB): rel32 to a symbol of another TEXT symbol or file, placed by a relocation.
+      m.ops.push_back(labels_.at(addr.symbol));
+      m.symbol = &addr.symbol;
+      m.addend = addr.offset;
+      m.long_form = m.branch = m.address_in_imm = true;
     } else {
-      const auto& addr = std::get<SymbolAddr>(op);
       m.symbol = &addr.symbol;
       m.addend = addr.offset;
       const bool wide = mov_to_reg && std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() == 8;
@@ -185,7 +198,7 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
   if (!field.present() || field.size < 4)
     return Error::at(loc, fmt::format("the encoding of '{}' has no 32/64-bit field for {}", decoded->text, r.symbol));
   r.offset = static_cast<uint32_t>(start + static_cast<size_t>(field.offset));
-  if (options_.model == Model::Rip) r.kind = RelocKind::Rel32;
+  if (options_.model == Model::Rip || m.branch) r.kind = RelocKind::Rel32;
   else if (field.size == 8) r.kind = RelocKind::Abs64;
   else if (m.address_in_imm && !(decoded->imm_signed && decoded->operand_width == 64)) r.kind = RelocKind::Abs32;
   else r.kind = RelocKind::Abs32S;
@@ -270,6 +283,12 @@ Expected<Image> Emitter::run() {
     for (const Import& i : program_.imports) labels_[i.symbol] = a_->newLabel();
     for (const DataSymbol& d : program_.data) labels_[d.symbol] = a_->newLabel();
   }
+  // Externals: a label at the code's start stands for each (rip fields and branches reach it; the
+  // relocation puts the real target there when the Image is placed).
+  for (const std::string& e : program_.externals) {
+    labels_[e] = a_->newLabel();
+    a_->bind(labels_[e]);
+  }
   if (auto s = emit_body(); !s) return s.error();
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
   find_relaxable();
@@ -283,6 +302,7 @@ Expected<Image> Emitter::run() {
     return options_.model == Model::Rip ? layout_.code_address + code_.labelOffset(labels_.at(symbol))
                                         : address_of(symbol);
   };
+  for (const std::string& e : program_.externals) image_.symbols.push_back(Symbol{e, SymbolKind::External, 0, 0, {}, {}, {}});
   for (const Import& i : program_.imports)
     image_.symbols.push_back(Symbol{i.symbol, SymbolKind::Import, symbol_address(i.symbol), 8, i.dll, i.function, i.signature});
   for (const DataSymbol& d : program_.data)

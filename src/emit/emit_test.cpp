@@ -125,7 +125,7 @@ TEST_CASE("what emit cannot do is an error at the instruction") {
   p.instrs = {{x86::Inst::kIdMov, {x86::qword_ptr(x86::rax), SymbolMem{"x", 0, 8}}, {"t.s", 2, 2}}};
   auto undeclared = emit(p, {});
   REQUIRE_FALSE(undeclared.ok());
-  CHECK(undeclared.error().message == "t.s:2:2: symbol x is neither an import nor data of t");
+  CHECK(undeclared.error().message == "t.s:2:2: symbol x is neither an import, data nor an external of t");
 
   p.data = {{"x", {1, 2, 3, 4, 5, 6, 7, 8}, 8}};
   auto mem_to_mem = emit(p, {});

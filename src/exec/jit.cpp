@@ -126,8 +126,16 @@ Expected<Instance> instantiate(const Image& image, std::span<const Binding> bind
   if (has_data) std::memcpy(inst.data_.data() + inst.data_offset_, image.data.bytes.data(), image.data.bytes.size());
 
   // Symbols move with their section.
-  for (const Symbol& s : image.symbols)
-    inst.symbols_[s.name] = image.placed_address(s, inst.text_address(), inst.data_address());
+  for (const Symbol& s : image.symbols) {
+    if (s.kind != SymbolKind::External) {
+      inst.symbols_[s.name] = image.placed_address(s, inst.text_address(), inst.data_address());
+      continue;
+    }
+    auto b = std::find_if(bindings.begin(), bindings.end(), [&](const Binding& candidate) { return candidate.name == s.name; });
+    if (b == bindings.end())
+      return Error{fmt::format("{}: {} is external (another TEXT symbol or file) and not bound", image.stub, s.name)};
+    inst.symbols_[s.name] = reinterpret_cast<uint64_t>(b->address);
+  }
   for (const Relocation& r : image.relocations) {
     auto s = apply_relocation({text_bytes, image.text.bytes.size()}, inst.text_address(), r, inst.address_of(r.symbol));
     if (!s) return Error{fmt::format("{}: placed at {:#x}: {}", image.stub, inst.data_address(), s.error().message)};

@@ -98,3 +98,39 @@ TEST_CASE("an image's own addresses are used when free, and a second copy reloca
   REQUIRE(second.ok());
   CHECK_FALSE(second->at_image_addresses());
 }
+
+TEST_CASE("externals: unbound, instantiate names them; bound, a CALL reaches the function and comes back") {
+  Program p;
+  p.symbol = "caller";
+  p.loc = {"t.s", 1, 1};
+  p.externals = {"·answer"};
+  namespace x86 = asmjit::x86;
+  p.instrs = {{x86::Inst::kIdSub, {asmjit::Operand(x86::rsp), asmjit::Operand(asmjit::Imm(40))}},
+              {x86::Inst::kIdCall, {SymbolAddr{"·answer", 0}}},
+              {x86::Inst::kIdAdd, {asmjit::Operand(x86::rsp), asmjit::Operand(asmjit::Imm(40))}},
+              {x86::Inst::kIdRet, {}}};
+  int ran = 0;
+  for (Model model : {Model::Rip, Model::Go2012}) {
+    CAPTURE(name(model));
+    auto image = emit(p, {.model = model});
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    auto unbound = instantiate(*image, {});
+    REQUIRE_FALSE(unbound.ok());
+    CHECK(unbound.error().message == "caller: ·answer is external (another TEXT symbol or file) and not bound");
+    // The callee: a Win64 function in executable memory of its own, within rel32 reach.
+    asmjit::CodeHolder code;
+    code.init(asmjit::Environment(asmjit::Arch::kX64));
+    x86::Assembler a(&code);
+    a.mov(x86::eax, 42);
+    a.ret();
+    auto callee = load_code(code);
+    REQUIRE(callee.ok());
+    const Binding binding{"·answer", callee->data()};
+    auto bound = instantiate(*image, {&binding, 1}, {.at_image_addresses = false});
+    if (!bound.ok() && bound.error().message.find("does not fit") != std::string::npos) continue;  // placed out of reach
+    REQUIRE_MESSAGE(bound.ok(), bound.error().message);
+    CHECK(reinterpret_cast<uint64_t (*)()>(bound->text_address())() == 42);
+    ++ran;
+  }
+  CHECK(ran >= 1);
+}

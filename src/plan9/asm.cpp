@@ -323,10 +323,10 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
     }
     case Form::Jump:
     case Form::Call:
-      if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address)
-        return at(args[0].loc, fmt::format("{} {}: direct calls and jumps to symbols are not supported (each TEXT symbol is "
-                                           "its own Image); load the address and {} through a register",
-                                           mnemonic.text, args[0].text, mnemonic.text == "CALL" ? "call" : "jump"));
+      if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address) {  // CALL ·f(SB): rel32 to another symbol
+        instr.operands.emplace_back(SymbolAddr{args[0].name, args[0].value});
+        break;
+      }
       if (args[0].kind == Arg::Immediate) return at(args[0].loc, fmt::format("{} needs a label, N(PC), register or memory", mnemonic.text));
       if (m.form == Form::Call && (args[0].kind == Arg::Label || args[0].kind == Arg::PcRelative))
         return at(args[0].loc, "CALL to a label inside the same TEXT symbol is not supported");
@@ -424,11 +424,10 @@ Status Assembler::attach_symbols(Program& p) {
     const uint32_t align = n == 1 || n == 2 || n == 4 || n == 8 ? static_cast<uint32_t>(n) : 1;
     p.data.push_back({g.symbol, g.bytes, align});
   }
-  if (named.empty()) return Ok{};
-  const auto& [symbol, loc] = *named.begin();
-  if (text_symbols_.count(symbol))
-    return at(loc, fmt::format("{} is a TEXT symbol: its address and memory are not data here", symbol));
-  return at(loc, fmt::format("undefined symbol {} (declare it with GLOBL, or import it with #pragma dynimport)", symbol));
+  // The rest are other TEXT symbols, of this file or another, or data defined elsewhere: externals, as Go's
+  // assembler leaves them to its linker.
+  for (const auto& [symbol, loc] : named) p.externals.push_back(symbol);
+  return Ok{};
 }
 
 void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {

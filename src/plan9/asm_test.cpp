@@ -308,3 +308,31 @@ TEST_CASE("errors like an assembler: each ends its TEXT symbol, up to 10 a file,
   REQUIRE_FALSE(whole.ok());
   CHECK(whole.error().message == report);
 }
+
+TEST_CASE("whole files: CALL/JMP to another symbol and data defined elsewhere are externals, placed by relocations") {
+  auto programs = assemble_text(
+      "TEXT ·a(SB),7,$0\n\tCALL ·b(SB)\n\tJMP other·c(SB)\n"
+      "TEXT ·b(SB),7,$0\n\tMOVQ elsewhere(SB), AX\n\tMOVQ $·a(SB), CX\n\tJEQ ·a(SB)\n\tRET\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  REQUIRE(programs->size() == 2);
+  CHECK((*programs)[0].externals == std::vector<std::string>{"other·c", "·b"});
+  CHECK((*programs)[1].externals == std::vector<std::string>{"elsewhere", "·a"});
+  for (Model model : {Model::Rip, Model::Go2012}) {
+    CAPTURE(name(model));
+    auto a = emit((*programs)[0], {.model = model});
+    REQUIRE_MESSAGE(a.ok(), a.error().message);
+    // call rel32 and jmp rel32 (never rel8: the target is not here), each field a Rel32 relocation.
+    CHECK(a->text.bytes[0] == 0xe8);
+    CHECK(a->text.bytes[5] == 0xe9);
+    REQUIRE(a->relocations.size() == 2);
+    CHECK(a->relocations[0].offset == 1);
+    CHECK(a->relocations[0].kind == RelocKind::Rel32);
+    CHECK(a->relocations[0].symbol == "·b");
+    CHECK(a->relocations[1].offset == 6);
+    CHECK(a->relocations[1].symbol == "other·c");
+    CHECK(a->find_symbol("·b")->kind == SymbolKind::External);
+    auto b = emit((*programs)[1], {.model = model});
+    REQUIRE_MESSAGE(b.ok(), b.error().message);
+    CHECK(b->relocations.size() == 3);
+  }
+}

@@ -255,6 +255,8 @@ std::string run_image(const std::string& path, const Options& options) {
   };
   if (!in) return fail("cannot open " + path);
   if (!imagefile::parse(text.str(), path, file, error)) return fail(error);
+  for (const imagefile::Symbol& s : file.symbols)
+    if (s.kind == "external") return fail(s.name + " is external (another TEXT symbol or file) and not bound");
 
   Placed placed;
   if (!allocate(file, placed, error)) return fail(error);

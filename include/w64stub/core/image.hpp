@@ -28,7 +28,8 @@ struct Relocation {
   uint32_t instr_end = 0;  // Rel32: the offset the displacement is relative to
 };
 
-enum class SymbolKind { Code, Import, Data };
+// External: code or data of another TEXT symbol or file, at address 0 until a binding places it.
+enum class SymbolKind { Code, Import, Data, External };
 std::string_view name(SymbolKind kind);
 
 struct Symbol {

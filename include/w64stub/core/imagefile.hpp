@@ -40,7 +40,7 @@ struct Section {
 };
 
 struct Symbol {
-  std::string kind;  // "code", "import" or "data"
+  std::string kind;  // "code", "import", "data" or "external" (another TEXT symbol or file: address 0, bound when placed)
   std::string name;
   uint64_t address = 0;
   uint32_t size = 0;

@@ -75,6 +75,9 @@ struct Program {
   std::vector<Instr> instrs;
   std::vector<Import> imports;
   std::vector<DataSymbol> data;
+  // Symbols of other TEXT symbols or files this one reaches (CALL ·f(SB), MOVQ x(SB), AX): relocations in
+  // the Image against external symbols, placed when it is instantiated with a binding for each.
+  std::vector<std::string> externals;
   std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based)
   std::string source_file;                // the file source_lines hold; "" for any (hand-built Programs)
 
@@ -84,6 +87,7 @@ struct Program {
   std::string_view source_text(const SourceLoc& at) const;
   const Import* find_import(std::string_view symbol) const;
   const DataSymbol* find_data(std::string_view symbol) const;
+  bool is_external(std::string_view symbol) const;
   // Every symbol an instruction names is declared as an import or data, and every label it names is bound
   // exactly once; the first that is not is an error.
   Status check_symbols() const;
