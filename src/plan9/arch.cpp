@@ -110,7 +110,8 @@ constexpr std::tuple<std::string_view, std::string_view, uint32_t> kRenamed[] = 
     {"PSLLQ", "psllq", 0},         {"PSRLW", "psrlw", 0},         {"PSLLW", "psllw", 0},
     {"PADDL", "paddd", 0},         {"PSUBL", "psubd", 0},         {"PCMPEQL", "pcmpeqd", 0},
     {"PCMPGTL", "pcmpgtd", 0},     {"PUNPCKLLQ", "punpckldq", 0}, {"PUNPCKHLQ", "punpckhdq", 0},
-    {"PMULULQ", "pmuludq", 0},     {"PEXTRL", "pextrd", 4},       {"PINSRL", "pinsrd", 4}};
+    {"PMULULQ", "pmuludq", 0},     {"PEXTRL", "pextrd", 4},       {"PINSRL", "pinsrd", 4},
+    {"MOVD", "movq", 8}};  // Go's MOVD is MOVQ
 
 asmjit::InstId intel(std::string_view name) {
   return asmjit::InstAPI::stringToInstId(asmjit::Arch::kX64, name.data(), name.size());
