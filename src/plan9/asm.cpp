@@ -150,19 +150,23 @@ Status Assembler::text(const Statement& s) {
     auto flags = plan9::evaluate(t, ops[1].first, ops[1].second, &text_flags());
     if (!flags) return flags.error();
   }
-  // $frame or $frame-argsize: two numbers, not a subtraction.
+  // $frame or $frame-argsize: two numbers, not a subtraction. $-8 is 6l's frameless function (no SUBQ, no
+  // stack check): a frame of 0 here, as Go's assemblers treat it.
   auto [fb, fe] = ops.back();
-  const bool shape = fe > fb + 1 && is(t[fb], "$") && t[fb + 1].kind == TokenKind::Number &&
-                     (fe == fb + 2 || (fe == fb + 4 && is(t[fb + 2], "-") && t[fb + 3].kind == TokenKind::Number));
+  const bool frameless = fe >= fb + 3 && is(t[fb], "$") && is(t[fb + 1], "-") && t[fb + 2].kind == TokenKind::Number &&
+                         t[fb + 2].value == 8;
+  const size_t n = frameless ? fb + 2 : fb + 1;  // the frame's number
+  const bool shape = fe > n && is(t[fb], "$") && t[n].kind == TokenKind::Number &&
+                     (fe == n + 1 || (fe == n + 3 && is(t[n + 1], "-") && t[n + 2].kind == TokenKind::Number));
   if (!shape) return at(t[fb < t.size() ? fb : 0].loc, fmt::format("expected $frame or $frame-argsize, got '{}'", plan9::spell(t, fb, fe)));
-  if (t[fb + 1].value > 0x7fffffff) return at(t[fb + 1].loc, "frame size too large");
+  if (t[n].value > 0x7fffffff) return at(t[n].loc, "frame size too large");
   if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
     return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
   symbols_.push_back(sym->name);
   body_.emplace();
   body_->program.symbol = sym->name;
   body_->program.loc = s.loc;
-  body_->program.declared_frame = static_cast<int32_t>(t[fb + 1].value);
+  body_->program.declared_frame = frameless ? 0 : static_cast<int32_t>(t[n].value);
   body_->program.source_lines = source_.main_lines;
   body_->program.source_file = path_;
   return Ok{};
@@ -249,6 +253,8 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
       if (a.kind == Arg::Frame) disp += body_->program.declared_frame + 8 + body_->push_depth;  // above the return address
       if (disp < INT32_MIN || disp > INT32_MAX) return bad("the offset does not fit in 32 bits");
       const uint32_t width = address_only ? 0 : size;
+      if (a.kind == Arg::Memory && !a.base && !a.index && !a.segment)  // absolute: SIB with no base, never RIP-relative
+        return Operand(x86::ptr_abs(static_cast<uint64_t>(disp), width));
       if (a.segment) {
         x86::Mem m = x86::ptr_abs(static_cast<uint64_t>(disp), width);
         m.setSegment(a.segment->id == x86::SReg::kIdGs ? x86::gs : x86::fs);

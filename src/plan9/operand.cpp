@@ -199,6 +199,12 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
       a.name = t[b].text;
       return a;
     }
+    // A bare constant: memory at that absolute address (MOVL $0xf1, 0xf1, the runtime's crash on purpose).
+    if (auto v = evaluate(t, b, e); v && !dollar) {
+      a.kind = Arg::Memory;
+      a.value = *v;
+      return a;
+    }
     return fail(t[b].loc, "expected a register, $constant, label or memory operand like 8(SP) or sym(SB)");
   }
 
