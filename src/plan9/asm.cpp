@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -87,6 +89,8 @@ class Assembler {
   std::vector<DataWrite> writes_;
   std::map<std::string, SourceLoc> text_symbols_;
   std::vector<std::string> symbols_;  // TEXT symbols in file order
+  std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
+  uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
 };
 
 // "" when `value` fits an immediate of an instruction of `size` bytes (signed or unsigned, as Go takes it),
@@ -98,6 +102,9 @@ std::string immediate_fits(int64_t value, uint32_t size) {
   if (size == 8) return fmt::format("${:#x} does not fit the sign-extended 32-bit immediate of a Q instruction (only MOVQ takes 64 bits)", value);
   return fmt::format("${:#x} does not fit the {}-bit immediate of this instruction", value, 8 * size);
 }
+
+// A bare constant where an operand stands (6a's CMPSD X2, X0, 5): parsed as absolute memory.
+bool is_bare_number(const Arg& a) { return a.kind == Arg::Memory && !a.base && !a.index && !a.segment; }
 
 bool is_text(const Statement& s) {
   return s.kind == Statement::Instruction && !s.tokens.empty() && s.tokens[0].text == "TEXT";
@@ -241,6 +248,21 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
     case Arg::Address: return Operand(SymbolAddr{a.name, a.value});
     case Arg::Symbol: return Operand(SymbolMem{a.name, a.value, address_only ? 0 : size});
     case Arg::String: return bad("a string is only a DATA value");
+    case Arg::Float: {  // as Go does: a read-only constant in memory, named by its bits ($f64.3fe0000000000000)
+      std::vector<uint8_t> bytes(float_width_);
+      std::string name;
+      if (float_width_ == 4) {
+        const auto bits = std::bit_cast<uint32_t>(static_cast<float>(a.real));
+        std::memcpy(bytes.data(), &bits, 4);
+        name = fmt::format("$f32.{:08x}", bits);
+      } else {
+        const auto bits = std::bit_cast<uint64_t>(a.real);
+        std::memcpy(bytes.data(), &bits, 8);
+        name = fmt::format("$f64.{:016x}", bits);
+      }
+      floats_.emplace(name, std::move(bytes));
+      return Operand(SymbolMem{name, 0, float_width_});
+    }
     case Arg::Label: return Operand(CodeLabel{a.name});
     case Arg::PcRelative: {
       body_->pc_targets.emplace_back(body_->prog_starts.size(), a.value);
@@ -344,6 +366,24 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
       st = add(args[0], 1);  // INT $3 too: cd 03, as Go's assemblers write it (GNU as writes cc)
       break;
     case Form::Auto:  // Go's rule: sources first, the destination last - Intel's order reversed
+      if ((m.id == x86::Inst::kIdMovsd || m.id == x86::Inst::kIdMovss) && args.size() == 2 && args[0].kind == Arg::Float &&
+          args[0].real == 0 && !std::signbit(args[0].real) && args[1].kind == Arg::Register) {
+        instr.id = x86::Inst::kIdXorps;  // MOVSD $(0.0), X: XORPS X, X, as Go's linker (and assembler) rewrite it
+        if ((st = add(args[1], 0))) st = add(args[1], 0);
+        break;
+      }
+      if (args.size() == 3 && (args[2].kind == Arg::Immediate || is_bare_number(args[2]))) {
+        // CMPSD X2, X0, $5 (6a also wrote a bare 5): cmpsd xmm0, xmm2, 5
+        for (size_t k : {1, 0})
+          if (st) st = add(args[k], any_xmm && args[k].kind != Arg::Register ? 0 : m.size);
+        if (!st) break;
+        if (!immediate_fits(args[2].value, 1).empty()) {
+          st = at(args[2].loc, fmt::format("the predicate {} does not fit a byte", args[2].value));
+          break;
+        }
+        instr.operands.emplace_back(asmjit::Operand(asmjit::Imm(args[2].value)));
+        break;
+      }
       for (auto it = args.rbegin(); st && it != args.rend(); ++it) st = add(*it, any_xmm && it->kind != Arg::Register ? 0 : m.size);
       break;
     case Form::None:
@@ -382,6 +422,7 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   }
 
   Instr instr{m.id, {}, t[0].loc, std::exchange(body.pending, Prefix::None)};
+  float_width_ = t[0].text.ends_with("SS") ? 4 : 8;
   if (auto st = lower_operands(m, t[0], args, instr); !st) return st;
 
   // 6l's view of the stack for FP offsets: pushes and pops, not SUBQ/ADDQ (DESIGN: "hide from 6l").
@@ -424,6 +465,8 @@ Status Assembler::attach_symbols(Program& p) {
     }
   for (const Import& i : imports_)
     if (named.erase(i.symbol)) p.imports.push_back(i);
+  for (const auto& [name, bytes] : floats_)
+    if (named.erase(name)) p.data.push_back({name, bytes, static_cast<uint32_t>(bytes.size())});
   for (const GlobalData& g : globals_) {
     if (!named.erase(g.symbol)) continue;
     const size_t n = g.bytes.size();

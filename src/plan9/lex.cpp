@@ -107,6 +107,7 @@ class LineLexer {
       ++pos_, base = 8;
     size_t digits = pos_;
     uint64_t value = 0;
+    if (base != 16 && float_at(start)) return floating(t, start);
     while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) {
       const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text_[pos_])));
       int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 99;
@@ -121,6 +122,28 @@ class LineLexer {
     t.kind = TokenKind::Number;
     t.text = std::string(text_.substr(start, pos_ - start));
     t.value = value;
+    return Ok{};
+  }
+
+  // Digits, then a fraction or an exponent: a floating constant, as Go's 0.5, 2.0, 1e-3.
+  bool float_at(size_t start) const {
+    size_t i = start;
+    while (i < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i]))) ++i;
+    return i < text_.size() && (text_[i] == '.' || text_[i] == 'e' || text_[i] == 'E');
+  }
+
+  Status floating(Token& t, size_t start) {
+    const std::string rest(text_.substr(start, std::min<size_t>(text_.size() - start, 64)));
+    char* end = nullptr;
+    const double v = std::strtod(rest.c_str(), &end);
+    const size_t length = static_cast<size_t>(end - rest.c_str());
+    if (length == 0 || (start + length < text_.size() && ident_char(static_cast<unsigned char>(text_[start + length]))))
+      return Error::at(t.loc, fmt::format("malformed number '{}'", rest.substr(0, std::max<size_t>(length, 1))));
+    pos_ = start + length;
+    t.kind = TokenKind::Number;
+    t.text = rest.substr(0, length);
+    t.floating = true;
+    t.real = v;
     return Ok{};
   }
 

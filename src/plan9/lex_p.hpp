@@ -21,6 +21,8 @@ struct Token {
   TokenKind kind = TokenKind::Punct;
   std::string text;    // as written; for a String the decoded bytes
   uint64_t value = 0;  // Number (and character constants)
+  bool floating = false;  // a Number with a fraction or exponent (0.5, 1e-3): its value is `real`
+  double real = 0;
   SourceLoc loc;       // where it stands; for macro output, where the macro was used
 };
 

@@ -83,6 +83,8 @@ class Evaluator {
   Expected<int64_t> primary(int depth) {
     if (pos_ >= end_) return Error::at(at_end(), "expected a number");
     const Token& t = t_[pos_++];
+    if (t.kind == TokenKind::Number && t.floating)
+      return Error::at(t.loc, fmt::format("{} is a floating constant, not an integer", t.text));
     if (t.kind == TokenKind::Number) return static_cast<int64_t>(t.value);
     if (is(t, "(")) {
       auto v = sum(depth + 1);
@@ -158,6 +160,15 @@ std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& 
   return out;
 }
 
+// 0.5, (0.0), -2.0 or (-2.0): a floating constant's value, else nullopt.
+std::optional<double> floating_constant(const std::vector<Token>& t, size_t b, size_t e) {
+  if (e > b + 2 && is(t[b], "(") && is(t[e - 1], ")")) ++b, --e;
+  const bool negative = e == b + 2 && is(t[b], "-");
+  if (negative) ++b;
+  if (e != b + 1 || t[b].kind != TokenKind::Number || !t[b].floating) return std::nullopt;
+  return negative ? -t[b].real : t[b].real;
+}
+
 Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   if (b >= e) return Error::at(b < t.size() ? t[b].loc : t.empty() ? SourceLoc{} : t.back().loc, "missing operand");
   Arg a;
@@ -168,6 +179,11 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   const size_t group = register_group(t, b, e);
 
   if (is(t[b], "$")) {
+    if (auto real = floating_constant(t, b + 1, e)) {
+      a.kind = Arg::Float;
+      a.real = *real;
+      return a;
+    }
     if (b + 1 < e && t[b + 1].kind == TokenKind::String) {
       if (e != b + 2) return fail(t[b + 2].loc, "unexpected text after the string");
       a.kind = Arg::String;

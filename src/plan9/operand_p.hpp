@@ -16,12 +16,13 @@ namespace w64stub::plan9 {
 
 // An operand as written, before the instruction sizes it.
 struct Arg {
-  enum Kind { Register, Immediate, Address, String, Memory, Symbol, Frame, Label, PcRelative };
+  enum Kind { Register, Immediate, Float, Address, String, Memory, Symbol, Frame, Label, PcRelative };
   Kind kind = Immediate;
   SourceLoc loc;
   std::string text;   // as written, for messages
   Reg reg;            // Register
   int64_t value = 0;  // Immediate; the offset of Address/Symbol/Frame/Memory; N of N(PC)
+  double real = 0;    // Float: $0.5, $(0.0), $-2.0
   std::string name;   // Address/Symbol: the symbol; Label: the label; String: the bytes
   std::optional<Reg> base, index, segment;
   int scale = 1;
