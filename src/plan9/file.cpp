@@ -1,0 +1,42 @@
+// A whole Plan 9 file's outcome: its errors as an assembler prints them, and one TEXT symbol chosen from it.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "w64stub/plan9/asm.hpp"
+
+namespace w64stub {
+
+std::string Plan9File::report() const {
+  if (errors.empty()) return "";
+  std::string out;
+  for (const Plan9Refusal& r : errors) {
+    const SourceLoc& loc = r.error.loc;
+    if (loc.file.empty()) {
+      out += fmt::format("{}: error: {}\n", path, r.error.message);
+      continue;
+    }
+    out += fmt::format("{}: error: {}\n", loc.str(), r.error.what());
+    if (loc.file == path && loc.line >= 1 && static_cast<size_t>(loc.line) <= lines.size()) {
+      const std::string& line = lines[static_cast<size_t>(loc.line) - 1];
+      std::string caret;  // under the column, keeping the line's tabs so it lines up
+      for (int i = 0; i + 1 < loc.column && static_cast<size_t>(i) < line.size(); ++i) caret += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
+      out += fmt::format("{}\n{}^\n", line, caret);
+    }
+  }
+  if (stopped) out += fmt::format("{}: too many errors\n", path);
+  return out + fmt::format("assembly of {} failed", path);
+}
+
+Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol) {
+  if (symbol.empty()) {
+    if (programs.size() == 1) return std::move(programs.front());
+    std::vector<std::string> names;
+    for (const Program& p : programs) names.push_back(p.symbol);
+    return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
+  }
+  for (Program& p : programs)
+    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return std::move(p);
+  return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+}
+
+}  // namespace w64stub
