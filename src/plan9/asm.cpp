@@ -273,6 +273,8 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
     case Arg::Memory: {
       int64_t disp = a.value;
       if (a.kind == Arg::Frame) disp += body_->program.declared_frame + 8 + body_->push_depth;  // above the return address
+      // 6a kept the low 32 bits of an unsigned 32-bit displacement (0xd76aa478(AX)): sign-extended, as Go does.
+      if (a.kind == Arg::Memory && disp > INT32_MAX && disp <= UINT32_MAX) disp = static_cast<int32_t>(static_cast<uint32_t>(disp));
       if (disp < INT32_MIN || disp > INT32_MAX) return bad("the offset does not fit in 32 bits");
       const uint32_t width = address_only ? 0 : size;
       if (a.kind == Arg::Memory && !a.base && !a.index && !a.segment)  // absolute: SIB with no base, never RIP-relative

@@ -121,6 +121,7 @@ back:
 	MOVSS	$(0.0), X2
 	MOVL	$0xf1, 0xf1
 	MOVQ	$0, 0x1003
+	LEAL	0xd76aa478(AX)(R8*1), AX
 	PCMPEQB	X1, X2
 	PMOVMSKB	X2, AX
 	JMP	back
