@@ -36,7 +36,7 @@ class Emitter {
       : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {}
 
   Expected<Image> run();
-  // Jumps to a label that asmjit encoded with rel32 but whose rel8 form reaches: GNU as relaxes them.
+  // The jumps to labels GNU as's relaxation makes rel8, on this pass's layout (find_relaxable).
   const std::set<int>& relaxable() const { return relaxable_; }
 
  private:
@@ -231,16 +231,43 @@ Status Emitter::emit_body() {
   return Ok{};
 }
 
-// Jumps asmjit encoded with rel32 whose rel8 form would reach their label.
+// GNU as's relaxation: every jump to a label starts in its rel8 form and grows to rel32 while its target is
+// out of reach; growing only moves targets away, so this ends at the least fixpoint (two jumps that reach
+// each other only when both are short stay short). Computed on this pass's layout: instruction lengths do not
+// depend on where they stand, only the jumps' do.
 void Emitter::find_relaxable() {
+  const auto& instrs = image_.instrs;
+  std::map<uint32_t, size_t> item_at;  // offset -> the first instruction there
+  for (size_t k = instrs.size(); k-- > 0;) item_at[instrs[k].offset] = k;
+  struct Jump {
+    size_t item, target;  // instruction indices; target == instrs.size(): the code's end
+    uint32_t long_length;
+    int program_index;
+  };
+  std::vector<Jump> jumps;
   for (const Branch& b : branches_) {
-    if (b.length == 2 || !code_.isLabelBound(code_labels_.at(b.label))) continue;
-    const auto target = static_cast<int64_t>(code_.labelOffset(code_labels_.at(b.label)));
-    const int64_t end = b.offset + b.length;
-    // Shrinking to 2 bytes keeps a forward displacement and lengthens a backward one by the bytes saved.
-    const int64_t disp = target >= end ? target - end : target - (b.offset + 2);
-    if (disp >= -128 && disp <= 127) relaxable_.insert(b.program_index);
+    const asmjit::InstId id = program_.instrs[static_cast<size_t>(b.program_index)].id;
+    if (id != x86::Inst::kIdJmp && !(id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz && id != x86::Inst::kIdJecxz)) continue;
+    if (!code_.isLabelBound(code_labels_.at(b.label))) continue;
+    const auto target = static_cast<uint32_t>(code_.labelOffset(code_labels_.at(b.label)));
+    const auto at = item_at.find(target);
+    jumps.push_back({item_at.at(b.offset), at == item_at.end() ? instrs.size() : at->second,
+                     id == x86::Inst::kIdJmp ? 5u : 6u, b.program_index});
   }
+  std::vector<uint32_t> length(instrs.size());
+  for (size_t k = 0; k < instrs.size(); ++k) length[k] = instrs[k].length;
+  for (const Jump& j : jumps) length[j.item] = 2;
+  std::vector<int64_t> pos(instrs.size() + 1);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t k = 0; k < instrs.size(); ++k) pos[k + 1] = pos[k] + length[k];
+    for (const Jump& j : jumps) {
+      const int64_t disp = pos[j.target] - (pos[j.item] + 2);
+      if (length[j.item] == 2 && (disp < -128 || disp > 127)) length[j.item] = j.long_length, grew = true;
+    }
+  }
+  for (const Jump& j : jumps)
+    if (length[j.item] == 2) relaxable_.insert(j.program_index);
 }
 
 // DESIGN.md's rip layout: code, 0xCC up to an 8-byte boundary, the import slots, then the data.
@@ -320,14 +347,14 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   auto layout = plan_layout(program, options.model, options.addresses);
   if (!layout) return Error::at(program.loc, layout.error().message);
 
-  // Assemble until no jump can shrink to rel8 any more: shrinking only brings targets closer.
-  std::set<int> short_branches;
+  // Once to learn the layout, once more with the jumps GNU as's relaxation keeps short.
   Expected<Image> image = Error{"no pass"};
-  for (int pass = 0; pass < 32; ++pass) {
+  std::set<int> short_branches;
+  for (int pass = 0; pass < 2; ++pass) {
     Emitter emitter(program, options, *layout, short_branches);
     image = emitter.run();
-    if (!image || emitter.relaxable().empty()) break;
-    short_branches.insert(emitter.relaxable().begin(), emitter.relaxable().end());
+    if (!image || emitter.relaxable() == short_branches) break;
+    short_branches = emitter.relaxable();
   }
   if (!image) return image;
   image->stub = options.stub.empty() ? program.symbol : options.stub;
