@@ -153,9 +153,13 @@ Status Assembler::text(const Statement& s) {
   auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
   if (!sym) return sym.error();
   if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the TEXT symbol as name(SB)");
+  // Without NOSPLIT, Go's linker (6l in 2012) puts a stack-split check before the body; w64stub does not
+  // emulate it, and code without it would be silently wrong.
+  int64_t flags = 0;
   if (ops.size() == 3) {
-    auto flags = plan9::evaluate(t, ops[1].first, ops[1].second, &text_flags());
-    if (!flags) return flags.error();
+    auto value = plan9::evaluate(t, ops[1].first, ops[1].second, &text_flags());
+    if (!value) return value.error();
+    flags = *value;
   }
   // $frame or $frame-argsize: two numbers, not a subtraction. $-8 is 6l's frameless function (no SUBQ, no
   // stack check): a frame of 0 here, as Go's assemblers treat it.
@@ -167,6 +171,9 @@ Status Assembler::text(const Statement& s) {
                      (fe == n + 1 || (fe == n + 3 && is(t[n + 1], "-") && t[n + 2].kind == TokenKind::Number));
   if (!shape) return at(t[fb < t.size() ? fb : 0].loc, fmt::format("expected $frame or $frame-argsize, got '{}'", plan9::spell(t, fb, fe)));
   if (t[n].value > 0x7fffffff) return at(t[n].loc, "frame size too large");
+  if (!(flags & text_flags().at("NOSPLIT")))
+    return at(s.loc, fmt::format("TEXT {} is not NOSPLIT: Go's linker would add a stack-split prologue, which w64stub "
+                                 "does not (mark it NOSPLIT, or 7 as 2012's files did)", sym->name));
   if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
     return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
   symbols_.push_back(sym->name);

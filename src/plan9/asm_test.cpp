@@ -151,7 +151,7 @@ TEST_CASE("instructions written in an included file keep their own location, not
 
 TEST_CASE("TEXT and GLOBL flags: numbers or Go's names - $frame-argsize") {
   auto programs = assemble_text("TEXT a(SB),NOSPLIT|NOFRAME,$0-16\n\tMOVQ\tx(SB), AX\n\tRET\n"
-                                "TEXT b(SB),$8\n\tRET\n"
+                                "TEXT b(SB),4,$8\n\tRET\n"
                                 "GLOBL x(SB), RODATA|NOPTR, $8\n");
   REQUIRE_MESSAGE(programs.ok(), programs.error().message);
   CHECK((*programs)[0].declared_frame == 0);
@@ -160,6 +160,10 @@ TEST_CASE("TEXT and GLOBL flags: numbers or Go's names - $frame-argsize") {
   auto bad = assemble_text("TEXT a(SB),NOSPLIT|NOPE,$0\n\tRET\n");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message == "t.s:1:20: undefined: NOPE (not a macro or constant)");
+  // Without NOSPLIT Go's linker adds a stack-split prologue w64stub does not emulate: refused, not dropped.
+  auto split = assemble_text("TEXT c(SB),$8\n\tRET\n");
+  REQUIRE_FALSE(split.ok());
+  CHECK(split.error().message.starts_with("t.s:1:1: TEXT c is not NOSPLIT: Go's linker would add a stack-split prologue"));
 }
 
 TEST_CASE("labels, jumps relaxed to rel8 like GNU as, and several TEXT symbols with their own data") {
