@@ -151,11 +151,12 @@ std::optional<Mnemonic> find_mnemonic(std::string_view name) {
     if (id != asmjit::x86::Inst::kIdNone && id != asmjit::x86::Inst::kIdJmp) return Mnemonic{id, 8, Form::Jump};
     return std::nullopt;
   }
-  // A size suffix for GP operands (BSWAPL, BTSQ), when the name without it is an instruction.
+  // Intel's own name first (PSLLDQ is pslldq, not PSLLD with a Q), then a size suffix for GP operands
+  // (BSWAPL, BTSQ) on a name that is an instruction without it.
+  if (const asmjit::InstId id = intel(lowered); id != asmjit::x86::Inst::kIdNone) return Mnemonic{id, 0, Form::Auto};
   if (const uint32_t size = suffix_size(name.back()); size && lowered.size() > 1)
     if (const asmjit::InstId id = intel(std::string_view(lowered).substr(0, lowered.size() - 1)); id != asmjit::x86::Inst::kIdNone)
       return Mnemonic{id, size, Form::Auto};
-  if (const asmjit::InstId id = intel(lowered); id != asmjit::x86::Inst::kIdNone) return Mnemonic{id, 0, Form::Auto};
   return std::nullopt;
 }
 
