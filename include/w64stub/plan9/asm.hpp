@@ -4,8 +4,9 @@
 // (B/W/L/Q) sizes register and memory operands; `x(SP)` is the hardware SP after the linker's `$N` frame
 // adjustment and `name+x(FP)` the arguments above the return address; `sym(SB)` is memory at a symbol and
 // `$sym(SB)` its address. Symbols are defined with GLOBL/DATA in the file or imported with
-// `#pragma dynimport SYMBOL FUNCTION "DLL"`. Direct CALL/JMP to other symbols is refused: each TEXT symbol is
-// its own Image.
+// `#pragma dynimport SYMBOL FUNCTION "DLL"`; any other symbol (another TEXT symbol, data of another file,
+// the target of a direct CALL/JMP) is an external of the Program, placed by a relocation. Each TEXT symbol
+// is its own Program.
 #pragma once
 
 #include <functional>
