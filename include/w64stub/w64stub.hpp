@@ -14,6 +14,7 @@
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/frame.hpp"
 #include "w64stub/core/frame_plan.hpp"
+#include "w64stub/core/stack_check.hpp"
 #include "w64stub/core/image.hpp"
 #include "w64stub/core/imagefile.hpp"
 #include "w64stub/core/install.hpp"

@@ -99,7 +99,7 @@ TEST_CASE("an image's own addresses are used when free, and a second copy reloca
   CHECK_FALSE(second->at_image_addresses());
 }
 
-TEST_CASE("externals: unbound, instantiate names them; bound, a CALL reaches the function and comes back") {
+TEST_CASE("externals: unbound, instantiate names them - bound, a CALL reaches the function and comes back") {
   Program p;
   p.symbol = "caller";
   p.loc = {"t.s", 1, 1};

@@ -94,7 +94,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
       {"asm", with({{"--symbol", "-I", "--catalog-page", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
       {"run", with({stub, exec})},
       {"probe", with({stub, exec})},
-      {"frame", with({stub, {"--entry-rsp-mod16", "--strict"}})},
+      {"frame", with({stub, {"--entry-rsp-mod16", "--strict", "--nosplit-limit"}})},
       {"verify", with({{"--ref-dir"}})},
       {"unwind", with({stub, {"--format"}})},
   };
@@ -168,6 +168,15 @@ TEST_CASE("cli: asm and frame on Plan 9 files") {
   CHECK(whole.out.find("runtime·sigtramp:\n") != std::string::npos);
   Result one = cli({"asm", go + "/sys_windows_amd64.s", "-I" + go + "/include", "--symbol", "getg", "--format", "hex"});
   CHECK(one.out == w64stub::test::slurp(std::string(W64STUB_REF_DIR) + "/plan9/sys_windows_amd64.getg.hex"));
+  // The seed's story: the pre-fix text charges its declared 48 bytes to the NOSPLIT reserve, the fix none.
+  Result prefix = cli({"frame", go + "/badcallback-prefix.s", "--nosplit-limit", "128"});
+  CHECK(prefix.status == 0);
+  CHECK(prefix.out.starts_with("ok        56 bytes  runtime·badcallback\n"));
+  Result fixed = cli({"frame", go + "/badcallback.s", "--nosplit-limit", "128"});
+  CHECK(fixed.out.starts_with("ok         8 bytes  runtime·badcallback\n"));
+  Result tight = cli({"frame", go + "/badcallback-prefix.s", "--nosplit-limit", "48"});
+  CHECK(tight.status == 1);
+  CHECK(tight.out.starts_with("OVER      56 bytes"));
   Result frames = cli({"frame", go + "/badcallback-prefix.s"});
   CHECK(frames.status == 1);  // misaligned CALLs
   CHECK(frames.out.find("declared frame        48") != std::string::npos);

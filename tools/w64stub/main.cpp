@@ -167,7 +167,23 @@ Expected<Output> verb_asm(const Options& o) {
   return out;
 }
 
+// --nosplit-limit: each TEXT symbol's deepest NOSPLIT chain, and whether it fits.
+Expected<Output> nosplit_check(const Options& o) {
+  auto programs = plan9_programs(o, nullptr);
+  if (!programs) return programs.error();
+  Output out;
+  for (const NosplitChain& c : nosplit_chains(*programs, o.nosplit_limit)) {
+    out.text += fmt::format("{:<6} {:>5} bytes  {}{}\n", c.over ? "OVER" : "ok", c.bytes, fmt::join(c.symbols, " -> "),
+                            c.leaves_file ? "  (then outside this file)" : "");
+    if (c.over) out.status = kFinding;
+  }
+  out.text += fmt::format("limit {} bytes: a return address (8) per call and each declared frame along direct CALLs\n",
+                          o.nosplit_limit);
+  return out;
+}
+
 Expected<Output> verb_frame(const Options& o) {
+  if (o.nosplit_limit >= 0) return nosplit_check(o);
   auto all = images(o, false);
   if (!all) return all.error();
   Output out;

@@ -95,6 +95,9 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
   frame->add_option("--entry-rsp-mod16", o.entry_rsp_mod16, "RSP mod 16 at the stub's first instruction: 8 or 0")
       ->check(CLI::IsMember({8, 0}));
   frame->add_flag("--strict", o.strict, "notes count as findings for the exit status");
+  frame->add_option("--nosplit-limit", o.nosplit_limit,
+                    "Plan 9 files: check each NOSPLIT call chain against N bytes, as Go's linker does (128 in 2012)")
+      ->check(CLI::NonNegativeNumber);
   frame->get_option("STUB")->description("as for dump; a Plan 9 file without --symbol: every TEXT symbol");
   CLI::App* unwind = app_.add_subcommand("unwind", "the Win64 unwind data (UNWIND_INFO) beside the prolog it describes");
   add_stub(unwind, o);
@@ -153,7 +156,7 @@ Status CommandLine::check_applicable() const {
   const SourceKind kind = o.verb == "asm" ? SourceKind::Plan9 : source_kind(stub);
   if (kind != SourceKind::Catalog && given("--variant"))
     return refuse(fmt::format("--variant applies to catalog stubs, and {} is a file", stub));
-  for (const char* plan9_only : {"--symbol", "-I", "--catalog-page"})
+  for (const char* plan9_only : {"--symbol", "-I", "--catalog-page", "--nosplit-limit"})
     if (kind != SourceKind::Plan9 && given(plan9_only))
       return refuse(fmt::format("{} applies to Plan 9 files (FILE.s), and {} is not one", plan9_only, stub));
   for (const char* layout : {"--model", "--policy", "--addr"})

@@ -24,6 +24,7 @@ struct Options {
   std::string ref_dir;
   std::string host = "native";
   int entry_rsp_mod16 = 8;
+  int64_t nosplit_limit = -1;          // frame --nosplit-limit N: the linker's check on NOSPLIT call chains
   int timeout_ms = 2000;
   bool live = false, relocate = false, strict = false;
   std::string signature;               // --signature: the stub's own arguments (canaries are passed)
