@@ -221,6 +221,13 @@ Status Emitter::emit_body() {
       if (asmjit::Error err = a_->bind(code_label(label->name))) return asm_error(err, instr.loc, label->name);
       continue;
     }
+    if (!instr.raw.empty()) {  // BYTE/WORD/LONG/QUAD: the bytes as written
+      const auto start = static_cast<uint32_t>(code_.textSection()->buffer().size());
+      if (asmjit::Error err = a_->embed(instr.raw.data(), instr.raw.size())) return asm_error(err, instr.loc, "raw bytes");
+      image_.instrs.push_back(InstrInfo{start, static_cast<uint32_t>(instr.raw.size()), static_cast<int>(i), instr.loc,
+                                        InstrOrigin::Program});
+      continue;
+    }
     if (instr.id == x86::Inst::kIdRet && program_.declared_frame > 0)
       if (auto s = emit_frame_adjust(x86::Inst::kIdAdd); !s) return s;
     auto lowered = lower(instr);

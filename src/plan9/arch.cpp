@@ -69,6 +69,8 @@ const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
       t[name] = {id, 0, Form::None};
     t["PUSHFQ"].size = t["POPFQ"].size = 8;
     t["INT"] = {I::kIdInt, 0, Form::Int};
+    for (auto [name, size] : {std::pair{"BYTE", 1u}, {"WORD", 2u}, {"LONG", 4u}, {"QUAD", 8u}})
+      t[name] = {I::kIdNone, size, Form::Raw};
     t["CALL"] = {I::kIdCall, 8, Form::Call};
     t["JMP"] = {I::kIdJmp, 8, Form::Jump};
     t["REP"] = {I::kIdNone, 0, Form::Prefix, 0, Prefix::Rep};

@@ -36,6 +36,7 @@ enum class Form {
   Int,       // INT $n
   Prefix,    // REP, REPN, LOCK: a statement of its own, applied to the next instruction
   Auto,      // derived from asmjit's database: any operand count, all reversed into Intel order
+  Raw,       // BYTE/WORD/LONG/QUAD $v: the value's bytes, little-endian, in the code
 };
 
 struct Mnemonic {

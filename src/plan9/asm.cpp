@@ -395,6 +395,12 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
       }
       for (auto it = args.rbegin(); st && it != args.rend(); ++it) st = add(*it, any_xmm && it->kind != Arg::Register ? 0 : m.size);
       break;
+    case Form::Raw: {
+      if (args[0].kind != Arg::Immediate) return at(args[0].loc, fmt::format("{} takes a $constant", mnemonic.text));
+      if (auto refused = immediate_fits(args[0].value, m.size == 8 ? 0 : m.size); !refused.empty()) return at(args[0].loc, refused);
+      for (uint32_t k = 0; k < m.size; ++k) instr.raw.push_back(static_cast<uint8_t>(static_cast<uint64_t>(args[0].value) >> (8 * k)));
+      break;
+    }
     case Form::None:
     case Form::Prefix:
       break;
@@ -413,7 +419,8 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   }
   const size_t want = m.form == Form::Auto ? std::min<size_t>(args.size(), 4)
                       : m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
-                      : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ? 1 : 0;
+                      : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ||
+                                m.form == Form::Raw ? 1 : 0;
   if (args.size() != want)
     return at(t[0].loc, fmt::format("{} takes {} operand{}, got {}: '{}'", t[0].text, want, want == 1 ? "" : "s", args.size(),
                                     plan9::spell(t)));
@@ -562,7 +569,7 @@ Plan9File Assembler::run() {
 }  // namespace
 
 Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Options& options) {
-  auto source = plan9::preprocess(path, {options.include_dirs, options.read});
+  auto source = plan9::preprocess(path, {options.include_dirs, options.read, options.defines});
   if (!source) return source.error();
   return Assembler(path, *source).run();
 }

@@ -340,3 +340,20 @@ TEST_CASE("whole files: CALL/JMP to another symbol and data defined elsewhere ar
     CHECK(b->relocations.size() == 3);
   }
 }
+
+TEST_CASE("-D NAME[=VALUE] defines an object-like macro, as go tool asm's -D - devices and FIFOs are refused") {
+  const std::string text = "TEXT ·f(SB),7,$0\n#ifdef TRACE\n\tINT $3\n#endif\n\tMOVL $VALUE, AX\n\tRET\n";
+  Plan9Options options{{}, [text](const std::string&) -> std::optional<std::string> { return text; }, {"TRACE", "VALUE=7"}};
+  auto p = assemble_plan9("t.s", options);
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  REQUIRE((*p)[0].instrs.size() == 3);  // INT, MOVL, RET
+  CHECK(std::get<asmjit::Operand>((*p)[0].instrs[1].operands[1]).as<asmjit::Imm>().value() == 7);
+  options.defines = {"VALUE=1+"};
+  auto bad = assemble_plan9("t.s", options);
+  REQUIRE_FALSE(bad.ok());
+  options.defines = {"9x=1"};
+  CHECK(assemble_plan9("t.s", options).error().message == "-D 9x=1: expected NAME or NAME=VALUE");
+  auto device = assemble_plan9("/dev/zero");
+  REQUIRE_FALSE(device.ok());
+  CHECK(device.error().message == "/dev/zero is not a regular file (a directory, device or FIFO): refused");
+}

@@ -15,6 +15,7 @@ namespace {
 constexpr int kMaxIncludeDepth = 32;
 constexpr int kMaxExpansionDepth = 64;
 constexpr size_t kMaxTokens = 1 << 20;
+constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
 
 bool ident_start(unsigned char c) { return std::isalpha(c) || c == '_' || c == '.' || c >= 0x80; }  // 0x80+: UTF-8, e.g. ·
 bool ident_char(unsigned char c) { return ident_start(c) || std::isdigit(c); }
@@ -226,6 +227,16 @@ class Preprocessor {
 
   Status run(const std::string& path, Preprocessed& out) {
     out_ = &out;
+    for (const std::string& d : options_.defines) {  // -D NAME[=VALUE]: VALUE defaults to 1, as cpp's
+      const size_t eq = d.find('=');
+      const std::string name = d.substr(0, eq), value = eq == std::string::npos ? "1" : d.substr(eq + 1);
+      std::vector<Token> name_tokens, body;
+      const SourceLoc at{"-D " + d, 0, 0};
+      if (!LineLexer(name, at.file, 0).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
+        return Error{fmt::format("-D {}: expected NAME or NAME=VALUE", d)};
+      if (auto s = LineLexer(value, at.file, 0).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
+      macros_[name] = Macro{false, {}, std::move(body)};
+    }
     return file(path, 0, {path, 0, 0}, true);
   }
 
@@ -255,12 +266,21 @@ class Preprocessor {
   std::map<std::string, Macro> macros_;
   std::set<std::string> disabled_;  // macros being expanded: not expanded again inside themselves
   size_t produced_ = 0;
+  size_t source_bytes_ = 0;  // read so far, the main file and its #includes
 };
 
 Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& from, bool main) {
   if (depth > kMaxIncludeDepth) return Error::at(from, fmt::format("#include nests deeper than {} (a cycle?)", kMaxIncludeDepth));
+  std::error_code ec;
+  if (!options_.read && std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    const std::string what = fmt::format("{} is not a regular file (a directory, device or FIFO): refused", path);
+    return main ? Error{what} : Error::at(from, what);
+  }
   auto text = read(path);
   if (!text) return main ? Error{fmt::format("{}: cannot read", path)} : Error::at(from, fmt::format("cannot read {}", path));
+  if ((source_bytes_ += text->size()) > kMaxSourceBytes)
+    return main ? Error{fmt::format("{}: larger than {} MiB", path, kMaxSourceBytes >> 20)}
+                : Error::at(from, fmt::format("the file and its #includes pass {} MiB", kMaxSourceBytes >> 20));
   if (main) {
     std::stringstream lines(*text);
     for (std::string l; std::getline(lines, l);) out_->main_lines.push_back(l);

@@ -36,7 +36,8 @@ struct Statement {
 
 struct LexOptions {
   std::vector<std::string> include_dirs;
-  SourceReader read;  // empty: the filesystem
+  SourceReader read;                 // empty: the filesystem
+  std::vector<std::string> defines;  // NAME or NAME=VALUE: object-like macros before the first line
 };
 
 struct Preprocessed {

@@ -80,7 +80,7 @@ std::set<std::string> listed_options(const std::string& help) {
 
 TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list lists") {
   const std::set<std::string> common = {"-h", "--help", "-o", "--output"};
-  const std::set<std::string> stub = {"--variant", "--symbol", "-I", "--catalog-page", "--model", "--policy", "--addr"};
+  const std::set<std::string> stub = {"--variant", "--symbol", "-I", "-D", "--catalog-page", "--model", "--policy", "--addr"};
   const std::set<std::string> exec = {"--entry-rsp-mod16", "--timeout", "--relocate", "--live", "--host", "--format",
                                       "--strict", "--signature", "--import", "--bind"};
   auto with = [&](std::initializer_list<std::set<std::string>> parts) {
@@ -91,7 +91,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
   const std::map<std::string, std::set<std::string>> verbs = {
       {"list", common},
       {"dump", with({stub, {"--format"}})},
-      {"asm", with({{"--symbol", "-I", "--catalog-page", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
+      {"asm", with({{"--symbol", "-I", "-D", "--catalog-page", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
       {"run", with({stub, exec})},
       {"probe", with({stub, exec})},
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict", "--nosplit-limit"}})},

@@ -50,7 +50,7 @@ Expected<EmitOptions> emit_options(const Options& o, std::string stub) {
 }
 
 Plan9Options plan9_options(const Options& o) {
-  Plan9Options p{o.include_dirs, {}};
+  Plan9Options p{o.include_dirs, {}, o.defines};
   if (o.stubs.front() == "-") {  // standard input, read once
     std::stringstream in;
     in << std::cin.rdbuf();

@@ -16,6 +16,7 @@ void add_stub(CLI::App* verb, Options& o) {
       ->check(CLI::IsMember({"faithful", "fixed", "abi"}));
   verb->add_option("--symbol", o.symbol, "Plan 9 files: the TEXT symbol, when the file has several");
   verb->add_option("-I", o.include_dirs, "Plan 9 files: a directory #include looks in (repeatable)");
+  verb->add_option("-D", o.defines, "Plan 9 files: NAME[=VALUE], a macro defined before the first line (repeatable)");
   verb->add_flag("--catalog-page", o.catalog_page,
                  "Plan 9 files: put the 2012 stubs' data symbols where the catalog has them (DESIGN.md's page)");
 }
@@ -74,6 +75,7 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
   assemble->add_option("FILE", o.stubs, "a Plan 9 file FILE.s, or - for standard input")->required()->expected(1);
   assemble->add_option("--symbol", o.symbol, "only this TEXT symbol");
   assemble->add_option("-I", o.include_dirs, "a directory #include looks in (repeatable)");
+  assemble->add_option("-D", o.defines, "NAME[=VALUE]: a macro defined before the first line, as go tool asm's (repeatable)");
   assemble->add_flag("--keep-going", o.keep_going,
                      "emit every TEXT symbol that assembles; the errors (up to 10) to stderr, exit status 1");
   assemble->add_flag("--catalog-page", o.catalog_page,
@@ -156,7 +158,7 @@ Status CommandLine::check_applicable() const {
   const SourceKind kind = o.verb == "asm" ? SourceKind::Plan9 : source_kind(stub);
   if (kind != SourceKind::Catalog && given("--variant"))
     return refuse(fmt::format("--variant applies to catalog stubs, and {} is a file", stub));
-  for (const char* plan9_only : {"--symbol", "-I", "--catalog-page", "--nosplit-limit"})
+  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--nosplit-limit"})
     if (kind != SourceKind::Plan9 && given(plan9_only))
       return refuse(fmt::format("{} applies to Plan 9 files (FILE.s), and {} is not one", plan9_only, stub));
   for (const char* layout : {"--model", "--policy", "--addr"})

@@ -19,6 +19,7 @@ struct Options {
   std::vector<std::string> addresses;  // --addr NAME=VALUE
   std::string symbol;                  // --symbol: a TEXT symbol of a Plan 9 file
   std::vector<std::string> include_dirs;
+  std::vector<std::string> defines;    // -D NAME[=VALUE]
   bool catalog_page = false;           // --catalog-page: the 2012 data page for the stubs' Plan 9 text
   bool keep_going = false;             // asm --keep-going: the symbols that assemble, the errors to stderr
   std::string ref_dir;

@@ -45,6 +45,7 @@ struct Instr {
   SourceLoc loc;
   Prefix prefix = Prefix::None;
   bool reg_from_rm = false;  // register to register by the r/m-to-register opcode (8b, not 89): Go's MOVLQZX
+  std::vector<uint8_t> raw;  // kIdNone with bytes: emitted as they are (Go's BYTE/WORD/LONG/QUAD in code)
 
   // kIdNone with one CodeLabel operand binds that label here; it emits no bytes.
   static Instr bind(std::string label, SourceLoc loc = {});

@@ -27,7 +27,8 @@ using SourceReader = std::function<std::optional<std::string>(const std::string&
 
 struct Plan9Options {
   std::vector<std::string> include_dirs;
-  plan9::SourceReader read;  // empty: the filesystem
+  plan9::SourceReader read;          // empty: the filesystem
+  std::vector<std::string> defines;  // NAME or NAME=VALUE, as go tool asm's -D: object-like macros
 };
 
 // A whole file as an assembler sees it: an error ends the TEXT symbol it is in (the next TEXT starts afresh),
