@@ -437,6 +437,16 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
       i = j;
     } else {
       body = m.body;
+      // cpp rescans a replacement together with the text after it: an object-like macro that ends by naming
+      // a function-like one takes its arguments from there (#define g f; g(2) is f(2)).
+      auto callee = !body.empty() && body.back().kind == TokenKind::Ident ? macros_.find(body.back().text) : macros_.end();
+      if (callee != macros_.end() && callee->second.function_like && i + 1 < in.size() && is(in[i + 1], "(")) {
+        size_t j = i + 1;
+        for (int nesting = 0; j < in.size(); ++j)
+          if (is(in[j], "(")) ++nesting;
+          else if (is(in[j], ")") && --nesting == 0) break;
+        if (j < in.size()) body.insert(body.end(), in.begin() + static_cast<std::ptrdiff_t>(i) + 1, in.begin() + static_cast<std::ptrdiff_t>(j) + 1), i = j;
+      }
     }
     const std::string name = t.text;
     disabled_.insert(name);

@@ -97,3 +97,16 @@ TEST_CASE("#pragma passes through - recursion and blow-ups stop with an error") 
   REQUIRE_FALSE(cycle.ok());
   CHECK(cycle.error().message == "main.s:1:1: #include nests deeper than 32 (a cycle?)");
 }
+
+TEST_CASE("an object-like macro naming a function-like one takes the arguments after it, as cpp rescans") {
+  auto p = run({{"main.s", "#define f(x) ((x)+1)\n#define g f\n\tMOVL $g(2), AX\n"}});
+  REQUIRE_MESSAGE(p.ok(), p.error().message);
+  const auto want = spell(run({{"main.s", "\tMOVL $((2)+1), AX\n"}})->statements[0].tokens);
+  CAPTURE(want);
+  REQUIRE(spelled(*p).size() == 1);
+  auto squeezed = [](std::string s) {  // spell() spaces tokens by where they stood
+    std::erase(s, ' ');
+    return s;
+  };
+  CHECK(squeezed(spelled(*p)[0]) == squeezed(want));
+}
