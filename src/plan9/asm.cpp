@@ -241,6 +241,7 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
   auto bad = [&](std::string what) { return Error::at(a.loc, fmt::format("{} in '{}'", what, a.text)); };
   switch (a.kind) {
     case Arg::Register:
+      if (a.low) return bad("a register pair is an operand of SHLQ/SHRQ only");
       switch (a.reg.cls) {
         case Reg::Gp: return Operand(sized_gp(a.reg.id, size));
         case Reg::GpHigh:
@@ -333,7 +334,17 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
       st = add(args[0], m.size);
       break;
     case Form::Shift:
-      if (!(st = add(args[1], m.size))) return st;
+      if (args.size() == 3 || args[1].low) {  // SHLQ CX, AX, DX (or 6a's DX:AX): shld rdx, rax, cl
+        if (m.id != x86::Inst::kIdShl && m.id != x86::Inst::kIdShr)
+          return at(args[1].loc, fmt::format("{} has no double-register form", mnemonic.text));
+        instr.id = m.id == x86::Inst::kIdShl ? x86::Inst::kIdShld : x86::Inst::kIdShrd;
+        plan9::Arg destination = args.size() == 3 ? args[2] : args[1], source = args[1];
+        if (args.size() == 2) source.reg = *args[1].low;
+        destination.low.reset(), source.low.reset();
+        if (!(st = add(destination, m.size)) || !(st = add(source, m.size))) return st;
+      } else if (!(st = add(args[1], m.size))) {
+        return st;
+      }
       if (args[0].kind == Arg::Register && args[0].reg.cls == Reg::Gp && args[0].reg.id == x86::Gp::kIdCx)
         instr.operands.emplace_back(asmjit::Operand(x86::cl));
       else if (args[0].kind == Arg::Immediate)
@@ -418,6 +429,7 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
     args.push_back(std::move(*a));
   }
   const size_t want = m.form == Form::Auto ? std::min<size_t>(args.size(), 4)
+                      : m.form == Form::Shift && args.size() == 3 ? 3
                       : m.form == Form::Binary || m.form == Form::Compare || m.form == Form::Shift || m.form == Form::Extend ? 2
                       : m.form == Form::Unary || m.form == Form::Jump || m.form == Form::Call || m.form == Form::Int ||
                                 m.form == Form::Raw ? 1 : 0;

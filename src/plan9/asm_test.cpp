@@ -286,6 +286,9 @@ TEST_CASE("no silent wrong code: an immediate that does not fit is refused, neve
     REQUIRE_FALSE(p.ok());
     CHECK(p.error().message.find("does not fit") != std::string::npos);
   }
+  auto pair = assemble_text(body("MOVQ DX:AX, BX"));  // a register pair where it means nothing: never just DX
+  REQUIRE_FALSE(pair.ok());
+  CHECK(pair.error().message.find("a register pair is an operand of SHLQ/SHRQ only") != std::string::npos);
   for (const char* kept : {"MOVL $0xffffffff, AX", "MOVQ $0x123456789abcdef0, AX", "MOVW $-1, AX", "ADDB $255, AL",
                            "ADDQ $-0x80000000, AX", "ANDL $0x80000000, CX"}) {
     CAPTURE(kept);

@@ -202,6 +202,14 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   }
   const bool dollar = a.kind == Arg::Address;
 
+  if (group == e && e == b + 3 && !dollar && is(t[b + 1], ":")) {  // DX:AX, 6a's register pair
+    auto hi = find_register(t[b].text), lo = find_register(t[b + 2].text);
+    if (!hi || !lo || hi->cls != Reg::Gp || lo->cls != Reg::Gp) return fail(t[b].loc, "a register pair is two general registers, hi:lo");
+    a.kind = Arg::Register;
+    a.reg = *hi;
+    a.low = *lo;
+    return a;
+  }
   if (group == e) {
     if (e == b + 1 && t[b].kind == TokenKind::Ident) {
       if (auto r = find_register(t[b].text)) {

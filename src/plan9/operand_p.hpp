@@ -25,6 +25,7 @@ struct Arg {
   double real = 0;    // Float: $0.5, $(0.0), $-2.0
   std::string name;   // Address/Symbol: the symbol; Label: the label; String: the bytes
   std::optional<Reg> base, index, segment;
+  std::optional<Reg> low;  // a register pair hi:lo (6a's SHLQ CX, DX:AX): reg is hi
   int scale = 1;
 };
 
