@@ -51,7 +51,7 @@ const InstrInfo* Image::instr_ending_at(uint32_t offset) const {
 
 std::string_view Image::source_line(const InstrInfo& instr) const {
   if (!source_file.empty() && instr.loc.file != source_file) return {};  // e.g. an #include
-  int line = instr.loc.line;
+  int line = instr.loc.line - (first_line - 1);
   if (line < 1 || static_cast<size_t>(line) > source_lines.size()) return {};
   return source_lines[static_cast<size_t>(line) - 1];
 }

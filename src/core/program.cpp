@@ -9,6 +9,7 @@
 namespace w64stub {
 
 std::string_view Program::source_line(int line) const {
+  line -= first_line - 1;
   if (line < 1 || static_cast<size_t>(line) > source_lines.size()) return {};
   return source_lines[static_cast<size_t>(line) - 1];
 }

@@ -372,6 +372,7 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   // Unwind data when the code allows it; derive_unwind says why not (w64stub unwind shows it).
   if (auto unwind = derive_unwind(*image)) image->unwind = unwind->encode();
   image->source_lines = program.source_lines;
+  image->first_line = program.first_line;
   image->source_file = program.source_file;
   return image;
 }

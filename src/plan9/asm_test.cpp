@@ -270,7 +270,8 @@ TEST_CASE("every mnemonic family, one instruction a line: the bytes Go's own ass
     if (line.starts_with("#")) continue;
     const int number = std::stoi(line);
     const std::string bytes = line.substr(line.find(' ') + 1);
-    CAPTURE(program->source_lines[static_cast<size_t>(number) - 1]);
+    const std::string text(program->source_line(number));
+    CAPTURE(text);
     CHECK(ours[number] == bytes);
     ++lines;
   }
@@ -324,6 +325,11 @@ TEST_CASE("whole files: CALL/JMP to another symbol and data defined elsewhere ar
   REQUIRE(programs->size() == 2);
   CHECK((*programs)[0].externals == std::vector<std::string>{"other·c", "·b"});
   CHECK((*programs)[1].externals == std::vector<std::string>{"elsewhere", "·a"});
+  // Each keeps its own lines only, not a copy of the file: memory in proportion to the symbol.
+  CHECK((*programs)[0].source_lines.size() == 3);
+  CHECK((*programs)[1].first_line == 4);
+  CHECK((*programs)[1].source_lines.size() == 5);
+  CHECK((*programs)[1].source_line(5) == "\tMOVQ elsewhere(SB), AX");
   for (Model model : {Model::Rip, Model::Go2012}) {
     CAPTURE(name(model));
     auto a = emit((*programs)[0], {.model = model});

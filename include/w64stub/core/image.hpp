@@ -73,6 +73,7 @@ struct Image {
   int32_t declared_frame = 0;  // Go's $N: the linker-managed part of the frame (its sub/add are in the text)
   std::vector<uint8_t> unwind;  // UNWIND_INFO of the function [entry, code_size); empty when not describable
   std::vector<std::string> source_lines;
+  int first_line = 1;       // the line source_lines[0] is
   std::string source_file;  // the file source_lines hold; "" for any
 
   const Symbol* find_symbol(std::string_view name) const;

@@ -79,7 +79,8 @@ struct Program {
   // Symbols of other TEXT symbols or files this one reaches (CALL ·f(SB), MOVQ x(SB), AX): relocations in
   // the Image against external symbols, placed when it is instantiated with a binding for each.
   std::vector<std::string> externals;
-  std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based)
+  std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based, from first_line)
+  int first_line = 1;                     // the line source_lines[0] is: a TEXT symbol keeps only its own
   std::string source_file;                // the file source_lines hold; "" for any (hand-built Programs)
 
   // The source text of a line, or "" when the program has none for it.
