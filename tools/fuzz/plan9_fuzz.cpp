@@ -1,18 +1,38 @@
 // libFuzzer target: any bytes as a Plan 9 file (which may #include itself) must assemble or fail with an
-// error; never crash, hang or read out of bounds. Built in the asan preset (clang, W64STUB_FUZZ).
+// error; never crash, hang or read out of bounds. The whole-file path (every symbol that assembles, the
+// others refused) is what runs. Each emitted Image must decode back (Zydis) into the instructions emit
+// recorded, boundary for boundary: emission and the instruction map never disagree. Built in the asan
+// preset (clang, W64STUB_FUZZ).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
+#include "w64stub/core/disasm.hpp"
 #include "w64stub/emit/emit.hpp"
 #include "w64stub/plan9/asm.hpp"
+
+namespace {
+
+// Every recorded instruction decodes as one instruction of its length (raw BYTE/WORD/... data aside).
+void check_round_trip(const w64stub::Program& program, const w64stub::Image& image) {
+  for (const w64stub::InstrInfo& in : image.instrs) {
+    if (in.program_index >= 0 && !program.instrs[static_cast<size_t>(in.program_index)].raw.empty()) continue;
+    auto d = w64stub::decode_one({image.text.bytes.data() + in.offset, in.length}, image.text.address + in.offset);
+    if (!d || d->length != in.length) std::abort();
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   w64stub::Plan9Options options{{"inc"}, [&](const std::string&) -> std::optional<std::string> { return text; }};
-  auto programs = w64stub::assemble_plan9("fuzz.s", options);
-  if (!programs) return 0;
-  for (const w64stub::Program& p : *programs)
-    for (w64stub::Model m : w64stub::kModels) (void)w64stub::emit(p, {m});
+  auto file = w64stub::assemble_plan9_file("fuzz.s", options);
+  if (!file) return 0;
+  (void)file->report();
+  for (const w64stub::Program& p : file->programs)
+    for (w64stub::Model m : w64stub::kModels)
+      if (auto image = w64stub::emit(p, {m})) check_round_trip(p, *image);
   return 0;
 }
