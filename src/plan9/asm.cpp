@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -22,6 +21,7 @@ using plan9::Arg;
 using plan9::Form;
 using plan9::Mnemonic;
 using plan9::find_mnemonic;
+using plan9::immediate_fits;
 using plan9::sized_gp;
 using plan9::text_flags;
 using plan9::Reg;
@@ -92,16 +92,6 @@ class Assembler {
   std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
   uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
 };
-
-// "" when `value` fits an immediate of an instruction of `size` bytes (signed or unsigned, as Go takes it),
-// else why not: never truncated into another value.
-std::string immediate_fits(int64_t value, uint32_t size) {
-  const int64_t low = size == 1 ? INT8_MIN : size == 2 ? INT16_MIN : INT32_MIN;
-  const int64_t high = size == 1 ? UINT8_MAX : size == 2 ? UINT16_MAX : size == 4 ? UINT32_MAX : INT32_MAX;
-  if (size == 0 || (value >= low && value <= high)) return "";
-  if (size == 8) return fmt::format("${:#x} does not fit the sign-extended 32-bit immediate of a Q instruction (only MOVQ takes 64 bits)", value);
-  return fmt::format("${:#x} does not fit the {}-bit immediate of this instruction", value, 8 * size);
-}
 
 // A bare constant where an operand stands (6a's CMPSD X2, X0, 5): parsed as absolute memory.
 bool is_bare_number(const Arg& a) { return a.kind == Arg::Memory && !a.base && !a.index && !a.segment; }
@@ -256,20 +246,10 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
     case Arg::Address: return Operand(SymbolAddr{a.name, a.value});
     case Arg::Symbol: return Operand(SymbolMem{a.name, a.value, address_only ? 0 : size});
     case Arg::String: return bad("a string is only a DATA value");
-    case Arg::Float: {  // as Go does: a read-only constant in memory, named by its bits ($f64.3fe0000000000000)
-      std::vector<uint8_t> bytes(float_width_);
-      std::string name;
-      if (float_width_ == 4) {
-        const auto bits = std::bit_cast<uint32_t>(static_cast<float>(a.real));
-        std::memcpy(bytes.data(), &bits, 4);
-        name = fmt::format("$f32.{:08x}", bits);
-      } else {
-        const auto bits = std::bit_cast<uint64_t>(a.real);
-        std::memcpy(bytes.data(), &bits, 8);
-        name = fmt::format("$f64.{:016x}", bits);
-      }
+    case Arg::Float: {  // as Go does: a read-only constant in memory, named by its bits
+      auto [name, bytes] = plan9::floating_constant_data(a.real, float_width_);
       floats_.emplace(name, std::move(bytes));
-      return Operand(SymbolMem{name, 0, float_width_});
+      return Operand(SymbolMem{std::move(name), 0, float_width_});
     }
     case Arg::Label: return Operand(CodeLabel{a.name});
     case Arg::PcRelative: {

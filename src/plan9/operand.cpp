@@ -5,6 +5,10 @@
 #include <asmjit/x86.h>
 #include <fmt/format.h>
 
+#include <bit>
+#include <climits>
+#include <cstring>
+
 namespace w64stub::plan9 {
 
 namespace {
@@ -158,6 +162,26 @@ std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& 
   if (start < end || !out.empty()) out.emplace_back(start, end);
   if (out.size() > 1 && out.back().first == out.back().second) out.pop_back();
   return out;
+}
+
+std::string immediate_fits(int64_t value, uint32_t size) {
+  const int64_t low = size == 1 ? INT8_MIN : size == 2 ? INT16_MIN : INT32_MIN;
+  const int64_t high = size == 1 ? UINT8_MAX : size == 2 ? UINT16_MAX : size == 4 ? UINT32_MAX : INT32_MAX;
+  if (size == 0 || (value >= low && value <= high)) return "";
+  if (size == 8) return fmt::format("${:#x} does not fit the sign-extended 32-bit immediate of a Q instruction (only MOVQ takes 64 bits)", value);
+  return fmt::format("${:#x} does not fit the {}-bit immediate of this instruction", value, 8 * size);
+}
+
+std::pair<std::string, std::vector<uint8_t>> floating_constant_data(double value, uint32_t width) {
+  std::vector<uint8_t> bytes(width == 4 ? 4 : 8);
+  if (width == 4) {
+    const auto bits = std::bit_cast<uint32_t>(static_cast<float>(value));
+    std::memcpy(bytes.data(), &bits, 4);
+    return {fmt::format("$f32.{:08x}", bits), bytes};
+  }
+  const auto bits = std::bit_cast<uint64_t>(value);
+  std::memcpy(bytes.data(), &bits, 8);
+  return {fmt::format("$f64.{:016x}", bits), bytes};
 }
 
 // 0.5, (0.0), -2.0 or (-2.0): a floating constant's value, else nullopt.

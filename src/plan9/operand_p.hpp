@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "w64stub/core/error.hpp"
@@ -35,6 +36,14 @@ struct Arg {
 Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_t end, const Names* names = nullptr);
 
 // One operand: tokens [begin, end).
+// "" when `value` fits an immediate of an instruction of `size` bytes (signed or unsigned, as Go takes it),
+// else why not: never truncated into another value. Size 0: no limit.
+std::string immediate_fits(int64_t value, uint32_t size);
+
+// A floating constant as Go keeps it in memory: its name by its bits ($f64.3fe0000000000000, $f32.3f800000)
+// and its `width` bytes.
+std::pair<std::string, std::vector<uint8_t>> floating_constant_data(double value, uint32_t width);
+
 Expected<Arg> parse_arg(const std::vector<Token>& tokens, size_t begin, size_t end);
 
 // Top-level comma-separated ranges of tokens [begin, end); a trailing comma adds nothing (`DIVL CX,`).
