@@ -99,6 +99,11 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
                           std::get<asmjit::Operand>(instr.operands[0]).isReg();
 
   for (const Operand& op : instr.operands) {
+    // A RIP-relative field holds 32 bits: an offset from a symbol beyond them is refused, never cut.
+    const int64_t offset = std::holds_alternative<SymbolMem>(op) ? std::get<SymbolMem>(op).offset
+                           : std::holds_alternative<SymbolAddr>(op) ? std::get<SymbolAddr>(op).offset : 0;
+    if (offset < INT32_MIN || offset > INT32_MAX)
+      return Error::at(instr.loc, fmt::format("the offset {:#x} from a symbol does not fit in 32 bits ({})", offset, text));
     if (auto* plain = std::get_if<asmjit::Operand>(&op)) {
       m.ops.push_back(*plain);
     } else if (auto* label = std::get_if<CodeLabel>(&op)) {

@@ -253,6 +253,7 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
     }
     case Arg::Label: return Operand(CodeLabel{a.name});
     case Arg::PcRelative: {
+      if (a.value < -(int64_t{1} << 31) || a.value > (int64_t{1} << 31)) return bad("N(PC) lies outside any TEXT symbol");
       body_->pc_targets.emplace_back(body_->prog_starts.size(), a.value);
       body_->pc_locs.push_back(a.loc);
       return Operand(CodeLabel{fmt::format(".pc{}", body_->prog_starts.size() + static_cast<size_t>(a.value))});

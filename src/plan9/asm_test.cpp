@@ -366,3 +366,16 @@ TEST_CASE("-D NAME[=VALUE] defines an object-like macro, as go tool asm's -D - d
   REQUIRE_FALSE(device.ok());
   CHECK(device.error().message == "/dev/zero is not a regular file (a directory, device or FIFO): refused");
 }
+
+TEST_CASE("no silent wrong code: a symbol offset beyond 32 bits and N(PC) near 2^63 are refused") {
+  auto far = assemble_text("TEXT ·f(SB),7,$0\n\tMOVQ x+0x100000000(SB), AX\n\tRET\nGLOBL x(SB), $8\n");
+  REQUIRE_MESSAGE(far.ok(), far.error().message);
+  for (Model model : {Model::Rip, Model::Go2012}) {
+    auto image = emit((*far)[0], {.model = model});
+    REQUIRE_FALSE(image.ok());
+    CHECK(image.error().message.find("the offset 0x100000000 from a symbol does not fit in 32 bits") != std::string::npos);
+  }
+  auto pc = assemble_text("TEXT ·f(SB),7,$0\n\tJMP 0x7fffffffffffffff(PC)\n\tRET\n");
+  REQUIRE_FALSE(pc.ok());
+  CHECK(pc.error().message.find("N(PC) lies outside any TEXT symbol") != std::string::npos);
+}
