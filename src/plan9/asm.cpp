@@ -89,6 +89,7 @@ class Assembler {
   std::vector<DataWrite> writes_;
   std::map<std::string, SourceLoc> text_symbols_;
   std::vector<std::string> symbols_;  // TEXT symbols in file order
+  std::map<std::string, size_t, std::less<>> import_at_, global_at_;  // by name: their place in imports_/globals_
   std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
   uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
 };
@@ -481,28 +482,29 @@ Status Assembler::attach_symbols(Program& p) {
       if (auto* m = std::get_if<SymbolMem>(&op)) named.emplace(m->symbol, i.loc);
       if (auto* a = std::get_if<SymbolAddr>(&op)) named.emplace(a->symbol, i.loc);
     }
-  for (const Import& i : imports_)
-    if (named.erase(i.symbol)) p.imports.push_back(i);
-  for (const auto& [name, bytes] : floats_)
-    if (named.erase(name)) p.data.push_back({name, bytes, static_cast<uint32_t>(bytes.size())});
-  for (const GlobalData& g : globals_) {
-    if (!named.erase(g.symbol)) continue;
+  // Looked up by name (a file of many symbols costs no more per symbol), kept in declaration order.
+  std::vector<size_t> imports, globals;
+  for (const auto& [symbol, loc] : named) {
+    if (auto i = import_at_.find(symbol); i != import_at_.end()) imports.push_back(i->second);
+    else if (auto f = floats_.find(symbol); f != floats_.end()) p.data.push_back({symbol, f->second, static_cast<uint32_t>(f->second.size())});
+    else if (auto g = global_at_.find(symbol); g != global_at_.end()) globals.push_back(g->second);
+    else p.externals.push_back(symbol);  // another TEXT symbol, or defined elsewhere: left to the linker, as Go's
+  }
+  std::sort(imports.begin(), imports.end());
+  std::sort(globals.begin(), globals.end());
+  for (size_t k : imports) p.imports.push_back(imports_[k]);
+  for (size_t k : globals) {
+    const GlobalData& g = globals_[k];
     const size_t n = g.bytes.size();
     const uint32_t align = n == 1 || n == 2 || n == 4 || n == 8 ? static_cast<uint32_t>(n) : 1;
     p.data.push_back({g.symbol, g.bytes, align});
   }
-  // The rest are other TEXT symbols, of this file or another, or data defined elsewhere: externals, as Go's
-  // assembler leaves them to its linker.
-  for (const auto& [symbol, loc] : named) p.externals.push_back(symbol);
   return Ok{};
 }
 
 void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
-  if (file.errors.size() == kMaxPlan9Errors) {
-    file.stopped = true;
-    return;
-  }
-  file.errors.push_back({std::move(symbol), std::move(error)});
+  if (file.errors.size() == kMaxPlan9Errors) file.stopped = true;
+  else file.errors.push_back({std::move(symbol), std::move(error)});
 }
 
 // DATA into its GLOBL, once the whole file is read (DATA may come first).
@@ -559,6 +561,8 @@ Plan9File Assembler::run() {
   finish_data(file);
   file.symbols = symbols_;
   if (done_.empty() && file.errors.empty()) refuse(file, "", Error{fmt::format("{}: no TEXT symbol", path_)});
+  for (size_t k = 0; k < imports_.size(); ++k) import_at_.emplace(imports_[k].symbol, k);
+  for (size_t k = 0; k < globals_.size(); ++k) global_at_.emplace(globals_[k].symbol, k);
   for (Program& p : done_) {
     Status st = attach_symbols(p);
     if (st) st = p.check_symbols();
