@@ -73,9 +73,10 @@ class Emitter {
   std::vector<Branch> branches_;
 };
 
-bool is_branch(asmjit::InstId id) {
-  return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || (id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz);
-}
+// asmjit numbers the conditional jumps ja..jz in one run (jecxz among them: rel8 only).
+bool is_jcc(asmjit::InstId id) { return id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz; }
+
+bool is_branch(asmjit::InstId id) { return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || is_jcc(id); }
 
 Error Emitter::asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const {
   return Error::at(loc, fmt::format("asmjit cannot encode {}: {}", what, asmjit::DebugUtils::errorAsString(err)));
@@ -259,7 +260,7 @@ void Emitter::find_relaxable() {
   std::vector<Jump> jumps;
   for (const Branch& b : branches_) {
     const asmjit::InstId id = program_.instrs[static_cast<size_t>(b.program_index)].id;
-    if (id != x86::Inst::kIdJmp && !(id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz && id != x86::Inst::kIdJecxz)) continue;
+    if (id != x86::Inst::kIdJmp && !(is_jcc(id) && id != x86::Inst::kIdJecxz)) continue;
     if (!code_.isLabelBound(code_labels_.at(b.label))) continue;
     const auto target = static_cast<uint32_t>(code_.labelOffset(code_labels_.at(b.label)));
     const auto at = item_at.find(target);

@@ -27,27 +27,17 @@ winrun_guarded_call:
     sub rsp, 248                # [0, 32) home, [32, 64) arguments 5-8, [64, 224) XMM6-XMM15, [224] MXCSR
     .seh_stackalloc 248
     .seh_endprologue
-    movups [rsp + 64], xmm6
-    movups [rsp + 80], xmm7
-    movups [rsp + 96], xmm8
-    movups [rsp + 112], xmm9
-    movups [rsp + 128], xmm10
-    movups [rsp + 144], xmm11
-    movups [rsp + 160], xmm12
-    movups [rsp + 176], xmm13
-    movups [rsp + 192], xmm14
-    movups [rsp + 208], xmm15
+    .irp n, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+    movups [rsp + 64 + 16 * (\n - 6)], xmm\n
+    .endr
     stmxcsr [rsp + 224]
     mov [rip + guard_rsp], rsp
     mov [rip + guard_state], r8
-    mov rbx, [r8 + 8]
-    mov rbp, [r8 + 16]
-    mov rdi, [r8 + 24]
-    mov rsi, [r8 + 32]
-    mov r12, [r8 + 40]
-    mov r13, [r8 + 48]
-    mov r14, [r8 + 56]
-    mov r15, [r8 + 64]
+    .set slot, 8                # state->before[]
+    .irp r, rbx, rbp, rdi, rsi, r12, r13, r14, r15
+    mov \r, qword ptr [r8 + slot]
+    .set slot, slot + 8
+    .endr
     mov rax, rcx
     mov r10, rdx
     mov r11, [r10 + 32]
@@ -68,25 +58,15 @@ winrun_guarded_call:
     pushfq
     pop qword ptr [r10]
     cld
-    mov [r10 + 72], rbx
-    mov [r10 + 80], rbp
-    mov [r10 + 88], rdi
-    mov [r10 + 96], rsi
-    mov [r10 + 104], r12
-    mov [r10 + 112], r13
-    mov [r10 + 120], r14
-    mov [r10 + 128], r15
+    .set slot, 72               # state->after[]
+    .irp r, rbx, rbp, rdi, rsi, r12, r13, r14, r15
+    mov qword ptr [r10 + slot], \r
+    .set slot, slot + 8
+    .endr
     ldmxcsr [rsp + 224]
-    movups xmm6, [rsp + 64]
-    movups xmm7, [rsp + 80]
-    movups xmm8, [rsp + 96]
-    movups xmm9, [rsp + 112]
-    movups xmm10, [rsp + 128]
-    movups xmm11, [rsp + 144]
-    movups xmm12, [rsp + 160]
-    movups xmm13, [rsp + 176]
-    movups xmm14, [rsp + 192]
-    movups xmm15, [rsp + 208]
+    .irp n, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+    movups xmm\n, [rsp + 64 + 16 * (\n - 6)]
+    .endr
     add rsp, 248
     pop r15
     pop r14
