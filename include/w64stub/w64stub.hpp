@@ -24,6 +24,7 @@
 #include "w64stub/win/unwind.hpp"
 #include "w64stub/emit/adopt.hpp"
 #include "w64stub/emit/emit.hpp"
+#include "w64stub/emit/link.hpp"
 #include "w64stub/exec/harness.hpp"
 #include "w64stub/exec/jit.hpp"
 #include "w64stub/exec/probe.hpp"

@@ -62,6 +62,11 @@ const Relocation* Image::relocation_in(uint32_t offset, uint32_t length) const {
   return nullptr;
 }
 
+uint32_t Image::entry_size() const {
+  const Symbol* entry = find_symbol(symbol);
+  return entry && entry->kind == SymbolKind::Code && entry->address == text.address ? entry->size : code_size;
+}
+
 uint64_t Image::placed_address(const Symbol& s, uint64_t text_address, uint64_t data_address) const {
   const bool in_data = !data.bytes.empty() && s.address >= data.address && s.address < data.address + data.bytes.size();
   return in_data ? s.address - data.address + data_address : s.address - text.address + text_address;

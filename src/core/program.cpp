@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <map>
+#include <set>
 
 namespace w64stub {
 
@@ -29,6 +30,15 @@ bool Program::is_external(std::string_view name) const {
   return std::find(externals.begin(), externals.end(), name) != externals.end();
 }
 
+bool Program::is_function(std::string_view name) const {
+  return std::any_of(functions.begin(), functions.end(), [&](const Function& f) { return f.symbol == name; });
+}
+
+std::vector<Function> Program::function_list() const {
+  if (!functions.empty()) return functions;
+  return {Function{symbol, 0, declared_frame, loc}};
+}
+
 const DataSymbol* Program::find_data(std::string_view name) const {
   for (const DataSymbol& d : data)
     if (d.symbol == name) return &d;
@@ -46,20 +56,28 @@ const CodeLabel* Instr::bound_label() const {
 
 Status Program::check_symbols() const {
   std::map<std::string, const Instr*> bound;
+  for (const Function& f : functions) bound.emplace(f.symbol, nullptr);
   for (const Instr& instr : instrs) {
     if (const CodeLabel* label = instr.bound_label()) {
       auto [it, fresh] = bound.emplace(label->name, &instr);
       if (!fresh)
-        return Error::at(instr.loc, fmt::format("label {} is already defined at {}", label->name, it->second->loc.str()));
+        return Error::at(instr.loc, fmt::format("label {} is already defined {}", label->name,
+                                                it->second ? "at " + it->second->loc.str() : std::string("as a function")));
     }
   }
+  // By name, once: a linked Program of many functions names many symbols.
+  std::set<std::string_view> known;
+  for (const Import& i : imports) known.insert(i.symbol);
+  for (const DataSymbol& d : data) known.insert(d.symbol);
+  for (const std::string& e : externals) known.insert(e);
+  for (const Function& f : functions) known.insert(f.symbol);
   for (const Instr& instr : instrs) {
     if (instr.bound_label()) continue;
     for (const Operand& op : instr.operands) {
       const std::string* name = nullptr;
       if (auto* m = std::get_if<SymbolMem>(&op)) name = &m->symbol;
       if (auto* a = std::get_if<SymbolAddr>(&op)) name = &a->symbol;
-      if (name && !find_import(*name) && !find_data(*name) && !is_external(*name))
+      if (name && !known.count(*name))
         return Error::at(instr.loc, fmt::format("symbol {} is neither an import, data nor an external of {}", *name, symbol));
       if (auto* l = std::get_if<CodeLabel>(&op); l && !bound.count(l->name))
         return Error::at(instr.loc, fmt::format("label {} is never defined in {}", l->name, symbol));

@@ -33,7 +33,10 @@ class Emitter {
  public:
   // short_branches: program indices of jumps to emit in their rel8 form (see relaxable()).
   Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::set<int>& short_branches)
-      : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {}
+      : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {
+    for (const std::string& e : program.externals) placed_later_.insert(e);
+    for (const Function& f : program.functions) placed_later_.insert(f.symbol);
+  }
 
   Expected<Image> run();
   // The jumps to labels GNU as's relaxation makes rel8, on this pass's layout (find_relaxable).
@@ -42,16 +45,18 @@ class Emitter {
  private:
   Expected<Lowered> lower(const Instr& instr);
   Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
-  Status emit_frame_adjust(asmjit::InstId id);
+  Status emit_frame_adjust(asmjit::InstId id, const Function& function);
   Status emit_body();
   void find_relaxable();
   void append_rip_data();
   Status build_data_section();
   Error asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const;
-  // An external's address is 0 until it is placed: the relocation carries it.
+  // An external's address is 0 until it is placed, a function's until the code is laid out: the relocation
+  // carries it (resolve_functions writes the functions').
   uint64_t address_of(const std::string& symbol) const {
-    return program_.is_external(symbol) ? 0 : layout_.addresses.at(symbol);
+    return placed_later_.count(symbol) ? 0 : layout_.addresses.at(symbol);
   }
+  Status resolve_functions();
 
   const Program& program_;
   const EmitOptions& options_;
@@ -71,6 +76,8 @@ class Emitter {
     uint32_t offset, length;
   };
   std::vector<Branch> branches_;
+  std::set<std::string_view> placed_later_;  // externals and functions: by name, once
+  std::vector<uint32_t> function_starts_;  // of each of program_.function_list(), in the text
 };
 
 // asmjit numbers the conditional jumps ja..jz in one run (jecxz among them: rel8 only).
@@ -212,16 +219,27 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
   return Ok{};
 }
 
-Status Emitter::emit_frame_adjust(asmjit::InstId id) {
-  Lowered::Machine m{id, {x86::rsp, asmjit::Imm(program_.declared_frame)}};
-  return encode(m, -1, program_.loc);
+Status Emitter::emit_frame_adjust(asmjit::InstId id, const Function& function) {
+  Lowered::Machine m{id, {x86::rsp, asmjit::Imm(function.declared_frame)}};
+  return encode(m, -1, function.loc);
 }
 
-// Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET.
+// Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET. A linked
+// Program's functions each start with their label and have their own frame.
 Status Emitter::emit_body() {
-  if (program_.declared_frame > 0)
-    if (auto s = emit_frame_adjust(x86::Inst::kIdSub); !s) return s;
-  for (size_t i = 0; i < program_.instrs.size(); ++i) {
+  const std::vector<Function> functions = program_.function_list();
+  size_t next = 0;
+  const Function* current = nullptr;
+  for (size_t i = 0; i <= program_.instrs.size(); ++i) {
+    for (; next < functions.size() && functions[next].first_instr == i; ++next) {
+      current = &functions[next];
+      function_starts_.push_back(static_cast<uint32_t>(code_.textSection()->buffer().size()));
+      if (!program_.functions.empty())
+        if (asmjit::Error err = a_->bind(code_label(current->symbol))) return asm_error(err, current->loc, current->symbol);
+      if (current->declared_frame > 0)
+        if (auto s = emit_frame_adjust(x86::Inst::kIdSub, *current); !s) return s;
+    }
+    if (i == program_.instrs.size()) break;
     const Instr& instr = program_.instrs[i];
     if (const CodeLabel* label = instr.bound_label()) {
       if (asmjit::Error err = a_->bind(code_label(label->name))) return asm_error(err, instr.loc, label->name);
@@ -234,8 +252,8 @@ Status Emitter::emit_body() {
                                         InstrOrigin::Program});
       continue;
     }
-    if (instr.id == x86::Inst::kIdRet && program_.declared_frame > 0)
-      if (auto s = emit_frame_adjust(x86::Inst::kIdAdd); !s) return s;
+    if (instr.id == x86::Inst::kIdRet && current && current->declared_frame > 0)
+      if (auto s = emit_frame_adjust(x86::Inst::kIdAdd, *current); !s) return s;
     auto lowered = lower(instr);
     if (!lowered) return lowered.error();
     for (const Lowered::Machine& m : lowered->machine)
@@ -329,6 +347,7 @@ Expected<Image> Emitter::run() {
     labels_[e] = a_->newLabel();
     a_->bind(labels_[e]);
   }
+  for (const Function& f : program_.functions) labels_[f.symbol] = code_label(f.symbol);
   if (auto s = emit_body(); !s) return s.error();
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
   find_relaxable();
@@ -337,7 +356,12 @@ Expected<Image> Emitter::run() {
 
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   image_.text = Section{".text", layout_.code_address, {buf.data(), buf.data() + buf.size()}};
-  image_.symbols.push_back(Symbol{program_.symbol, SymbolKind::Code, layout_.code_address, image_.code_size, {}, {}, {}});
+  const std::vector<Function> functions = program_.function_list();
+  for (size_t k = 0; k < functions.size(); ++k) {
+    const uint32_t end = k + 1 < functions.size() ? function_starts_[k + 1] : image_.code_size;
+    image_.symbols.push_back(Symbol{functions[k].symbol, SymbolKind::Code, layout_.code_address + function_starts_[k],
+                                    end - function_starts_[k], {}, {}, {}});
+  }
   auto symbol_address = [&](const std::string& symbol) {
     return options_.model == Model::Rip ? layout_.code_address + code_.labelOffset(labels_.at(symbol))
                                         : address_of(symbol);
@@ -350,7 +374,24 @@ Expected<Image> Emitter::run() {
                                     static_cast<uint32_t>(d.bytes.size()), {}, {}, {}});
   if (options_.model != Model::Rip && !layout_.addresses.empty())
     if (auto s = build_data_section(); !s) return s.error();
+  if (auto s = resolve_functions(); !s) return s.error();
   return std::move(image_);
+}
+
+// Fields that hold a function's address (MOVQ $f(SB), AX; CALL f+8(SB)) now that the code is laid out; the
+// relocations stay, so the Image can still be placed elsewhere.
+Status Emitter::resolve_functions() {
+  if (program_.functions.empty()) return Ok{};
+  std::map<std::string_view, uint64_t> address;
+  for (const Symbol& s : image_.symbols)
+    if (s.kind == SymbolKind::Code) address.emplace(s.name, s.address);
+  for (const Relocation& r : image_.relocations) {
+    auto function = address.find(r.symbol);
+    if (function == address.end()) continue;
+    if (auto s = apply_relocation(image_.text.bytes, image_.text.address, r, function->second); !s)
+      return Error::at(program_.loc, fmt::format("{}: {}", r.symbol, s.error().message));
+  }
+  return Ok{};
 }
 
 }  // namespace

@@ -36,6 +36,20 @@ std::string format_hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
+// A linked Image's text with a comment naming each function (and the data after the code): still a hex file.
+static std::string format_text_hex(const Image& image) {
+  std::vector<const Symbol*> functions;
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Code) functions.push_back(&s);
+  if (functions.size() < 2) return format_hex(image.text.bytes);
+  std::string out;
+  const std::span<const uint8_t> text = image.text.bytes;
+  for (const Symbol* f : functions)
+    out += fmt::format("# {}\n", f->name) + format_hex(text.subspan(f->address - image.text.address, f->size));
+  if (text.size() > image.code_size) out += "# data\n" + format_hex(text.subspan(image.code_size));
+  return out;
+}
+
 std::string escape_text(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -156,7 +170,7 @@ std::string format_json(const Image& image) {
 std::string render(const Image& image, Format format) {
   switch (format) {
     case Format::Listing: return format_listing(image);
-    case Format::Hex: return format_hex(image.text.bytes);
+    case Format::Hex: return format_text_hex(image);
     case Format::C: return format_c_array(image);
     case Format::Json: return format_json(image);
     case Format::Bin: return std::string(image.text.bytes.begin(), image.text.bytes.end());

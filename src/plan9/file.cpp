@@ -27,16 +27,24 @@ std::string Plan9File::report() const {
   return out + fmt::format("assembly of {} failed", path);
 }
 
-Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol) {
+Expected<std::string> choose_symbol_name(std::span<const Program> programs, const std::string& path, std::string_view symbol) {
   if (symbol.empty()) {
-    if (programs.size() == 1) return std::move(programs.front());
+    if (programs.size() == 1) return programs.front().symbol;
     std::vector<std::string> names;
     for (const Program& p : programs) names.push_back(p.symbol);
     return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
   }
-  for (Program& p : programs)
-    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return std::move(p);
+  for (const Program& p : programs)
+    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return p.symbol;
   return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+}
+
+Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol) {
+  auto name = choose_symbol_name(programs, path, symbol);
+  if (!name) return name.error();
+  for (Program& p : programs)
+    if (p.symbol == *name) return std::move(p);
+  return Error{"unreachable"};
 }
 
 }  // namespace w64stub

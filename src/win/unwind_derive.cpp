@@ -89,6 +89,7 @@ Status Deriver::decode_all() {
   ZydisFormatter formatter;
   ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
   for (const InstrInfo& info : image_.instrs) {
+    if (info.offset >= image_.entry_size()) break;  // a linked Image's other functions
     Insn in;
     in.offset = info.offset;
     in.end = info.offset + info.length;

@@ -66,8 +66,6 @@ Plan9Options plan9_options(const Options& o) {
   return p;
 }
 
-// The Programs STUB names, each with the name reports give it: a catalog stub with its variant, the TEXT
-// symbols of a Plan 9 file (one with --symbol, or when `one` is asked for).
 // A Plan 9 file's Programs; its errors as an assembler prints them (all of them refuse it, unless
 // --keep-going, when they go to `refused` and the rest goes on).
 Expected<std::vector<Program>> plan9_programs(const Options& o, std::string* refused) {
@@ -80,7 +78,25 @@ Expected<std::vector<Program>> plan9_programs(const Options& o, std::string* ref
   return std::move(file->programs);
 }
 
-Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o, bool one, std::string* refused = nullptr) {
+// What a verb makes of a Plan 9 file: One symbol (--symbol, or the file's only one), Each symbol, or the
+// whole File as one Image (asm without --symbol). A symbol comes linked with the symbols of the file it calls.
+enum class Pick { One, Each, File };
+
+// --keep-going: a symbol emit refuses (an immediate that does not fit, ...) is an assembler's error too;
+// the others are linked without it.
+void drop_unemittable(std::vector<Program>& all, const Options& o, std::string* refused) {
+  auto options = emit_options(o, "");
+  std::erase_if(all, [&](const Program& program) {
+    auto image = options ? emit(program, *options) : Expected<Image>(options.error());
+    if (image) return false;
+    *refused += fmt::format("{}{}: error: {}", refused->empty() ? "" : "\n", program.symbol, image.error().message);
+    return true;
+  });
+}
+
+// The Programs STUB names, each with the name reports give it: a catalog stub with its variant, or a Plan 9
+// file's symbols as `pick` says.
+Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o, Pick pick, std::string* refused = nullptr) {
   const std::string& source = o.stubs.front();
   std::vector<std::pair<Program, std::string>> out;
   if (cli::source_kind(source) == SourceKind::Catalog) {
@@ -93,38 +109,42 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
   }
   auto all = plan9_programs(o, refused);
   if (!all) return all.error();
-  if (one || !o.symbol.empty()) {
-    auto chosen = choose_symbol(std::move(*all), source, o.symbol);
+  if (refused && o.keep_going) drop_unemittable(*all, o, refused);
+  if (o.catalog_page)
+    for (Program& p : *all) place_on_catalog_page(p);
+  std::vector<std::string> entries;
+  if (pick == Pick::One || !o.symbol.empty()) {
+    auto chosen = choose_symbol_name(*all, source, o.symbol);
     if (!chosen) return chosen.error();
-    out.emplace_back(std::move(*chosen), "");
-  } else {
-    for (Program& p : *all) out.emplace_back(std::move(p), "");
+    entries.push_back(*chosen);
+  } else if (pick == Pick::Each) {
+    for (const Program& p : *all) entries.push_back(p.symbol);
+  } else if (!all->empty()) {
+    entries.push_back("");  // every symbol, the first the entry
   }
-  for (auto& [program, stub] : out) {
-    if (o.catalog_page) place_on_catalog_page(program);
-    stub = short_symbol_name(program.symbol);
+  for (const std::string& entry : entries) {
+    auto linked = link(*all, entry);
+    if (!linked) return linked.error();
+    out.emplace_back(std::move(*linked), "");
   }
+  for (auto& [program, stub] : out) stub = short_symbol_name(program.symbol);
   return out;
 }
 
 // The Images STUB stands for: an image file as it is, or the Programs emitted.
-Expected<std::vector<Image>> images(const Options& o, bool one, std::string* refused = nullptr) {
+Expected<std::vector<Image>> images(const Options& o, Pick pick, std::string* refused = nullptr) {
   if (cli::source_kind(o.stubs.front()) == SourceKind::ImageFile) {
     auto image = read_image_file(o.stubs.front());
     if (!image) return image.error();
     return std::vector<Image>{std::move(*image)};
   }
-  auto sources = programs(o, one, refused);
+  auto sources = programs(o, pick, refused);
   if (!sources) return sources.error();
   std::vector<Image> out;
   for (const auto& [program, stub] : *sources) {
     auto options = emit_options(o, stub);
     if (!options) return options.error();
     auto image = emit(program, *options);
-    if (!image && refused && o.keep_going) {  // an assembler's error for this symbol; the others go on
-      *refused += fmt::format("{}{}: error: {}", refused->empty() ? "" : "\n", program.symbol, image.error().message);
-      continue;
-    }
     if (!image) return image.error();
     out.push_back(std::move(*image));
   }
@@ -146,7 +166,7 @@ Expected<Output> verb_list(const Options&) {
 Expected<Output> verb_dump(const Options& o) {
   auto format = parse_format(o.format.empty() ? "listing" : o.format);
   if (!format) return format.error();
-  auto image = images(o, true);
+  auto image = images(o, Pick::One);
   if (!image) return image.error();
   return Output{render(image->front(), *format)};
 }
@@ -155,15 +175,10 @@ Expected<Output> verb_asm(const Options& o) {
   auto format = parse_format(o.format.empty() ? "listing" : o.format);
   if (!format) return format.error();
   Output out;
-  auto all = images(o, false, &out.diagnostics);
+  auto all = images(o, Pick::File, &out.diagnostics);
   if (!all) return all.error();
   if (!out.diagnostics.empty()) out.status = kFinding;
-  if ((*format == Format::Bin || *format == Format::Image) && all->size() != 1)
-    return Error{fmt::format("--format {} writes one symbol: choose it with --symbol", name(*format))};
-  for (const Image& image : *all) {
-    if (all->size() > 1 && *format == Format::Hex) out.text += fmt::format("{}:\n", image.symbol);
-    out.text += render(image, *format);
-  }
+  for (const Image& image : *all) out.text += render(image, *format);
   return out;
 }
 
@@ -184,7 +199,7 @@ Expected<Output> nosplit_check(const Options& o) {
 
 Expected<Output> verb_frame(const Options& o) {
   if (o.nosplit_limit >= 0) return nosplit_check(o);
-  auto all = images(o, false);
+  auto all = images(o, Pick::Each);
   if (!all) return all.error();
   Output out;
   for (const Image& image : *all) {
@@ -240,7 +255,7 @@ Expected<std::vector<StandIn>> bound_standins(const Options& o, const Image& ima
 // Runs the stub natively in a child process between the probe's caller and callees, or under wine64 through
 // winrun (--host wine), and checks the contract on what was observed.
 Expected<Output> execute(const Options& o, bool probe_table) {
-  auto one = images(o, true);
+  auto one = images(o, Pick::One);
   if (!one) return one.error();
   Image& image = one->front();
   if (auto declared = declare_imports(o, image); !declared) return declared.error();
@@ -281,7 +296,7 @@ Expected<Output> execute(const Options& o, bool probe_table) {
 }
 
 Expected<Output> verb_unwind(const Options& o) {
-  auto one = images(o, true);
+  auto one = images(o, Pick::One);
   if (!one) return one.error();
   const Image& image = one->front();
   auto info = derive_unwind(image);

@@ -71,12 +71,14 @@ struct Image {
   std::vector<Relocation> relocations;
   std::vector<InstrInfo> instrs;
   int32_t declared_frame = 0;  // Go's $N: the linker-managed part of the frame (its sub/add are in the text)
-  std::vector<uint8_t> unwind;  // UNWIND_INFO of the function [entry, code_size); empty when not describable
+  std::vector<uint8_t> unwind;  // UNWIND_INFO of the entry function [0, entry_size()); empty when not describable
   std::vector<std::string> source_lines;
   int first_line = 1;       // the line source_lines[0] is
   std::string source_file;  // the file source_lines hold; "" for any
 
   const Symbol* find_symbol(std::string_view name) const;
+  // The bytes of the entry function: `symbol`'s Code symbol (a linked Image holds more functions after it).
+  uint32_t entry_size() const;
   const InstrInfo* instr_at(uint32_t offset) const;          // the instruction starting at offset
   const InstrInfo* instr_ending_at(uint32_t offset) const;   // e.g. the CALL a return address follows
   std::string_view source_line(const InstrInfo& instr) const;

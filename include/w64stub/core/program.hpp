@@ -69,6 +69,15 @@ struct DataSymbol {
   std::optional<uint32_t> data_offset;  // absolute models: a fixed place in the data section (else: after those)
 };
 
+// One TEXT symbol of a Program that holds several (link.hpp): its code starts at instrs[first_instr], where a
+// label of its own name is bound (branches to it are CodeLabels), under its own linker-managed $N frame.
+struct Function {
+  std::string symbol;
+  size_t first_instr = 0;
+  int32_t declared_frame = 0;
+  SourceLoc loc;
+};
+
 struct Program {
   std::string symbol;          // the TEXT symbol, e.g. "runtime·badcallback"
   SourceLoc loc;               // where the TEXT directive stands
@@ -82,6 +91,9 @@ struct Program {
   std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based, from first_line)
   int first_line = 1;                     // the line source_lines[0] is: a TEXT symbol keeps only its own
   std::string source_file;                // the file source_lines hold; "" for any (hand-built Programs)
+  // Several TEXT symbols linked into one (link.hpp), functions[0] being `symbol` at the code's start. Empty:
+  // the Program is the one function `symbol` with `declared_frame`.
+  std::vector<Function> functions;
 
   // The source text of a line, or "" when the program has none for it.
   std::string_view source_line(int line) const;
@@ -90,6 +102,9 @@ struct Program {
   const Import* find_import(std::string_view symbol) const;
   const DataSymbol* find_data(std::string_view symbol) const;
   bool is_external(std::string_view symbol) const;
+  bool is_function(std::string_view symbol) const;
+  // Its functions: `functions`, or the one the Program is.
+  std::vector<Function> function_list() const;
   // Every symbol an instruction names is declared as an import or data, and every label it names is bound
   // exactly once; the first that is not is an error.
   Status check_symbols() const;

@@ -6,11 +6,12 @@
 // `$sym(SB)` its address. Symbols are defined with GLOBL/DATA in the file or imported with
 // `#pragma dynimport SYMBOL FUNCTION "DLL"`; any other symbol (another TEXT symbol, data of another file,
 // the target of a direct CALL/JMP) is an external of the Program, placed by a relocation. Each TEXT symbol
-// is its own Program.
+// is its own Program; link (emit/link.hpp) joins those of a file so that calls between them are resolved.
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,7 +60,9 @@ Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Opti
 // Every TEXT symbol of the file, in order; any error refuses the file, with Plan9File::report()'s text.
 Expected<std::vector<Program>> assemble_plan9(const std::string& path, const Plan9Options& options = {});
 
-// The TEXT symbol `symbol` names among a file's Programs (as assemble_plan9_symbol chooses).
+// The TEXT symbol `symbol` names among a file's Programs (as assemble_plan9_symbol chooses): its full name,
+// or the Program itself.
+Expected<std::string> choose_symbol_name(std::span<const Program> programs, const std::string& path, std::string_view symbol);
 Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol);
 
 // One TEXT symbol: "runtime·badcallback", "runtime.badcallback" or "badcallback"; with an empty name the

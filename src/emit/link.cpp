@@ -1,0 +1,120 @@
+#include "w64stub/emit/link.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace w64stub {
+
+namespace {
+
+bool is_branch(asmjit::InstId id) {
+  namespace x86 = asmjit::x86;
+  return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || (id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz);
+}
+
+// Which Programs the entry reaches, in the order given; by index.
+std::vector<size_t> reached(std::span<const Program> programs, size_t entry) {
+  std::map<std::string_view, size_t> index;
+  for (size_t k = 0; k < programs.size(); ++k) index.emplace(programs[k].symbol, k);
+  std::vector<bool> seen(programs.size());
+  std::vector<size_t> work{entry};
+  seen[entry] = true;
+  while (!work.empty()) {
+    const Program& p = programs[work.back()];
+    work.pop_back();
+    for (const std::string& e : p.externals)
+      if (auto it = index.find(e); it != index.end() && !seen[it->second]) seen[it->second] = true, work.push_back(it->second);
+  }
+  std::vector<size_t> out{entry};
+  for (size_t k = 0; k < programs.size(); ++k)
+    if (seen[k] && k != entry) out.push_back(k);
+  return out;
+}
+
+// One function's instructions: its labels prefixed with its name, a direct branch to a function a CodeLabel.
+void append_function(Program& out, const Program& p, const std::set<std::string, std::less<>>& functions) {
+  out.functions.push_back(Function{p.symbol, out.instrs.size(), p.declared_frame, p.loc});
+  for (Instr instr : p.instrs) {
+    for (Operand& op : instr.operands) {
+      if (auto* label = std::get_if<CodeLabel>(&op)) label->name = p.symbol + ":" + label->name;
+      auto* addr = std::get_if<SymbolAddr>(&op);
+      if (addr && addr->offset == 0 && is_branch(instr.id) && functions.count(addr->symbol)) op = CodeLabel{addr->symbol};
+    }
+    out.instrs.push_back(std::move(instr));
+  }
+}
+
+// Imports and data are the file's: every function that names one must mean the same one.
+Status merge_shared(Program& out, const Program& p) {
+  for (const Import& i : p.imports) {
+    const Import* have = out.find_import(i.symbol);
+    if (!have) out.imports.push_back(i);
+    else if (have->dll != i.dll || have->function != i.function || have->signature != i.signature)
+      return Error::at(p.loc, fmt::format("import {} differs between {} and {}", i.symbol, out.symbol, p.symbol));
+  }
+  for (const DataSymbol& d : p.data) {
+    const DataSymbol* have = out.find_data(d.symbol);
+    if (!have) out.data.push_back(d);
+    else if (have->bytes != d.bytes || have->align != d.align || have->data_offset != d.data_offset)
+      return Error::at(p.loc, fmt::format("data {} differs between {} and {}", d.symbol, out.symbol, p.symbol));
+  }
+  return Ok{};
+}
+
+// The source lines of every function, at their own line numbers (the gaps between them empty).
+void merge_lines(Program& out, const Program& p) {
+  if (p.source_lines.empty()) return;
+  if (out.source_lines.empty()) out.first_line = p.first_line;
+  const int first = std::min(out.first_line, p.first_line);
+  if (first < out.first_line) {
+    out.source_lines.insert(out.source_lines.begin(), static_cast<size_t>(out.first_line - first), std::string());
+    out.first_line = first;
+  }
+  const auto at = static_cast<size_t>(p.first_line - out.first_line);
+  if (out.source_lines.size() < at + p.source_lines.size()) out.source_lines.resize(at + p.source_lines.size());
+  std::copy(p.source_lines.begin(), p.source_lines.end(), out.source_lines.begin() + static_cast<std::ptrdiff_t>(at));
+}
+
+}  // namespace
+
+Expected<Program> link(std::span<const Program> programs, std::string_view entry) {
+  if (programs.empty()) return Error{"nothing to link"};
+  size_t first = 0;
+  if (!entry.empty()) {
+    auto it = std::find_if(programs.begin(), programs.end(), [&](const Program& p) { return p.symbol == entry; });
+    if (it == programs.end()) return Error{fmt::format("no TEXT symbol {} to link", entry)};
+    first = static_cast<size_t>(it - programs.begin());
+  }
+  std::vector<size_t> order = reached(programs, first);
+  if (entry.empty())
+    for (size_t k = 1; k < programs.size(); ++k)
+      if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+  std::sort(order.begin() + 1, order.end());
+
+  std::set<std::string, std::less<>> functions;
+  for (size_t k : order)
+    if (!functions.insert(programs[k].symbol).second)
+      return Error::at(programs[k].loc, fmt::format("TEXT symbol {} is defined twice", programs[k].symbol));
+  const Program& head = programs[first];
+  Program out;
+  out.symbol = head.symbol;
+  out.loc = head.loc;
+  out.declared_frame = head.declared_frame;
+  out.source_file = head.source_file;
+  for (size_t k : order) {
+    const Program& p = programs[k];
+    if (auto s = p.check_symbols(); !s) return s.error();
+    if (p.source_file != out.source_file) out.source_file.clear();
+    append_function(out, p, functions);
+    if (auto s = merge_shared(out, p); !s) return s.error();
+    merge_lines(out, p);
+    for (const std::string& e : p.externals)
+      if (!functions.count(e) && !out.is_external(e)) out.externals.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace w64stub
