@@ -108,6 +108,14 @@ Status append_builder(Program& program, const asmjit::BaseBuilder& builder, cons
   return Ok{};
 }
 
+std::string_view bare_symbol_name(std::string_view symbol) {
+  constexpr std::string_view kMiddleDot = "·";
+  const size_t dot = symbol.rfind('.'), middle = symbol.rfind(kMiddleDot);
+  size_t start = dot == std::string_view::npos ? 0 : dot + 1;
+  if (middle != std::string_view::npos) start = std::max(start, middle + kMiddleDot.size());
+  return symbol.substr(start);
+}
+
 std::string short_symbol_name(std::string_view symbol) {
   for (std::string_view prefix : {"runtime·", "runtime."})
     if (symbol.starts_with(prefix)) return std::string(symbol.substr(prefix.size()));

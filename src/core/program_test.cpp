@@ -8,6 +8,10 @@ TEST_CASE("short symbol names drop the runtime package") {
   CHECK(short_symbol_name("runtime·WriteFile") == "WriteFile");
   CHECK(short_symbol_name("runtime.WriteFile") == "WriteFile");
   CHECK(short_symbol_name("main·f") == "main·f");
+  CHECK(bare_symbol_name("main·f") == "f");
+  CHECK(bare_symbol_name("·f") == "f");
+  CHECK(bare_symbol_name("math.Sqrt") == "Sqrt");
+  CHECK(bare_symbol_name("f") == "f");
 }
 
 TEST_CASE("symbol lookups and source lines") {

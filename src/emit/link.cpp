@@ -34,14 +34,17 @@ std::vector<size_t> reached(std::span<const Program> programs, size_t entry) {
   return out;
 }
 
-// One function's instructions: its labels prefixed with its name, a direct branch to a function a CodeLabel.
-void append_function(Program& out, const Program& p, const std::set<std::string, std::less<>>& functions) {
+// One function's instructions: its labels prefixed with its name, a direct branch to a function a CodeLabel
+// (unless it is a jump that must keep its rel32 form: a branch to the function's symbol, resolved by emit).
+void append_function(Program& out, const Program& p, const std::set<std::string, std::less<>>& functions, bool relax) {
   out.functions.push_back(Function{p.symbol, out.instrs.size(), p.declared_frame, p.loc});
   for (Instr instr : p.instrs) {
     for (Operand& op : instr.operands) {
       if (auto* label = std::get_if<CodeLabel>(&op)) label->name = p.symbol + ":" + label->name;
       auto* addr = std::get_if<SymbolAddr>(&op);
-      if (addr && addr->offset == 0 && is_branch(instr.id) && functions.count(addr->symbol)) op = CodeLabel{addr->symbol};
+      const bool relaxable = relax || instr.id == asmjit::x86::Inst::kIdCall;  // a CALL is rel32 either way
+      if (addr && addr->offset == 0 && is_branch(instr.id) && relaxable && functions.count(addr->symbol))
+        op = CodeLabel{addr->symbol};
     }
     out.instrs.push_back(std::move(instr));
   }
@@ -80,7 +83,7 @@ void merge_lines(Program& out, const Program& p) {
 
 }  // namespace
 
-Expected<Program> link(std::span<const Program> programs, std::string_view entry) {
+Expected<Program> link(std::span<const Program> programs, std::string_view entry, const LinkOptions& options) {
   if (programs.empty()) return Error{"nothing to link"};
   size_t first = 0;
   if (!entry.empty()) {
@@ -108,7 +111,7 @@ Expected<Program> link(std::span<const Program> programs, std::string_view entry
     const Program& p = programs[k];
     if (auto s = p.check_symbols(); !s) return s.error();
     if (p.source_file != out.source_file) out.source_file.clear();
-    append_function(out, p, functions);
+    append_function(out, p, functions, options.relax_between_functions);
     if (auto s = merge_shared(out, p); !s) return s.error();
     merge_lines(out, p);
     for (const std::string& e : p.externals)

@@ -179,6 +179,22 @@ TEST_CASE("link: the entry and what it reaches, in file order, each with its own
   CHECK(mov->text == fmt::format("mov rcx, 0x{:X}", absolute->find_symbol("d")->address + 8));
   CHECK(absolute->relocations.at(0).symbol == "d");
 
+  // Go's form: a jump to another function keeps rel32 (and its relocation), still resolved in place.
+  Program tail = function("t", {});
+  tail.instrs.insert(tail.instrs.begin(), Instr{x86::Inst::kIdJmp, {SymbolAddr{"a", 0}}});
+  tail.externals = {"a"};
+  const std::vector<Program> tail_file = {tail, function("a", {})};
+  for (bool relax : {true, false}) {
+    CAPTURE(relax);
+    auto tails = emit(*link(tail_file, "t", {.relax_between_functions = relax}), {.model = Model::Rip});
+    REQUIRE(tails.ok());
+    auto jmp = decode_one(tails->text.bytes, tails->text.address);
+    REQUIRE(jmp.ok());
+    CHECK(jmp->length == (relax ? 2u : 5u));
+    CHECK(jmp->target == tails->find_symbol("a")->address);
+    CHECK(tails->relocations.size() == (relax ? 0u : 1u));
+  }
+
   std::vector<Program> twice = {function("a", {}), function("a", {})};
   CHECK(link(twice).error().message.find("TEXT symbol a is defined twice") != std::string::npos);
 }

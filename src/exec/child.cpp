@@ -18,7 +18,8 @@ namespace w64stub::harness {
 
 namespace {
 
-Outcome* g_outcome = nullptr;  // for the signal handler, in the child only
+Outcome* g_outcome = nullptr;
+constexpr uint64_t kLowCallees = 0x1000'0000;  // 256 MiB  // for the signal handler, in the child only
 
 // Ends the child at once: exit_group itself, not _exit, which sanitizer runtimes intercept to check for leaks
 // (with system calls the sandbox denies).
@@ -169,7 +170,11 @@ Status Child::run() {
   std::vector<Mapping> callees;
   std::vector<Binding> bindings;
   for (uint32_t i = 0; i < imports_.size(); ++i) {
-    auto callee = build_callee(this, i, record_call, answer_call, xmm_args_.data());
+    // An external is reached by a rel32 from the text: near the image's own address, or low where a relocated
+    // text with externals goes (instantiate: below 2 GiB, so any two such addresses are in reach).
+    const bool direct = imports_[i].symbol->kind == SymbolKind::External;
+    const uint64_t near = !direct ? 0 : options_.at_image_addresses ? image_.text.address : kLowCallees;
+    auto callee = build_callee(this, i, record_call, answer_call, xmm_args_.data(), near);
     if (!callee) return callee.error();
     bindings.push_back(Binding{imports_[i].symbol->name, callee->data()});
     callees.push_back(std::move(*callee));

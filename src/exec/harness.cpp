@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "outcome_p.hpp"
+#include "w64stub/core/disasm.hpp"
 #include "sandbox_p.hpp"
 
 namespace w64stub {
@@ -122,9 +123,28 @@ Ending ending_of(int status, bool stopped, const Outcome& out) {
 
 }  // namespace
 
+// An external gets a callee like an import's, which only a CALL or JMP may reach: one whose address is
+// taken or whose memory is read (data of another file) has nothing the harness could put there.
+static Status check_externals_called(const Image& image) {
+  for (const Relocation& r : image.relocations) {
+    const Symbol* s = image.find_symbol(r.symbol);
+    if (!s || s->kind != SymbolKind::External) continue;
+    const InstrInfo* in = nullptr;
+    for (const InstrInfo& i : image.instrs)
+      if (r.offset >= i.offset && r.offset < i.offset + i.length) in = &i;
+    auto d = in ? decode_one({image.text.bytes.data() + in->offset, in->length}, image.text.address + in->offset)
+                : Expected<Decoded>(Error{"no instruction"});
+    if (!d || (d->flow != Flow::Call && d->flow != Flow::Jump && d->flow != Flow::Branch))
+      return Error{fmt::format("{}: {} is external and not called ({}): a run can bind only functions of other files",
+                               image.stub, r.symbol, d ? d->text : d.error().message)};
+  }
+  return Ok{};
+}
+
 Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   if (options.signature && options.signature->count() > kMaxStubArguments)
     return Error{fmt::format("{}: a stub may declare up to {} arguments", image.stub, kMaxStubArguments)};
+  if (auto s = check_externals_called(image); !s) return s.error();
   void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
   struct Unmap {

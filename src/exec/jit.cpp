@@ -57,12 +57,16 @@ Status Mapping::make_executable() {
   return Ok{};
 }
 
-Expected<Mapping> load_code(asmjit::CodeHolder& code) {
+Expected<Mapping> load_code(asmjit::CodeHolder& code, uint64_t near) {
   if (asmjit::Error err = code.flatten())
     return Error{fmt::format("asmjit flatten: {}", asmjit::DebugUtils::errorAsString(err))};
   if (asmjit::Error err = code.resolveUnresolvedLinks())
     return Error{fmt::format("asmjit links: {}", asmjit::DebugUtils::errorAsString(err))};
-  auto mapping = Mapping::map(code.codeSize(), Mapping::Place::Anywhere);
+  Expected<Mapping> mapping = Error{"not mapped"};
+  // Free pages after `near`: 16 MiB steps, so that stub and callee pages do not meet.
+  for (uint64_t at = page_ceil(near) + (16u << 20); near && !mapping && at < near + (1ull << 30); at += 16u << 20)
+    mapping = Mapping::map(code.codeSize(), Mapping::Place::Exactly, at);
+  if (!mapping) mapping = Mapping::map(code.codeSize(), Mapping::Place::Anywhere);
   if (!mapping) return mapping.error();
   if (asmjit::Error err = code.relocateToBase(mapping->address()))
     return Error{fmt::format("asmjit relocate: {}", asmjit::DebugUtils::errorAsString(err))};
@@ -107,7 +111,11 @@ Expected<Instance> instantiate(const Image& image, std::span<const Binding> bind
     return Error{fmt::format("{}: .text ({:#x}) and .data ({:#x}) share a page; give them separate pages",
                              image.stub, image.text.address, image.data.address)};
 
-  auto text = place_section(image.text, options.at_image_addresses, Mapping::Place::Anywhere, &inst.text_offset_,
+  // Externals are reached by rel32 from the text: keep it low, where a loader puts what it binds them to.
+  const bool externals = std::any_of(image.symbols.begin(), image.symbols.end(),
+                                     [](const Symbol& s) { return s.kind == SymbolKind::External; });
+  auto text = place_section(image.text, options.at_image_addresses,
+                            externals ? Mapping::Place::Below2G : Mapping::Place::Anywhere, &inst.text_offset_,
                             &inst.at_image_addresses_);
   if (!text) return Error{fmt::format("{}: {}", image.stub, text.error().message)};
   inst.text_ = std::move(*text);

@@ -9,7 +9,7 @@ namespace w64stub::harness {
 std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn> standins) {
   std::vector<ImportSlot> slots;
   for (const Symbol& s : image.symbols)
-    if (s.kind == SymbolKind::Import) slots.push_back({&s, find_standin(standins, s.function)});
+    if (s.kind == SymbolKind::Import || s.kind == SymbolKind::External) slots.push_back({&s, find_standin(standins, callee_name(s))});
   return slots;
 }
 
@@ -18,7 +18,7 @@ namespace {
 CallRecord call_record(const Image& image, const RunOptions& options, uint64_t text_address, const Outcome& out,
                        const CallSlot& s, const ImportSlot& import) {
   CallRecord c;
-  c.function = import.symbol->function.empty() ? import.symbol->name : import.symbol->function;
+  c.function = callee_name(*import.symbol);
   c.dll = import.symbol->dll;
   c.answered = import.stand_in != nullptr;
   c.signature = signature_of(*import.symbol, options.standins);

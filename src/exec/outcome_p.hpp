@@ -63,6 +63,7 @@ struct Setup {
 static_assert(sizeof(Setup) <= 4096);  // one write into a pipe: all or nothing
 
 // The imports of an Image, in order, with the stand-in that answers each (nullptr: none).
+// A callee the harness puts behind each import and each external (a function of another file, called).
 struct ImportSlot {
   const Symbol* symbol;
   const StandIn* stand_in;

@@ -166,7 +166,9 @@ void Checker::call_findings(const CallRecord& call, std::vector<Finding>& out) c
                                                   stub->params[static_cast<size_t>(i)].name, call.function,
                                                   call.signature.params[static_cast<size_t>(j)].name)});
   for (const Diagnosis& d : diagnoses_) d(image_, report_.run, call, out);
-  if (!call.answered) out.push_back({Finding::Note, fmt::format("no stand-in for {}!{}: it returned 0", call.dll, call.function)});
+  if (!call.answered)
+    out.push_back({Finding::Note, call.dll.empty() ? fmt::format("no stand-in for external {}: it returned 0", call.function)
+                                                   : fmt::format("no stand-in for {}!{}: it returned 0", call.dll, call.function)});
   if (call.answered && call.signature.result == win64::ValueType::Bool && static_cast<uint32_t>(call.result) == 0)
     out.push_back({Finding::Failure, fmt::format("{} returned FALSE, GetLastError {}", call.function, call.last_error)});
   if (const StandIn* s = find_standin(standins_, call.function); s && s->findings && call.answered)

@@ -78,10 +78,14 @@ StandIn host_function(std::string dll, std::string function, win64::Signature si
                  {}};
 }
 
+std::string callee_name(const Symbol& symbol) {
+  return symbol.kind == SymbolKind::Import && !symbol.function.empty() ? symbol.function : symbol.name;
+}
+
 win64::Signature signature_of(const Symbol& import, std::span<const StandIn> standins) {
   if (!import.signature.empty())
     if (auto declared = win64::parse_signature(import.signature)) return *declared;
-  if (const StandIn* s = find_standin(standins, import.function)) return s->signature;
+  if (const StandIn* s = find_standin(standins, callee_name(import))) return s->signature;
   win64::Signature unknown;
   for (const win64::GpRegister& r : win64::kIntegerArguments) unknown.params.push_back({std::string(r.name), win64::ValueType::U64});
   return unknown;

@@ -19,7 +19,8 @@ x86::Gp gpq(const win64::GpRegister& r) { return x86::gpq(r.id); }
 
 }  // namespace
 
-Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer, uint64_t* xmm_args) {
+Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer, uint64_t* xmm_args,
+                              uint64_t near) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
@@ -54,7 +55,7 @@ Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record,
   a.align(asmjit::AlignMode::kData, 16);
   a.bind(xmm_poison);
   for (uint64_t i = 0; i < win64::kVolatileXmms; ++i) a.embedUInt64(kXmmPoison + i, 2);
-  return load_code(code);
+  return load_code(code, near);
 }
 
 Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue, const win64::Signature* signature) {

@@ -14,8 +14,10 @@ using RecordCall = __attribute__((ms_abi)) void (*)(uint64_t, uint64_t, uint64_t
 using AnswerCall = __attribute__((ms_abi)) uint64_t (*)(void*);
 
 // A hostile but legal Win64 callee for import `index`: records (XMM0-XMM3 into `xmm_args` first), wrecks its
-// home area, answers (on a stack it realigns), clobbers every volatile register but RAX.
-Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer, uint64_t* xmm_args);
+// home area, answers (on a stack it realigns), clobbers every volatile register but RAX. `near`: code that
+// calls it directly (an external's rel32) lies there; 0 for callees reached through import slots.
+Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer, uint64_t* xmm_args,
+                              uint64_t near = 0);
 
 // SysV-callable: sets the entry condition, the canaries and the marker, calls the stub, records everything in
 // `out`, and returns to the harness whatever the stub did to RSP.

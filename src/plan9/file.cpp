@@ -34,9 +34,16 @@ Expected<std::string> choose_symbol_name(std::span<const Program> programs, cons
     for (const Program& p : programs) names.push_back(p.symbol);
     return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
   }
-  for (const Program& p : programs)
-    if (p.symbol == symbol || short_symbol_name(p.symbol) == short_symbol_name(symbol)) return p.symbol;
-  return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+  // The full name; else the name after its package ("f" for "·f" or "runtime·f"), when only one has it.
+  std::vector<std::string> matches;
+  for (const Program& p : programs) {
+    if (p.symbol == symbol) return p.symbol;
+    if (bare_symbol_name(p.symbol) == bare_symbol_name(symbol)) matches.push_back(p.symbol);
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) return Error{fmt::format("{}: no TEXT symbol {}", path, symbol)};
+  return Error{fmt::format("{}: {} names {} TEXT symbols ({}); give its package", path, symbol, matches.size(),
+                           fmt::join(matches, ", "))};
 }
 
 Expected<Program> choose_symbol(std::vector<Program> programs, const std::string& path, std::string_view symbol) {

@@ -80,7 +80,8 @@ std::set<std::string> listed_options(const std::string& help) {
 
 TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list lists") {
   const std::set<std::string> common = {"-h", "--help", "-o", "--output"};
-  const std::set<std::string> stub = {"--variant", "--symbol", "-I", "-D", "--catalog-page", "--model", "--policy", "--addr"};
+  const std::set<std::string> stub = {"--variant", "--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps",
+                                      "--model", "--policy", "--addr"};
   const std::set<std::string> exec = {"--entry-rsp-mod16", "--timeout", "--relocate", "--live", "--host", "--format",
                                       "--strict", "--signature", "--import", "--bind"};
   auto with = [&](std::initializer_list<std::set<std::string>> parts) {
@@ -91,7 +92,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
   const std::map<std::string, std::set<std::string>> verbs = {
       {"list", common},
       {"dump", with({stub, {"--format"}})},
-      {"asm", with({{"--symbol", "-I", "-D", "--catalog-page", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
+      {"asm", with({{"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
       {"run", with({stub, exec})},
       {"probe", with({stub, exec})},
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict", "--nosplit-limit"}})},
@@ -338,6 +339,28 @@ TEST_CASE("cli: notes do not change the exit status, --strict makes them count")
   std::remove(path.c_str());
 }
 
+TEST_CASE("cli: a whole file runs linked, and a function of another file is an external the probe calls like an import") {
+  const std::string path = fmt::format("/tmp/w64stub-cli-external-{}.s", getpid());
+  std::ofstream(path) << "TEXT ·f(SB),7,$40\n\tMOVQ\t$-5, CX\n\tCALL\t·g(SB)\n\tCALL\tother·labs(SB)\n\tRET\n"
+                         "TEXT ·g(SB),7,$0\n\tMOVQ\tCX, AX\n\tRET\n"
+                         "TEXT ·h(SB),7,$0\n\tMOVQ\t$other·labs(SB), AX\n\tRET\n";
+  // ·g is in the file: resolved in place, not a callee; other·labs is external.
+  Result unbound = cli({"probe", path, "--symbol", "f"});
+  CHECK(unbound.status == 0);
+  CHECK(unbound.out.find("no stand-in for external other·labs: it returned 0") != std::string::npos);
+  CHECK(unbound.out.find("·g") == std::string::npos);
+  Result bound = cli({"run", path, "--symbol", "f", "--import", "labs=x:i64->i64", "--bind", "labs=libc.so.6:labs"});
+  CHECK(bound.status == 0);
+  CHECK(bound.out.find("RSP = 0 (mod 16) at the CALL\n    x=-5\n    ->  5\n") != std::string::npos);
+  Result data = cli({"run", path, "--symbol", "h"});
+  CHECK(data.status == 2);
+  CHECK(data.err.find("other·labs is external and not called") != std::string::npos);
+  Result listed = cli({"asm", path, "--format", "hex"});
+  CHECK(listed.out.find("# ·f\n") == 0);
+  CHECK(listed.out.find("# ·h\n") != std::string::npos);
+  std::remove(path.c_str());
+}
+
 TEST_CASE("cli: --import declares an import, --bind answers it with a host function, --signature passes canaries") {
   const std::string path = fmt::format("/tmp/w64stub-cli-bind-{}.s", getpid());
   std::ofstream(path) << "#pragma dynimport ext·labs labs \"msvcrt.dll\"\n"
@@ -350,7 +373,7 @@ TEST_CASE("cli: --import declares an import, --bind answers it with a host funct
   CHECK(passed.out.find("no stand-in for msvcrt.dll!labs") != std::string::npos);
   const std::pair<std::vector<std::string>, std::string> refused[] = {
       {{"run", path, "--bind", "labs=nolib.so:labs"}, "--bind labs=nolib.so:labs: nolib.so: cannot open shared object file: No such file or directory"},
-      {{"run", path, "--bind", "sqrt=libm.so.6:sqrt"}, "--bind sqrt=libm.so.6:sqrt: ·f has no import sqrt"},
+      {{"run", path, "--bind", "sqrt=libm.so.6:sqrt"}, "--bind sqrt=libm.so.6:sqrt: ·f has no import or external sqrt"},
       {{"run", path, "--import", "labs=x:int"}, "--import labs=x:int: unknown type 'int' in signature 'x:int' (expected i32, u32, i64, u64, ptr, out32, bool, f32, f64 or, for a result, void)"},
       {{"run", path, "--signature", "q"}, "--signature: unknown type 'q' in signature 'q' (expected i32, u32, i64, u64, ptr, out32, bool, f32, f64 or, for a result, void)"},
       {{"run", path, "--host", "wine", "--bind", "labs=libc.so.6:labs"}, "--bind applies to native runs, not --host wine"},

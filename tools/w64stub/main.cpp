@@ -123,7 +123,7 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
     entries.push_back("");  // every symbol, the first the entry
   }
   for (const std::string& entry : entries) {
-    auto linked = link(*all, entry);
+    auto linked = link(*all, entry, {.relax_between_functions = !o.long_symbol_jumps});
     if (!linked) return linked.error();
     out.emplace_back(std::move(*linked), "");
   }
@@ -212,41 +212,47 @@ Expected<Output> verb_frame(const Options& o) {
   return out;
 }
 
-// --import NAME=SIGNATURE: the import's declared signature, in the Image.
+// What --import and --bind name: an import (by function or symbol) or an external (a function of another file).
+Symbol* find_callee(Image& image, std::string_view name) {
+  for (Symbol& s : image.symbols)
+    if ((s.kind == SymbolKind::Import && s.function == name) ||
+        ((s.kind == SymbolKind::Import || s.kind == SymbolKind::External) &&
+         (s.name == name || bare_symbol_name(s.name) == bare_symbol_name(name))))
+      return &s;
+  return nullptr;
+}
+
+// --import NAME=SIGNATURE: the import's (or external's) declared signature, in the Image.
 Status declare_imports(const Options& o, Image& image) {
   for (const std::string& text : o.imports) {
     const size_t eq = text.find('=');
     if (eq == std::string::npos) return Error{fmt::format("--import {}: expected NAME=SIGNATURE", text)};
     auto signature = win64::parse_signature(text.substr(eq + 1));
     if (!signature) return Error{fmt::format("--import {}: {}", text, signature.error().message)};
-    bool found = false;
-    for (Symbol& s : image.symbols)
-      if (s.kind == SymbolKind::Import && (s.function == text.substr(0, eq) || short_symbol_name(s.name) == short_symbol_name(text.substr(0, eq))))
-        s.signature = win64::to_string(*signature), found = true;
-    if (!found) return Error{fmt::format("--import {}: {} has no import {}", text, image.stub, text.substr(0, eq))};
+    Symbol* callee = find_callee(image, text.substr(0, eq));
+    if (!callee) return Error{fmt::format("--import {}: {} has no import or external {}", text, image.stub, text.substr(0, eq))};
+    callee->signature = win64::to_string(*signature);
   }
   return Ok{};
 }
 
 // --bind NAME=LIB.so:SYMBOL: stand-ins forwarding to host functions, then the built-in ones.
-Expected<std::vector<StandIn>> bound_standins(const Options& o, const Image& image) {
+Expected<std::vector<StandIn>> bound_standins(const Options& o, Image& image) {
   std::vector<StandIn> out;
   for (const std::string& text : o.binds) {
     const size_t eq = text.find('='), colon = text.rfind(':');
     if (eq == std::string::npos || colon == std::string::npos || colon < eq)
       return Error{fmt::format("--bind {}: expected NAME=LIB.so:SYMBOL", text)};
     const std::string name = text.substr(0, eq), library = text.substr(eq + 1, colon - eq - 1), symbol = text.substr(colon + 1);
-    const Symbol* import = nullptr;
-    for (const Symbol& s : image.symbols)
-      if (s.kind == SymbolKind::Import && (s.function == name || short_symbol_name(s.name) == short_symbol_name(name))) import = &s;
-    if (!import) return Error{fmt::format("--bind {}: {} has no import {}", text, image.stub, name)};
+    const Symbol* import = find_callee(image, name);
+    if (!import) return Error{fmt::format("--bind {}: {} has no import or external {}", text, image.stub, name)};
     const win64::Signature signature = signature_of(*import, builtin_standins());
     for (const win64::Param& p : signature.params)
       if (win64::is_float(p.type)) return Error{fmt::format("--bind {}: host functions take integers and pointers only", text)};
     void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
     void* function = handle ? dlsym(handle, symbol.c_str()) : nullptr;
     if (!function) return Error{fmt::format("--bind {}: {}", text, dlerror())};
-    out.push_back(host_function(import->dll, import->function, signature, function));
+    out.push_back(host_function(import->dll, callee_name(*import), signature, function));
   }
   for (const StandIn& s : builtin_standins()) out.push_back(s);
   return out;

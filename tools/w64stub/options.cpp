@@ -7,6 +7,8 @@ namespace w64stub::cli {
 namespace {
 
 constexpr const char* kVersion = "w64stub " W64STUB_VERSION;
+constexpr const char* kLongSymbolJumps =
+    "Plan 9 files: a JMP/Jcc to another TEXT symbol keeps its rel32 form, as Go's assembler writes it (else relaxed)";
 
 // Option groups, each added to the verbs it means something for.
 void add_stub(CLI::App* verb, Options& o) {
@@ -19,6 +21,7 @@ void add_stub(CLI::App* verb, Options& o) {
   verb->add_option("-D", o.defines, "Plan 9 files: NAME[=VALUE], a macro defined before the first line (repeatable)");
   verb->add_flag("--catalog-page", o.catalog_page,
                  "Plan 9 files: put the 2012 stubs' data symbols where the catalog has them (DESIGN.md's page)");
+  verb->add_flag("--long-symbol-jumps", o.long_symbol_jumps, kLongSymbolJumps);
 }
 
 void add_layout(CLI::App* verb, Options& o) {
@@ -80,6 +83,7 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
                      "emit every TEXT symbol that assembles; the errors (up to 10) to stderr, exit status 1");
   assemble->add_flag("--catalog-page", o.catalog_page,
                      "put the 2012 stubs' data symbols where the catalog has them (DESIGN.md's page)");
+  assemble->add_flag("--long-symbol-jumps", o.long_symbol_jumps, kLongSymbolJumps);
   add_layout(assemble, o);
   assemble->add_option("--format", o.format, "listing (default), hex, json, bin or image")
       ->check(CLI::IsMember({"listing", "hex", "json", "bin", "image"}));
@@ -158,7 +162,7 @@ Status CommandLine::check_applicable() const {
   const SourceKind kind = o.verb == "asm" ? SourceKind::Plan9 : source_kind(stub);
   if (kind != SourceKind::Catalog && given("--variant"))
     return refuse(fmt::format("--variant applies to catalog stubs, and {} is a file", stub));
-  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--nosplit-limit"})
+  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--nosplit-limit"})
     if (kind != SourceKind::Plan9 && given(plan9_only))
       return refuse(fmt::format("{} applies to Plan 9 files (FILE.s), and {} is not one", plan9_only, stub));
   for (const char* layout : {"--model", "--policy", "--addr"})

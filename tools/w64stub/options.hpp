@@ -21,6 +21,7 @@ struct Options {
   std::vector<std::string> include_dirs;
   std::vector<std::string> defines;    // -D NAME[=VALUE]
   bool catalog_page = false;           // --catalog-page: the 2012 data page for the stubs' Plan 9 text
+  bool long_symbol_jumps = false;      // Plan 9: jumps between TEXT symbols stay rel32 (link's relax off)
   bool keep_going = false;             // asm --keep-going: the symbols that assemble, the errors to stderr
   std::string ref_dir;
   std::string host = "native";

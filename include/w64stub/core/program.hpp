@@ -116,5 +116,7 @@ Status append_builder(Program& program, const asmjit::BaseBuilder& builder, cons
 
 // "runtime·Sleep" -> "Sleep": the package-less name users type (also accepts "runtime.").
 std::string short_symbol_name(std::string_view symbol);
+// "other·labs", "·labs", "pkg.labs" -> "labs": the name after any package.
+std::string_view bare_symbol_name(std::string_view symbol);
 
 }  // namespace w64stub

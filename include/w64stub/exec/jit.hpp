@@ -39,8 +39,9 @@ class Mapping {
   size_t size_ = 0;
 };
 
-// Code built with asmjit at runtime (trampolines): relocated to its mapping, then made read-execute.
-Expected<Mapping> load_code(asmjit::CodeHolder& code);
+// Code built with asmjit at runtime (trampolines): relocated to its mapping, then made read-execute. With
+// `near`, the mapping is tried within 1 GiB after it first (a rel32 from code there reaches it).
+Expected<Mapping> load_code(asmjit::CodeHolder& code, uint64_t near = 0);
 
 // An import resolved to a function in this process: matched by function name ("Sleep") or symbol.
 struct Binding {

@@ -56,7 +56,10 @@ const StandIn* find_standin(std::span<const StandIn> standins, std::string_view 
 // integer and pointer arguments first.
 StandIn host_function(std::string dll, std::string function, win64::Signature signature, const void* sysv_function);
 
-// An import's signature: the one it declares, else its stand-in's, else four unnamed 64-bit arguments.
+// The name a stand-in answers to: an import's function ("WriteFile"), an external's symbol ("runtime·f").
+std::string callee_name(const Symbol& symbol);
+// An import's or external's signature: the one it declares, else its stand-in's, else four unnamed 64-bit
+// arguments.
 win64::Signature signature_of(const Symbol& import, std::span<const StandIn> standins);
 
 }  // namespace w64stub
