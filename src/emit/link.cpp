@@ -91,11 +91,11 @@ Expected<Program> link(std::span<const Program> programs, std::string_view entry
     if (it == programs.end()) return Error{fmt::format("no TEXT symbol {} to link", entry)};
     first = static_cast<size_t>(it - programs.begin());
   }
-  std::vector<size_t> order = reached(programs, first);
+  std::vector<size_t> order;
   if (entry.empty())
-    for (size_t k = 1; k < programs.size(); ++k)
-      if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
-  std::sort(order.begin() + 1, order.end());
+    for (size_t k = 0; k < programs.size(); ++k) order.push_back(k);
+  else
+    order = reached(programs, first);
 
   std::set<std::string, std::less<>> functions;
   for (size_t k : order)

@@ -19,7 +19,7 @@ std::optional<Reg> find_register(std::string_view name) {
     for (uint32_t i = 0; i < 8; ++i) r[gp[i]] = {Reg::Gp, i}, r[low[i]] = {Reg::Gp, i};
     for (uint32_t i = 0; i < 4; ++i) r[high[i]] = {Reg::GpHigh, i};
     for (uint32_t i = 8; i < 16; ++i) r[fmt::format("R{}", i)] = {Reg::Gp, i}, r[fmt::format("R{}B", i)] = {Reg::Gp, i};
-    for (uint32_t i = 0; i < 16; ++i) r[fmt::format("X{}", i)] = {Reg::Xmm, i};
+    for (uint32_t i = 0; i < 16; ++i) r[fmt::format("X{}", i)] = {Reg::Xmm, i}, r[fmt::format("Y{}", i)] = {Reg::Ymm, i};
     r["GS"] = {Reg::Seg, asmjit::x86::SReg::kIdGs};
     r["FS"] = {Reg::Seg, asmjit::x86::SReg::kIdFs};
     r["SB"] = {Reg::Sb, 0};
@@ -113,7 +113,8 @@ constexpr std::tuple<std::string_view, std::string_view, uint32_t> kRenamed[] = 
     {"PADDL", "paddd", 0},         {"PSUBL", "psubd", 0},         {"PCMPEQL", "pcmpeqd", 0},
     {"PCMPGTL", "pcmpgtd", 0},     {"PUNPCKLLQ", "punpckldq", 0}, {"PUNPCKHLQ", "punpckhdq", 0},
     {"PMULULQ", "pmuludq", 0},     {"PEXTRL", "pextrd", 4},       {"PINSRL", "pinsrd", 4},
-    {"MOVD", "movq", 8}};  // Go's MOVD is MOVQ
+    {"MOVD", "movq", 8},           {"IMUL3Q", "imul", 8},         {"IMUL3L", "imul", 4},
+    {"IMUL3W", "imul", 2}};  // Go's MOVD is MOVQ; IMUL3: the three-operand form
 
 asmjit::InstId intel(std::string_view name) {
   return asmjit::InstAPI::stringToInstId(asmjit::Arch::kX64, name.data(), name.size());

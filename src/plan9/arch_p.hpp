@@ -15,9 +15,9 @@
 namespace w64stub::plan9 {
 
 struct Reg {
-  enum Class { Gp, GpHigh, Xmm, Seg, Sb, Fp, Pc };
+  enum Class { Gp, GpHigh, Xmm, Ymm, Seg, Sb, Fp, Pc };
   Class cls = Gp;
-  uint32_t id = 0;  // Gp/GpHigh/Xmm: the hardware number; Seg: asmjit's segment id
+  uint32_t id = 0;  // Gp/GpHigh/Xmm/Ymm: the hardware number; Seg: asmjit's segment id
 };
 
 std::optional<Reg> find_register(std::string_view name);

@@ -11,93 +11,20 @@
 #include <set>
 #include <tuple>
 
-#include "arch_p.hpp"
-#include "operand_p.hpp"
+#include "assembler_p.hpp"
 
-namespace w64stub {
-
-namespace x86 = asmjit::x86;
-using plan9::Arg;
-using plan9::Form;
-using plan9::Mnemonic;
-using plan9::find_mnemonic;
-using plan9::immediate_fits;
-using plan9::sized_gp;
-using plan9::text_flags;
-using plan9::Reg;
-using plan9::Statement;
-using plan9::Token;
-using plan9::TokenKind;
-
-namespace {
-
-bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
-
-
-struct GlobalData {
-  std::string symbol;
-  SourceLoc loc;  // the GLOBL
-  std::vector<uint8_t> bytes;
-  std::vector<std::pair<size_t, size_t>> written;  // DATA ranges, for overlap checks
-};
-
-struct DataWrite {
-  std::string symbol;
-  SourceLoc loc;
-  int64_t offset;
-  std::vector<uint8_t> bytes;
-};
-
-// One TEXT symbol being assembled.
-struct Body {
-  Program program;
-  std::map<std::string, SourceLoc> labels;
-  std::vector<size_t> prog_starts;                     // per Plan 9 instruction (REP counts): its Instr index
-  std::vector<std::pair<size_t, int64_t>> pc_targets;  // (Prog index of the branch, N) for N(PC)
-  std::vector<SourceLoc> pc_locs;
-  int32_t push_depth = 0;  // bytes pushed so far: FP offsets move with PUSHQ/POPQ, as in 6l
-  Prefix pending = Prefix::None;
-  SourceLoc pending_loc;
-};
-
-class Assembler {
- public:
-  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
-  Plan9File run();
-
- private:
-  Status statement(const Statement& s);
-  Status text(const Statement& s);
-  Status globl(const Statement& s);
-  Status data(const Statement& s);
-  Status pragma(const Statement& s);
-  Status instruction(const Statement& s, const Mnemonic& m);
-  Status lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
-  Status finish_body();
-  void finish_data(Plan9File& file);
-  void refuse(Plan9File& file, std::string symbol, Error error);
-  Expected<Operand> lower(const Arg& a, uint32_t size, bool address_only = false);
-  Status attach_symbols(Program& p);
-  Error at(const SourceLoc& loc, std::string what) const { return Error::at(loc, std::move(what)); }
-
-  const std::string& path_;
-  const plan9::Preprocessed& source_;
-  std::vector<Program> done_;
-  std::optional<Body> body_;
-  std::vector<Import> imports_;
-  std::vector<GlobalData> globals_;
-  std::vector<DataWrite> writes_;
-  std::map<std::string, SourceLoc> text_symbols_;
-  std::vector<std::string> symbols_;  // TEXT symbols in file order
-  std::map<std::string, size_t, std::less<>> import_at_, global_at_;  // by name: their place in imports_/globals_
-  std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
-  uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
-};
+namespace w64stub::plan9 {
 
 // A bare constant where an operand stands (6a's CMPSD X2, X0, 5): parsed as absolute memory.
-bool is_bare_number(const Arg& a) { return a.kind == Arg::Memory && !a.base && !a.index && !a.segment; }
+static bool is_bare_number(const Arg& a) { return a.kind == Arg::Memory && !a.base && !a.index && !a.segment; }
 
-bool is_text(const Statement& s) {
+static bool any_vector_register(const std::vector<Arg>& args) {
+  return std::any_of(args.begin(), args.end(), [](const Arg& a) {
+    return a.kind == Arg::Register && (a.reg.cls == Reg::Xmm || a.reg.cls == Reg::Ymm);
+  });
+}
+
+static bool is_text(const Statement& s) {
   return s.kind == Statement::Instruction && !s.tokens.empty() && s.tokens[0].text == "TEXT";
 }
 
@@ -115,6 +42,10 @@ Status Assembler::statement(const Statement& s) {
   if (op.text == "TEXT") return text(s);
   if (op.text == "GLOBL") return globl(s);
   if (op.text == "DATA") return data(s);
+  if (op.text == "FUNCDATA" || op.text == "PCDATA" || op.text == "ADJSP") {
+    if (!body_) return at(op.loc, fmt::format("{} outside a TEXT symbol", op.text));
+    return op.text == "ADJSP" ? adjsp(s) : Ok{};  // FUNCDATA, PCDATA: Go's garbage collector tables, no code
+  }
   auto m = find_mnemonic(op.text);
   if (!m) {
     bool lower_case = std::any_of(op.text.begin(), op.text.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); });
@@ -123,109 +54,6 @@ Status Assembler::statement(const Statement& s) {
   }
   if (!body_) return at(op.loc, fmt::format("{} outside a TEXT symbol", op.text));
   return instruction(s, *m);
-}
-
-Status Assembler::pragma(const Statement& s) {
-  const auto& t = s.tokens;
-  if (t.empty() || t[0].kind != TokenKind::Ident || t[0].text != "dynimport")
-    return at(s.loc, fmt::format("unknown #pragma {} (expected dynimport)", t.empty() ? "" : t[0].text));
-  if (t.size() != 4 || t[1].kind != TokenKind::Ident || t[2].kind != TokenKind::Ident || t[3].kind != TokenKind::String)
-    return at(s.loc, "expected #pragma dynimport SYMBOL FUNCTION \"DLL\"");
-  for (const Import& i : imports_)
-    if (i.symbol == t[1].text) return at(t[1].loc, fmt::format("{} is already imported", i.symbol));
-  imports_.push_back({t[1].text, t[3].text, t[2].text});
-  return Ok{};
-}
-
-Status Assembler::text(const Statement& s) {
-  const auto& t = s.tokens;
-  auto ops = plan9::split_operands(t, 1, t.size());
-  if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected TEXT sym(SB), [flags,] $frame[-argsize]");
-  auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
-  if (!sym) return sym.error();
-  if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the TEXT symbol as name(SB)");
-  // Without NOSPLIT, Go's linker (6l in 2012) puts a stack-split check before the body; w64stub does not
-  // emulate it, and code without it would be silently wrong.
-  int64_t flags = 0;
-  if (ops.size() == 3) {
-    auto value = plan9::evaluate(t, ops[1].first, ops[1].second, &text_flags());
-    if (!value) return value.error();
-    flags = *value;
-  }
-  // $frame or $frame-argsize: two numbers, not a subtraction. $-8 is 6l's frameless function (no SUBQ, no
-  // stack check): a frame of 0 here, as Go's assemblers treat it.
-  auto [fb, fe] = ops.back();
-  const bool frameless = fe >= fb + 3 && is(t[fb], "$") && is(t[fb + 1], "-") && t[fb + 2].kind == TokenKind::Number &&
-                         t[fb + 2].value == 8;
-  const size_t n = frameless ? fb + 2 : fb + 1;  // the frame's number
-  const bool shape = fe > n && is(t[fb], "$") && t[n].kind == TokenKind::Number &&
-                     (fe == n + 1 || (fe == n + 3 && is(t[n + 1], "-") && t[n + 2].kind == TokenKind::Number));
-  if (!shape) return at(t[fb < t.size() ? fb : 0].loc, fmt::format("expected $frame or $frame-argsize, got '{}'", plan9::spell(t, fb, fe)));
-  if (t[n].value > 0x7fffffff) return at(t[n].loc, "frame size too large");
-  if (!(flags & text_flags().at("NOSPLIT")))
-    return at(s.loc, fmt::format("TEXT {} is not NOSPLIT: Go's linker would add a stack-split prologue, which w64stub "
-                                 "does not (mark it NOSPLIT, or 7 as 2012's files did)", sym->name));
-  if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
-    return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
-  symbols_.push_back(sym->name);
-  body_.emplace();
-  body_->program.symbol = sym->name;
-  body_->program.loc = s.loc;
-  body_->program.declared_frame = frameless ? 0 : static_cast<int32_t>(t[n].value);
-  body_->program.first_line = s.loc.file == path_ ? s.loc.line : 1;
-  body_->program.source_file = path_;
-  return Ok{};
-}
-
-Status Assembler::globl(const Statement& s) {
-  const auto& t = s.tokens;
-  auto ops = plan9::split_operands(t, 1, t.size());
-  if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected GLOBL sym(SB), [flags,] $size");
-  auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
-  if (!sym) return sym.error();
-  if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the symbol as name(SB)");
-  auto size = plan9::parse_arg(t, ops.back().first, ops.back().second);
-  if (!size) return size.error();
-  if (size->kind != Arg::Immediate || size->value <= 0 || size->value > (1 << 20))
-    return at(size->loc, "expected the size as $N, from 1 to 1048576");
-  for (const GlobalData& g : globals_)
-    if (g.symbol == sym->name) return at(s.loc, fmt::format("GLOBL {} is already declared at {}", g.symbol, g.loc.str()));
-  globals_.push_back({sym->name, s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
-  return Ok{};
-}
-
-Status Assembler::data(const Statement& s) {
-  const auto& t = s.tokens;
-  auto ops = plan9::split_operands(t, 1, t.size());
-  if (ops.size() != 2) return at(s.loc, "expected DATA sym+off(SB)/width, $value");
-  auto [b, e] = ops[0];
-  size_t slash = b;
-  while (slash < e && !is(t[slash], "/")) ++slash;
-  if (slash + 2 != e || t[slash + 1].kind != TokenKind::Number)
-    return at(t[std::min(slash, e - 1)].loc, "expected /width (1, 2, 4 or 8) after sym+off(SB)");
-  auto sym = plan9::parse_arg(t, b, slash);
-  if (!sym) return sym.error();
-  if (sym->kind != Arg::Symbol || sym->value < 0) return at(sym->loc, "expected sym+off(SB) with off >= 0");
-  const uint64_t width = t[slash + 1].value;
-  auto value = plan9::parse_arg(t, ops[1].first, ops[1].second);
-  if (!value) return value.error();
-  const bool text = value->kind == Arg::String;
-  if (text ? width < 1 || width > 8 : width != 1 && width != 2 && width != 4 && width != 8)
-    return at(t[slash + 1].loc, text ? "a string DATA is 1 to 8 bytes wide" : "width must be 1, 2, 4 or 8");
-  std::vector<uint8_t> bytes(width, 0);
-  if (text) {
-    if (value->name.size() > width) return at(value->loc, fmt::format("string of {} bytes in a {}-byte DATA", value->name.size(), width));
-    std::copy(value->name.begin(), value->name.end(), bytes.begin());
-  } else if (value->kind == Arg::Immediate) {
-    const auto v = static_cast<uint64_t>(value->value);
-    if (width < 8 && (v >> (8 * width)) != 0 && (static_cast<int64_t>(v) >> (8 * width - 1)) != -1)
-      return at(value->loc, fmt::format("{} does not fit in {} byte(s)", value->value, width));
-    std::memcpy(bytes.data(), &v, width);  // little-endian
-  } else {
-    return at(value->loc, "DATA takes $constant or $\"string\" (addresses in data are not supported)");
-  }
-  writes_.push_back({sym->name, s.loc, sym->value, std::move(bytes)});
-  return Ok{};
 }
 
 Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_only) {
@@ -239,6 +67,7 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
           if (size != 1) return bad("AH, BH, CH and DH are byte registers: use a B instruction");
           return Operand(x86::gpb_hi(a.reg.id));
         case Reg::Xmm: return Operand(x86::xmm(a.reg.id));
+        case Reg::Ymm: return Operand(x86::ymm(a.reg.id));
         default: return bad("a segment register is not an operand here (write 0x28(GS))");
       }
     case Arg::Immediate:
@@ -286,14 +115,78 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
 }
 
 // The operands of one instruction, lowered in Intel order as its form writes them.
+Status Assembler::add_operand(Instr& instr, const Arg& a, uint32_t size, bool address_only) {
+  auto op = lower(a, size, address_only);
+  if (!op) return op.error();
+  instr.operands.push_back(std::move(*op));
+  return Ok{};
+}
+
+// SHLQ $n, AX; SHLQ CX, AX, DX (or 6a's DX:AX) as shld rdx, rax, cl.
+Status Assembler::lower_shift(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr) {
+  auto add = [&](const Arg& a, uint32_t size) { return add_operand(instr, a, size); };
+  Status st = Ok{};
+  if (args.size() == 3 || args[1].low) {  // SHLQ CX, AX, DX (or 6a's DX:AX): shld rdx, rax, cl
+    if (m.id != x86::Inst::kIdShl && m.id != x86::Inst::kIdShr)
+      return at(args[1].loc, fmt::format("{} has no double-register form", mnemonic.text));
+    instr.id = m.id == x86::Inst::kIdShl ? x86::Inst::kIdShld : x86::Inst::kIdShrd;
+    plan9::Arg destination = args.size() == 3 ? args[2] : args[1], source = args[1];
+    if (args.size() == 2) source.reg = *args[1].low;
+    destination.low.reset(), source.low.reset();
+    if (!(st = add(destination, m.size)) || !(st = add(source, m.size))) return st;
+  } else if (!(st = add(args[1], m.size))) {
+    return st;
+  }
+  if (args[0].kind == Arg::Register && args[0].reg.cls == Reg::Gp && args[0].reg.id == x86::Gp::kIdCx)
+    instr.operands.emplace_back(asmjit::Operand(x86::cl));
+  else if (args[0].kind == Arg::Immediate)
+    st = add(args[0], 1);
+  else
+    return at(args[0].loc, fmt::format("a shift count is $constant or CX, got '{}'", args[0].text));
+  return st;
+}
+
+// MOVS, STOS, SCAS, LODS, CMPS: the implicit operands, in asmjit's order.
+static void string_operands(const Mnemonic& m, Instr& instr) {
+  const asmjit::Operand rdi = x86::ptr(x86::rdi, 0, m.size), rsi = x86::ptr(x86::rsi, 0, m.size);
+  const asmjit::Operand ax = sized_gp(x86::Gp::kIdAx, m.size);
+  const bool reads_rsi = m.id == x86::Inst::kIdMovs || m.id == x86::Inst::kIdLods || m.id == x86::Inst::kIdCmps;
+  const bool ax_first = m.id == x86::Inst::kIdScas || m.id == x86::Inst::kIdLods;
+  const asmjit::Operand first = ax_first ? ax : m.id == x86::Inst::kIdCmps ? rsi : rdi;
+  const asmjit::Operand second = m.id == x86::Inst::kIdLods ? rsi : m.id == x86::Inst::kIdScas || m.id == x86::Inst::kIdCmps ? rdi
+                                 : reads_rsi ? rsi : ax;
+  instr.operands.emplace_back(first);
+  instr.operands.emplace_back(second);
+}
+
+// Go's rule: sources first, the destination last - Intel's order reversed.
+Status Assembler::lower_auto(const Mnemonic& m, const std::vector<Arg>& args, Instr& instr) {
+  auto add = [&](const Arg& a, uint32_t size) { return add_operand(instr, a, size); };
+  const bool any_xmm = any_vector_register(args);
+  Status st = Ok{};
+  if ((m.id == x86::Inst::kIdMovsd || m.id == x86::Inst::kIdMovss) && args.size() == 2 && args[0].kind == Arg::Float &&
+      args[0].real == 0 && !std::signbit(args[0].real) && args[1].kind == Arg::Register) {
+    instr.id = x86::Inst::kIdXorps;  // MOVSD $(0.0), X: XORPS X, X, as Go's linker (and assembler) rewrite it
+    if ((st = add(args[1], 0))) st = add(args[1], 0);
+    return st;
+  }
+  if (args.size() == 3 && (args[2].kind == Arg::Immediate || is_bare_number(args[2]))) {
+    // CMPSD X2, X0, $5 (6a also wrote a bare 5): cmpsd xmm0, xmm2, 5
+    for (size_t k : {1, 0})
+      if (st) st = add(args[k], any_xmm && args[k].kind != Arg::Register ? 0 : m.size);
+    if (!st) return st;
+    if (!immediate_fits(args[2].value, 1).empty())
+      return at(args[2].loc, fmt::format("the predicate {} does not fit a byte", args[2].value));
+    instr.operands.emplace_back(asmjit::Operand(asmjit::Imm(args[2].value)));
+    return st;
+  }
+  for (auto it = args.rbegin(); st && it != args.rend(); ++it) st = add(*it, any_xmm && it->kind != Arg::Register ? 0 : m.size);
+  return st;
+}
+
 Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr) {
-  auto add = [&](const Arg& a, uint32_t size, bool address_only = false) -> Status {
-    auto op = lower(a, size, address_only);
-    if (!op) return op.error();
-    instr.operands.push_back(std::move(*op));
-    return Ok{};
-  };
-  auto any_xmm = std::any_of(args.begin(), args.end(), [](const Arg& a) { return a.kind == Arg::Register && a.reg.cls == Reg::Xmm; });
+  auto add = [&](const Arg& a, uint32_t size, bool address_only = false) { return add_operand(instr, a, size, address_only); };
+  const bool any_xmm = any_vector_register(args);
   Status st = Ok{};
   switch (m.form) {
     case Form::Binary: {
@@ -316,41 +209,16 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
       st = add(args[0], m.size);
       break;
     case Form::Shift:
-      if (args.size() == 3 || args[1].low) {  // SHLQ CX, AX, DX (or 6a's DX:AX): shld rdx, rax, cl
-        if (m.id != x86::Inst::kIdShl && m.id != x86::Inst::kIdShr)
-          return at(args[1].loc, fmt::format("{} has no double-register form", mnemonic.text));
-        instr.id = m.id == x86::Inst::kIdShl ? x86::Inst::kIdShld : x86::Inst::kIdShrd;
-        plan9::Arg destination = args.size() == 3 ? args[2] : args[1], source = args[1];
-        if (args.size() == 2) source.reg = *args[1].low;
-        destination.low.reset(), source.low.reset();
-        if (!(st = add(destination, m.size)) || !(st = add(source, m.size))) return st;
-      } else if (!(st = add(args[1], m.size))) {
-        return st;
-      }
-      if (args[0].kind == Arg::Register && args[0].reg.cls == Reg::Gp && args[0].reg.id == x86::Gp::kIdCx)
-        instr.operands.emplace_back(asmjit::Operand(x86::cl));
-      else if (args[0].kind == Arg::Immediate)
-        st = add(args[0], 1);
-      else
-        return at(args[0].loc, fmt::format("a shift count is $constant or CX, got '{}'", args[0].text));
+      st = lower_shift(m, mnemonic, args, instr);
       break;
     case Form::Extend:
       if (!(st = add(args[1], m.size))) return st;
       st = add(args[0], m.src_size);
       instr.reg_from_rm = m.id == x86::Inst::kIdMov;  // MOVLQZX: Go writes 8b, mov's r/m-to-register form
       break;
-    case Form::StringOp: {  // the implicit operands, in asmjit's order
-      const asmjit::Operand rdi = x86::ptr(x86::rdi, 0, m.size), rsi = x86::ptr(x86::rsi, 0, m.size);
-      const asmjit::Operand ax = sized_gp(x86::Gp::kIdAx, m.size);
-      const bool reads_rsi = m.id == x86::Inst::kIdMovs || m.id == x86::Inst::kIdLods || m.id == x86::Inst::kIdCmps;
-      const bool ax_first = m.id == x86::Inst::kIdScas || m.id == x86::Inst::kIdLods;
-      const asmjit::Operand first = ax_first ? ax : m.id == x86::Inst::kIdCmps ? rsi : rdi;
-      const asmjit::Operand second = m.id == x86::Inst::kIdLods ? rsi : m.id == x86::Inst::kIdScas || m.id == x86::Inst::kIdCmps ? rdi
-                                     : reads_rsi ? rsi : ax;
-      instr.operands.emplace_back(first);
-      instr.operands.emplace_back(second);
+    case Form::StringOp:
+      string_operands(m, instr);
       break;
-    }
     case Form::Jump:
     case Form::Call:
       if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address) {  // CALL ·f(SB): rel32 to another symbol
@@ -368,25 +236,7 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
       st = add(args[0], 1);  // INT $3 too: cd 03, as Go's assemblers write it (GNU as writes cc)
       break;
     case Form::Auto:  // Go's rule: sources first, the destination last - Intel's order reversed
-      if ((m.id == x86::Inst::kIdMovsd || m.id == x86::Inst::kIdMovss) && args.size() == 2 && args[0].kind == Arg::Float &&
-          args[0].real == 0 && !std::signbit(args[0].real) && args[1].kind == Arg::Register) {
-        instr.id = x86::Inst::kIdXorps;  // MOVSD $(0.0), X: XORPS X, X, as Go's linker (and assembler) rewrite it
-        if ((st = add(args[1], 0))) st = add(args[1], 0);
-        break;
-      }
-      if (args.size() == 3 && (args[2].kind == Arg::Immediate || is_bare_number(args[2]))) {
-        // CMPSD X2, X0, $5 (6a also wrote a bare 5): cmpsd xmm0, xmm2, 5
-        for (size_t k : {1, 0})
-          if (st) st = add(args[k], any_xmm && args[k].kind != Arg::Register ? 0 : m.size);
-        if (!st) break;
-        if (!immediate_fits(args[2].value, 1).empty()) {
-          st = at(args[2].loc, fmt::format("the predicate {} does not fit a byte", args[2].value));
-          break;
-        }
-        instr.operands.emplace_back(asmjit::Operand(asmjit::Imm(args[2].value)));
-        break;
-      }
-      for (auto it = args.rbegin(); st && it != args.rend(); ++it) st = add(*it, any_xmm && it->kind != Arg::Register ? 0 : m.size);
+      st = lower_auto(m, args, instr);
       break;
     case Form::Raw: {
       if (args[0].kind != Arg::Immediate) return at(args[0].loc, fmt::format("{} takes a $constant", mnemonic.text));
@@ -443,6 +293,22 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   return Ok{};
 }
 
+// Go's ADJSP $n: SUBQ $n, SP (ADDQ for a negative n), and FP offsets after it move as after pushes.
+Status Assembler::adjsp(const Statement& s) {
+  auto ranges = plan9::split_operands(s.tokens, 1, s.tokens.size());
+  auto a = ranges.size() == 1 ? plan9::parse_arg(s.tokens, ranges[0].first, ranges[0].second) : Expected<Arg>(Error{""});
+  if (!a || a->kind != Arg::Immediate) return at(s.tokens[0].loc, fmt::format("ADJSP takes one $constant: '{}'", plan9::spell(s.tokens)));
+  if (a->value <= INT32_MIN || a->value > INT32_MAX) return at(a->loc, fmt::format("ADJSP ${} does not fit in 32 bits", a->value));
+  const auto n = static_cast<int32_t>(a->value);
+  Body& body = *body_;
+  body.push_depth += n;
+  body.prog_starts.push_back(body.program.instrs.size());
+  body.program.instrs.push_back(Instr{n >= 0 ? x86::Inst::kIdSub : x86::Inst::kIdAdd,
+                                      {Operand(x86::rsp), Operand(asmjit::Imm(n >= 0 ? n : -n))}, s.tokens[0].loc,
+                                      std::exchange(body.pending, Prefix::None)});
+  return Ok{};
+}
+
 // N(PC) branches become labels at their targets; the body becomes a Program.
 Status Assembler::finish_body() {
   if (!body_) return Ok{};
@@ -475,63 +341,6 @@ Status Assembler::finish_body() {
 }
 
 // Each Program gets the imports and data it names, in the order the file declares them.
-Status Assembler::attach_symbols(Program& p) {
-  std::map<std::string, SourceLoc> named;
-  for (const Instr& i : p.instrs)
-    for (const Operand& op : i.operands) {
-      if (auto* m = std::get_if<SymbolMem>(&op)) named.emplace(m->symbol, i.loc);
-      if (auto* a = std::get_if<SymbolAddr>(&op)) named.emplace(a->symbol, i.loc);
-    }
-  // Looked up by name (a file of many symbols costs no more per symbol), kept in declaration order.
-  std::vector<size_t> imports, globals;
-  for (const auto& [symbol, loc] : named) {
-    if (auto i = import_at_.find(symbol); i != import_at_.end()) imports.push_back(i->second);
-    else if (auto f = floats_.find(symbol); f != floats_.end()) p.data.push_back({symbol, f->second, static_cast<uint32_t>(f->second.size())});
-    else if (auto g = global_at_.find(symbol); g != global_at_.end()) globals.push_back(g->second);
-    else p.externals.push_back(symbol);  // another TEXT symbol, or defined elsewhere: left to the linker, as Go's
-  }
-  std::sort(imports.begin(), imports.end());
-  std::sort(globals.begin(), globals.end());
-  for (size_t k : imports) p.imports.push_back(imports_[k]);
-  for (size_t k : globals) {
-    const GlobalData& g = globals_[k];
-    const size_t n = g.bytes.size();
-    const uint32_t align = n == 1 || n == 2 || n == 4 || n == 8 ? static_cast<uint32_t>(n) : 1;
-    p.data.push_back({g.symbol, g.bytes, align});
-  }
-  return Ok{};
-}
-
-void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
-  if (file.errors.size() == kMaxPlan9Errors) file.stopped = true;
-  else file.errors.push_back({std::move(symbol), std::move(error)});
-}
-
-// DATA into its GLOBL, once the whole file is read (DATA may come first).
-void Assembler::finish_data(Plan9File& file) {
-  for (const DataWrite& w : writes_) {
-    auto g = std::find_if(globals_.begin(), globals_.end(), [&](const GlobalData& d) { return d.symbol == w.symbol; });
-    if (g == globals_.end()) {
-      refuse(file, "", at(w.loc, fmt::format("DATA for {}, which has no GLOBL", w.symbol)));
-      continue;
-    }
-    const auto begin = static_cast<size_t>(w.offset), end = begin + w.bytes.size();
-    if (end > g->bytes.size()) {
-      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset,
-                                             w.bytes.size(), g->bytes.size())));
-      continue;
-    }
-    const bool overlaps = std::any_of(g->written.begin(), g->written.end(), [&](auto r) { return begin < r.second && r.first < end; });
-    if (overlaps) {
-      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset)));
-      continue;
-    }
-    g->written.emplace_back(begin, end);
-    std::copy(w.bytes.begin(), w.bytes.end(), g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
-  }
-}
-
-// Statement by statement; an error drops the TEXT symbol it is in and skips to the next TEXT.
 Plan9File Assembler::run() {
   Plan9File file;
   file.path = path_;
@@ -572,7 +381,11 @@ Plan9File Assembler::run() {
   return file;
 }
 
-}  // namespace
+}  // namespace w64stub::plan9
+
+namespace w64stub {
+
+using plan9::Assembler;
 
 Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Options& options) {
   auto source = plan9::preprocess(path, {options.include_dirs, options.read, options.defines});

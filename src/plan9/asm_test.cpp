@@ -379,3 +379,22 @@ TEST_CASE("no silent wrong code: a symbol offset beyond 32 bits and N(PC) near 2
   REQUIRE_FALSE(pc.ok());
   CHECK(pc.error().message.find("N(PC) lies outside any TEXT symbol") != std::string::npos);
 }
+
+TEST_CASE("Go 1.19's forms: ABI selectors name the symbol itself, FUNCDATA/PCDATA emit nothing, #define bodies keep their lines") {
+  auto programs = assemble_text("TEXT ·f<ABIInternal>(SB),7,$0\n\tFUNCDATA\t$0, ·f(SB)\n\tPCDATA\t$0, $-1\n"
+                                "\tCALL\t·g<ABI0>(SB)\n\tRET\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  CHECK(programs->front().symbol == "·f");
+  CHECK(programs->front().externals == std::vector<std::string>{"·g"});
+  CHECK(programs->front().instrs.size() == 2);  // CALL and RET
+  // Go's lexer keeps a #define's line breaks: each line of the body is a statement.
+  CHECK(disassemble("#define SAVE() \\\n\tPUSHQ\tAX \\\n\tADJSP\t$8 \\\n\tADJSP\t$-8 \\\n\tPOPQ\tAX\n"
+                    "TEXT ·f(SB),7,$0\n\tSAVE()\n\tRET\n") ==
+        std::vector<std::string>{"push rax", "sub rsp, 0x08", "add rsp, 0x08", "pop rax", "ret"});
+  auto outside = assemble_text("FUNCDATA\t$0, $0\nTEXT ·f(SB),7,$0\n\tRET\n");
+  REQUIRE_FALSE(outside.ok());
+  CHECK(outside.error().message.find("t.s:1:1: FUNCDATA outside a TEXT symbol") != std::string::npos);
+  auto adjsp = assemble_text("TEXT ·f(SB),7,$0\n\tADJSP\tAX\n\tRET\n");
+  REQUIRE_FALSE(adjsp.ok());
+  CHECK(adjsp.error().message.find("ADJSP takes one $constant") != std::string::npos);
+}

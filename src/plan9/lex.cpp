@@ -76,6 +76,10 @@ class LineLexer {
         if (text_.substr(pos_, 2) == "<>") pos_ += 2;  // a file-local symbol: name<>
         t.kind = TokenKind::Ident;
         t.text = std::string(text_.substr(start, pos_ - start));
+        // Go's ABI selectors (name<ABIInternal>, name<ABI0>) choose a calling convention for Go's linker: the
+        // code and the symbol are the same.
+        for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
+          if (text_.substr(pos_, abi.size()) == abi) pos_ += abi.size();
       } else if (std::isdigit(c)) {
         if (auto s = number(t); !s) return s;
       } else if (c == '"') {
@@ -308,6 +312,8 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
         if (active(conditions)) return s;  // text in a branch not taken need not lex
       }
       if (!continued) break;
+      // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
+      if (!tokens.empty() && is(tokens[0], "#")) tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {path, static_cast<int>(i) + 1, 1}});
     }
     if (tokens.empty()) continue;
     if (is(tokens[0], "#")) {

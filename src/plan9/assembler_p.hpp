@@ -1,0 +1,96 @@
+// The Plan 9 assembler's state (asm.cpp: statements and instructions; directives.cpp: TEXT, GLOBL, DATA,
+// #pragma and the data a file defines).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch_p.hpp"
+#include "operand_p.hpp"
+#include "w64stub/plan9/asm.hpp"
+
+namespace w64stub::plan9 {
+
+namespace x86 = asmjit::x86;
+using plan9::Arg;
+using plan9::Form;
+using plan9::Mnemonic;
+using plan9::find_mnemonic;
+using plan9::immediate_fits;
+using plan9::sized_gp;
+using plan9::text_flags;
+using plan9::Reg;
+using plan9::Statement;
+using plan9::Token;
+using plan9::TokenKind;
+
+inline bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
+
+struct GlobalData {
+  std::string symbol;
+  SourceLoc loc;  // the GLOBL
+  std::vector<uint8_t> bytes;
+  std::vector<std::pair<size_t, size_t>> written;  // DATA ranges, for overlap checks
+};
+
+struct DataWrite {
+  std::string symbol;
+  SourceLoc loc;
+  int64_t offset;
+  std::vector<uint8_t> bytes;
+};
+
+// One TEXT symbol being assembled.
+struct Body {
+  Program program;
+  std::map<std::string, SourceLoc> labels;
+  std::vector<size_t> prog_starts;                     // per Plan 9 instruction (REP counts): its Instr index
+  std::vector<std::pair<size_t, int64_t>> pc_targets;  // (Prog index of the branch, N) for N(PC)
+  std::vector<SourceLoc> pc_locs;
+  int32_t push_depth = 0;  // bytes pushed so far: FP offsets move with PUSHQ/POPQ, as in 6l
+  Prefix pending = Prefix::None;
+  SourceLoc pending_loc;
+};
+
+class Assembler {
+ public:
+  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
+  Plan9File run();
+
+ private:
+  Status statement(const Statement& s);
+  Status text(const Statement& s);
+  Status globl(const Statement& s);
+  Status data(const Statement& s);
+  Status pragma(const Statement& s);
+  Status instruction(const Statement& s, const Mnemonic& m);
+  Status adjsp(const Statement& s);
+  Status add_operand(Instr& instr, const Arg& a, uint32_t size, bool address_only = false);
+  Status lower_shift(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
+  Status lower_auto(const Mnemonic& m, const std::vector<Arg>& args, Instr& instr);
+  Status lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
+  Status finish_body();
+  void finish_data(Plan9File& file);
+  void refuse(Plan9File& file, std::string symbol, Error error);
+  Expected<Operand> lower(const Arg& a, uint32_t size, bool address_only = false);
+  Status attach_symbols(Program& p);
+  Error at(const SourceLoc& loc, std::string what) const { return Error::at(loc, std::move(what)); }
+
+  const std::string& path_;
+  const plan9::Preprocessed& source_;
+  std::vector<Program> done_;
+  std::optional<Body> body_;
+  std::vector<Import> imports_;
+  std::vector<GlobalData> globals_;
+  std::vector<DataWrite> writes_;
+  std::map<std::string, SourceLoc> text_symbols_;
+  std::vector<std::string> symbols_;  // TEXT symbols in file order
+  std::map<std::string, size_t, std::less<>> import_at_, global_at_;  // by name: their place in imports_/globals_
+  std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
+  uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
+};
+
+
+}  // namespace w64stub::plan9

@@ -1,0 +1,172 @@
+// The directives of a Plan 9 file: TEXT, GLOBL, DATA and #pragma dynimport, and the imports and data each
+// TEXT symbol's Program gets.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "assembler_p.hpp"
+
+namespace w64stub::plan9 {
+
+Status Assembler::pragma(const Statement& s) {
+  const auto& t = s.tokens;
+  if (t.empty() || t[0].kind != TokenKind::Ident || t[0].text != "dynimport")
+    return at(s.loc, fmt::format("unknown #pragma {} (expected dynimport)", t.empty() ? "" : t[0].text));
+  if (t.size() != 4 || t[1].kind != TokenKind::Ident || t[2].kind != TokenKind::Ident || t[3].kind != TokenKind::String)
+    return at(s.loc, "expected #pragma dynimport SYMBOL FUNCTION \"DLL\"");
+  for (const Import& i : imports_)
+    if (i.symbol == t[1].text) return at(t[1].loc, fmt::format("{} is already imported", i.symbol));
+  imports_.push_back({t[1].text, t[3].text, t[2].text});
+  return Ok{};
+}
+
+Status Assembler::text(const Statement& s) {
+  const auto& t = s.tokens;
+  auto ops = plan9::split_operands(t, 1, t.size());
+  if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected TEXT sym(SB), [flags,] $frame[-argsize]");
+  auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
+  if (!sym) return sym.error();
+  if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the TEXT symbol as name(SB)");
+  // Without NOSPLIT, Go's linker (6l in 2012) puts a stack-split check before the body; w64stub does not
+  // emulate it, and code without it would be silently wrong.
+  int64_t flags = 0;
+  if (ops.size() == 3) {
+    auto value = plan9::evaluate(t, ops[1].first, ops[1].second, &text_flags());
+    if (!value) return value.error();
+    flags = *value;
+  }
+  // $frame or $frame-argsize: two numbers, not a subtraction. $-8 is 6l's frameless function (no SUBQ, no
+  // stack check): a frame of 0 here, as Go's assemblers treat it.
+  auto [fb, fe] = ops.back();
+  const bool frameless = fe >= fb + 3 && is(t[fb], "$") && is(t[fb + 1], "-") && t[fb + 2].kind == TokenKind::Number &&
+                         t[fb + 2].value == 8;
+  const size_t n = frameless ? fb + 2 : fb + 1;  // the frame's number
+  const bool shape = fe > n && is(t[fb], "$") && t[n].kind == TokenKind::Number &&
+                     (fe == n + 1 || (fe == n + 3 && is(t[n + 1], "-") && t[n + 2].kind == TokenKind::Number));
+  if (!shape) return at(t[fb < t.size() ? fb : 0].loc, fmt::format("expected $frame or $frame-argsize, got '{}'", plan9::spell(t, fb, fe)));
+  if (t[n].value > 0x7fffffff) return at(t[n].loc, "frame size too large");
+  if (!(flags & text_flags().at("NOSPLIT")))
+    return at(s.loc, fmt::format("TEXT {} is not NOSPLIT: Go's linker would add a stack-split prologue, which w64stub "
+                                 "does not (mark it NOSPLIT, or 7 as 2012's files did)", sym->name));
+  if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
+    return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
+  symbols_.push_back(sym->name);
+  body_.emplace();
+  body_->program.symbol = sym->name;
+  body_->program.loc = s.loc;
+  body_->program.declared_frame = frameless ? 0 : static_cast<int32_t>(t[n].value);
+  body_->program.first_line = s.loc.file == path_ ? s.loc.line : 1;
+  body_->program.source_file = path_;
+  return Ok{};
+}
+
+Status Assembler::globl(const Statement& s) {
+  const auto& t = s.tokens;
+  auto ops = plan9::split_operands(t, 1, t.size());
+  if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected GLOBL sym(SB), [flags,] $size");
+  auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
+  if (!sym) return sym.error();
+  if (sym->kind != Arg::Symbol || sym->value != 0) return at(sym->loc, "expected the symbol as name(SB)");
+  auto size = plan9::parse_arg(t, ops.back().first, ops.back().second);
+  if (!size) return size.error();
+  if (size->kind != Arg::Immediate || size->value <= 0 || size->value > (1 << 20))
+    return at(size->loc, "expected the size as $N, from 1 to 1048576");
+  for (const GlobalData& g : globals_)
+    if (g.symbol == sym->name) return at(s.loc, fmt::format("GLOBL {} is already declared at {}", g.symbol, g.loc.str()));
+  globals_.push_back({sym->name, s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
+  return Ok{};
+}
+
+Status Assembler::data(const Statement& s) {
+  const auto& t = s.tokens;
+  auto ops = plan9::split_operands(t, 1, t.size());
+  if (ops.size() != 2) return at(s.loc, "expected DATA sym+off(SB)/width, $value");
+  auto [b, e] = ops[0];
+  size_t slash = b;
+  while (slash < e && !is(t[slash], "/")) ++slash;
+  if (slash + 2 != e || t[slash + 1].kind != TokenKind::Number)
+    return at(t[std::min(slash, e - 1)].loc, "expected /width (1, 2, 4 or 8) after sym+off(SB)");
+  auto sym = plan9::parse_arg(t, b, slash);
+  if (!sym) return sym.error();
+  if (sym->kind != Arg::Symbol || sym->value < 0) return at(sym->loc, "expected sym+off(SB) with off >= 0");
+  const uint64_t width = t[slash + 1].value;
+  auto value = plan9::parse_arg(t, ops[1].first, ops[1].second);
+  if (!value) return value.error();
+  const bool text = value->kind == Arg::String;
+  if (text ? width < 1 || width > 8 : width != 1 && width != 2 && width != 4 && width != 8)
+    return at(t[slash + 1].loc, text ? "a string DATA is 1 to 8 bytes wide" : "width must be 1, 2, 4 or 8");
+  std::vector<uint8_t> bytes(width, 0);
+  if (text) {
+    if (value->name.size() > width) return at(value->loc, fmt::format("string of {} bytes in a {}-byte DATA", value->name.size(), width));
+    std::copy(value->name.begin(), value->name.end(), bytes.begin());
+  } else if (value->kind == Arg::Immediate) {
+    const auto v = static_cast<uint64_t>(value->value);
+    if (width < 8 && (v >> (8 * width)) != 0 && (static_cast<int64_t>(v) >> (8 * width - 1)) != -1)
+      return at(value->loc, fmt::format("{} does not fit in {} byte(s)", value->value, width));
+    std::memcpy(bytes.data(), &v, width);  // little-endian
+  } else {
+    return at(value->loc, "DATA takes $constant or $\"string\" (addresses in data are not supported)");
+  }
+  writes_.push_back({sym->name, s.loc, sym->value, std::move(bytes)});
+  return Ok{};
+}
+
+Status Assembler::attach_symbols(Program& p) {
+  std::map<std::string, SourceLoc> named;
+  for (const Instr& i : p.instrs)
+    for (const Operand& op : i.operands) {
+      if (auto* m = std::get_if<SymbolMem>(&op)) named.emplace(m->symbol, i.loc);
+      if (auto* a = std::get_if<SymbolAddr>(&op)) named.emplace(a->symbol, i.loc);
+    }
+  // Looked up by name (a file of many symbols costs no more per symbol), kept in declaration order.
+  std::vector<size_t> imports, globals;
+  for (const auto& [symbol, loc] : named) {
+    if (auto i = import_at_.find(symbol); i != import_at_.end()) imports.push_back(i->second);
+    else if (auto f = floats_.find(symbol); f != floats_.end()) p.data.push_back({symbol, f->second, static_cast<uint32_t>(f->second.size())});
+    else if (auto g = global_at_.find(symbol); g != global_at_.end()) globals.push_back(g->second);
+    else p.externals.push_back(symbol);  // another TEXT symbol, or defined elsewhere: left to the linker, as Go's
+  }
+  std::sort(imports.begin(), imports.end());
+  std::sort(globals.begin(), globals.end());
+  for (size_t k : imports) p.imports.push_back(imports_[k]);
+  for (size_t k : globals) {
+    const GlobalData& g = globals_[k];
+    const size_t n = g.bytes.size();
+    const uint32_t align = n == 1 || n == 2 || n == 4 || n == 8 ? static_cast<uint32_t>(n) : 1;
+    p.data.push_back({g.symbol, g.bytes, align});
+  }
+  return Ok{};
+}
+
+void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
+  if (file.errors.size() == kMaxPlan9Errors) file.stopped = true;
+  else file.errors.push_back({std::move(symbol), std::move(error)});
+}
+
+// DATA into its GLOBL, once the whole file is read (DATA may come first).
+void Assembler::finish_data(Plan9File& file) {
+  for (const DataWrite& w : writes_) {
+    auto g = std::find_if(globals_.begin(), globals_.end(), [&](const GlobalData& d) { return d.symbol == w.symbol; });
+    if (g == globals_.end()) {
+      refuse(file, "", at(w.loc, fmt::format("DATA for {}, which has no GLOBL", w.symbol)));
+      continue;
+    }
+    const auto begin = static_cast<size_t>(w.offset), end = begin + w.bytes.size();
+    if (end > g->bytes.size()) {
+      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset,
+                                             w.bytes.size(), g->bytes.size())));
+      continue;
+    }
+    const bool overlaps = std::any_of(g->written.begin(), g->written.end(), [&](auto r) { return begin < r.second && r.first < end; });
+    if (overlaps) {
+      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset)));
+      continue;
+    }
+    g->written.emplace_back(begin, end);
+    std::copy(w.bytes.begin(), w.bytes.end(), g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
+  }
+}
+
+// Statement by statement; an error drops the TEXT symbol it is in and skips to the next TEXT.
+}  // namespace w64stub::plan9
