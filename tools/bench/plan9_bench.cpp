@@ -1,0 +1,75 @@
+// Whole Plan 9 files of N TEXT symbols (each with a loop, a frame, data and a call to the next): text to
+// Programs, and text to one linked Image. Time and heap per symbol must stay flat from 10 to 10,000 symbols.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "heap.hpp"
+#include "w64stub/emit/emit.hpp"
+#include "w64stub/emit/link.hpp"
+#include "w64stub/plan9/asm.hpp"
+
+namespace {
+
+using namespace w64stub;
+
+std::string plan9_file(int symbols) {
+  std::string text = "DATA ·limit+0(SB)/8, $100\nGLOBL ·limit(SB), $8\n\n";
+  for (int k = 0; k < symbols; ++k) {
+    text += fmt::format("TEXT ·f{}(SB),7,$40\n\tMOVQ\tCX, AX\n\tADDQ\t${}, AX\nloop:\n\tDECQ\tAX\n", k, k);
+    text += "\tCMPQ\tAX, ·limit(SB)\n\tJGT\tloop\n\tMOVQ\tAX, CX\n";
+    text += k + 1 < symbols ? fmt::format("\tCALL\t·f{}(SB)\n\tRET\n\n", k + 1) : "\tRET\n\n";
+  }
+  return text;
+}
+
+Plan9Options in_memory(const std::string& text) {
+  Plan9Options options;
+  options.read = [&text](const std::string&) -> std::optional<std::string> { return text; };
+  return options;
+}
+
+void per_symbol(benchmark::State& state, int symbols, size_t peak) {
+  state.counters["symbols"] = symbols;
+  state.counters["time_per_symbol"] = benchmark::Counter(symbols, benchmark::Counter::kIsIterationInvariantRate |
+                                                                      benchmark::Counter::kInvert);
+  state.counters["heap_per_symbol"] = static_cast<double>(peak) / symbols;
+}
+
+void BM_Plan9FileToPrograms(benchmark::State& state) {
+  const int symbols = static_cast<int>(state.range(0));
+  const std::string text = plan9_file(symbols);
+  const Plan9Options options = in_memory(text);
+  size_t peak = 0;
+  for (auto _ : state) {
+    bench::heap_reset_peak();
+    auto file = assemble_plan9_file("bench.s", options);
+    if (!file || file->programs.size() != static_cast<size_t>(symbols)) state.SkipWithError("did not assemble");
+    benchmark::DoNotOptimize(file);
+    peak = std::max(peak, bench::heap_peak());
+  }
+  per_symbol(state, symbols, peak);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+
+void BM_Plan9FileToLinkedImage(benchmark::State& state) {
+  const int symbols = static_cast<int>(state.range(0));
+  const std::string text = plan9_file(symbols);
+  const Plan9Options options = in_memory(text);
+  size_t peak = 0;
+  for (auto _ : state) {
+    bench::heap_reset_peak();
+    auto file = assemble_plan9_file("bench.s", options);
+    auto program = file ? link(file->programs) : Expected<Program>(Error{"no file"});
+    auto image = program ? emit(*program, {.model = Model::Rip}) : Expected<Image>(program.error());
+    if (!image || image->symbols.size() != static_cast<size_t>(symbols) + 1) state.SkipWithError("did not link");
+    benchmark::DoNotOptimize(image);
+    peak = std::max(peak, bench::heap_peak());
+  }
+  per_symbol(state, symbols, peak);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+
+BENCHMARK(BM_Plan9FileToPrograms)->RangeMultiplier(10)->Range(10, 10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Plan9FileToLinkedImage)->RangeMultiplier(10)->Range(10, 10000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
