@@ -103,11 +103,11 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
         m.setSegment(a.segment->id == x86::SReg::kIdGs ? x86::gs : x86::fs);
         return Operand(m);
       }
+      const uint32_t shift = a.scale == 8 ? 3 : a.scale == 4 ? 2 : a.scale == 2 ? 1 : 0;
+      if (a.kind == Arg::Memory && !a.base)  // off(R*s): SIB with an index and no base
+        return Operand(x86::ptr_abs(static_cast<uint64_t>(static_cast<int64_t>(disp)), x86::gpq(a.index->id), shift, width));
       const x86::Gp base = a.kind == Arg::Frame ? x86::rsp : x86::gpq(a.base->id);
-      if (a.index) {
-        const uint32_t shift = a.scale == 8 ? 3 : a.scale == 4 ? 2 : a.scale == 2 ? 1 : 0;
-        return Operand(x86::ptr(base, x86::gpq(a.index->id), shift, static_cast<int32_t>(disp), width));
-      }
+      if (a.index) return Operand(x86::ptr(base, x86::gpq(a.index->id), shift, static_cast<int32_t>(disp), width));
       return Operand(x86::ptr(base, static_cast<int32_t>(disp), width));
     }
   }

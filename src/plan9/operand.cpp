@@ -272,6 +272,13 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
 
   // (reg), then optionally (index*scale).
   size_t i = group;
+  if (i + 2 < e && is(t[i + 2], "*") && a.name.empty()) {  // off(R*s): an index with no base
+    a.kind = Arg::Memory;
+    if (auto st = parse_index(t, i, e, a); !st) return st.error();
+    if (dollar) return fail(t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
+    if (i + 5 < e) return fail(t[i + 5].loc, fmt::format("unexpected '{}' after the operand", t[i + 5].text));
+    return a;
+  }
   const Reg first = *find_register(t[i + 1].text);
   if (i + 2 >= e || !is(t[i + 2], ")")) return fail(t[i + 1].loc, "expected ) after the register");
   i += 3;

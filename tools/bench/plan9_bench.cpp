@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "heap.hpp"
+#include "plan9_file.hpp"
 #include "w64stub/emit/emit.hpp"
 #include "w64stub/emit/link.hpp"
 #include "w64stub/plan9/asm.hpp"
@@ -11,16 +12,6 @@
 namespace {
 
 using namespace w64stub;
-
-std::string plan9_file(int symbols) {
-  std::string text = "DATA ·limit+0(SB)/8, $100\nGLOBL ·limit(SB), $8\n\n";
-  for (int k = 0; k < symbols; ++k) {
-    text += fmt::format("TEXT ·f{}(SB),7,$40\n\tMOVQ\tCX, AX\n\tADDQ\t${}, AX\nloop:\n\tDECQ\tAX\n", k, k);
-    text += "\tCMPQ\tAX, ·limit(SB)\n\tJGT\tloop\n\tMOVQ\tAX, CX\n";
-    text += k + 1 < symbols ? fmt::format("\tCALL\t·f{}(SB)\n\tRET\n\n", k + 1) : "\tRET\n\n";
-  }
-  return text;
-}
 
 Plan9Options in_memory(const std::string& text) {
   Plan9Options options;
@@ -37,7 +28,7 @@ void per_symbol(benchmark::State& state, int symbols, size_t peak) {
 
 void BM_Plan9FileToPrograms(benchmark::State& state) {
   const int symbols = static_cast<int>(state.range(0));
-  const std::string text = plan9_file(symbols);
+  const std::string text = bench::plan9_file(symbols);
   const Plan9Options options = in_memory(text);
   size_t peak = 0;
   for (auto _ : state) {
@@ -53,7 +44,7 @@ void BM_Plan9FileToPrograms(benchmark::State& state) {
 
 void BM_Plan9FileToLinkedImage(benchmark::State& state) {
   const int symbols = static_cast<int>(state.range(0));
-  const std::string text = plan9_file(symbols);
+  const std::string text = bench::plan9_file(symbols);
   const Plan9Options options = in_memory(text);
   size_t peak = 0;
   for (auto _ : state) {
