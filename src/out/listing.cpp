@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 
 #include "w64stub/core/disasm.hpp"
 #include "w64stub/core/frame.hpp"
@@ -84,7 +86,14 @@ std::string source_column(const Image& image, const InstrInfo& instr) {
   std::string src;
   switch (instr.origin) {
     case InstrOrigin::Program: src = fmt::format("{}: {}", instr.loc.line, image.source_line(instr)); break;
-    case InstrOrigin::Linker: src = fmt::format("{}: (linker: ${} frame)", instr.loc.line, image.declared_frame); break;
+    case InstrOrigin::Linker: {  // its sub/add rsp, N: N is the frame of the function it is in
+      auto d = decode_one({image.text.bytes.data() + instr.offset, instr.length}, image.text.address + instr.offset);
+      uint32_t frame = 0;
+      if (d && d->imm.present())
+        std::memcpy(&frame, image.text.bytes.data() + instr.offset + d->imm.offset, std::min<size_t>(d->imm.size, 4));
+      src = fmt::format("{}: (linker: ${} frame)", instr.loc.line, frame);
+      break;
+    }
     case InstrOrigin::Decoded: return "";
   }
   std::replace(src.begin(), src.end(), '\t', ' ');
@@ -103,7 +112,12 @@ std::string format_listing(const Image& image) {
                      f.declared, f.explicit_adjust, f.max_depth());
   for (const CallSite& c : f.calls) out += fmt::format(" {}", c.residue);
   out += "\n";
+  std::map<uint64_t, std::string_view> functions;  // a linked Image's: each named where it starts
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Code) functions.emplace(s.address, s.name);
   for (const InstrInfo& instr : image.instrs) {
+    if (auto start = functions.find(image.text.address + instr.offset); start != functions.end() && functions.size() > 1)
+      out += fmt::format("; {}:\n", start->second);
     std::span<const uint8_t> bytes(image.text.bytes.data() + instr.offset, instr.length);
     auto decoded = decode_one(bytes, image.text.address + instr.offset);
     std::string text = decoded ? decoded->text : "(undecodable)";
