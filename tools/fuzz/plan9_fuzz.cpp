@@ -1,8 +1,8 @@
 // libFuzzer target: any bytes as a Plan 9 file (which may #include itself) must assemble or fail with an
 // error; never crash, hang or read out of bounds. The whole-file path (every symbol that assembles, the
-// others refused) is what runs. Each emitted Image must decode back (Zydis) into the instructions emit
-// recorded, boundary for boundary: emission and the instruction map never disagree. Built in the asan
-// preset (clang, W64STUB_FUZZ).
+// others refused, then all of them linked) is what runs. Each emitted Image must decode back (Zydis) into
+// the instructions emit recorded, boundary for boundary: emission and the instruction map never disagree.
+// Built in the asan preset (clang, W64STUB_FUZZ).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +10,7 @@
 
 #include "w64stub/core/disasm.hpp"
 #include "w64stub/emit/emit.hpp"
+#include "w64stub/emit/link.hpp"
 #include "w64stub/plan9/asm.hpp"
 
 namespace {
@@ -34,5 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const w64stub::Program& p : file->programs)
     for (w64stub::Model m : w64stub::kModels)
       if (auto image = w64stub::emit(p, {m})) check_round_trip(p, *image);
+  // The file linked into one Image, as asm FILE.s makes it.
+  if (!file->programs.empty())
+    if (auto linked = w64stub::link(file->programs))
+      if (auto image = w64stub::emit(*linked, {w64stub::Model::Rip})) check_round_trip(*linked, *image);
   return 0;
 }
