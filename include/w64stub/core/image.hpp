@@ -94,6 +94,11 @@ imagefile::File to_file(const Image& image);
 Expected<Image> from_file(const imagefile::File& file);
 Expected<Image> read_image_file(const std::string& path);
 
+// Writes `target` into the field at `offset` of `text` (placed at text_address) as `kind` encodes it (Rel32:
+// relative to instr_end); false, writing nothing, when it does not fit or the field lies outside.
+bool patch_field(std::span<uint8_t> text, uint64_t text_address, uint32_t offset, RelocKind kind, uint32_t instr_end,
+                 uint64_t target);
+
 // Writes the value of `reloc` into `text` (a copy of image.text placed at text_address), for the symbol
 // placed at symbol_address. Fails, writing nothing, when the value does not fit the field.
 Status apply_relocation(std::span<uint8_t> text, uint64_t text_address, const Relocation& reloc,

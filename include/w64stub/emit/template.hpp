@@ -1,0 +1,55 @@
+// Template: an Image encoded once and placed many times by patching its fields - byte for byte what emit
+// gives at the same addresses, because no model lets an address change an instruction's form (each fixes the
+// width of its address fields; jumps within the code do not move with it). A placement allocates nothing
+// and names no symbol by string: the fields are a table of offsets, kinds and symbol indices.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "w64stub/core/error.hpp"
+#include "w64stub/core/image.hpp"
+
+namespace w64stub {
+
+class Template {
+ public:
+  static Expected<Template> make(Image image);
+
+  const Image& image() const { return image_; }
+  size_t text_size() const { return image_.text.bytes.size(); }
+  size_t data_size() const { return image_.data.bytes.size(); }
+  // What a placement binds, in this order: the Image's imports (the function each slot holds) and externals.
+  const std::vector<const Symbol*>& bound_symbols() const { return bound_; }
+
+  // The text and data as they are at `code` and `data` (data ignored without a data section), with
+  // bound[i] the address of bound_symbols()[i]: every field patched, every import slot filled. `text` and
+  // `data_out` must hold text_size() and data_size() bytes. A value that does not fit its field is an error.
+  Status place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
+               std::span<uint8_t> data_out) const;
+
+ private:
+  enum class Section : uint8_t { Text, Data, Bound };
+  struct Target {  // where a symbol lands
+    Section section;
+    uint64_t offset;  // in its section, or the index into `bound`
+  };
+  struct Field {
+    uint32_t offset;
+    RelocKind kind;
+    uint32_t instr_end;
+    uint32_t target;  // index into targets_
+    int64_t addend;
+  };
+  uint64_t address(const Target& t, uint64_t code, uint64_t data, std::span<const uint64_t> bound) const;
+
+  Image image_;
+  std::vector<Target> targets_;  // one per Image symbol
+  std::vector<Field> fields_;
+  std::vector<uint32_t> slots_;  // import symbols: index into targets_ of each slot, in bound order
+  std::vector<const Symbol*> bound_;
+};
+
+}  // namespace w64stub
