@@ -80,6 +80,26 @@ void describe_flow(const ZydisDecodedInstruction& instr, const ZydisDecodedOpera
 
 }  // namespace
 
+FieldsOnly decode_fields(std::span<const uint8_t> bytes) {
+  static const ZydisDecoder decoder = [] {
+    ZydisDecoder d;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    return d;
+  }();
+  ZydisDecoderContext context;
+  ZydisDecodedInstruction instr;
+  FieldsOnly f;
+  if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&decoder, &context, bytes.data(), bytes.size(), &instr))) return f;
+  f.length = instr.length;
+  f.operand_width = instr.operand_width;
+  if (instr.raw.disp.size) f.disp = {instr.raw.disp.offset, instr.raw.disp.size / 8};
+  if (instr.raw.imm[0].size) {
+    f.imm = {instr.raw.imm[0].offset, instr.raw.imm[0].size / 8};
+    f.imm_signed = instr.raw.imm[0].is_signed;
+  }
+  return f;
+}
+
 Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address) {
   ZydisDecoder decoder;
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);

@@ -132,27 +132,6 @@ Expected<Image> read_image_file(const std::string& path) {
   return from_file(f);
 }
 
-bool patch_field(std::span<uint8_t> text, uint64_t text_address, uint32_t offset, RelocKind kind, uint32_t instr_end,
-                 uint64_t target) {
-  const size_t width = kind == RelocKind::Abs64 ? 8 : 4;
-  if (offset + width > text.size()) return false;
-  uint64_t value = target;
-  bool fits = true;
-  switch (kind) {
-    case RelocKind::Abs32S: fits = target < (uint64_t{1} << 31) || target >= ~uint64_t{0} - (uint64_t{1} << 31) + 1; break;
-    case RelocKind::Abs32: fits = target <= UINT32_MAX; break;
-    case RelocKind::Abs64: break;
-    case RelocKind::Rel32: {
-      const auto delta = static_cast<int64_t>(target - (text_address + instr_end));
-      fits = delta >= INT32_MIN && delta <= INT32_MAX;
-      value = static_cast<uint64_t>(delta);
-      break;
-    }
-  }
-  if (fits) std::memcpy(text.data() + offset, &value, width);  // little-endian host and target
-  return fits;
-}
-
 Status apply_relocation(std::span<uint8_t> text, uint64_t text_address, const Relocation& reloc,
                         uint64_t symbol_address) {
   if (patch_field(text, text_address, reloc.offset, reloc.kind, reloc.instr_end,

@@ -201,19 +201,22 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
         branches_.push_back({program_index, label->name, static_cast<uint32_t>(start), length});
 
   if (!m.symbol) return Ok{};
-  auto decoded = decode_one({buf.data() + start, length}, layout_.code_address + start);
-  if (!decoded) return Error::at(loc, decoded.error().message);
+  // Where the address field lies: Zydis reads the encoding (no text, no analysis: decode_fields).
+  const FieldsOnly decoded = decode_fields({buf.data() + start, length});
   Relocation r;
   r.symbol = *m.symbol;
   r.addend = m.addend;
   r.instr_end = static_cast<uint32_t>(start + length);
-  Field field = m.address_in_imm ? decoded->imm : decoded->disp;
-  if (!field.present() || field.size < 4)
-    return Error::at(loc, fmt::format("the encoding of '{}' has no 32/64-bit field for {}", decoded->text, r.symbol));
+  Field field = m.address_in_imm ? decoded.imm : decoded.disp;
+  if (!field.present() || field.size < 4) {
+    auto text = decode_one({buf.data() + start, length}, layout_.code_address + start);
+    return Error::at(loc, fmt::format("the encoding of '{}' has no 32/64-bit field for {}",
+                                      text ? text->text : "(undecodable)", r.symbol));
+  }
   r.offset = static_cast<uint32_t>(start + static_cast<size_t>(field.offset));
   if (options_.model == Model::Rip || m.branch) r.kind = RelocKind::Rel32;
   else if (field.size == 8) r.kind = RelocKind::Abs64;
-  else if (m.address_in_imm && !(decoded->imm_signed && decoded->operand_width == 64)) r.kind = RelocKind::Abs32;
+  else if (m.address_in_imm && !(decoded.imm_signed && decoded.operand_width == 64)) r.kind = RelocKind::Abs32;
   else r.kind = RelocKind::Abs32S;
   image_.relocations.push_back(std::move(r));
   return Ok{};

@@ -11,34 +11,30 @@ Expected<Template> Template::make(Image image) {
   Template t;
   t.image_ = std::move(image);
   const Image& im = t.image_;
-  std::map<std::string_view, uint32_t> index;
+  // Where each symbol lands: a section and an offset in it, or a binding.
+  std::map<std::string_view, Target> target;
   for (const Symbol& s : im.symbols) {
-    index.emplace(s.name, static_cast<uint32_t>(t.targets_.size()));
     const bool in_data = !im.data.bytes.empty() && s.address >= im.data.address &&
                          s.address < im.data.address + im.data.bytes.size();
+    const Target here{in_data ? Base::Data : Base::Code, s.address - (in_data ? im.data.address : im.text.address)};
+    const size_t section = in_data ? im.data.bytes.size() : im.text.bytes.size();
+    if (s.kind == SymbolKind::Import && here.offset + 8 > section)
+      return Error{fmt::format("{}: import slot {} lies outside its section", im.stub, s.name)};
+    if (s.kind == SymbolKind::Import) t.slots_.push_back({here.base, static_cast<uint32_t>(here.offset), static_cast<uint32_t>(t.bound_.size())});
     if (s.kind == SymbolKind::Import || s.kind == SymbolKind::External) t.bound_.push_back(&s);
-    if (s.kind == SymbolKind::External)
-      t.targets_.push_back({Section::Bound, t.bound_.size() - 1});
-    else
-      t.targets_.push_back({in_data ? Section::Data : Section::Text, s.address - (in_data ? im.data.address : im.text.address)});
+    target.emplace(s.name, s.kind == SymbolKind::External ? Target{Base::Bound, t.bound_.size() - 1} : here);
   }
-  for (const Symbol* s : t.bound_)
-    if (s->kind == SymbolKind::Import) t.slots_.push_back(index.at(s->name));
   for (const Relocation& r : im.relocations) {
-    auto it = index.find(r.symbol);
-    if (it == index.end()) return Error{fmt::format("{}: relocation at {:#x} names {}, which is no symbol of it", im.stub, r.offset, r.symbol)};
-    t.fields_.push_back({r.offset, r.kind, r.instr_end, it->second, r.addend});
+    if (r.offset + (r.kind == RelocKind::Abs64 ? 8u : 4u) > im.text.bytes.size())
+      return Error{fmt::format("{}: relocation at {:#x} lies outside the code", im.stub, r.offset)};
+    auto it = target.find(r.symbol);
+    if (it == target.end()) return Error{fmt::format("{}: relocation at {:#x} names {}, which is no symbol of it", im.stub, r.offset, r.symbol)};
+    const bool bound = it->second.base == Base::Bound;
+    t.fields_.push_back({r.offset, r.instr_end, r.kind, it->second.base,
+                         bound ? static_cast<uint64_t>(r.addend) : it->second.offset + static_cast<uint64_t>(r.addend),
+                         bound ? static_cast<uint32_t>(it->second.offset) : 0});
   }
   return t;
-}
-
-uint64_t Template::address(const Target& t, uint64_t code, uint64_t data, std::span<const uint64_t> bound) const {
-  switch (t.section) {
-    case Section::Text: return code + t.offset;
-    case Section::Data: return data + t.offset;
-    case Section::Bound: return bound[t.offset];
-  }
-  return 0;
 }
 
 Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
@@ -49,18 +45,23 @@ Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> b
     return Error{fmt::format("{}: the buffers are smaller than the image", image_.stub)};
   std::memcpy(text.data(), image_.text.bytes.data(), text_size());
   if (data_size()) std::memcpy(data_out.data(), image_.data.bytes.data(), data_size());
+  // Every field lies inside the text (make checked): a store of its width, after the check that it fits.
   for (const Field& f : fields_) {
-    const uint64_t target = address(targets_[f.target], code, data, bound);
-    if (!patch_field(text, code, f.offset, f.kind, f.instr_end, target + static_cast<uint64_t>(f.addend)))
+    const uint64_t target = (f.base == Base::Code ? code : f.base == Base::Data ? data : bound[f.bound]) + f.offset;
+    uint64_t value = 0;
+    if (!field_value(f.kind, target, code + f.instr_end, value)) [[unlikely]]
       return Error{fmt::format("{} placed at {:#x}: the {} field at {:#x} cannot hold {:#x}", image_.stub, code,
-                               name(f.kind), f.offset, target + static_cast<uint64_t>(f.addend))};
+                               name(f.kind), f.at, target)};
+    if (f.kind == RelocKind::Abs64) {
+      std::memcpy(text.data() + f.at, &value, 8);
+    } else {
+      const auto low = static_cast<uint32_t>(value);
+      std::memcpy(text.data() + f.at, &low, 4);
+    }
   }
-  for (size_t k = 0, b = 0; k < bound_.size(); ++k) {  // import slots hold their functions
-    if (bound_[k]->kind != SymbolKind::Import) continue;
-    const Target& slot = targets_[slots_[b++]];
-    std::span<uint8_t> section = slot.section == Section::Data ? data_out : text;
-    if (slot.offset + 8 > section.size()) return Error{fmt::format("{}: an import slot lies outside the image", image_.stub)};
-    std::memcpy(section.data() + slot.offset, &bound[k], 8);
+  for (const Slot& s : slots_) {  // import slots hold their functions
+    std::span<uint8_t> section = s.base == Base::Data ? data_out : text;
+    std::memcpy(section.data() + s.offset, &bound[s.bound], 8);  // inside: emit put it there
   }
   return Ok{};
 }

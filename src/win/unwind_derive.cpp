@@ -18,8 +18,18 @@ struct Insn {
   uint32_t offset = 0, end = 0;
   ZydisDecodedInstruction i{};
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]{};
-  std::string text;
+  uint64_t address = 0;
   SourceLoc loc;
+
+  // Intel text, for messages only: formatted when one is written.
+  std::string text() const {
+    ZydisFormatter formatter;
+    ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
+    char out[256];
+    if (ZYAN_FAILED(ZydisFormatterFormatInstruction(&formatter, &i, ops, i.operand_count_visible, out, sizeof out, address, nullptr)))
+      return "(unformattable)";
+    return out;
+  }
 
   ZydisMnemonic mnemonic() const { return i.mnemonic; }
   bool reg(int k, ZydisRegister r) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[k].reg.value == r; }
@@ -50,8 +60,8 @@ bool nonvolatile_gp(ZydisRegister r) {
 }
 
 std::string where(const Insn& in) {
-  return in.loc.line > 0 ? fmt::format("{} (+{:#x} {})", in.loc.str(), in.offset, in.text)
-                         : fmt::format("+{:#x} ({})", in.offset, in.text);
+  return in.loc.line > 0 ? fmt::format("{} (+{:#x} {})", in.loc.str(), in.offset, in.text())
+                         : fmt::format("+{:#x} ({})", in.offset, in.text());
 }
 
 class Deriver {
@@ -86,8 +96,6 @@ class Deriver {
 Status Deriver::decode_all() {
   ZydisDecoder decoder;
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-  ZydisFormatter formatter;
-  ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
   for (const InstrInfo& info : image_.instrs) {
     if (info.offset >= image_.entry_size()) break;  // a linked Image's other functions
     Insn in;
@@ -96,10 +104,7 @@ Status Deriver::decode_all() {
     in.loc = info.loc;
     if (ZYAN_FAILED(ZydisDecoderDecodeFull(&decoder, image_.text.bytes.data() + info.offset, info.length, &in.i, in.ops)))
       return Error{fmt::format("{}: +{:#x}: no valid instruction", image_.symbol, info.offset)};
-    char text[256];
-    ZydisFormatterFormatInstruction(&formatter, &in.i, in.ops, in.i.operand_count_visible, text, sizeof text,
-                                    image_.text.address + info.offset, nullptr);
-    in.text = text;
+    in.address = image_.text.address + info.offset;
     insns_.push_back(std::move(in));
   }
   return Ok{};

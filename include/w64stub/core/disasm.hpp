@@ -53,4 +53,14 @@ struct Decoded {
 // Decodes the instruction at the start of `bytes`, as if it stood at `address`.
 Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address);
 
+// Only where an instruction's displacement and immediate lie (emit locating relocation fields): no text,
+// no register or flow analysis. Fields left absent when the bytes are no instruction.
+struct FieldsOnly {
+  uint32_t length = 0;
+  Field disp, imm;
+  bool imm_signed = false;
+  uint32_t operand_width = 0;
+};
+FieldsOnly decode_fields(std::span<const uint8_t> bytes);
+
 }  // namespace w64stub

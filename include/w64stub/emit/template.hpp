@@ -31,24 +31,26 @@ class Template {
                std::span<uint8_t> data_out) const;
 
  private:
-  enum class Section : uint8_t { Text, Data, Bound };
-  struct Target {  // where a symbol lands
-    Section section;
-    uint64_t offset;  // in its section, or the index into `bound`
+  enum class Base : uint8_t { Code, Data, Bound };
+  struct Target {
+    Base base;
+    uint64_t offset;  // in its section, or the index of its binding
   };
   struct Field {
-    uint32_t offset;
+    uint32_t at, instr_end;
     RelocKind kind;
-    uint32_t instr_end;
-    uint32_t target;  // index into targets_
-    int64_t addend;
+    Base base;
+    uint64_t offset;  // from the base: the symbol's offset plus the addend
+    uint32_t bound;   // Base::Bound: the binding's index
   };
-  uint64_t address(const Target& t, uint64_t code, uint64_t data, std::span<const uint64_t> bound) const;
+  struct Slot {
+    Base base;
+    uint32_t offset, bound;
+  };
 
   Image image_;
-  std::vector<Target> targets_;  // one per Image symbol
   std::vector<Field> fields_;
-  std::vector<uint32_t> slots_;  // import symbols: index into targets_ of each slot, in bound order
+  std::vector<Slot> slots_;
   std::vector<const Symbol*> bound_;
 };
 
