@@ -11,6 +11,8 @@ Expected<Template> Template::make(Image image) {
   Template t;
   t.image_ = std::move(image);
   const Image& im = t.image_;
+  t.text_ = im.text.bytes;
+  t.data_ = im.data.bytes;
   // Where each symbol lands: a section and an offset in it, or a binding.
   std::map<std::string_view, Target> target;
   for (const Symbol& s : im.symbols) {
@@ -37,21 +39,31 @@ Expected<Template> Template::make(Image image) {
   return t;
 }
 
+// The errors, out of place()'s way.
+Error Template::misuse(size_t bindings) const {
+  return Error{fmt::format("{}: {} bindings given, {} wanted, or the buffers are smaller than the image", image_.stub,
+                           bindings, bound_.size())};
+}
+
+Error Template::does_not_fit(const Field& f, uint64_t code, uint64_t target) const {
+  return Error{fmt::format("{} placed at {:#x}: the {} field at {:#x} cannot hold {:#x}", image_.stub, code, name(f.kind),
+                           f.at, target)};
+}
+
 Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
                        std::span<uint8_t> data_out) const {
-  if (bound.size() != bound_.size())
-    return Error{fmt::format("{}: {} bindings given, {} wanted", image_.stub, bound.size(), bound_.size())};
-  if (text.size() < text_size() || data_out.size() < data_size())
-    return Error{fmt::format("{}: the buffers are smaller than the image", image_.stub)};
-  std::memcpy(text.data(), image_.text.bytes.data(), text_size());
-  if (data_size()) std::memcpy(data_out.data(), image_.data.bytes.data(), data_size());
+  const size_t text_bytes = text_.size(), data_bytes = data_.size();
+  if (bound.size() != bound_.size() || text.size() < text_bytes || data_out.size() < data_bytes) [[unlikely]]
+    return misuse(bound.size());
+  std::memcpy(text.data(), text_.data(), text_bytes);
+  if (data_bytes) std::memcpy(data_out.data(), data_.data(), data_bytes);
   // Every field lies inside the text (make checked): a store of its width, after the check that it fits.
+  const uint64_t bases[] = {code, data};
   for (const Field& f : fields_) {
-    const uint64_t target = (f.base == Base::Code ? code : f.base == Base::Data ? data : bound[f.bound]) + f.offset;
+    const uint64_t target = (f.base == Base::Bound ? bound[f.bound] : bases[static_cast<int>(f.base)]) + f.offset;
     uint64_t value = 0;
     if (!field_value(f.kind, target, code + f.instr_end, value)) [[unlikely]]
-      return Error{fmt::format("{} placed at {:#x}: the {} field at {:#x} cannot hold {:#x}", image_.stub, code,
-                               name(f.kind), f.at, target)};
+      return does_not_fit(f, code, target);
     if (f.kind == RelocKind::Abs64) {
       std::memcpy(text.data() + f.at, &value, 8);
     } else {
@@ -59,10 +71,8 @@ Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> b
       std::memcpy(text.data() + f.at, &low, 4);
     }
   }
-  for (const Slot& s : slots_) {  // import slots hold their functions
-    std::span<uint8_t> section = s.base == Base::Data ? data_out : text;
-    std::memcpy(section.data() + s.offset, &bound[s.bound], 8);  // inside: emit put it there
-  }
+  for (const Slot& s : slots_)  // import slots hold their functions (inside their section: make checked)
+    std::memcpy((s.base == Base::Data ? data_out : text).data() + s.offset, &bound[s.bound], 8);
   return Ok{};
 }
 

@@ -17,6 +17,7 @@
 #include "w64stub/catalog/catalog.hpp"
 #include "w64stub/emit/emit.hpp"
 #include "w64stub/emit/template.hpp"
+#include "w64stub/exec/arena.hpp"
 #include "w64stub/exec/jit.hpp"
 #include "w64stub/exec/probe.hpp"
 #include "w64stub/plan9/asm.hpp"
@@ -133,6 +134,24 @@ std::vector<Op> make_ops() {
                      benchmark::DoNotOptimize(text->data());
                      benchmark::ClobberMemory();
                      code = code + 0x1000 < 0x4000'0000 ? code + 0x1000 : kCode;
+                   });
+                 }});
+  // The template into executable memory: a CodeArena, committed every 1,000 stubs (rip model: the stub's
+  // import slots and data travel in its text).
+  out.push_back({"template+arena", [] {
+                   auto tpl = std::make_shared<Template>(*Template::make(*emit(badcallback(), {.model = Model::Rip})));
+                   auto created = CodeArena::create({.capacity = size_t{16} << 20});
+                   check(created.ok(), "no arena");
+                   auto arena = std::make_shared<CodeArena>(std::move(*created));
+                   auto bound = std::make_shared<std::vector<uint64_t>>(tpl->bound_symbols().size(), 0x7f00'0000'1000);
+                   return std::function<void()>([tpl, arena, bound, n = 0]() mutable {
+                     auto slot = arena->allocate(tpl->text_size());
+                     if (!slot) {  // full: start over (the old stubs are not called)
+                       arena->reset();
+                       slot = arena->allocate(tpl->text_size());
+                     }
+                     check(slot.ok() && tpl->place(slot->address, 0, *bound, slot->bytes, {}).ok(), "place failed");
+                     if (++n % 1000 == 0) check(arena->commit().ok(), "commit failed");
                    });
                  }});
   out.push_back({"instantiate", [] {

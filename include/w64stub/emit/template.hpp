@@ -19,8 +19,8 @@ class Template {
   static Expected<Template> make(Image image);
 
   const Image& image() const { return image_; }
-  size_t text_size() const { return image_.text.bytes.size(); }
-  size_t data_size() const { return image_.data.bytes.size(); }
+  size_t text_size() const { return text_.size(); }
+  size_t data_size() const { return data_.size(); }
   // What a placement binds, in this order: the Image's imports (the function each slot holds) and externals.
   const std::vector<const Symbol*>& bound_symbols() const { return bound_; }
 
@@ -31,7 +31,7 @@ class Template {
                std::span<uint8_t> data_out) const;
 
  private:
-  enum class Base : uint8_t { Code, Data, Bound };
+  enum class Base : uint8_t { Code, Data, Bound };  // Code and Data index place()'s bases
   struct Target {
     Base base;
     uint64_t offset;  // in its section, or the index of its binding
@@ -48,7 +48,11 @@ class Template {
     uint32_t offset, bound;
   };
 
+  [[gnu::cold, gnu::noinline]] Error misuse(size_t bindings) const;
+  [[gnu::cold, gnu::noinline]] Error does_not_fit(const Field& f, uint64_t code, uint64_t target) const;
+
   Image image_;
+  std::vector<uint8_t> text_, data_;  // the image's, beside the tables place() reads
   std::vector<Field> fields_;
   std::vector<Slot> slots_;
   std::vector<const Symbol*> bound_;
