@@ -160,6 +160,7 @@ bool end_process_group(pid_t group) {
   namespace fs = std::filesystem;
   std::error_code ec;
   for (int round = 0; round < 50; ++round) {
+    if (kill(-group, 0) != 0 && errno == ESRCH) return true;  // no process has the group's id: nothing to scan
     bool left = false;
     for (const auto& entry : fs::directory_iterator("/proc", ec)) {
       std::ifstream stat(entry.path() / "stat");
