@@ -20,6 +20,7 @@
 #include "w64stub/exec/arena.hpp"
 #include "w64stub/exec/jit.hpp"
 #include "w64stub/exec/probe.hpp"
+#include "w64stub/exec/thunks.hpp"
 #include "w64stub/plan9/asm.hpp"
 
 namespace w64stub::bench {
@@ -152,6 +153,31 @@ std::vector<Op> make_ops() {
                      }
                      check(slot.ok() && tpl->place(slot->address, 0, *bound, slot->bytes, {}).ok(), "place failed");
                      if (++n % 1000 == 0) check(arena->commit().ok(), "commit failed");
+                   });
+                 }});
+  // Callback thunks: one made (16 bytes into the factory's arena and a table entry), against their limit,
+  // a 16-byte copy and two patched fields.
+  out.push_back({"thunk", [] {
+                   auto factory = std::make_shared<std::unique_ptr<ThunkFactory>>();
+                   return std::function<void()>([factory] {
+                     auto handler = [](void*, uint64_t, uint64_t, uint64_t, uint64_t) __attribute__((ms_abi)) { return uint64_t{0}; };
+                     if (!*factory || factory->get()->size() == (1u << 20)) {  // full: a new one (rarely timed)
+                       auto created = ThunkFactory::create(1u << 20);
+                       check(created.ok(), "no factory");
+                       *factory = std::make_unique<ThunkFactory>(std::move(*created));
+                     }
+                     check(factory->get()->make(handler, nullptr).ok(), "make failed");
+                   });
+                 }});
+  out.push_back({"thunk-limit", [] {
+                   auto buffer = std::make_shared<std::vector<uint8_t>>(size_t{16} << 20);
+                   return std::function<void()>([buffer, n = uint32_t{0}]() mutable {
+                     uint8_t* at = buffer->data() + (n % (1u << 20)) * 16;
+                     std::memcpy(at, buffer->data(), 16);
+                     std::memcpy(at + 1, &n, 4);
+                     std::memcpy(at + 6, &n, 4);
+                     benchmark::DoNotOptimize(at);
+                     ++n;
                    });
                  }});
   out.push_back({"instantiate", [] {

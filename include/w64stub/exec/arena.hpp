@@ -42,6 +42,9 @@ class CodeArena {
   // Everything written since the last commit becomes executable (Protected: the mapping turns read-execute;
   // the next allocate turns it read-write again, so a batch costs two mprotects).
   Status commit();
+  // Protected mode: makes the mapping writable again for a batch into space allocated earlier (allocate()
+  // does this itself). Dual mapped: nothing to do.
+  Status reopen() { return writable(); }
   void reset() { used_ = 0; }
 
  private:

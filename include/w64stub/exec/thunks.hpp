@@ -1,0 +1,61 @@
+// ThunkFactory: callback thunks by the million, the modern form of Go's compilecallback (which made one
+// thunk per callback and capped them at 2000). Each thunk is 16 bytes of a CodeArena - `mov eax, INDEX;
+// jmp dispatcher`, encoded once by asmjit and placed by its template's fields - and enters one shared
+// dispatcher, a Win64 function with unwind data, that calls the thunk's handler as
+// handler(context, arg1, arg2, arg3, arg4) under the Win64 convention. No cap but the arena's capacity.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "w64stub/core/error.hpp"
+#include "w64stub/core/image.hpp"
+#include "w64stub/emit/template.hpp"
+#include "w64stub/exec/arena.hpp"
+
+namespace w64stub {
+
+using ThunkHandler = __attribute__((ms_abi)) uint64_t (*)(void* context, uint64_t a1, uint64_t a2, uint64_t a3,
+                                                          uint64_t a4);
+
+class ThunkFactory {
+ public:
+  static constexpr size_t kThunkBytes = 16;
+
+  // Room for `capacity` thunks (the arena is sized for them and the dispatcher).
+  static Expected<ThunkFactory> create(size_t capacity);
+
+  // A new thunk: a Win64 function of up to four integer arguments that returns handler(context, ...).
+  Expected<uint64_t> make(ThunkHandler handler, void* context);
+  // Thunks made so far are callable once committed (make() leaves a batch uncommitted: commit per batch).
+  Status commit() {
+    open_ = false;
+    return arena_->commit();
+  }
+  size_t size() const { return count_; }
+
+  // What a thunk and the dispatcher are, as Images (for listings and the probe): the thunk's `dispatcher`
+  // and `index`, the dispatcher's `table`, are externals.
+  const Image& thunk_image() const { return thunk_.image(); }
+  const Image& dispatcher_image() const { return dispatcher_; }
+
+ private:
+  struct Entry {
+    ThunkHandler handler;
+    void* context;
+  };
+  std::unique_ptr<CodeArena> arena_;
+  std::unique_ptr<Entry[]> table_;
+  size_t capacity_ = 0, count_ = 0;
+  Template thunk_;
+  uint8_t thunk_bytes_[kThunkBytes] = {};  // its text, where make() copies it from
+  Image dispatcher_;
+  uint64_t dispatcher_address_ = 0;
+  CodeArena::Slot thunks_;  // room for every thunk, allocated once
+  bool open_ = true;        // written since the last commit
+  uint32_t index_field_ = 0, jump_field_ = 0, jump_end_ = 0;  // where make() writes, from the thunk's template
+
+  ThunkFactory() = default;
+};
+
+}  // namespace w64stub

@@ -1,0 +1,110 @@
+#include "w64stub/exec/thunks.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "w64stub/emit/emit.hpp"
+
+namespace w64stub {
+
+namespace {
+
+namespace x86 = asmjit::x86;
+
+Instr op(asmjit::InstId id, std::vector<Operand> operands) { return Instr{id, std::move(operands)}; }
+
+// mov eax, INDEX; jmp dispatcher - both fields left to the placement.
+Program thunk_program() {
+  Program p;
+  p.symbol = "thunk";
+  p.externals = {"index", "dispatcher"};
+  p.instrs = {op(x86::Inst::kIdMov, {asmjit::Operand(x86::eax), SymbolAddr{"index", 0}}),
+              op(x86::Inst::kIdJmp, {SymbolAddr{"dispatcher", 0}})};
+  return p;
+}
+
+// handler(context, a1, a2, a3, a4): the callback's four register arguments move up one place, the fourth to
+// the handler's fifth slot; the thunk's index (EAX) picks {handler, context} from the table.
+Program dispatcher_program() {
+  Program p;
+  p.symbol = "dispatcher";
+  p.externals = {"table"};
+  const asmjit::Operand rsp = x86::rsp, rax = x86::rax, rcx = x86::rcx, rdx = x86::rdx, r8 = x86::r8, r9 = x86::r9,
+                        r10 = x86::r10;
+  p.instrs = {op(x86::Inst::kIdSub, {rsp, asmjit::Imm(56)}),  // entry RSP = 8 (mod 16): the call is aligned
+              op(x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 32), r9}),
+              op(x86::Inst::kIdMov, {r9, r8}),
+              op(x86::Inst::kIdMov, {r8, rdx}),
+              op(x86::Inst::kIdMov, {rdx, rcx}),
+              op(x86::Inst::kIdMov, {r10, SymbolAddr{"table", 0}}),
+              op(x86::Inst::kIdShl, {rax, asmjit::Imm(4)}),  // sizeof(Entry); EAX was zero-extended by the thunk
+              op(x86::Inst::kIdAdd, {r10, rax}),
+              op(x86::Inst::kIdMov, {rcx, x86::qword_ptr(x86::r10, 8)}),
+              op(x86::Inst::kIdCall, {x86::qword_ptr(x86::r10)}),
+              op(x86::Inst::kIdAdd, {rsp, asmjit::Imm(56)}),
+              op(x86::Inst::kIdRet, {})};
+  return p;
+}
+
+}  // namespace
+
+Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
+  if (capacity == 0 || capacity > (size_t{1} << 26)) return Error{fmt::format("thunk factory: {} thunks (1 to 2^26)", capacity)};
+  ThunkFactory f;
+  f.capacity_ = capacity;
+  auto thunk = emit(thunk_program(), {.model = Model::Go2012});
+  if (!thunk) return thunk.error();
+  if (thunk->text.bytes.size() > kThunkBytes) return Error{"thunk factory: a thunk is longer than 16 bytes"};
+  thunk->text.bytes.resize(kThunkBytes, 0xCC);  // int3 between thunks
+  for (const Relocation& r : thunk->relocations) {
+    if (r.symbol == "index" && r.kind == RelocKind::Abs32) f.index_field_ = r.offset;
+    if (r.symbol == "dispatcher" && r.kind == RelocKind::Rel32) f.jump_field_ = r.offset, f.jump_end_ = r.instr_end;
+  }
+  if (!f.index_field_ || !f.jump_field_) return Error{"thunk factory: the thunk's fields are not where its encoding should put them"};
+  auto made = Template::make(std::move(*thunk));
+  if (!made) return made.error();
+  f.thunk_ = std::move(*made);
+  std::memcpy(f.thunk_bytes_, f.thunk_.image().text.bytes.data(), kThunkBytes);
+
+  auto dispatcher = emit(dispatcher_program(), {.model = Model::Abs64});
+  if (!dispatcher) return dispatcher.error();
+  f.dispatcher_ = std::move(*dispatcher);
+  auto placed = Template::make(f.dispatcher_);
+  if (!placed) return placed.error();
+
+  auto arena = CodeArena::create({.capacity = f.dispatcher_.text.bytes.size() + 16 + capacity * kThunkBytes});
+  if (!arena) return arena.error();
+  f.arena_ = std::make_unique<CodeArena>(std::move(*arena));
+  f.table_ = std::make_unique<Entry[]>(capacity);
+  auto slot = f.arena_->allocate(f.dispatcher_.text.bytes.size(), 16);
+  if (!slot) return slot.error();
+  const uint64_t table = reinterpret_cast<uint64_t>(f.table_.get());
+  if (auto s = placed->place(slot->address, 0, {&table, 1}, slot->bytes, {}); !s) return s.error();
+  f.dispatcher_address_ = slot->address;
+  auto thunks = f.arena_->allocate(capacity * kThunkBytes, kThunkBytes);
+  if (!thunks) return thunks.error();
+  f.thunks_ = *thunks;
+  return f;
+}
+
+Expected<uint64_t> ThunkFactory::make(ThunkHandler handler, void* context) {
+  if (count_ == capacity_) [[unlikely]]
+    return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
+  if (!open_) {  // the first since a commit (Protected mode: the arena turns writable again)
+    if (auto s = arena_->reopen(); !s) return s.error();
+    open_ = true;
+  }
+  // The template's bytes and its two fields (the arena is under 2 GiB: the jump always reaches).
+  const uint64_t address = thunks_.address + count_ * kThunkBytes;
+  uint8_t* at = thunks_.bytes.data() + count_ * kThunkBytes;
+  const auto index = static_cast<uint32_t>(count_);
+  const auto jump = static_cast<int32_t>(dispatcher_address_ - (address + jump_end_));
+  std::memcpy(at, thunk_bytes_, kThunkBytes);
+  std::memcpy(at + index_field_, &index, 4);
+  std::memcpy(at + jump_field_, &jump, 4);
+  table_[count_++] = {handler, context};
+  return address;
+}
+
+}  // namespace w64stub

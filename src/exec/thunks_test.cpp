@@ -1,0 +1,65 @@
+#include "w64stub/exec/thunks.hpp"
+
+#include <doctest/doctest.h>
+
+#include "../testing/test_support.hpp"
+#include "w64stub/core/frame.hpp"
+#include "w64stub/win/unwind.hpp"
+
+using namespace w64stub;
+
+namespace {
+
+using Callback = __attribute__((ms_abi)) uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t);
+
+// What each thunk's handler gives back: its context and every argument, in its own place.
+__attribute__((ms_abi)) uint64_t mix(void* context, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
+  return reinterpret_cast<uint64_t>(context) * 100000 + a1 * 1000 + a2 * 100 + a3 * 10 + a4;
+}
+
+__attribute__((ms_abi)) uint64_t other(void* context, uint64_t, uint64_t, uint64_t, uint64_t) {
+  return ~reinterpret_cast<uint64_t>(context);
+}
+
+}  // namespace
+
+TEST_CASE("a million thunks, 16 bytes each, each reaching its own handler and context with every argument") {
+  constexpr size_t kThunks = 1'000'000;
+  auto factory = ThunkFactory::create(kThunks);
+  REQUIRE_MESSAGE(factory.ok(), factory.error().message);
+  std::vector<uint64_t> thunks;
+  thunks.reserve(kThunks);
+  for (size_t k = 0; k < kThunks; ++k) {
+    auto thunk = factory->make(k % 7 == 3 ? other : mix, reinterpret_cast<void*>(k));
+    if (!thunk) FAIL(thunk.error().message);
+    thunks.push_back(*thunk);
+  }
+  REQUIRE(factory->commit().ok());
+  CHECK(thunks.back() - thunks.front() == (kThunks - 1) * ThunkFactory::kThunkBytes);
+  CHECK(test::wx_mappings() == 0);
+  size_t wrong = 0;
+  for (size_t k = 0; k < kThunks; ++k) {
+    const uint64_t got = reinterpret_cast<Callback>(thunks[k])(1, 2, 3, 4);
+    wrong += got != (k % 7 == 3 ? ~uint64_t{k} : k * 100000 + 1234);
+  }
+  CHECK(wrong == 0);
+  CHECK(factory->make(mix, nullptr).error().message == "thunk factory: all 1000000 thunks are made");
+}
+
+TEST_CASE("the dispatcher is a Win64 function: its call is aligned, its frame balanced, its unwind data derived") {
+  auto factory = ThunkFactory::create(1);
+  REQUIRE(factory.ok());
+  const Image& dispatcher = factory->dispatcher_image();
+  const Frame frame = analyze_frame(dispatcher);
+  REQUIRE(frame.calls.size() == 1);
+  CHECK(frame.calls_aligned());
+  CHECK(frame.balanced);
+  CHECK(frame.shadow == 32);
+  auto unwind = derive_unwind(dispatcher);
+  REQUIRE_MESSAGE(unwind.ok(), unwind.error().message);
+  CHECK(!dispatcher.unwind.empty());
+  // A thunk does not touch the stack: a leaf that needs no unwind data.
+  const Frame thunk = analyze_frame(factory->thunk_image());
+  CHECK(thunk.total() == 0);
+  CHECK(ThunkFactory::create(0).error().message == "thunk factory: 0 thunks (1 to 2^26)");
+}
