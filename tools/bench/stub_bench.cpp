@@ -204,6 +204,29 @@ std::vector<Op> make_ops() {
   return out;
 }
 
+// Cost per stub against the number of stubs: N badcallbacks (rip) placed from one template into a fresh
+// CodeArena sized for them, committed every 1,000 - the arena created inside the timing.
+void stubs(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0));
+  const Template tpl = *Template::make(*emit(badcallback(), {.model = Model::Rip}));
+  const std::vector<uint64_t> bound(tpl.bound_symbols().size(), 0x7f00'0000'1000);
+  const size_t stride = (tpl.text_size() + 15) & ~size_t{15};
+  for (auto _ : state) {
+    auto arena = CodeArena::create({.capacity = n * stride});
+    if (!arena) return state.SkipWithError(arena.error().message.c_str());
+    for (size_t k = 0; k < n; ++k) {
+      auto slot = arena->allocate(tpl.text_size());
+      if (!slot || !tpl.place(slot->address, 0, bound, slot->bytes, {})) return state.SkipWithError("place failed");
+      if (k % 1000 == 999 && !arena->commit()) return state.SkipWithError("commit failed");
+    }
+    if (!arena->commit()) return state.SkipWithError("commit failed");
+  }
+  state.counters["stubs"] = static_cast<double>(n);
+  state.counters["per_stub"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                                            benchmark::Counter::kInvert);
+}
+BENCHMARK(stubs)->RangeMultiplier(10)->Range(1, 100000);
+
 // One benchmark per op, under the op's name.
 const bool registered = [] {
   for (const Op& op : ops()) {
