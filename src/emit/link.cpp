@@ -51,17 +51,21 @@ void append_function(Program& out, const Program& p, const std::set<std::string,
 }
 
 // Imports and data are the file's: every function that names one must mean the same one.
-Status merge_shared(Program& out, const Program& p) {
+struct Shared {  // the index of each import and data symbol already in the linked Program, by name
+  std::map<std::string, size_t, std::less<>> imports, data;
+};
+
+Status merge_shared(Program& out, const Program& p, Shared& seen) {
   for (const Import& i : p.imports) {
-    const Import* have = out.find_import(i.symbol);
-    if (!have) out.imports.push_back(i);
-    else if (have->dll != i.dll || have->function != i.function || have->signature != i.signature)
+    auto [at, fresh] = seen.imports.emplace(i.symbol, out.imports.size());
+    if (fresh) out.imports.push_back(i);
+    else if (const Import& have = out.imports[at->second]; have.dll != i.dll || have.function != i.function || have.signature != i.signature)
       return Error::at(p.loc, fmt::format("import {} differs between {} and {}", i.symbol, out.symbol, p.symbol));
   }
   for (const DataSymbol& d : p.data) {
-    const DataSymbol* have = out.find_data(d.symbol);
-    if (!have) out.data.push_back(d);
-    else if (have->bytes != d.bytes || have->align != d.align || have->data_offset != d.data_offset)
+    auto [at, fresh] = seen.data.emplace(d.symbol, out.data.size());
+    if (fresh) out.data.push_back(d);
+    else if (const DataSymbol& have = out.data[at->second]; have.bytes != d.bytes || have.align != d.align || have.data_offset != d.data_offset)
       return Error::at(p.loc, fmt::format("data {} differs between {} and {}", d.symbol, out.symbol, p.symbol));
   }
   return Ok{};
@@ -107,15 +111,17 @@ Expected<Program> link(std::span<const Program> programs, std::string_view entry
   out.loc = head.loc;
   out.declared_frame = head.declared_frame;
   out.source_file = head.source_file;
+  std::set<std::string, std::less<>> externals;  // what out.externals holds, by name
+  Shared shared;
   for (size_t k : order) {
     const Program& p = programs[k];
     if (auto s = p.check_symbols(); !s) return s.error();
     if (p.source_file != out.source_file) out.source_file.clear();
     append_function(out, p, functions, options.relax_between_functions);
-    if (auto s = merge_shared(out, p); !s) return s.error();
+    if (auto s = merge_shared(out, p, shared); !s) return s.error();
     merge_lines(out, p);
     for (const std::string& e : p.externals)
-      if (!functions.count(e) && !out.is_external(e)) out.externals.push_back(e);
+      if (!functions.count(e) && externals.insert(e).second) out.externals.push_back(e);
   }
   return out;
 }
