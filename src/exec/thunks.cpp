@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "w64stub/emit/emit.hpp"
+#include "w64stub/emit/link.hpp"
 
 namespace w64stub {
 
@@ -48,6 +49,25 @@ Program dispatcher_program() {
 }
 
 }  // namespace
+
+Expected<Image> ThunkFactory::probe_image(uint32_t index) {
+  Program thunk = thunk_program();
+  thunk.instrs[0].operands[1] = asmjit::Operand(asmjit::Imm(index));  // as make() writes it
+  thunk.externals = {"dispatcher"};
+  Program dispatcher = dispatcher_program();
+  for (Instr& instr : dispatcher.instrs)  // the table starts 16 * index below entry `index`
+    for (Operand& operand : instr.operands)
+      if (auto* table = std::get_if<SymbolAddr>(&operand)) *table = SymbolAddr{"handler", -16 * static_cast<int64_t>(index)};
+  dispatcher.externals.clear();
+  dispatcher.imports = {Import{"handler", "thunks", "handler", "context:u64,a1:u64,a2:u64,a3:u64,a4:u64->u64", 0}};
+  std::vector<uint8_t> context(8, 0);
+  std::memcpy(context.data(), &index, 4);
+  dispatcher.data = {DataSymbol{"context", std::move(context), 8, 8}};
+  const std::vector<Program> both = {thunk, dispatcher};
+  auto linked = link(both, "thunk", {.relax_between_functions = false});
+  if (!linked) return linked.error();
+  return emit(*linked, {.model = Model::Abs64, .stub = fmt::format("thunk {}", index)});
+}
 
 Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
   if (capacity == 0 || capacity > (size_t{1} << 26)) return Error{fmt::format("thunk factory: {} thunks (1 to 2^26)", capacity)};

@@ -4,6 +4,8 @@
 
 #include "../testing/test_support.hpp"
 #include "w64stub/core/frame.hpp"
+#include "w64stub/exec/harness.hpp"
+#include "w64stub/exec/probe.hpp"
 #include "w64stub/win/unwind.hpp"
 
 using namespace w64stub;
@@ -62,4 +64,21 @@ TEST_CASE("the dispatcher is a Win64 function: its call is aligned, its frame ba
   const Frame thunk = analyze_frame(factory->thunk_image());
   CHECK(thunk.total() == 0);
   CHECK(ThunkFactory::create(0).error().message == "thunk factory: 0 thunks (1 to 2^26)");
+}
+
+TEST_CASE("thunks under the probe: the thunk and the dispatcher keep the Win64 contract, each argument moves up one") {
+  for (uint32_t index : {0u, 1u, 999'999u}) {
+    CAPTURE(index);
+    auto image = ThunkFactory::probe_image(index);
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    auto report = probe(*image, {.signature = *win64::parse_signature("a:u64,b:u64,c:u64,d:u64")});
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    CHECK(report->conformant());
+    REQUIRE(report->run.calls.size() == 1);
+    const CallRecord& call = report->run.calls[0];
+    CHECK(call.function == "handler");
+    CHECK(call.call_residue == 0);
+    CHECK(call.args[0] == index);  // the context of entry `index`
+    for (int i = 0; i < 4; ++i) CHECK(call.argument(i + 1) == argument_canary(i));
+  }
 }

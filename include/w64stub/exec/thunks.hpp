@@ -39,6 +39,11 @@ class ThunkFactory {
   const Image& thunk_image() const { return thunk_.image(); }
   const Image& dispatcher_image() const { return dispatcher_; }
 
+  // Thunk `index` and the dispatcher as one Image the probe runs (abs64): the thunk as made, its jump still
+  // rel32; the dispatcher's table a data page where entry `index` holds an import slot `handler` (answered by
+  // a stand-in of that name, "thunks!handler") and the context `index`.
+  static Expected<Image> probe_image(uint32_t index);
+
  private:
   struct Entry {
     ThunkHandler handler;
