@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "w64stub/core/field.hpp"
+
 namespace w64stub::imagefile {
 
 namespace {
@@ -237,24 +239,13 @@ bool parse(std::string_view text, std::string_view name, File& file, std::string
 }
 
 bool apply(std::span<uint8_t> text, uint64_t text_address, const Reloc& reloc, uint64_t symbol_address) {
-  const uint64_t target = symbol_address + static_cast<uint64_t>(reloc.addend);
-  const size_t width = reloc.kind == "abs64" ? 8 : 4;
-  if (reloc.offset + width > text.size()) return false;
-  uint64_t value = target;
-  bool fits = true;
-  if (reloc.kind == "abs32s") {
-    fits = target < (uint64_t{1} << 31) || target >= ~uint64_t{0} - (uint64_t{1} << 31) + 1;
-  } else if (reloc.kind == "abs32") {
-    fits = target <= UINT32_MAX;
-  } else if (reloc.kind == "rel32") {
-    auto delta = static_cast<int64_t>(target - (text_address + reloc.instr_end));
-    fits = delta >= INT32_MIN && delta <= INT32_MAX;
-    value = static_cast<uint64_t>(delta);
-  } else if (reloc.kind != "abs64") {
-    return false;
-  }
-  if (fits) std::memcpy(text.data() + reloc.offset, &value, width);  // little-endian host and target
-  return fits;
+  RelocKind kind;
+  if (reloc.kind == "abs32s") kind = RelocKind::Abs32S;
+  else if (reloc.kind == "abs32") kind = RelocKind::Abs32;
+  else if (reloc.kind == "abs64") kind = RelocKind::Abs64;
+  else if (reloc.kind == "rel32") kind = RelocKind::Rel32;
+  else return false;
+  return patch_field(text, text_address, reloc.offset, kind, reloc.instr_end, symbol_address + static_cast<uint64_t>(reloc.addend));
 }
 
 std::vector<int> out32_parameters(std::string_view signature) {

@@ -5,11 +5,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 
@@ -84,17 +80,6 @@ RandomFile random_file(std::mt19937& rng, int file) {
   return r;
 }
 
-std::string gnu_as(const std::string& source) {
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-link-{}", getpid());
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "link.s") << source;
-  const std::string cmd = fmt::format("cd {} && as --64 -o link.o link.s && objcopy -O binary -j .text link.o link.bin", dir.string());
-  const bool ok = std::system(cmd.c_str()) == 0;
-  std::string bytes = ok ? test::slurp((dir / "link.bin").string()) : "";
-  std::filesystem::remove_all(dir);
-  return bytes;
-}
-
 }  // namespace
 
 TEST_CASE("a linked file equals GNU as's on 300 random files of calling functions (fixed seed)") {
@@ -106,7 +91,7 @@ TEST_CASE("a linked file equals GNU as's on 300 random files of calling function
     files.push_back(random_file(rng, i));
     source += fmt::format(".balign 16384, 0xcc\n{}", files.back().gnu);
   }
-  const std::string gnu = gnu_as(source);
+  const std::string gnu = test::gnu_as_text(source, "link");
   REQUIRE_MESSAGE(!gnu.empty(), "GNU as (binutils) is needed: tools/bootstrap installs it");
   int short_between = 0;
   for (int i = 0; i < kFiles; ++i) {

@@ -3,12 +3,7 @@
 // bytes. GNU as starts every jump short and grows it until stable; so must emit.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "../testing/test_support.hpp"
@@ -99,13 +94,8 @@ TEST_CASE("jump relaxation equals GNU as's on 500 random programs (fixed seed)")
     programs.push_back(i == 0 ? mutual_pair() : random_program(rng, i));
     source += fmt::format(".balign 8192, 0xcc\n{}", programs.back().gnu);
   }
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-relax-{}", getpid());
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "relax.s") << source;
-  const std::string cmd = fmt::format("cd {} && as --64 -o relax.o relax.s && objcopy -O binary -j .text relax.o relax.bin", dir.string());
-  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "GNU as (binutils) is needed: tools/bootstrap installs it");
-  const std::string gnu = test::slurp((dir / "relax.bin").string());
-  std::filesystem::remove_all(dir);
+  const std::string gnu = test::gnu_as_text(source, "relax");
+  REQUIRE_MESSAGE(!gnu.empty(), "GNU as (binutils) is needed: tools/bootstrap installs it");
   int short_jumps = 0;
   for (int i = 0; i < kPrograms; ++i) {
     CAPTURE(i);

@@ -3,6 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -23,6 +27,20 @@ inline std::string slurp(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// GNU as's .text for Intel-syntax `source` (binutils: as, objcopy), in a scratch directory of its own; ""
+// when the tools are missing or refuse it.
+inline std::string gnu_as_text(const std::string& source, std::string_view tag) {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-{}-{}", tag, getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "in.s") << source;
+  const std::string cmd =
+      fmt::format("cd {} && as --64 -o in.o in.s && objcopy -O binary -j .text in.o in.bin", dir.string());
+  const bool ok = std::system(cmd.c_str()) == 0;
+  std::string bytes = ok ? slurp((dir / "in.bin").string()) : "";
+  std::filesystem::remove_all(dir);
+  return bytes;
 }
 
 // Mappings in this process that are writable and executable at once (read here, not with the library's own

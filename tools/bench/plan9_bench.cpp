@@ -19,45 +19,42 @@ Plan9Options in_memory(const std::string& text) {
   return options;
 }
 
-void per_symbol(benchmark::State& state, int symbols, size_t peak) {
+// Times `step` (the file's text and its symbol count in; true when it gave what it should) on a generated
+// file of state.range(0) symbols, with time and peak heap per symbol.
+template <typename Step>
+void whole_file(benchmark::State& state, Step step) {
+  const int symbols = static_cast<int>(state.range(0));
+  const std::string text = bench::plan9_file(symbols);
+  const Plan9Options options = in_memory(text);
+  size_t peak = 0;
+  for (auto _ : state) {
+    bench::heap_reset_peak();
+    if (!step(options, static_cast<size_t>(symbols))) state.SkipWithError("did not assemble and link");
+    peak = std::max(peak, bench::heap_peak());
+  }
   state.counters["symbols"] = symbols;
   state.counters["time_per_symbol"] = benchmark::Counter(symbols, benchmark::Counter::kIsIterationInvariantRate |
                                                                       benchmark::Counter::kInvert);
   state.counters["heap_per_symbol"] = static_cast<double>(peak) / symbols;
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 
 void BM_Plan9FileToPrograms(benchmark::State& state) {
-  const int symbols = static_cast<int>(state.range(0));
-  const std::string text = bench::plan9_file(symbols);
-  const Plan9Options options = in_memory(text);
-  size_t peak = 0;
-  for (auto _ : state) {
-    bench::heap_reset_peak();
+  whole_file(state, [](const Plan9Options& options, size_t symbols) {
     auto file = assemble_plan9_file("bench.s", options);
-    if (!file || file->programs.size() != static_cast<size_t>(symbols)) state.SkipWithError("did not assemble");
     benchmark::DoNotOptimize(file);
-    peak = std::max(peak, bench::heap_peak());
-  }
-  per_symbol(state, symbols, peak);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+    return file && file->programs.size() == symbols;
+  });
 }
 
 void BM_Plan9FileToLinkedImage(benchmark::State& state) {
-  const int symbols = static_cast<int>(state.range(0));
-  const std::string text = bench::plan9_file(symbols);
-  const Plan9Options options = in_memory(text);
-  size_t peak = 0;
-  for (auto _ : state) {
-    bench::heap_reset_peak();
+  whole_file(state, [](const Plan9Options& options, size_t symbols) {
     auto file = assemble_plan9_file("bench.s", options);
     auto program = file ? link(file->programs) : Expected<Program>(Error{"no file"});
     auto image = program ? emit(*program, {.model = Model::Rip}) : Expected<Image>(program.error());
-    if (!image || image->symbols.size() != static_cast<size_t>(symbols) + 1) state.SkipWithError("did not link");
     benchmark::DoNotOptimize(image);
-    peak = std::max(peak, bench::heap_peak());
-  }
-  per_symbol(state, symbols, peak);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+    return image && image->symbols.size() == symbols + 1;
+  });
 }
 
 BENCHMARK(BM_Plan9FileToPrograms)->RangeMultiplier(10)->Range(10, 10000)->Unit(benchmark::kMillisecond);
