@@ -5,7 +5,7 @@
 //   plan9    assemble Go's Plan 9 amd64 text into Programs
 //   emit     Program -> Image through asmjit
 //   exec     jit (place an Image in memory), stand-ins, harness, probe, wine
-//   out      listing, golden comparison, reports
+//   out      listing, golden comparison, reports, COFF objects
 //   catalog  the Go runtime's 2012 stubs, their data page and diagnoses, verify
 #pragma once
 
@@ -32,6 +32,7 @@
 #include "w64stub/exec/standins.hpp"
 #include "w64stub/exec/wine.hpp"
 #include "w64stub/out/golden.hpp"
+#include "w64stub/out/coff.hpp"
 #include "w64stub/out/listing.hpp"
 #include "w64stub/out/report.hpp"
 #include "w64stub/catalog/catalog.hpp"

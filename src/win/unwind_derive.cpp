@@ -66,7 +66,7 @@ std::string where(const Insn& in) {
 
 class Deriver {
  public:
-  explicit Deriver(const Image& image) : image_(image) {}
+  Deriver(const Image& image, const Symbol& function) : image_(image), function_(function) {}
   Expected<UnwindInfo> run();
 
  private:
@@ -77,10 +77,11 @@ class Deriver {
   // The canonical epilog that begins at instruction k: how many instructions it spans, or an error.
   Expected<size_t> epilog(size_t k) const;
   Error refuse(const Insn& in, std::string why) const {
-    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", image_.symbol, where(in), why)};
+    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", function_.name, where(in), why)};
   }
 
   const Image& image_;
+  const Symbol& function_;  // the Code symbol whose bytes are described
   std::vector<Insn> insns_;
   UnwindInfo info_;
   std::vector<ZydisRegister> pushed_;  // in push order
@@ -96,14 +97,15 @@ class Deriver {
 Status Deriver::decode_all() {
   ZydisDecoder decoder;
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  const uint64_t begin = function_.address - image_.text.address, end = begin + function_.size;
   for (const InstrInfo& info : image_.instrs) {
-    if (info.offset >= image_.entry_size()) break;  // a linked Image's other functions
-    Insn in;
-    in.offset = info.offset;
-    in.end = info.offset + info.length;
+    if (info.offset < begin || info.offset >= end) continue;  // a linked Image's other functions
+    Insn in;  // offsets from the function's start, as unwind codes count them
+    in.offset = static_cast<uint32_t>(info.offset - begin);
+    in.end = in.offset + info.length;
     in.loc = info.loc;
     if (ZYAN_FAILED(ZydisDecoderDecodeFull(&decoder, image_.text.bytes.data() + info.offset, info.length, &in.i, in.ops)))
-      return Error{fmt::format("{}: +{:#x}: no valid instruction", image_.symbol, info.offset)};
+      return Error{fmt::format("{}: +{:#x}: no valid instruction", function_.name, in.offset)};
     in.address = image_.text.address + info.offset;
     insns_.push_back(std::move(in));
   }
@@ -260,6 +262,16 @@ Expected<UnwindInfo> Deriver::run() {
 
 }  // namespace
 
-Expected<UnwindInfo> derive_unwind(const Image& image) { return Deriver(image).run(); }
+Expected<UnwindInfo> derive_unwind(const Image& image, const Symbol& function) {
+  if (function.kind != SymbolKind::Code || function.address < image.text.address ||
+      function.address - image.text.address + function.size > image.text.bytes.size())
+    return Error{fmt::format("{}: not a function of {}'s code", function.name, image.symbol)};
+  return Deriver(image, function).run();
+}
+
+Expected<UnwindInfo> derive_unwind(const Image& image) {
+  const Symbol entry{image.symbol, SymbolKind::Code, image.text.address, image.entry_size()};
+  return Deriver(image, entry).run();
+}
 
 }  // namespace w64stub

@@ -318,6 +318,21 @@ Expected<Output> verb_unwind(const Options& o) {
   return Output{j.dump(2) + "\n"};
 }
 
+// A COFF object: a catalog stub, one symbol (--symbol) or a whole Plan 9 file, or an image file. A function
+// without unwind data is a note on stderr (with --strict, an error).
+Expected<Output> verb_obj(const Options& o) {
+  auto names = parse_object_names(o.object_names);
+  if (!names) return names.error();
+  auto one = images(o, Pick::File);
+  if (!one) return one.error();
+  auto object = write_object(one->front(), {*names, o.symbol_prefix});
+  if (!object) return object.error();
+  Output out{{object->bytes.begin(), object->bytes.end()}};
+  for (const std::string& note : object->notes) out.diagnostics += (out.diagnostics.empty() ? "note: " : "\nnote: ") + note;
+  if (o.strict && !object->notes.empty()) return Error{out.diagnostics};
+  return out;
+}
+
 Expected<Output> verb_verify(const Options& o) {
   const std::string dir = !o.ref_dir.empty() ? o.ref_dir : data_dir().empty() ? "" : data_dir() + "/ref";
   if (dir.empty()) return Error{"no reference directory: pass --ref-dir DIR (or set W64STUB_DATA_DIR)"};
@@ -349,6 +364,7 @@ Expected<Output> run_verb(const Options& o) {
   if (o.verb == "run") return execute(o, false);
   if (o.verb == "probe") return execute(o, true);
   if (o.verb == "unwind") return verb_unwind(o);
+  if (o.verb == "obj") return verb_obj(o);
   return verb_verify(o);
 }
 

@@ -110,6 +110,14 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
   add_layout(unwind, o);
   unwind->add_option("--format", o.format, "text (default), json or hex (the UNWIND_INFO bytes)")
       ->check(CLI::IsMember({"text", "json", "hex"}));
+  CLI::App* obj = app_.add_subcommand("obj", "a COFF AMD64 object with .pdata/.xdata that mingw-w64's ld links");
+  add_stub(obj, o);
+  add_layout(obj, o);
+  obj->get_option("STUB")->description("as for dump; a Plan 9 file without --symbol: every TEXT symbol in one object");
+  obj->add_option("--names", o.object_names, "go: runtime·f becomes runtime.f (Go's linker); c: runtime_f")
+      ->check(CLI::IsMember({"go", "c"}));
+  obj->add_option("--symbol-prefix", o.symbol_prefix, "put PREFIX before every symbol name but the __imp_ imports");
+  obj->add_flag("--strict", o.strict, "a function written without unwind data is an error");
   CLI::App* verify = app_.add_subcommand("verify", "every catalog variant, model and policy against the references");
   verify->add_option("STUB", o.stubs, "catalog stubs (default: all)");
   verify->add_option("--ref-dir", o.ref_dir, "the reference .hex files (default: the installed share/w64stub/ref)");

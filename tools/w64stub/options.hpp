@@ -32,6 +32,8 @@ struct Options {
   std::string signature;               // --signature: the stub's own arguments (canaries are passed)
   std::vector<std::string> imports;    // --import NAME=SIGNATURE
   std::vector<std::string> binds;      // --bind NAME=LIB.so:SYMBOL
+  std::string object_names = "go";     // obj --names go|c
+  std::string symbol_prefix;           // obj --symbol-prefix
   std::string output;                  // -o FILE; "" is stdout
   std::string help_verb;               // `w64stub help VERB`
 };

@@ -56,8 +56,10 @@ struct RuntimeFunction {
   std::vector<uint8_t> encode() const;
 };
 
-// The unwind data of the Image's function (from its entry to the end of its code), or why there is none.
+// The unwind data of the Image's entry function, or why there is none.
 Expected<UnwindInfo> derive_unwind(const Image& image);
+// The unwind data of one function (a Code symbol) of a linked Image; prolog offsets count from its start.
+Expected<UnwindInfo> derive_unwind(const Image& image, const Symbol& function);
 
 // A listing of the codes beside the prolog instructions that made them.
 std::string format_unwind(const Image& image, const UnwindInfo& info);
