@@ -66,10 +66,10 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
   }
 }
 
-// The largest power of two up to 16 that divides an address: the alignment a data symbol keeps.
-uint64_t kept_alignment(uint64_t address) {
-  uint64_t align = 16;
-  while (address % align) align /= 2;
+// A data symbol's alignment in .data: natural for its size, as a compiler's, at most 16 (an XMM load's).
+uint64_t data_alignment(uint64_t size) {
+  uint64_t align = 1;
+  while (align < size && align < 16) align *= 2;
   return align;
 }
 
@@ -111,7 +111,7 @@ Status ObjectWriter::add_sections() {
     const Section& from = in_data ? image_.data : image_.text;
     if (s->address < from.address || s->address - from.address + s->size > from.bytes.size())
       return refuse(fmt::format("{}: its {} bytes at {:#x} lie outside the image's sections", s->name, s->size, s->address));
-    const uint64_t align = kept_alignment(s->address);
+    const uint64_t align = data_alignment(s->size);
     out.bytes.resize((out.bytes.size() + align - 1) / align * align, 0);
     data_offset_[s->name] = out.bytes.size();
     const auto first = from.bytes.begin() + static_cast<ptrdiff_t>(s->address - from.address);

@@ -4,7 +4,8 @@
 // - Every function (Code symbol) whose unwind data derive_unwind can describe and that has a frame gets its
 //   UNWIND_INFO in .xdata and a RUNTIME_FUNCTION in .pdata; one it cannot describe gets none, and a note says
 //   why (a leaf needs none).
-// - .data holds the data symbols in address order, each aligned as it was in the Image (up to 16 bytes).
+// - .data holds the data symbols in address order, each aligned to the power of two its size needs, at most
+//   16 (a 4-byte length at 4, a message at 16); import slots stay out (the linker's table holds them).
 // - A reference to an import becomes one to `__imp_FUNCTION`, the import address table entry the linker
 //   makes from an import library (libkernel32.a); a reference to an external names it, undefined.
 // - Relocations follow GNU as: to a symbol this object defines, against its section's symbol with the offset

@@ -1,0 +1,147 @@
+// write_object against GNU as: for every catalog stub, variant, model and policy, llvm-readobj and mingw-w64's
+// objdump must show the same sections, relocations, symbols and unwind codes in our object as in the object
+// GNU as made of refgen's translation (testdata/ref/obj). Every object written here is also linked by ld.
+#include "w64stub/out/coff.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "../testing/test_support.hpp"
+
+namespace w64stub {
+namespace {
+
+std::string output_of(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  const size_t first = s.find_first_not_of(' ');
+  return first == std::string_view::npos ? "" : std::string(s.substr(first));
+}
+
+// What llvm-readobj shows of an object, without what legitimately differs between two writers: file offsets,
+// symbol indexes, symbol order, .file, and the padding GNU as adds after a section's last byte (cut to the
+// length its section symbol gives).
+struct ObjectDump {
+  std::map<std::string, std::string> sections;  // name -> "FLAGS BYTES"
+  std::vector<std::string> relocations, unwind, symbols;
+  bool operator==(const ObjectDump&) const = default;
+};
+
+ObjectDump read_object(const std::string& path) {
+  std::istringstream in(output_of(fmt::format("llvm-readobj --sections --section-data --relocations --symbols --unwind {}", path)));
+  ObjectDump d;
+  std::map<std::string, std::string> flags, bytes;
+  std::map<std::string, size_t> lengths;
+  std::string block, section, reloc_section;
+  std::map<std::string, std::string> symbol;  // the fields of the symbol being read
+  auto end_symbol = [&] {
+    const std::string name = symbol["Name"];
+    if (!name.empty() && name[0] != '.')
+      d.symbols.push_back(fmt::format("{} value {} section {} class {}", name, symbol["Value"], symbol["Section"], symbol["StorageClass"]));
+    symbol.clear();
+  };
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != ' ') block = line;  // "Sections [", "Relocations [", ...
+    const std::string t = trim(line);
+    if (block.starts_with("Sections")) {
+      if (t.starts_with("Name: ")) section = t.substr(6, t.find(' ', 6) - 6);
+      if (t.starts_with("Characteristics [")) flags[section] = t.substr(t.find('('));
+      if (t.size() > 6 && t[4] == ':' && t.find('|') != std::string::npos)  // "0000: 4883EC38 ... |H..8|"
+        for (char c : t.substr(6, t.find('|') - 6))
+          if (c != ' ') bytes[section] += c;
+    } else if (block.starts_with("Relocations")) {
+      if (t.starts_with("Section (")) reloc_section = t.substr(t.find(')') + 2, t.find(" {") - t.find(')') - 2);
+      if (t.starts_with("0x")) d.relocations.push_back(reloc_section + " " + t.substr(0, t.rfind(" (")));
+    } else if (block.starts_with("UnwindInformation")) {
+      if (!t.empty()) d.unwind.push_back(t);
+    } else if (block.starts_with("Symbols")) {
+      if (t == "Symbol {") end_symbol();
+      const size_t colon = t.find(": ");
+      if (colon != std::string::npos) symbol[t.substr(0, colon)] = t.substr(colon + 2);
+      if (t.starts_with("Length: ")) lengths[symbol["Name"]] = std::stoul(t.substr(8));
+    }
+  }
+  end_symbol();
+  std::sort(d.symbols.begin(), d.symbols.end());
+  for (auto& [name, hex] : bytes) {
+    const std::string kept = hex.substr(0, 2 * lengths[name]);
+    if (!kept.empty()) d.sections[name] = flags[name] + " " + kept;
+  }
+  return d;
+}
+
+// objdump -d -r: the disassembly and relocations of .text, without GNU as's trailing nop padding.
+std::string disassembly(const std::string& path) {
+  const std::string all = output_of(fmt::format("x86_64-w64-mingw32-objdump -d -r {}", path));
+  std::vector<std::string> lines;
+  std::istringstream in(all.substr(std::min(all.size(), all.find("Disassembly of section"))));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  while (!lines.empty() && (lines.back().empty() || lines.back().ends_with("\tnop"))) lines.pop_back();
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+bool tools_present() {
+  return std::system("command -v llvm-readobj >/dev/null && command -v x86_64-w64-mingw32-objdump >/dev/null && "
+                     "command -v x86_64-w64-mingw32-gcc >/dev/null") == 0;
+}
+
+// ld links the object into an executable with a main that calls nothing: every symbol resolved, every
+// relocation fits (go2012 below 2 GiB and without ASLR, as 6l's PE).
+std::string link_errors(const std::string& object, Model model, const std::filesystem::path& dir) {
+  std::ofstream(dir / "main.c") << "int main(void) { return 0; }\n";
+  const std::string flags = model == Model::Go2012 ? "-Wl,--image-base=0x400000 -Wl,--disable-dynamicbase" : "";
+  return output_of(fmt::format("x86_64-w64-mingw32-gcc -o {0}/main.exe {0}/main.c {1} {2} 2>&1 && echo linked",
+                               dir.string(), object, flags));
+}
+
+TEST_CASE("obj: every catalog stub, variant, model and policy is GNU as's object of refgen's translation") {
+  REQUIRE_MESSAGE(tools_present(), "llvm-readobj and mingw-w64 are needed: apt-get install llvm binutils-mingw-w64-x86-64 gcc-mingw-w64-x86-64");
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-coff-{}", getpid());
+  std::filesystem::create_directories(dir);
+  int compared = 0;
+  for (const CatalogStub& stub : catalog_stubs())
+    for (Variant v : kVariants)
+      for (Model m : kModels)
+        for (Policy p : kPolicies) {
+          const std::string stem = fmt::format("{}.{}.{}.{}", stub.name, name(v), name(m), name(p));
+          const std::string reference = test::ref_path("obj/" + stem, "obj");
+          if (!std::filesystem::exists(reference)) continue;  // abs64 faithful: refused by emit, no reference
+          CAPTURE(stem);
+          auto object = write_object(test::emit_catalog(stub.name, v, m, p));
+          REQUIRE(object);
+          CHECK(object->notes.empty());
+          const std::string ours = (dir / (stem + ".obj")).string();
+          std::ofstream(ours, std::ios::binary).write(reinterpret_cast<const char*>(object->bytes.data()),
+                                                      static_cast<std::streamsize>(object->bytes.size()));
+          const ObjectDump expected = read_object(reference), got = read_object(ours);
+          CHECK(expected.sections == got.sections);
+          CHECK(expected.relocations == got.relocations);
+          CHECK(expected.symbols == got.symbols);
+          CHECK(expected.unwind == got.unwind);
+          CHECK(!got.unwind.empty());
+          CHECK(disassembly(reference) == disassembly(ours));
+          CHECK(link_errors(ours, m, dir).ends_with("linked\n"));
+          ++compared;
+        }
+  CHECK(compared == 48);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace w64stub

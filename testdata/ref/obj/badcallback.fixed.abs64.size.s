@@ -1,0 +1,39 @@
+# badcallback, variant fixed, model abs64, policy size: a COFF object by x86_64-w64-mingw32-as -O2.
+# Written by tools/refgen from DESIGN.md; do not edit.
+.intel_syntax noprefix
+.text
+.globl runtime.badcallback
+.seh_proc runtime.badcallback
+runtime.badcallback:
+  sub rsp, 48
+  .seh_stackalloc 48
+  .seh_endprologue
+  mov rcx, -12
+  mov qword ptr [rsp], rcx
+  movabs rax, offset __imp_GetStdHandle
+  mov rax, qword ptr [rax]
+  call rax
+  mov rcx, rax
+  mov qword ptr [rsp], rcx
+  movabs rdx, offset runtime.badcallbackmsg
+  mov qword ptr [rsp + 8], rdx
+  movabs r8, offset runtime.badcallbacklen
+  mov r8d, dword ptr [r8]
+  mov qword ptr [rsp + 16], r8
+  lea r9, [rsp + 40]
+  mov qword ptr [r9], 0
+  mov qword ptr [rsp + 24], r9
+  mov qword ptr [rsp + 32], 0
+  movabs rax, offset __imp_WriteFile
+  mov rax, qword ptr [rax]
+  call rax
+  add rsp, 48
+  ret
+.seh_endproc
+.data
+.balign 4, 0
+.globl runtime.badcallbacklen
+runtime.badcallbacklen: .long 51
+.balign 16, 0
+.globl runtime.badcallbackmsg
+runtime.badcallbackmsg: .asciz "runtime: cgo callback on thread not created by Go.\n"
