@@ -218,7 +218,7 @@ void ObjectWriter::add_unwind() {
   for (const Symbol* f : functions) {
     auto info = derive_unwind(image_, *f);
     if (!info) {
-      notes_.push_back(fmt::format("no unwind data for {}: {}", f->name, info.error().message));
+      notes_.push_back(fmt::format("no unwind data: {}", info.error().message));
       continue;
     }
     if (info->codes.empty()) continue;  // a leaf: the unwinder needs no entry
