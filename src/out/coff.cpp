@@ -87,6 +87,13 @@ class ObjectWriter {
   void add_unwind();
   std::vector<uint8_t> serialize() const;
   Error refuse(std::string why) const { return Error{fmt::format("{}: {}", image_.stub, why)}; }
+  // A field's error: at its instruction's source line when the Image knows it.
+  Error refuse_field(const Relocation& r, std::string why) const {
+    for (const InstrInfo& in : image_.instrs)
+      if (in.offset <= r.offset && r.offset < in.offset + in.length && in.loc.line > 0)
+        return Error{fmt::format("{}: +{:#x}: {}", in.loc.str(), r.offset, why)};
+    return refuse(fmt::format("+{:#x}: {}", r.offset, why));
+  }
 
   const Image& image_;
   const ObjectOptions& options_;
@@ -168,13 +175,13 @@ Status ObjectWriter::add_symbols() {
 // One of the Image's fields: its relocation in .text (or, RIP-relative within .text, its value in place).
 Status ObjectWriter::relocate(const Relocation& r) {
   const Symbol* target = image_.find_symbol(r.symbol);
-  if (!target) return refuse(fmt::format("+{:#x}: a relocation to {}, which the image does not define", r.offset, r.symbol));
+  if (!target) return refuse_field(r, fmt::format("a relocation to {}, which the image does not define", r.symbol));
   const uint32_t width = r.kind == RelocKind::Abs64 ? 8 : 4;
   if (uint64_t{r.offset} + width > image_.code_size)
-    return refuse(fmt::format("+{:#x}: a relocation outside the code ({} bytes)", r.offset, image_.code_size));
+    return refuse_field(r, fmt::format("a relocation outside the code ({} bytes)", image_.code_size));
   const bool rel = r.kind == RelocKind::Rel32;
   if (rel && (r.instr_end < r.offset + 4 || r.instr_end > image_.code_size))
-    return refuse(fmt::format("+{:#x}: a RIP-relative field whose instruction ends at +{:#x}", r.offset, r.instr_end));
+    return refuse_field(r, fmt::format("a RIP-relative field whose instruction ends at +{:#x}", r.instr_end));
   const int64_t after_field = rel ? static_cast<int64_t>(r.instr_end) - (r.offset + 4) : 0;
   int64_t field = r.addend - after_field;
   uint32_t symbol = by_name_.at(r.symbol);
@@ -188,7 +195,7 @@ Status ObjectWriter::relocate(const Relocation& r) {
   }
   const bool fits = width == 8 || (r.kind == RelocKind::Abs32 ? field >= INT32_MIN && field <= UINT32_MAX
                                                               : field >= INT32_MIN && field <= INT32_MAX);
-  if (!fits) return refuse(fmt::format("+{:#x}: {}{:+#x} does not fit the 32-bit field", r.offset, r.symbol, r.addend));
+  if (!fits) return refuse_field(r, fmt::format("{}{:+#x} does not fit the 32-bit field", r.symbol, r.addend));
   std::memcpy(sections_[0].bytes.data() + r.offset, &field, width);  // little-endian host and target
   if (rel && target->kind == SymbolKind::Code) return Ok{};
   const uint16_t type = r.kind == RelocKind::Abs64 ? kAddr64 : r.kind == RelocKind::Abs32 ? kAddr32

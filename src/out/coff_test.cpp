@@ -145,3 +145,56 @@ TEST_CASE("obj: every catalog stub, variant, model and policy is GNU as's object
 
 }  // namespace
 }  // namespace w64stub
+
+namespace w64stub {
+namespace {
+
+Image rip_stub() { return test::emit_catalog("badcallback", Variant::Abi, Model::Rip); }
+
+std::string refusal(const Image& image) {
+  auto object = write_object(image);
+  return object ? "written" : object.error().message;
+}
+
+TEST_CASE("obj: what an object cannot hold is refused, naming it - never a malformed object") {
+  Image image = rip_stub();
+  image.relocations[0].addend = int64_t{1} << 40;
+  CHECK(refusal(image) == "badcallback:5:2: +0x12: runtime·GetStdHandle+0x10000000000 does not fit the 32-bit field");
+  image = rip_stub();
+  image.relocations[1].symbol = "runtime·nowhere";
+  CHECK(refusal(image) == "badcallback:9:2: +0x22: a relocation to runtime·nowhere, which the image does not define");
+  image = rip_stub();
+  image.relocations[1].offset = image.code_size - 2;
+  CHECK(refusal(image).ends_with("a relocation outside the code (95 bytes)"));
+  image = rip_stub();
+  Symbol twin = *image.find_symbol("runtime·badcallbacklen");
+  twin.name = "runtime.badcallbacklen";
+  image.symbols.push_back(twin);
+  CHECK(refusal(image) == "badcallback: runtime·badcallbacklen and runtime.badcallbacklen both become the linkable name "
+                          "runtime.badcallbacklen");
+  image = rip_stub();
+  image.symbols.push_back({"<>", SymbolKind::External});
+  CHECK(refusal(image) == "badcallback: <>: \"\" cannot be a COFF symbol name");
+  image = rip_stub();
+  image.relocations.resize(70000, image.relocations[0]);
+  CHECK(refusal(image) == "badcallback: 70000 relocations in .text; a COFF section counts at most 65535");
+}
+
+TEST_CASE("obj: ld refuses a go2012 object linked above 2 GiB - its sign-extended fields are checked as such") {
+  REQUIRE_MESSAGE(tools_present(), "mingw-w64 is needed: apt-get install gcc-mingw-w64-x86-64");
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-coff-high-{}", getpid());
+  std::filesystem::create_directories(dir);
+  auto object = write_object(test::emit_catalog("badsignal", Variant::Fixed, Model::Go2012));
+  REQUIRE(object);
+  const std::string path = (dir / "badsignal.obj").string();
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(object->bytes.data()),
+                                              static_cast<std::streamsize>(object->bytes.size()));
+  std::ofstream(dir / "main.c") << "int main(void) { return 0; }\n";
+  const std::string out = output_of(fmt::format("x86_64-w64-mingw32-gcc -o {0}/main.exe {0}/main.c {1} 2>&1", dir.string(), path));
+  CHECK(out.find("relocation truncated to fit: R_X86_64_32S against symbol `__imp_GetStdHandle'") != std::string::npos);
+  CHECK(link_errors(path, Model::Go2012, dir).ends_with("linked\n"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace w64stub

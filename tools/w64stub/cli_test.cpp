@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -98,6 +99,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict", "--nosplit-limit"}})},
       {"verify", with({{"--ref-dir"}})},
       {"unwind", with({stub, {"--format"}})},
+      {"obj", with({stub, {"--names", "--symbol-prefix", "--strict"}})},
   };
   for (const auto& entry : verbs) {  // no structured bindings: clang 14 cannot capture them in CAPTURE
     const std::string& verb = entry.first;
@@ -384,5 +386,47 @@ TEST_CASE("cli: --import declares an import, --bind answers it with a host funct
     CHECK(r.status == 2);
     CHECK(r.err == "w64stub: " + c.second + "\n");
   }
+  std::remove(path.c_str());
+}
+
+// The symbols of an object as mingw-w64's nm lists them: "T runtime.badcallback", "U __imp_WriteFile".
+std::set<std::string> object_symbols(const std::string& path) {
+  std::set<std::string> out;
+  FILE* pipe = popen(fmt::format("x86_64-w64-mingw32-nm {}", path).c_str(), "r");
+  char line[512];
+  while (pipe && fgets(line, sizeof line, pipe)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    if (f.size() >= 2 && f.back()[0] != '.') out.insert(f[f.size() - 2] + " " + f.back());  // not a section symbol
+  }
+  if (pipe) pclose(pipe);
+  return out;
+}
+
+TEST_CASE("cli: obj writes a COFF object - Go or C names, a prefix, a note for each function without unwind data") {
+  const std::string path = fmt::format("/tmp/w64stub-cli-{}.obj", getpid());
+  REQUIRE(cli({"obj", "badcallback", "--variant", "abi", "--model", "rip", "-o", path}).status == 0);
+  CHECK(object_symbols(path) == std::set<std::string>{"T runtime.badcallback", "D runtime.badcallbacklen",
+                                                      "D runtime.badcallbackmsg", "U __imp_GetStdHandle", "U __imp_WriteFile"});
+  REQUIRE(cli({"obj", "badsignal", "--names", "c", "--symbol-prefix", "go_", "-o", path}).status == 0);
+  CHECK(object_symbols(path) == std::set<std::string>{"T go_runtime_badsignal", "D go_runtime_badsignallen",
+                                                      "D go_runtime_badsignalmsg", "U __imp_GetStdHandle", "U __imp_WriteFile"});
+  const std::string go = std::string(W64STUB_REF_DIR) + "/../go";
+  Result whole = cli({"obj", go + "/sys_windows_amd64.s", "-I", go + "/include", "--model", "abs64", "-o", path});
+  CHECK(whole.status == 0);
+  CHECK(std::count(whole.err.begin(), whole.err.end(), '\n') == 5);  // one note per function
+  CHECK(whole.err.find("note: no unwind data: runtime·sigtramp: " + go + "/sys_windows_amd64.s:230:2") != std::string::npos);
+  const std::set<std::string> symbols = object_symbols(path);
+  CHECK(symbols.count("T runtime.asmstdcall") == 1);
+  CHECK(symbols.count("T runtime.sigtramp") == 1);
+  CHECK(symbols.count("U __imp_NtWaitForSingleObject") == 1);
+  Result strict = cli({"obj", go + "/sys_windows_amd64.s", "-I", go + "/include", "--strict", "-o", path});
+  CHECK(strict.status == 2);
+  CHECK(strict.err.find("runtime·asmstdcall") != std::string::npos);
+  const std::string image = fmt::format("/tmp/w64stub-cli-{}.image", getpid());
+  std::ofstream(image) << cli({"dump", "badsignal", "--variant", "fixed", "--format", "image"}).out;
+  CHECK(cli({"obj", image, "-o", path}).status == 0);
+  CHECK(object_symbols(path).count("T runtime.badsignal") == 1);
+  std::remove(image.c_str());
   std::remove(path.c_str());
 }
