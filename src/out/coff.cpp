@@ -23,6 +23,7 @@ constexpr uint32_t kTextFlags = 0x60500020;    // CNT_CODE | ALIGN_16BYTES | MEM
 constexpr uint32_t kDataFlags = 0xC0500040;    // CNT_INITIALIZED_DATA | ALIGN_16BYTES | MEM_READ | MEM_WRITE
 constexpr uint32_t kUnwindFlags = 0x40300040;  // CNT_INITIALIZED_DATA | ALIGN_4BYTES | MEM_READ
 constexpr uint8_t kExternal = 2, kStatic = 3;  // storage classes
+constexpr uint16_t kFunction = 0x20;            // symbol type: IMAGE_SYM_DTYPE_FUNCTION << 4
 constexpr size_t kFileHeader = 20, kSectionHeader = 40, kRelocationEntry = 10, kSymbolEntry = 18;
 constexpr size_t kMaxRelocations = 0xFFFF;     // NumberOfRelocations is 16 bits
 
@@ -46,9 +47,15 @@ struct OutSymbol {
   int16_t section = 0;  // 1-based; 0 undefined
   uint8_t storage = kExternal;
   const OutSection* aux = nullptr;  // a section symbol: its section definition record follows
+  uint16_t type = 0;                // kFunction for code, as compilers mark theirs
 };
 
 bool file_local(std::string_view name) { return name.ends_with("<>"); }
+
+// [address, address + size) lies in [base, base + length), without overflow on hostile values (image files).
+bool within(uint64_t address, uint64_t size, uint64_t base, uint64_t length) {
+  return address >= base && address - base <= length && size <= length - (address - base);
+}
 
 void put16(std::vector<uint8_t>& out, uint16_t v) { out.insert(out.end(), {uint8_t(v), uint8_t(v >> 8)}); }
 void put32(std::vector<uint8_t>& out, uint32_t v) {
@@ -81,7 +88,8 @@ class ObjectWriter {
  private:
   Status add_sections();
   Status add_symbols();
-  Status add_symbol(const Symbol& s, const std::string& linkable, int16_t section, uint32_t value, uint8_t storage);
+  Status add_symbol(const Symbol& s, const std::string& linkable, int16_t section, uint32_t value, uint8_t storage,
+                    uint16_t type = 0);
   Status relocate_text();
   Status relocate(const Relocation& r);
   void add_unwind();
@@ -114,9 +122,9 @@ Status ObjectWriter::add_sections() {
   std::sort(data.begin(), data.end(), [](const Symbol* a, const Symbol* b) { return a->address < b->address; });
   OutSection out{".data", kDataFlags, {}, {}, 0};
   for (const Symbol* s : data) {
-    const bool in_data = s->address >= image_.data.address && s->address - image_.data.address + s->size <= image_.data.bytes.size();
+    const bool in_data = within(s->address, s->size, image_.data.address, image_.data.bytes.size());
     const Section& from = in_data ? image_.data : image_.text;
-    if (s->address < from.address || s->address - from.address + s->size > from.bytes.size())
+    if (!within(s->address, s->size, from.address, from.bytes.size()))
       return refuse(fmt::format("{}: its {} bytes at {:#x} lie outside the image's sections", s->name, s->size, s->address));
     const uint64_t align = data_alignment(s->size);
     out.bytes.resize((out.bytes.size() + align - 1) / align * align, 0);
@@ -128,7 +136,8 @@ Status ObjectWriter::add_sections() {
   return Ok{};
 }
 
-Status ObjectWriter::add_symbol(const Symbol& s, const std::string& linkable, int16_t section, uint32_t value, uint8_t storage) {
+Status ObjectWriter::add_symbol(const Symbol& s, const std::string& linkable, int16_t section, uint32_t value, uint8_t storage,
+                                uint16_t type) {
   if (linkable.empty() || linkable.find('\0') != std::string::npos)
     return refuse(fmt::format("{}: \"{}\" cannot be a COFF symbol name", s.name, linkable));
   if (auto [at, fresh] = linkable_.emplace(linkable, s.name); !fresh && at->second != s.name)
@@ -139,7 +148,7 @@ Status ObjectWriter::add_symbol(const Symbol& s, const std::string& linkable, in
     return Ok{};
   }
   by_name_[s.name] = static_cast<uint32_t>(symbols_.size());
-  symbols_.push_back({linkable, value, section, storage, nullptr});
+  symbols_.push_back({linkable, value, section, storage, nullptr, type});
   return Ok{};
 }
 
@@ -155,9 +164,9 @@ Status ObjectWriter::add_symbols() {
     const std::string linkable = object_symbol_name(s.name, options_);
     Status added = Ok{};
     if (s.kind == SymbolKind::Code) {
-      if (s.address < image_.text.address || s.address - image_.text.address + s.size > image_.code_size)
+      if (!within(s.address, s.size, image_.text.address, image_.code_size))
         return refuse(fmt::format("{}: the function lies outside the code", s.name));
-      added = add_symbol(s, linkable, 1, static_cast<uint32_t>(s.address - image_.text.address), storage);
+      added = add_symbol(s, linkable, 1, static_cast<uint32_t>(s.address - image_.text.address), storage, kFunction);
     } else if (s.kind == SymbolKind::Data) {
       added = add_symbol(s, linkable, 2, static_cast<uint32_t>(data_offset_.at(s.name)), storage);
     }
@@ -292,7 +301,7 @@ std::vector<uint8_t> ObjectWriter::serialize() const {
       strings += s.name + '\0';
     }
     put32(out, s.value);
-    put16(out, static_cast<uint16_t>(s.section)), put16(out, 0);
+    put16(out, static_cast<uint16_t>(s.section)), put16(out, s.type);
     out.push_back(s.storage), out.push_back(s.aux ? 1 : 0);
     if (!s.aux) continue;
     put32(out, static_cast<uint32_t>(s.aux->bytes.size()));

@@ -51,7 +51,8 @@ ObjectDump read_object(const std::string& path) {
   auto end_symbol = [&] {
     const std::string name = symbol["Name"];
     if (!name.empty() && name[0] != '.')
-      d.symbols.push_back(fmt::format("{} value {} section {} class {}", name, symbol["Value"], symbol["Section"], symbol["StorageClass"]));
+      d.symbols.push_back(fmt::format("{} value {} section {} type {} class {}", name, symbol["Value"], symbol["Section"],
+                                      symbol["ComplexType"], symbol["StorageClass"]));
     symbol.clear();
   };
   for (std::string line; std::getline(in, line);) {

@@ -263,8 +263,9 @@ Expected<UnwindInfo> Deriver::run() {
 }  // namespace
 
 Expected<UnwindInfo> derive_unwind(const Image& image, const Symbol& function) {
-  if (function.kind != SymbolKind::Code || function.address < image.text.address ||
-      function.address - image.text.address + function.size > image.text.bytes.size())
+  const uint64_t offset = function.address - image.text.address;  // checked against wrapping: image files
+  if (function.kind != SymbolKind::Code || function.address < image.text.address || offset > image.text.bytes.size() ||
+      function.size > image.text.bytes.size() - offset)
     return Error{fmt::format("{}: not a function of {}'s code", function.name, image.symbol)};
   return Deriver(image, function).run();
 }

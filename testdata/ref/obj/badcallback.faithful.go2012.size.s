@@ -2,6 +2,7 @@
 # Written by tools/refgen from DESIGN.md; do not edit.
 .intel_syntax noprefix
 .text
+.def runtime.badcallback; .scl 2; .type 32; .endef
 .globl runtime.badcallback
 .seh_proc runtime.badcallback
 runtime.badcallback:

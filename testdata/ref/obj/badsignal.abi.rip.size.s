@@ -2,6 +2,7 @@
 # Written by tools/refgen from DESIGN.md; do not edit.
 .intel_syntax noprefix
 .text
+.def runtime.badsignal; .scl 2; .type 32; .endef
 .globl runtime.badsignal
 .seh_proc runtime.badsignal
 runtime.badsignal:
