@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "../testing/test_support.hpp"
+#include "w64stub/emit/link.hpp"
+#include "w64stub/plan9/asm.hpp"
 
 namespace w64stub {
 namespace {
@@ -141,6 +143,39 @@ TEST_CASE("obj: every catalog stub, variant, model and policy is GNU as's object
           ++compared;
         }
   CHECK(compared == 48);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("obj: a whole Plan 9 file - calls, a static function, externals, imports, data with addends - is GNU as's object") {
+  REQUIRE_MESSAGE(tools_present(), "llvm-readobj and mingw-w64 are needed: apt-get install llvm binutils-mingw-w64-x86-64 gcc-mingw-w64-x86-64");
+  const std::string testdata = std::string(W64STUB_REF_DIR) + "/..";
+  auto file = assemble_plan9_file(testdata + "/coff/forms.s", {});
+  REQUIRE(file);
+  REQUIRE(file->errors.empty());
+  auto linked = link(file->programs);
+  REQUIRE(linked);
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-coff-forms-{}", getpid());
+  std::filesystem::create_directories(dir);
+  for (Model m : {Model::Rip, Model::Go2012}) {
+    CAPTURE(name(m));
+    auto image = emit(*linked, {m, Policy::As});
+    REQUIRE(image);
+    auto object = write_object(*image);
+    REQUIRE(object);
+    CHECK(object->notes.empty());
+    const std::string ours = (dir / "forms.obj").string(), reference = fmt::format("{}/plan9obj/forms.{}.obj", W64STUB_REF_DIR, name(m));
+    std::ofstream(ours, std::ios::binary).write(reinterpret_cast<const char*>(object->bytes.data()),
+                                                static_cast<std::streamsize>(object->bytes.size()));
+    const ObjectDump expected = read_object(reference), got = read_object(ours);
+    CHECK(expected.sections == got.sections);
+    CHECK(expected.relocations == got.relocations);
+    CHECK(expected.symbols == got.symbols);
+    CHECK(expected.unwind == got.unwind);
+    CHECK(got.relocations.size() >= 8);
+    CHECK(disassembly(reference) == disassembly(ours));
+    std::ofstream(dir / "helper.c") << "void helper(void) __asm__(\"forms.helper\"); void helper(void) {}\n";
+    CHECK(link_errors(ours + " " + (dir / "helper.c").string(), m, dir).ends_with("linked\n"));
+  }
   std::filesystem::remove_all(dir);
 }
 
