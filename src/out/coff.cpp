@@ -335,7 +335,10 @@ Expected<ObjectNames> parse_object_names(std::string_view text) {
 }
 
 std::string object_symbol_name(std::string_view symbol, const ObjectOptions& options) {
-  std::string name = replace_all(file_local(symbol) ? symbol.substr(0, symbol.size() - 2) : symbol, "\u00b7", ".");  // Go's middle dot
+  std::string_view bare = file_local(symbol) ? symbol.substr(0, symbol.size() - 2) : symbol;
+  std::string name(bare);
+  if (bare.starts_with("\u00b7")) name = options.package.empty() ? std::string(bare.substr(2)) : options.package + name;
+  name = replace_all(name, "\u00b7", ".");  // Go's middle dot
   name = replace_all(name, "\u2215", "/");  // Go's division slash, in import paths
   if (options.names == ObjectNames::C) std::replace_if(name.begin(), name.end(), [](char c) { return c == '.' || c == '/'; }, '_');
   return options.prefix + name;

@@ -99,7 +99,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict", "--nosplit-limit"}})},
       {"verify", with({{"--ref-dir"}})},
       {"unwind", with({stub, {"--format"}})},
-      {"obj", with({stub, {"--names", "--symbol-prefix", "--strict"}})},
+      {"obj", with({stub, {"--names", "--package", "--symbol-prefix", "--strict"}})},
   };
   for (const auto& entry : verbs) {  // no structured bindings: clang 14 cannot capture them in CAPTURE
     const std::string& verb = entry.first;
@@ -423,9 +423,19 @@ TEST_CASE("cli: obj writes a COFF object - Go or C names, a prefix, a note for e
   Result strict = cli({"obj", go + "/sys_windows_amd64.s", "-I", go + "/include", "--strict", "-o", path});
   CHECK(strict.status == 2);
   CHECK(strict.err.find("runtime·asmstdcall") != std::string::npos);
+  const std::string local = fmt::format("/tmp/w64stub-cli-{}.s", getpid());  // ·f: the file's own package
+  std::ofstream(local) << "TEXT ·f(SB),7,$0\n\tCALL ·g(SB)\n\tRET\n";
+  REQUIRE(cli({"obj", local, "-o", path}).status == 0);
+  CHECK(object_symbols(path) == std::set<std::string>{"T f", "U g"});
+  REQUIRE(cli({"obj", local, "--package", "main", "-o", path}).status == 0);
+  CHECK(object_symbols(path) == std::set<std::string>{"T main.f", "U main.g"});
+  REQUIRE(cli({"obj", local, "--package", "main", "--names", "c", "-o", path}).status == 0);
+  CHECK(object_symbols(path) == std::set<std::string>{"T main_f", "U main_g"});
+  std::remove(local.c_str());
   const std::string image = fmt::format("/tmp/w64stub-cli-{}.image", getpid());
   std::ofstream(image) << cli({"dump", "badsignal", "--variant", "fixed", "--format", "image"}).out;
   CHECK(cli({"obj", image, "-o", path}).status == 0);
+  CHECK(cli({"obj", image, "--package", "main", "-o", path}).status == 2);  // a Plan 9 file's option
   CHECK(object_symbols(path).count("T runtime.badsignal") == 1);
   std::remove(image.c_str());
   std::remove(path.c_str());

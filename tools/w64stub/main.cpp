@@ -325,7 +325,7 @@ Expected<Output> verb_obj(const Options& o) {
   if (!names) return names.error();
   auto one = images(o, Pick::File);
   if (!one) return one.error();
-  auto object = write_object(one->front(), {*names, o.symbol_prefix});
+  auto object = write_object(one->front(), {*names, o.package, o.symbol_prefix});
   if (!object) return object.error();
   Output out{{object->bytes.begin(), object->bytes.end()}};
   for (const std::string& note : object->notes) out.diagnostics += (out.diagnostics.empty() ? "note: " : "\nnote: ") + note;

@@ -116,6 +116,7 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
   obj->get_option("STUB")->description("as for dump; a Plan 9 file without --symbol: every TEXT symbol in one object");
   obj->add_option("--names", o.object_names, "go: runtime·f becomes runtime.f (Go's linker); c: runtime_f")
       ->check(CLI::IsMember({"go", "c"}));
+  obj->add_option("--package", o.package, "Plan 9 files: the package a leading · names (·f becomes P.f; else f)");
   obj->add_option("--symbol-prefix", o.symbol_prefix, "put PREFIX before every symbol name but the __imp_ imports");
   obj->add_flag("--strict", o.strict, "a function written without unwind data is an error");
   CLI::App* verify = app_.add_subcommand("verify", "every catalog variant, model and policy against the references");
@@ -170,7 +171,7 @@ Status CommandLine::check_applicable() const {
   const SourceKind kind = o.verb == "asm" ? SourceKind::Plan9 : source_kind(stub);
   if (kind != SourceKind::Catalog && given("--variant"))
     return refuse(fmt::format("--variant applies to catalog stubs, and {} is a file", stub));
-  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--nosplit-limit"})
+  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--nosplit-limit", "--package"})
     if (kind != SourceKind::Plan9 && given(plan9_only))
       return refuse(fmt::format("{} applies to Plan 9 files (FILE.s), and {} is not one", plan9_only, stub));
   for (const char* layout : {"--model", "--policy", "--addr"})

@@ -34,6 +34,7 @@ struct Options {
   std::vector<std::string> binds;      // --bind NAME=LIB.so:SYMBOL
   std::string object_names = "go";     // obj --names go|c
   std::string symbol_prefix;           // obj --symbol-prefix
+  std::string package;                 // obj --package: what a leading · stands for
   std::string output;                  // -o FILE; "" is stdout
   std::string help_verb;               // `w64stub help VERB`
 };

@@ -27,7 +27,8 @@
 
 namespace w64stub {
 
-// How a Plan 9 name becomes a linkable one, after the `<>` of a file-local symbol is dropped.
+// How a Plan 9 name becomes a linkable one, after the `<>` of a file-local symbol is dropped and a leading ·
+// (the file's own package, which go tool asm takes from -p) becomes the package given, or nothing.
 //   Go: as Go's linker writes it: the middle dot · becomes '.', the division slash ∕ becomes '/'
 //       (runtime·badcallback -> runtime.badcallback; C declares it with __asm__("runtime.badcallback")).
 //   C:  '.' and '/' then become '_' too (runtime_badcallback), a plain C identifier.
@@ -36,7 +37,8 @@ Expected<ObjectNames> parse_object_names(std::string_view text);
 
 struct ObjectOptions {
   ObjectNames names = ObjectNames::Go;
-  std::string prefix;  // before every name the object defines or refers to, except the __imp_ imports
+  std::string package;  // ·f -> package·f; without one, ·f -> f
+  std::string prefix;   // before every name the object defines or refers to, except the __imp_ imports
 };
 
 struct ObjectFile {
