@@ -24,7 +24,7 @@ constexpr uint32_t kDataFlags = 0xC0500040;    // CNT_INITIALIZED_DATA | ALIGN_1
 constexpr uint32_t kUnwindFlags = 0x40300040;  // CNT_INITIALIZED_DATA | ALIGN_4BYTES | MEM_READ
 constexpr uint8_t kExternal = 2, kStatic = 3;  // storage classes
 constexpr uint16_t kFunction = 0x20;            // symbol type: IMAGE_SYM_DTYPE_FUNCTION << 4
-constexpr size_t kFileHeader = 20, kSectionHeader = 40, kRelocationEntry = 10, kSymbolEntry = 18;
+constexpr size_t kFileHeader = 20, kSectionHeader = 40, kRelocationEntry = 10;
 constexpr size_t kMaxRelocations = 0xFFFF;     // NumberOfRelocations is 16 bits
 
 struct Reloc {

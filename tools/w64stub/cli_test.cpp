@@ -389,9 +389,11 @@ TEST_CASE("cli: --import declares an import, --bind answers it with a host funct
   std::remove(path.c_str());
 }
 
-// The symbols of an object as mingw-w64's nm lists them: "T runtime.badcallback", "U __imp_WriteFile".
+// The symbols of an object as mingw-w64's nm lists them: "T runtime.badcallback", "U __imp_WriteFile"; empty
+// unless ld reads the object too (ld -r: a relocatable link, which leaves the undefined symbols undefined).
 std::set<std::string> object_symbols(const std::string& path) {
   std::set<std::string> out;
+  if (std::system(fmt::format("x86_64-w64-mingw32-ld -r -o {0}.ld {0} && rm {0}.ld", path).c_str()) != 0) return out;
   FILE* pipe = popen(fmt::format("x86_64-w64-mingw32-nm {}", path).c_str(), "r");
   char line[512];
   while (pipe && fgets(line, sizeof line, pipe)) {
