@@ -69,6 +69,29 @@ Expected<Image> ThunkFactory::probe_image(uint32_t index) {
   return emit(*linked, {.model = Model::Abs64, .stub = fmt::format("thunk {}", index)});
 }
 
+Expected<Image> ThunkFactory::object_image(uint32_t count) {
+  if (count == 0 || count > (uint32_t{1} << 16)) return Error{fmt::format("thunk object: {} thunks (1 to 65536)", count)};
+  std::vector<Program> programs;
+  for (uint32_t k = 0; k < count; ++k) {
+    Program thunk = thunk_program();
+    thunk.symbol = fmt::format("{}{}", kThunkSymbol, k);
+    thunk.instrs[0].operands[1] = asmjit::Operand(asmjit::Imm(k));  // as make() writes it
+    thunk.instrs[1].operands[0] = SymbolAddr{std::string(kDispatcherSymbol), 0};
+    thunk.externals = {std::string(kDispatcherSymbol)};
+    programs.push_back(std::move(thunk));
+  }
+  Program dispatcher = dispatcher_program();
+  dispatcher.symbol = kDispatcherSymbol;
+  for (Instr& instr : dispatcher.instrs)
+    for (Operand& operand : instr.operands)
+      if (auto* table = std::get_if<SymbolAddr>(&operand)) table->symbol = kTableSymbol;
+  dispatcher.externals = {std::string(kTableSymbol)};
+  programs.push_back(std::move(dispatcher));
+  auto linked = link(programs, {}, {.relax_between_functions = false});  // each thunk keeps its rel32 jump
+  if (!linked) return linked.error();
+  return emit(*linked, {.model = Model::Abs64, .stub = fmt::format("{} thunks", count)});
+}
+
 Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
   if (capacity == 0 || capacity > (size_t{1} << 26)) return Error{fmt::format("thunk factory: {} thunks (1 to 2^26)", capacity)};
   ThunkFactory f;

@@ -11,6 +11,7 @@
 
 #include "../testing/test_support.hpp"
 #include "w64stub/emit/link.hpp"
+#include "w64stub/exec/thunks.hpp"
 #include "w64stub/exec/wine.hpp"
 #include "w64stub/out/coff.hpp"
 #include "w64stub/plan9/asm.hpp"
@@ -129,4 +130,20 @@ TEST_CASE("obj acceptance 3: sys_windows_amd64.s as one object links, and what C
     CHECK(out.find("asmstdcall: r1 654321 err 77") != std::string::npos);  // 1 + 2*10 + ... + 6*100000
     CHECK(out.find("getlasterror: 1234") != std::string::npos);
   }
+}
+
+TEST_CASE("thunks under Wine: qsort and EnumSystemLocalesW call the factory's thunks, each reaching its own context") {
+  const WineSetup wine = wine_setup();
+  const Scratch s;
+  auto image = ThunkFactory::object_image(8);
+  REQUIRE(image);
+  const std::string object = s.object(*image, "thunks.obj");
+  REQUIRE(build(s, "x86_64-w64-mingw32-gcc", "thunk_callbacks.c", {object}, Model::Abs64, "thunks.exe") == "");
+  const std::string out = run_under_wine(wine, s.path("thunks.exe"));
+  CHECK(out.find("thunk0: ascending") != std::string::npos);
+  CHECK(out.find("thunk1: descending") != std::string::npos);
+  CHECK(out.find("thunk5: EnumSystemLocalesW TRUE") != std::string::npos);
+  CHECK(out.find(", 0 locales") == std::string::npos);
+  CHECK(out.find(", 0 English") == std::string::npos);
+  MESSAGE(out);
 }

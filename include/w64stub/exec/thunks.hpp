@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/image.hpp"
@@ -43,6 +44,13 @@ class ThunkFactory {
   // rel32; the dispatcher's table a data page where entry `index` holds an import slot `handler` (answered by
   // a stand-in of that name, "thunks!handler") and the context `index`.
   static Expected<Image> probe_image(uint32_t index);
+
+  // `count` thunks and the dispatcher as one Image to be linked ahead of time (write_object): thunk K is the
+  // function w64stub·thunkK (as make() writes it, its jump rel32), the dispatcher w64stub·thunk_dispatcher,
+  // and the table an external w64stub·thunk_table of `count` {handler, context} pairs the program defines.
+  static constexpr std::string_view kThunkSymbol = "w64stub\u00b7thunk", kDispatcherSymbol = "w64stub\u00b7thunk_dispatcher",
+                                    kTableSymbol = "w64stub\u00b7thunk_table";
+  static Expected<Image> object_image(uint32_t count);
 
  private:
   struct Entry {
