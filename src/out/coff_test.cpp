@@ -19,16 +19,6 @@
 namespace w64stub {
 namespace {
 
-std::string output_of(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
-
 std::string trim(std::string_view s) {
   const size_t first = s.find_first_not_of(' ');
   return first == std::string_view::npos ? "" : std::string(s.substr(first));
@@ -44,7 +34,7 @@ struct ObjectDump {
 };
 
 ObjectDump read_object(const std::string& path) {
-  std::istringstream in(output_of(fmt::format("llvm-readobj --sections --section-data --relocations --symbols --unwind {}", path)));
+  std::istringstream in(test::output_of(fmt::format("llvm-readobj --sections --section-data --relocations --symbols --unwind {}", path)));
   ObjectDump d;
   std::map<std::string, std::string> flags, bytes;
   std::map<std::string, size_t> lengths;
@@ -89,7 +79,7 @@ ObjectDump read_object(const std::string& path) {
 
 // objdump -d -r: the disassembly and relocations of .text, without GNU as's trailing nop padding.
 std::string disassembly(const std::string& path) {
-  const std::string all = output_of(fmt::format("x86_64-w64-mingw32-objdump -d -r {}", path));
+  const std::string all = test::output_of(fmt::format("x86_64-w64-mingw32-objdump -d -r {}", path));
   std::vector<std::string> lines;
   std::istringstream in(all.substr(std::min(all.size(), all.find("Disassembly of section"))));
   for (std::string line; std::getline(in, line);) lines.push_back(line);
@@ -109,7 +99,7 @@ bool tools_present() {
 std::string link_errors(const std::string& object, Model model, const std::filesystem::path& dir) {
   std::ofstream(dir / "main.c") << "int main(void) { return 0; }\n";
   const std::string flags = model == Model::Go2012 ? "-Wl,--image-base=0x400000 -Wl,--disable-dynamicbase" : "";
-  return output_of(fmt::format("x86_64-w64-mingw32-gcc -o {0}/main.exe {0}/main.c {1} {2} 2>&1 && echo linked",
+  return test::output_of(fmt::format("x86_64-w64-mingw32-gcc -o {0}/main.exe {0}/main.c {1} {2} 2>&1 && echo linked",
                                dir.string(), object, flags));
 }
 
@@ -130,8 +120,7 @@ TEST_CASE("obj: every catalog stub, variant, model and policy is GNU as's object
           REQUIRE(object);
           CHECK(object->notes.empty());
           const std::string ours = (dir / (stem + ".obj")).string();
-          std::ofstream(ours, std::ios::binary).write(reinterpret_cast<const char*>(object->bytes.data()),
-                                                      static_cast<std::streamsize>(object->bytes.size()));
+          test::write_bytes(ours, object->bytes);
           const ObjectDump expected = read_object(reference), got = read_object(ours);
           CHECK(expected.sections == got.sections);
           CHECK(expected.relocations == got.relocations);
@@ -164,8 +153,7 @@ TEST_CASE("obj: a whole Plan 9 file - calls, a static function, externals, impor
     REQUIRE(object);
     CHECK(object->notes.empty());
     const std::string ours = (dir / "forms.obj").string(), reference = fmt::format("{}/plan9obj/forms.{}.obj", W64STUB_REF_DIR, name(m));
-    std::ofstream(ours, std::ios::binary).write(reinterpret_cast<const char*>(object->bytes.data()),
-                                                static_cast<std::streamsize>(object->bytes.size()));
+    test::write_bytes(ours, object->bytes);
     const ObjectDump expected = read_object(reference), got = read_object(ours);
     CHECK(expected.sections == got.sections);
     CHECK(expected.relocations == got.relocations);
@@ -223,10 +211,9 @@ TEST_CASE("obj: ld refuses a go2012 object linked above 2 GiB - its sign-extende
   auto object = write_object(test::emit_catalog("badsignal", Variant::Fixed, Model::Go2012));
   REQUIRE(object);
   const std::string path = (dir / "badsignal.obj").string();
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(object->bytes.data()),
-                                              static_cast<std::streamsize>(object->bytes.size()));
+  test::write_bytes(path, object->bytes);
   std::ofstream(dir / "main.c") << "int main(void) { return 0; }\n";
-  const std::string out = output_of(fmt::format("x86_64-w64-mingw32-gcc -o {0}/main.exe {0}/main.c {1} 2>&1", dir.string(), path));
+  const std::string out = test::output_of(fmt::format("x86_64-w64-mingw32-gcc -o {0}/main.exe {0}/main.c {1} 2>&1", dir.string(), path));
   CHECK(out.find("relocation truncated to fit: R_X86_64_32S against symbol `__imp_GetStdHandle'") != std::string::npos);
   CHECK(link_errors(path, Model::Go2012, dir).ends_with("linked\n"));
   std::filesystem::remove_all(dir);

@@ -22,16 +22,6 @@ namespace {
 
 const std::string kTestdata = std::string(W64STUB_REF_DIR) + "/..";
 
-std::string output_of(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
-
 struct Scratch {
   std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("w64stub-coff-wine-{}", getpid());
   Scratch() { std::filesystem::create_directories(dir); }
@@ -42,8 +32,7 @@ struct Scratch {
   std::string object(const Image& image, const std::string& name) const {
     auto object = write_object(image);
     REQUIRE_MESSAGE(object, object.error().message);
-    std::ofstream(path(name), std::ios::binary)
-        .write(reinterpret_cast<const char*>(object->bytes.data()), static_cast<std::streamsize>(object->bytes.size()));
+    test::write_bytes(path(name), object->bytes);
     return path(name);
   }
 };
@@ -56,11 +45,11 @@ std::string build(const Scratch& s, const std::string& compiler, const std::stri
   std::string command = fmt::format("{} -o {} {}/coff/{}", compiler, s.path(name), kTestdata, source);
   for (const std::string& o : objects) command += " " + o;
   if (model == Model::Go2012) command += " -Wl,--image-base=0x400000 -Wl,--disable-dynamicbase";
-  return output_of(command + " " + extra);
+  return test::output_of(command + " " + extra + " 2>&1");
 }
 
 std::string run_under_wine(const WineSetup& wine, const std::string& exe) {
-  return output_of(fmt::format("WINEPREFIX={} WINEDEBUG=-all timeout 60 {} {}", wine.prefix, wine.wine64, exe));
+  return test::output_of(fmt::format("WINEPREFIX={} WINEDEBUG=-all timeout 60 {} {} 2>&1", wine.prefix, wine.wine64, exe));
 }
 
 WineSetup wine_setup() {

@@ -5,9 +5,11 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 
@@ -41,6 +43,22 @@ inline std::string gnu_as_text(const std::string& source, std::string_view tag) 
   std::string bytes = ok ? slurp((dir / "in.bin").string()) : "";
   std::filesystem::remove_all(dir);
   return bytes;
+}
+
+// What a shell command writes to standard output ("" when it cannot run).
+inline std::string output_of(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+// Writes bytes (an object file, an image) to `path`.
+inline void write_bytes(const std::string& path, std::span<const uint8_t> bytes) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 // Mappings in this process that are writable and executable at once (read here, not with the library's own
