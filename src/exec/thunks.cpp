@@ -131,14 +131,8 @@ Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
   return f;
 }
 
-Expected<uint64_t> ThunkFactory::make(ThunkHandler handler, void* context) {
-  if (count_ == capacity_) [[unlikely]]
-    return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
-  if (!open_) {  // the first since a commit (Protected mode: the arena turns writable again)
-    if (auto s = arena_->reopen(); !s) return s.error();
-    open_ = true;
-  }
-  // The template's bytes and its two fields (the arena is under 2 GiB: the jump always reaches).
+// The template's bytes and its two fields (the arena is under 2 GiB: the jump always reaches).
+[[gnu::always_inline]] inline uint64_t ThunkFactory::place(ThunkHandler handler, void* context) {
   const uint64_t address = thunks_.address + count_ * kThunkBytes;
   uint8_t* at = thunks_.bytes.data() + count_ * kThunkBytes;
   const auto index = static_cast<uint32_t>(count_);
@@ -148,6 +142,22 @@ Expected<uint64_t> ThunkFactory::make(ThunkHandler handler, void* context) {
   std::memcpy(at + jump_field_, &jump, 4);
   table_[count_++] = {handler, context};
   return address;
+}
+
+// A full factory or a reopened batch: out of line, so that make()'s common path saves no registers.
+[[gnu::cold, gnu::noinline]] Expected<uint64_t> ThunkFactory::make_slow(ThunkHandler handler, void* context) {
+  if (count_ == capacity_) return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
+  if (!open_) {  // the first since a commit (Protected mode: the arena turns writable again)
+    if (auto s = arena_->reopen(); !s) return s.error();
+    open_ = true;
+  }
+  return place(handler, context);
+}
+
+Expected<uint64_t> ThunkFactory::make(ThunkHandler handler, void* context) {
+  if (count_ == capacity_ || !open_) [[unlikely]]
+    return make_slow(handler, context);
+  return place(handler, context);
 }
 
 }  // namespace w64stub

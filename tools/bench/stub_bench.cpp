@@ -76,6 +76,16 @@ void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(what);
 }
 
+constexpr size_t kBenchThunks = size_t{1} << 20;
+
+__attribute__((ms_abi)) uint64_t null_handler(void*, uint64_t, uint64_t, uint64_t, uint64_t) { return 0; }
+
+std::unique_ptr<ThunkFactory> new_thunk_factory() {
+  auto created = ThunkFactory::create(kBenchThunks);
+  check(created.ok(), "no factory");
+  return std::make_unique<ThunkFactory>(std::move(*created));
+}
+
 std::vector<Op> make_ops() {
   std::vector<Op> out;
   out.push_back({"asmjit", [] {
@@ -158,15 +168,12 @@ std::vector<Op> make_ops() {
   // Callback thunks: one made (16 bytes into the factory's arena and a table entry), against their limit,
   // a 16-byte copy and two patched fields.
   out.push_back({"thunk", [] {
-                   auto factory = std::make_shared<std::unique_ptr<ThunkFactory>>();
+                   auto factory = std::make_shared<std::unique_ptr<ThunkFactory>>(new_thunk_factory());
                    return std::function<void()>([factory] {
-                     auto handler = [](void*, uint64_t, uint64_t, uint64_t, uint64_t) __attribute__((ms_abi)) { return uint64_t{0}; };
-                     if (!*factory || factory->get()->size() == (1u << 20)) {  // full: a new one (rarely timed)
-                       auto created = ThunkFactory::create(1u << 20);
-                       check(created.ok(), "no factory");
-                       *factory = std::make_unique<ThunkFactory>(std::move(*created));
-                     }
-                     check(factory->get()->make(handler, nullptr).ok(), "make failed");
+                     ThunkFactory* f = factory->get();
+                     if (f->size() == kBenchThunks) [[unlikely]]  // full: a new one (rarely timed)
+                       *factory = new_thunk_factory(), f = factory->get();
+                     check(f->make(&null_handler, nullptr).ok(), "make failed");
                    });
                  }});
   out.push_back({"thunk-limit", [] {

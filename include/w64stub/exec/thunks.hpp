@@ -69,6 +69,8 @@ class ThunkFactory {
   uint32_t index_field_ = 0, jump_field_ = 0, jump_end_ = 0;  // where make() writes, from the thunk's template
 
   ThunkFactory() = default;
+  Expected<uint64_t> make_slow(ThunkHandler handler, void* context);
+  uint64_t place(ThunkHandler handler, void* context);
 };
 
 }  // namespace w64stub
