@@ -153,6 +153,7 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   } unmap{shared};
   auto* out = static_cast<Outcome*>(shared);
 
+  if (auto prepared = prepare_sandbox(); !prepared) return prepared.error();
   int setup_pipe[2];
   if (pipe2(setup_pipe, O_CLOEXEC) != 0) return Error{fmt::format("pipe: {}", std::strerror(errno))};
   pid_t pid = fork();

@@ -17,7 +17,11 @@ namespace w64stub::harness {
 // In the child, first: its own process group, stdin /dev/null, fds 0-2 and `keep` only (moved to 3: returned).
 int isolate_process(int keep);
 
-// In the child, just before the stub is called: limits and the seccomp filter.
+// In the parent, before the first fork: compiles the seccomp filter once (children inherit it).
+Status prepare_sandbox();
+
+// In the child, just before the stub is called: limits and the seccomp filter (the prepared one, with the
+// child's pid put in).
 Status enter_sandbox(std::chrono::milliseconds timeout);
 
 // The resource limits alone (enter_sandbox's first step): no core files, CPU seconds for the timeout, 16 fds,
