@@ -107,8 +107,14 @@ class ObjectWriter {
   const ObjectOptions& options_;
   std::vector<OutSection> sections_;  // .text, then .data, .xdata, .pdata when they have bytes
   std::vector<OutSymbol> symbols_;
-  std::map<std::string, uint32_t> by_name_;        // Image symbol name -> symbol table index
-  std::map<std::string, std::string> linkable_;    // linkable name -> the Image symbol it came from
+  struct Linkable {
+    std::string from;  // the Image symbol it came from
+    uint32_t index = 0;
+    bool import = false;
+  };
+  std::map<std::string, uint32_t> by_name_;                   // Image symbol name -> symbol table index
+  std::map<std::string_view, const Symbol*> image_symbols_;  // Image symbol name -> the symbol
+  std::map<std::string, Linkable> linkable_;                  // linkable name -> where it came from
   std::map<std::string, uint64_t> data_offset_;    // data symbol -> its offset in .data
   std::vector<std::string> notes_;
 };
@@ -140,15 +146,13 @@ Status ObjectWriter::add_symbol(const Symbol& s, const std::string& linkable, in
                                 uint16_t type) {
   if (linkable.empty() || linkable.find('\0') != std::string::npos)
     return refuse(fmt::format("{}: \"{}\" cannot be a COFF symbol name", s.name, linkable));
-  if (auto [at, fresh] = linkable_.emplace(linkable, s.name); !fresh && at->second != s.name)
-    return refuse(fmt::format("{} and {} both become the linkable name {}", at->second, s.name, linkable));
-  auto known = std::find_if(symbols_.begin(), symbols_.end(), [&](const OutSymbol& o) { return o.name == linkable; });
-  if (known != symbols_.end()) {  // two imports of one function share their __imp_ symbol
-    by_name_[s.name] = static_cast<uint32_t>(known - symbols_.begin());
-    return Ok{};
-  }
-  by_name_[s.name] = static_cast<uint32_t>(symbols_.size());
-  symbols_.push_back({linkable, value, section, storage, nullptr, type});
+  image_symbols_[s.name] = &s;
+  const bool import = s.kind == SymbolKind::Import;
+  auto [at, fresh] = linkable_.emplace(linkable, Linkable{s.name, static_cast<uint32_t>(symbols_.size()), import});
+  if (!fresh && !(import && at->second.import))  // imports of one function share their __imp_ symbol
+    return refuse(fmt::format("{} and {} both become the linkable name {}", at->second.from, s.name, linkable));
+  by_name_[s.name] = at->second.index;
+  if (fresh) symbols_.push_back({linkable, value, section, storage, nullptr, type});
   return Ok{};
 }
 
@@ -183,7 +187,8 @@ Status ObjectWriter::add_symbols() {
 
 // One of the Image's fields: its relocation in .text (or, RIP-relative within .text, its value in place).
 Status ObjectWriter::relocate(const Relocation& r) {
-  const Symbol* target = image_.find_symbol(r.symbol);
+  const auto found = image_symbols_.find(r.symbol);
+  const Symbol* target = found == image_symbols_.end() ? nullptr : found->second;
   if (!target) return refuse_field(r, fmt::format("a relocation to {}, which the image does not define", r.symbol));
   const uint32_t width = r.kind == RelocKind::Abs64 ? 8 : 4;
   if (uint64_t{r.offset} + width > image_.code_size)

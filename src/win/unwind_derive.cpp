@@ -98,8 +98,11 @@ Status Deriver::decode_all() {
   ZydisDecoder decoder;
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   const uint64_t begin = function_.address - image_.text.address, end = begin + function_.size;
-  for (const InstrInfo& info : image_.instrs) {
-    if (info.offset < begin || info.offset >= end) continue;  // a linked Image's other functions
+  // The function's instructions: the map is in offset order, so a linked Image's other functions cost nothing.
+  auto first = std::lower_bound(image_.instrs.begin(), image_.instrs.end(), begin,
+                                [](const InstrInfo& info, uint64_t offset) { return info.offset < offset; });
+  for (auto it = first; it != image_.instrs.end() && it->offset < end; ++it) {
+    const InstrInfo& info = *it;
     Insn in;  // offsets from the function's start, as unwind codes count them
     in.offset = static_cast<uint32_t>(info.offset - begin);
     in.end = in.offset + info.length;
