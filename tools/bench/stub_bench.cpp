@@ -21,6 +21,7 @@
 #include "w64stub/exec/jit.hpp"
 #include "w64stub/exec/probe.hpp"
 #include "w64stub/exec/thunks.hpp"
+#include "w64stub/out/coff.hpp"
 #include "w64stub/plan9/asm.hpp"
 
 namespace w64stub::bench {
@@ -185,6 +186,15 @@ std::vector<Op> make_ops() {
                      std::memcpy(at + 6, &n, 4);
                      benchmark::DoNotOptimize(at);
                      ++n;
+                   });
+                 }});
+  // A COFF object of the stub (write_object: sections, symbols, relocations, .pdata/.xdata).
+  out.push_back({"object", [] {
+                   auto image = std::make_shared<Image>(badcallback_image());
+                   return std::function<void()>([image] {
+                     auto object = write_object(*image);
+                     check(object.ok(), "write_object failed");
+                     keep(object);
                    });
                  }});
   out.push_back({"instantiate", [] {
