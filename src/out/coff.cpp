@@ -88,6 +88,7 @@ class ObjectWriter {
  private:
   Status add_sections();
   Status add_symbols();
+  Expected<uint32_t> undefined_symbol(const Symbol& s);
   Status add_symbol(const Symbol& s, const std::string& linkable, int16_t section, uint32_t value, uint8_t storage,
                     uint16_t type = 0);
   Status relocate_text();
@@ -146,7 +147,6 @@ Status ObjectWriter::add_symbol(const Symbol& s, const std::string& linkable, in
                                 uint16_t type) {
   if (linkable.empty() || linkable.find('\0') != std::string::npos)
     return refuse(fmt::format("{}: \"{}\" cannot be a COFF symbol name", s.name, linkable));
-  image_symbols_[s.name] = &s;
   const bool import = s.kind == SymbolKind::Import;
   auto [at, fresh] = linkable_.emplace(linkable, Linkable{s.name, static_cast<uint32_t>(symbols_.size()), import});
   if (!fresh && !(import && at->second.import))  // imports of one function share their __imp_ symbol
@@ -157,13 +157,14 @@ Status ObjectWriter::add_symbol(const Symbol& s, const std::string& linkable, in
 }
 
 // Section symbols first (relocations to what this object defines are against them), then the functions and
-// data, then what the object refers to and does not define.
+// data; what the object refers to and does not define follows as the fields name it.
 Status ObjectWriter::add_symbols() {
   for (size_t k = 0; k < sections_.size(); ++k) {
     sections_[k].symbol = static_cast<uint32_t>(symbols_.size());
     symbols_.push_back({sections_[k].name, 0, static_cast<int16_t>(k + 1), kStatic, &sections_[k]});
   }
   for (const Symbol& s : image_.symbols) {
+    image_symbols_[s.name] = &s;
     const uint8_t storage = file_local(s.name) ? kStatic : kExternal;
     const std::string linkable = object_symbol_name(s.name, options_);
     Status added = Ok{};
@@ -176,13 +177,16 @@ Status ObjectWriter::add_symbols() {
     }
     if (!added) return added;
   }
-  for (const Symbol& s : image_.symbols) {
-    Status added = Ok{};
-    if (s.kind == SymbolKind::Import) added = add_symbol(s, "__imp_" + s.function, 0, 0, kExternal);
-    else if (s.kind == SymbolKind::External) added = add_symbol(s, object_symbol_name(s.name, options_), 0, 0, kExternal);
-    if (!added) return added;
-  }
   return Ok{};
+}
+
+// An import or external a field refers to: made undefined in the symbol table on first use (as GNU as, no
+// symbol for one nothing refers to).
+Expected<uint32_t> ObjectWriter::undefined_symbol(const Symbol& s) {
+  if (auto known = by_name_.find(s.name); known != by_name_.end()) return known->second;
+  const std::string linkable = s.kind == SymbolKind::Import ? "__imp_" + s.function : object_symbol_name(s.name, options_);
+  if (auto added = add_symbol(s, linkable, 0, 0, kExternal); !added) return added.error();
+  return by_name_.at(s.name);
 }
 
 // One of the Image's fields: its relocation in .text (or, RIP-relative within .text, its value in place).
@@ -190,6 +194,9 @@ Status ObjectWriter::relocate(const Relocation& r) {
   const auto found = image_symbols_.find(r.symbol);
   const Symbol* target = found == image_symbols_.end() ? nullptr : found->second;
   if (!target) return refuse_field(r, fmt::format("a relocation to {}, which the image does not define", r.symbol));
+  const bool undefined = target->kind == SymbolKind::Import || target->kind == SymbolKind::External;
+  const Expected<uint32_t> index = undefined ? undefined_symbol(*target) : Expected<uint32_t>(by_name_.at(r.symbol));
+  if (!index) return index.error();
   const uint32_t width = r.kind == RelocKind::Abs64 ? 8 : 4;
   if (uint64_t{r.offset} + width > image_.code_size)
     return refuse_field(r, fmt::format("a relocation outside the code ({} bytes)", image_.code_size));
@@ -198,7 +205,7 @@ Status ObjectWriter::relocate(const Relocation& r) {
     return refuse_field(r, fmt::format("a RIP-relative field whose instruction ends at +{:#x}", r.instr_end));
   const int64_t after_field = rel ? static_cast<int64_t>(r.instr_end) - (r.offset + 4) : 0;
   int64_t field = r.addend - after_field;
-  uint32_t symbol = by_name_.at(r.symbol);
+  uint32_t symbol = *index;
   if (target->kind == SymbolKind::Code) {
     const auto offset = static_cast<int64_t>(target->address - image_.text.address);
     if (rel) field = offset + r.addend - static_cast<int64_t>(r.instr_end);  // resolved in place
