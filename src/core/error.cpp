@@ -5,9 +5,9 @@
 namespace w64stub {
 
 std::string SourceLoc::str() const {
-  if (line <= 0) return file;
-  if (column <= 0) return fmt::format("{}:{}", file, line);
-  return fmt::format("{}:{}:{}", file, line, column);
+  if (line <= 0) return file.str();
+  if (column <= 0) return fmt::format("{}:{}", file.view(), line);
+  return fmt::format("{}:{}:{}", file.view(), line, column);
 }
 
 Error Error::at(const SourceLoc& loc, std::string what) {

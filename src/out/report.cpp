@@ -19,7 +19,7 @@ std::string call_source(const Image& image, const CallSite& c) {
   if (!in || in->origin != InstrOrigin::Program) return "";
   std::string text(image.source_line(*in));
   std::replace(text.begin(), text.end(), '\t', ' ');
-  return fmt::format("  ({}:{}{})", c.loc.file, c.loc.line, text.empty() ? "" : " " + text.substr(text.find_first_not_of(' ')));
+  return fmt::format("  ({}:{}{})", c.loc.file.view(), c.loc.line, text.empty() ? "" : " " + text.substr(text.find_first_not_of(' ')));
 }
 
 }  // namespace
@@ -83,7 +83,7 @@ std::string violation_lines(const Violation& v) {
   std::string out = fmt::format("  {:<17} {}\n", v.rule, v.message);
   if (v.offset >= 0)
     out += fmt::format("  {:<17} at +{:#x}: {}{}\n", "", v.offset, v.instruction,
-                       v.source.empty() ? "" : fmt::format("   ({}:{} {})", v.loc.file, v.loc.line, v.source));
+                       v.source.empty() ? "" : fmt::format("   ({}:{} {})", v.loc.file.view(), v.loc.line, v.source));
   return out;
 }
 

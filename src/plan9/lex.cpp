@@ -29,7 +29,7 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 // Comments become spaces (newlines stay), so lines and columns keep their meaning.
-Expected<std::string> strip_comments(std::string text, const std::string& file) {
+Expected<std::string> strip_comments(std::string text, const FileName& file) {
   int line = 1, column = 1;
   for (size_t i = 0; i < text.size(); ++i, ++column) {
     const char c = text[i];
@@ -59,7 +59,7 @@ Expected<std::string> strip_comments(std::string text, const std::string& file) 
 // Tokens of one physical line.
 class LineLexer {
  public:
-  LineLexer(std::string_view text, const std::string& file, int line) : text_(text), file_(file), line_(line) {}
+  LineLexer(std::string_view text, const FileName& file, int line) : text_(text), file_(file), line_(line) {}
 
   Status run(std::vector<Token>& out) {
     while (pos_ < text_.size()) {
@@ -212,7 +212,7 @@ class LineLexer {
   }
 
   std::string_view text_;
-  const std::string& file_;
+  const FileName& file_;
   int line_;
   size_t pos_ = 0;
 };
@@ -289,7 +289,8 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     std::stringstream lines(*text);
     for (std::string l; std::getline(lines, l);) out_->main_lines.push_back(l);
   }
-  auto stripped = strip_comments(std::move(*text), path);
+  const FileName name(path);  // one for every token of the file
+  auto stripped = strip_comments(std::move(*text), name);
   if (!stripped) return stripped.error();
 
   std::vector<std::string_view> lines;
@@ -308,12 +309,12 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
       const bool continued = !line.empty() && line.back() == '\\' && i + 1 < lines.size();
       if (continued) line.remove_suffix(1);
-      if (auto s = LineLexer(line, path, static_cast<int>(i) + 1).run(tokens); !s) {
+      if (auto s = LineLexer(line, name, static_cast<int>(i) + 1).run(tokens); !s) {
         if (active(conditions)) return s;  // text in a branch not taken need not lex
       }
       if (!continued) break;
       // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
-      if (!tokens.empty() && is(tokens[0], "#")) tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {path, static_cast<int>(i) + 1, 1}});
+      if (!tokens.empty() && is(tokens[0], "#")) tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {name, static_cast<int>(i) + 1, 1}});
     }
     if (tokens.empty()) continue;
     if (is(tokens[0], "#")) {

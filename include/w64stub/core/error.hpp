@@ -2,15 +2,37 @@
 // and what is wrong. The library never prints; callers decide.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace w64stub {
 
+// A file name every location in the file shares: a copy copies a pointer, not the name (a lexer gives one to
+// every token).
+class FileName {
+ public:
+  FileName() = default;
+  FileName(std::string_view name) : name_(name.empty() ? nullptr : std::make_shared<const std::string>(name)) {}
+  FileName(const std::string& name) : FileName(std::string_view(name)) {}
+  FileName(const char* name) : FileName(std::string_view(name)) {}
+
+  std::string_view view() const { return name_ ? std::string_view(*name_) : std::string_view(); }
+  std::string str() const { return std::string(view()); }
+  bool empty() const { return !name_; }
+  friend bool operator==(const FileName& a, const FileName& b) { return a.name_ == b.name_ || a.view() == b.view(); }
+  friend bool operator==(const FileName& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const FileName& a, const std::string& b) { return a.view() == b; }
+
+ private:
+  std::shared_ptr<const std::string> name_;
+};
+
 // Where a piece of source came from: a file (or a catalog stub's name) and a 1-based line and column.
 struct SourceLoc {
-  std::string file;
+  FileName file;
   int line = 0;
   int column = 0;
 
