@@ -322,9 +322,16 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
       continue;
     }
     if (!active(conditions)) continue;
+    // Most lines name no macro: their tokens go on as they are, not copied one by one through expand.
+    const bool plain = std::none_of(tokens.begin(), tokens.end(), [this](const Token& t) {
+      return t.kind == TokenKind::Ident && macros_.count(t.text);
+    });
+    if (plain && (produced_ += tokens.size()) > kMaxTokens)
+      return Error::at(tokens.back().loc, "macro expansion produces too many tokens");
     std::vector<Token> expanded;
-    if (auto s = expand(tokens, expanded, 0, nullptr); !s) return s;
-    if (auto s = statements(std::move(expanded)); !s) return s;
+    if (!plain)
+      if (auto s = expand(tokens, expanded, 0, nullptr); !s) return s;
+    if (auto s = statements(plain ? std::move(tokens) : std::move(expanded)); !s) return s;
   }
   if (!conditions.empty()) return Error::at(conditions.back().loc, "#ifdef/#ifndef without #endif");
   return Ok{};
