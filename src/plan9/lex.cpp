@@ -304,6 +304,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   for (size_t i = 0; i < lines.size(); ++i) {
     // A logical line: physical lines joined where one ends in a backslash.
     std::vector<Token> tokens;
+    tokens.reserve(16);  // an instruction's tokens, in one allocation
     for (;; ++i) {
       std::string_view line = lines[i];
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
@@ -473,6 +474,13 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
 
 // `;` separates statements; `name:` at the start of one is a label.
 Status Preprocessor::statements(std::vector<Token> tokens) {
+  // Most lines are one instruction: its tokens become the statement as they are.
+  const bool labelled = tokens.size() >= 2 && tokens[0].kind == TokenKind::Ident && is(tokens[1], ":");
+  if (!labelled && !tokens.empty() && std::none_of(tokens.begin(), tokens.end(), [](const Token& t) { return is(t, ";"); })) {
+    SourceLoc loc = tokens[0].loc;
+    out_->statements.push_back({Statement::Instruction, std::move(tokens), std::move(loc)});
+    return Ok{};
+  }
   std::vector<Token> piece;
   auto flush = [&]() {
     size_t k = 0;
@@ -480,8 +488,12 @@ Status Preprocessor::statements(std::vector<Token> tokens) {
       out_->statements.push_back({Statement::Label, {piece[k]}, piece[k].loc});
       k += 2;
     }
-    if (k < piece.size())
-      out_->statements.push_back({Statement::Instruction, {piece.begin() + static_cast<std::ptrdiff_t>(k), piece.end()}, piece[k].loc});
+    if (k < piece.size()) {
+      SourceLoc loc = piece[k].loc;  // before the tokens move
+      out_->statements.push_back({Statement::Instruction,
+                                  {std::make_move_iterator(piece.begin() + static_cast<std::ptrdiff_t>(k)), std::make_move_iterator(piece.end())},
+                                  std::move(loc)});
+    }
     piece.clear();
   };
   for (Token& t : tokens) {
