@@ -304,7 +304,6 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   for (size_t i = 0; i < lines.size(); ++i) {
     // A logical line: physical lines joined where one ends in a backslash.
     std::vector<Token> tokens;
-    tokens.reserve(16);  // an instruction's tokens, in one allocation
     for (;; ++i) {
       std::string_view line = lines[i];
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
