@@ -255,7 +255,7 @@ class Preprocessor {
   Status directive(const std::vector<Token>& tokens, const std::string& path, int depth,
                    std::vector<Condition>& conditions);
   Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const SourceLoc* use);
-  Status statements(std::vector<Token> tokens);
+  Status statements(std::vector<Token>& tokens);
   std::optional<std::string> read(const std::string& path) const {
     return options_.read ? options_.read(path) : read_file(path);
   }
@@ -301,9 +301,11 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     start = end + 1;
   }
   std::vector<Condition> conditions;
+  // Reused line to line: their room stays here, and each statement gets a vector of its own size.
+  std::vector<Token> tokens, expanded;
   for (size_t i = 0; i < lines.size(); ++i) {
     // A logical line: physical lines joined where one ends in a backslash.
-    std::vector<Token> tokens;
+    tokens.clear();
     for (;; ++i) {
       std::string_view line = lines[i];
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
@@ -328,10 +330,10 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     });
     if (plain && (produced_ += tokens.size()) > kMaxTokens)
       return Error::at(tokens.back().loc, "macro expansion produces too many tokens");
-    std::vector<Token> expanded;
+    expanded.clear();
     if (!plain)
       if (auto s = expand(tokens, expanded, 0, nullptr); !s) return s;
-    if (auto s = statements(plain ? std::move(tokens) : std::move(expanded)); !s) return s;
+    if (auto s = statements(plain ? tokens : expanded); !s) return s;
   }
   if (!conditions.empty()) return Error::at(conditions.back().loc, "#ifdef/#ifndef without #endif");
   return Ok{};
@@ -472,12 +474,13 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
 }
 
 // `;` separates statements; `name:` at the start of one is a label.
-Status Preprocessor::statements(std::vector<Token> tokens) {
-  // Most lines are one instruction: its tokens become the statement as they are.
+Status Preprocessor::statements(std::vector<Token>& tokens) {
+  // Most lines are one instruction: its tokens move into the statement.
   const bool labelled = tokens.size() >= 2 && tokens[0].kind == TokenKind::Ident && is(tokens[1], ":");
   if (!labelled && !tokens.empty() && std::none_of(tokens.begin(), tokens.end(), [](const Token& t) { return is(t, ";"); })) {
     SourceLoc loc = tokens[0].loc;
-    out_->statements.push_back({Statement::Instruction, std::move(tokens), std::move(loc)});
+    out_->statements.push_back(
+        {Statement::Instruction, {std::make_move_iterator(tokens.begin()), std::make_move_iterator(tokens.end())}, std::move(loc)});
     return Ok{};
   }
   std::vector<Token> piece;
