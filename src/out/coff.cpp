@@ -165,16 +165,14 @@ Status ObjectWriter::add_symbols() {
   }
   for (const Symbol& s : image_.symbols) {
     image_symbols_[s.name] = &s;
+    if (s.kind != SymbolKind::Code && s.kind != SymbolKind::Data) continue;  // undefined: made when referred to
     const uint8_t storage = file_local(s.name) ? kStatic : kExternal;
     const std::string linkable = object_symbol_name(s.name, options_);
-    Status added = Ok{};
-    if (s.kind == SymbolKind::Code) {
-      if (!within(s.address, s.size, image_.text.address, image_.code_size))
-        return refuse(fmt::format("{}: the function lies outside the code", s.name));
-      added = add_symbol(s, linkable, 1, static_cast<uint32_t>(s.address - image_.text.address), storage, kFunction);
-    } else if (s.kind == SymbolKind::Data) {
-      added = add_symbol(s, linkable, 2, static_cast<uint32_t>(data_offset_.at(s.name)), storage);
-    }
+    if (s.kind == SymbolKind::Code && !within(s.address, s.size, image_.text.address, image_.code_size))
+      return refuse(fmt::format("{}: the function lies outside the code", s.name));
+    const Status added = s.kind == SymbolKind::Code
+                             ? add_symbol(s, linkable, 1, static_cast<uint32_t>(s.address - image_.text.address), storage, kFunction)
+                             : add_symbol(s, linkable, 2, static_cast<uint32_t>(data_offset_.at(s.name)), storage);
     if (!added) return added;
   }
   return Ok{};

@@ -394,14 +394,12 @@ TEST_CASE("cli: --import declares an import, --bind answers it with a host funct
 std::set<std::string> object_symbols(const std::string& path) {
   std::set<std::string> out;
   if (std::system(fmt::format("x86_64-w64-mingw32-ld -r -o {0}.ld {0} && rm {0}.ld", path).c_str()) != 0) return out;
-  FILE* pipe = popen(fmt::format("x86_64-w64-mingw32-nm {}", path).c_str(), "r");
-  char line[512];
-  while (pipe && fgets(line, sizeof line, pipe)) {
+  std::istringstream lines(w64stub::test::output_of(fmt::format("x86_64-w64-mingw32-nm {}", path)));
+  for (std::string line; std::getline(lines, line);) {
     std::istringstream fields(line);
     std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
     if (f.size() >= 2 && f.back()[0] != '.') out.insert(f[f.size() - 2] + " " + f.back());  // not a section symbol
   }
-  if (pipe) pclose(pipe);
   return out;
 }
 
