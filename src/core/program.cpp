@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include <map>
-#include <set>
 
 namespace w64stub {
 
@@ -65,19 +64,21 @@ Status Program::check_symbols() const {
                                                 it->second ? "at " + it->second->loc.str() : std::string("as a function")));
     }
   }
-  // By name, once: a linked Program of many functions names many symbols.
-  std::set<std::string_view> known;
-  for (const Import& i : imports) known.insert(i.symbol);
-  for (const DataSymbol& d : data) known.insert(d.symbol);
-  for (const std::string& e : externals) known.insert(e);
-  for (const Function& f : functions) known.insert(f.symbol);
+  // Sorted once, searched by name: a linked Program of many functions names many symbols.
+  std::vector<std::string_view> known;
+  known.reserve(imports.size() + data.size() + externals.size() + functions.size());
+  for (const Import& i : imports) known.push_back(i.symbol);
+  for (const DataSymbol& d : data) known.push_back(d.symbol);
+  for (const std::string& e : externals) known.push_back(e);
+  for (const Function& f : functions) known.push_back(f.symbol);
+  std::sort(known.begin(), known.end());
   for (const Instr& instr : instrs) {
     if (instr.bound_label()) continue;
     for (const Operand& op : instr.operands) {
       const std::string* name = nullptr;
       if (auto* m = std::get_if<SymbolMem>(&op)) name = &m->symbol;
       if (auto* a = std::get_if<SymbolAddr>(&op)) name = &a->symbol;
-      if (name && !known.count(*name))
+      if (name && !std::binary_search(known.begin(), known.end(), std::string_view(*name)))
         return Error::at(instr.loc, fmt::format("symbol {} is neither an import, data nor an external of {}", *name, symbol));
       if (auto* l = std::get_if<CodeLabel>(&op); l && !bound.count(l->name))
         return Error::at(instr.loc, fmt::format("label {} is never defined in {}", l->name, symbol));

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 
@@ -13,20 +15,25 @@ namespace x86 = asmjit::x86;
 
 namespace {
 
-// One Program instruction after lowering: up to two machine instructions (abs64 loads need two).
+// One Program instruction after lowering: up to two machine instructions (abs64 loads need two). Fixed
+// arrays: lowering allocates nothing.
 struct Lowered {
   struct Machine {
-    asmjit::InstId id;
-    std::vector<asmjit::Operand> ops;
-    bool long_form = false;              // force the 64-bit immediate form
+    asmjit::InstId id = 0;
+    std::array<asmjit::Operand, 6> ops{};  // asmjit's most
+    uint32_t op_count = 0;
+    bool long_form = false;               // force the 64-bit immediate form
     const std::string* symbol = nullptr;  // the symbol this instruction's address field holds
     int64_t addend = 0;
     bool address_in_imm = false;  // otherwise in the displacement
     Prefix prefix = Prefix::None;
     bool reg_from_rm = false;
     bool branch = false;  // a CALL/JMP/Jcc to a symbol: its rel32 field is the relocation's
+
+    void push(const asmjit::Operand& op) { ops[op_count++] = op; }
   };
-  std::vector<Machine> machine;
+  std::array<Machine, 2> machine;
+  uint32_t count = 0;
 };
 
 class Emitter {
@@ -43,7 +50,7 @@ class Emitter {
   const std::set<int>& relaxable() const { return relaxable_; }
 
  private:
-  Expected<Lowered> lower(const Instr& instr);
+  Status lower(const Instr& instr, Lowered& out);
   Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
   Status emit_frame_adjust(asmjit::InstId id, const Function& function);
   Status emit_body();
@@ -77,7 +84,8 @@ class Emitter {
   };
   std::vector<Branch> branches_;
   std::set<std::string_view> placed_later_;  // externals and functions: by name, once
-  std::vector<uint32_t> function_starts_;  // of each of program_.function_list(), in the text
+  std::vector<Function> functions_;        // program_.function_list()
+  std::vector<uint32_t> function_starts_;  // of each of functions_, in the text
 };
 
 // asmjit numbers the conditional jumps ja..jz in one run (jecxz among them: rel8 only).
@@ -95,13 +103,15 @@ asmjit::Label Emitter::code_label(const std::string& name) {
   return it->second;
 }
 
-Expected<Lowered> Emitter::lower(const Instr& instr) {
-  Lowered out;
-  Lowered::Machine m{instr.id, {}};
-  std::string_view text = program_.source_text(instr.loc);
+Status Emitter::lower(const Instr& instr, Lowered& out) {
+  Lowered::Machine m;
+  m.id = instr.id;
+  auto text = [&] { return program_.source_text(instr.loc); };
   auto unsupported = [&](std::string_view why) {
-    return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, text));
+    return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, text()));
   };
+  if (instr.operands.size() > m.ops.size())
+    return Error::at(instr.loc, fmt::format("more operands than any instruction has ({})", text()));
   const bool mov_to_reg = instr.id == x86::Inst::kIdMov && !instr.operands.empty() &&
                           std::holds_alternative<asmjit::Operand>(instr.operands[0]) &&
                           std::get<asmjit::Operand>(instr.operands[0]).isReg();
@@ -111,37 +121,42 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
     const int64_t offset = std::holds_alternative<SymbolMem>(op) ? std::get<SymbolMem>(op).offset
                            : std::holds_alternative<SymbolAddr>(op) ? std::get<SymbolAddr>(op).offset : 0;
     if (offset < INT32_MIN || offset > INT32_MAX)
-      return Error::at(instr.loc, fmt::format("the offset {:#x} from a symbol does not fit in 32 bits ({})", offset, text));
+      return Error::at(instr.loc, fmt::format("the offset {:#x} from a symbol does not fit in 32 bits ({})", offset, text()));
     if (auto* plain = std::get_if<asmjit::Operand>(&op)) {
-      m.ops.push_back(*plain);
+      m.push(*plain);
     } else if (auto* label = std::get_if<CodeLabel>(&op)) {
-      m.ops.push_back(code_label(label->name));
+      m.push(code_label(label->name));
     } else if (auto* mem = std::get_if<SymbolMem>(&op)) {
       m.symbol = &mem->symbol;
       m.addend = mem->offset;
       switch (options_.model) {
         case Model::Go2012:
           // ptr_abs keeps the SIB no-base form (48 8b 04 25); a plain ptr(abs) would become RIP-relative.
-          m.ops.push_back(x86::ptr_abs(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset), mem->size));
+          m.push(x86::ptr_abs(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset), mem->size));
           break;
         case Model::Rip:
-          m.ops.push_back(x86::ptr(labels_.at(mem->symbol), static_cast<int32_t>(mem->offset), mem->size));
+          m.push(x86::ptr(labels_.at(mem->symbol), static_cast<int32_t>(mem->offset), mem->size));
           break;
         case Model::Abs64: {
           if (!mov_to_reg) return unsupported("only a load into a register can reach a symbol through a 64-bit address");
           // The destination doubles as the address register: mov r64, imm64; mov r, [r64].
           x86::Gp scratch = x86::gpq(std::get<asmjit::Operand>(instr.operands[0]).id());
-          Lowered::Machine addr{x86::Inst::kIdMov, {scratch, asmjit::Imm(address_of(mem->symbol) + mem->offset)}, true,
-                                &mem->symbol, mem->offset, true};
-          out.machine.push_back(addr);
+          Lowered::Machine& addr = out.machine[out.count++];
+          addr = Lowered::Machine{};
+          addr.id = x86::Inst::kIdMov;
+          addr.push(scratch);
+          addr.push(asmjit::Imm(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset)));
+          addr.long_form = addr.address_in_imm = true;
+          addr.symbol = &mem->symbol;
+          addr.addend = mem->offset;
           m.symbol = nullptr;
-          m.ops.push_back(x86::ptr(scratch, 0, mem->size));
+          m.push(x86::ptr(scratch, 0, mem->size));
           break;
         }
       }
     } else if (const auto& addr = std::get<SymbolAddr>(op); is_branch(instr.id)) {
       // CALL/JMP ·f(SB): rel32 to a symbol of another TEXT symbol or file, placed by a relocation.
-      m.ops.push_back(labels_.at(addr.symbol));
+      m.push(labels_.at(addr.symbol));
       m.symbol = &addr.symbol;
       m.addend = addr.offset;
       m.long_form = m.branch = m.address_in_imm = true;
@@ -151,21 +166,21 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
       const bool wide = mov_to_reg && std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() == 8;
       switch (options_.model) {
         case Model::Go2012:
-          m.ops.push_back(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
+          m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
           m.address_in_imm = true;
           break;
         case Model::Rip:
           // Go's -shared rewrite: MOVQ/MOVL $sym, R becomes LEAQ/LEAL sym(SB), R.
           if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
           m.id = x86::Inst::kIdLea;
-          m.ops.push_back(x86::ptr(labels_.at(addr.symbol), static_cast<int32_t>(addr.offset)));
+          m.push(x86::ptr(labels_.at(addr.symbol), static_cast<int32_t>(addr.offset)));
           break;
         case Model::Abs64:
           if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
           if (!wide)
             return unsupported(fmt::format("a 32-bit destination cannot hold the 64-bit address of {}; a linker "
                                            "would stop with 'relocation truncated to fit'", addr.symbol));
-          m.ops.push_back(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
+          m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
           m.long_form = true;
           m.address_in_imm = true;
           break;
@@ -174,8 +189,8 @@ Expected<Lowered> Emitter::lower(const Instr& instr) {
   }
   m.prefix = instr.prefix;
   m.reg_from_rm = instr.reg_from_rm;
-  out.machine.push_back(std::move(m));
-  return out;
+  out.machine[out.count++] = m;
+  return Ok{};
 }
 
 Status Emitter::encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc) {
@@ -189,7 +204,7 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
     case Prefix::Repne: a_->repne(); break;
     case Prefix::Lock: a_->lock(); break;
   }
-  asmjit::Error err = a_->emitOpArray(m.id, m.ops.data(), m.ops.size());
+  asmjit::Error err = a_->emitOpArray(m.id, m.ops.data(), m.op_count);
   if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_text(loc) : "the frame adjustment");
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   const auto length = static_cast<uint32_t>(buf.size() - start);
@@ -223,14 +238,17 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
 }
 
 Status Emitter::emit_frame_adjust(asmjit::InstId id, const Function& function) {
-  Lowered::Machine m{id, {x86::rsp, asmjit::Imm(function.declared_frame)}};
+  Lowered::Machine m;
+  m.id = id;
+  m.push(x86::rsp);
+  m.push(asmjit::Imm(function.declared_frame));
   return encode(m, -1, function.loc);
 }
 
 // Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET. A linked
 // Program's functions each start with their label and have their own frame.
 Status Emitter::emit_body() {
-  const std::vector<Function> functions = program_.function_list();
+  const std::vector<Function>& functions = functions_;
   size_t next = 0;
   const Function* current = nullptr;
   for (size_t i = 0; i <= program_.instrs.size(); ++i) {
@@ -257,10 +275,10 @@ Status Emitter::emit_body() {
     }
     if (instr.id == x86::Inst::kIdRet && current && current->declared_frame > 0)
       if (auto s = emit_frame_adjust(x86::Inst::kIdAdd, *current); !s) return s;
-    auto lowered = lower(instr);
-    if (!lowered) return lowered.error();
-    for (const Lowered::Machine& m : lowered->machine)
-      if (auto s = encode(m, static_cast<int>(i), instr.loc); !s) return s;
+    Lowered lowered;
+    if (auto s = lower(instr, lowered); !s) return s;
+    for (uint32_t k = 0; k < lowered.count; ++k)
+      if (auto s = encode(lowered.machine[k], static_cast<int>(i), instr.loc); !s) return s;
   }
   return Ok{};
 }
@@ -270,9 +288,14 @@ Status Emitter::emit_body() {
 // each other only when both are short stay short). Computed on this pass's layout: instruction lengths do not
 // depend on where they stand, only the jumps' do.
 void Emitter::find_relaxable() {
+  if (branches_.empty()) return;
   const auto& instrs = image_.instrs;
-  std::map<uint32_t, size_t> item_at;  // offset -> the first instruction there
-  for (size_t k = instrs.size(); k-- > 0;) item_at[instrs[k].offset] = k;
+  // The first instruction at an offset (the map is in offset order); instrs.size() when none.
+  auto item_at = [&](uint32_t offset) {
+    auto it = std::lower_bound(instrs.begin(), instrs.end(), offset,
+                               [](const InstrInfo& info, uint32_t at) { return info.offset < at; });
+    return it != instrs.end() && it->offset == offset ? static_cast<size_t>(it - instrs.begin()) : instrs.size();
+  };
   struct Jump {
     size_t item, target;  // instruction indices; target == instrs.size(): the code's end
     uint32_t long_length;
@@ -284,9 +307,7 @@ void Emitter::find_relaxable() {
     if (id != x86::Inst::kIdJmp && !(is_jcc(id) && id != x86::Inst::kIdJecxz)) continue;
     if (!code_.isLabelBound(code_labels_.at(b.label))) continue;
     const auto target = static_cast<uint32_t>(code_.labelOffset(code_labels_.at(b.label)));
-    const auto at = item_at.find(target);
-    jumps.push_back({item_at.at(b.offset), at == item_at.end() ? instrs.size() : at->second,
-                     id == x86::Inst::kIdJmp ? 5u : 6u, b.program_index});
+    jumps.push_back({item_at(b.offset), item_at(target), id == x86::Inst::kIdJmp ? 5u : 6u, b.program_index});
   }
   std::vector<uint32_t> length(instrs.size());
   for (size_t k = 0; k < instrs.size(); ++k) length[k] = instrs[k].length;
@@ -351,6 +372,9 @@ Expected<Image> Emitter::run() {
     a_->bind(labels_[e]);
   }
   for (const Function& f : program_.functions) labels_[f.symbol] = code_label(f.symbol);
+  functions_ = program_.function_list();
+  image_.instrs.reserve(program_.instrs.size() + 2 * functions_.size());  // with each function's $N sub/add
+  image_.relocations.reserve(program_.instrs.size());
   if (auto s = emit_body(); !s) return s.error();
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
   find_relaxable();
@@ -359,7 +383,7 @@ Expected<Image> Emitter::run() {
 
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   image_.text = Section{".text", layout_.code_address, {buf.data(), buf.data() + buf.size()}};
-  const std::vector<Function> functions = program_.function_list();
+  const std::vector<Function>& functions = functions_;
   for (size_t k = 0; k < functions.size(); ++k) {
     const uint32_t end = k + 1 < functions.size() ? function_starts_[k + 1] : image_.code_size;
     image_.symbols.push_back(Symbol{functions[k].symbol, SymbolKind::Code, layout_.code_address + function_starts_[k],

@@ -72,6 +72,7 @@ void encode_code(std::vector<uint8_t>& out, const UnwindCode& c) {
 
 std::vector<uint8_t> UnwindInfo::encode() const {
   std::vector<uint8_t> slots;
+  slots.reserve(codes.size() * 6 + 2);  // a code takes at most three slots
   for (auto it = codes.rbegin(); it != codes.rend(); ++it) encode_code(slots, *it);
   const auto count = static_cast<uint8_t>(slots.size() / 2);
   slots.resize(slots.size() + (count % 2) * 2, 0);  // the code array has an even number of slots

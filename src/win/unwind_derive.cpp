@@ -5,50 +5,21 @@
 
 #include <algorithm>
 #include <optional>
+#include <span>
 
 #include "w64stub/core/callconv.hpp"
+#include "w64stub/core/disasm.hpp"
 #include "w64stub/win/unwind.hpp"
+#include "insn_p.hpp"
 
 namespace w64stub {
 
 namespace {
 
-// One decoded instruction with its operands, as the prolog and epilog matchers read it.
-struct Insn {
+// A decoded instruction where it stands: offsets from the function's start, as unwind codes count them.
+struct Placed : unwind_detail::Insn {
   uint32_t offset = 0, end = 0;
-  ZydisDecodedInstruction i{};
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]{};
-  uint64_t address = 0;
-  SourceLoc loc;
-
-  // Intel text, for messages only: formatted when one is written.
-  std::string text() const {
-    ZydisFormatter formatter;
-    ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
-    char out[256];
-    if (ZYAN_FAILED(ZydisFormatterFormatInstruction(&formatter, &i, ops, i.operand_count_visible, out, sizeof out, address, nullptr)))
-      return "(unformattable)";
-    return out;
-  }
-
-  ZydisMnemonic mnemonic() const { return i.mnemonic; }
-  bool reg(int k, ZydisRegister r) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[k].reg.value == r; }
-  bool is_reg(int k) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER; }
-  bool is_imm(int k) const { return k < i.operand_count_visible && ops[k].type == ZYDIS_OPERAND_TYPE_IMMEDIATE; }
-  // [base + disp], no index: the displacement.
-  std::optional<int64_t> mem_on(int k, ZydisRegister base) const {
-    if (k >= i.operand_count_visible || ops[k].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[k].mem.base != base ||
-        ops[k].mem.index != ZYDIS_REGISTER_NONE || ops[k].mem.segment == ZYDIS_REGISTER_GS || ops[k].mem.segment == ZYDIS_REGISTER_FS)
-      return std::nullopt;
-    return ops[k].mem.disp.value;
-  }
-  bool writes_rsp() const {
-    for (ZyanU8 k = 0; k < i.operand_count; ++k)
-      if (ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[k].reg.value == ZYDIS_REGISTER_RSP &&
-          (ops[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
-        return true;
-    return false;
-  }
+  const InstrInfo* info = nullptr;  // the instruction map's entry: its bytes and source line
 };
 
 constexpr int64_t kMaxNearScaled = 0xFFFF;  // the near save forms hold offset/8 or offset/16 in 16 bits
@@ -59,9 +30,12 @@ bool nonvolatile_gp(ZydisRegister r) {
   return ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR64 && win64::is_nonvolatile_gp(gp_number(r));
 }
 
-std::string where(const Insn& in) {
-  return in.loc.line > 0 ? fmt::format("{} (+{:#x} {})", in.loc.str(), in.offset, in.text())
-                         : fmt::format("+{:#x} ({})", in.offset, in.text());
+std::string where(const Image& image, const Placed& in) {
+  // Intel text, for messages only: decoded again when one is written.
+  auto decoded = decode_one({image.text.bytes.data() + in.info->offset, in.info->length}, image.text.address + in.info->offset);
+  const std::string text = decoded ? decoded->text : "(undecodable)";
+  const SourceLoc& loc = in.info->loc;
+  return loc.line > 0 ? fmt::format("{} (+{:#x} {})", loc.str(), in.offset, text) : fmt::format("+{:#x} ({})", in.offset, text);
 }
 
 class Deriver {
@@ -72,17 +46,17 @@ class Deriver {
  private:
   Status decode_all();
   size_t prolog();  // how many instructions it spans
-  Status prolog_step(const Insn& in, bool* taken);
+  Status prolog_step(const Placed& in, bool* taken);
   Status body(size_t from);
   // The canonical epilog that begins at instruction k: how many instructions it spans, or an error.
   Expected<size_t> epilog(size_t k) const;
-  Error refuse(const Insn& in, std::string why) const {
-    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", function_.name, where(in), why)};
+  Error refuse(const Placed& in, std::string why) const {
+    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", function_.name, where(image_, in), why)};
   }
 
   const Image& image_;
   const Symbol& function_;  // the Code symbol whose bytes are described
-  std::vector<Insn> insns_;
+  std::vector<Placed> insns_;
   UnwindInfo info_;
   std::vector<ZydisRegister> pushed_;  // in push order
   int64_t allocated_ = 0;              // bytes of sub rsp
@@ -95,28 +69,27 @@ class Deriver {
 };
 
 Status Deriver::decode_all() {
-  ZydisDecoder decoder;
-  ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   const uint64_t begin = function_.address - image_.text.address, end = begin + function_.size;
   // The function's instructions: the map is in offset order, so a linked Image's other functions cost nothing.
   auto first = std::lower_bound(image_.instrs.begin(), image_.instrs.end(), begin,
                                 [](const InstrInfo& info, uint64_t offset) { return info.offset < offset; });
-  for (auto it = first; it != image_.instrs.end() && it->offset < end; ++it) {
-    const InstrInfo& info = *it;
-    Insn in;  // offsets from the function's start, as unwind codes count them
+  auto last = std::lower_bound(first, image_.instrs.end(), end,
+                               [](const InstrInfo& info, uint64_t offset) { return info.offset < offset; });
+  insns_.resize(static_cast<size_t>(last - first));
+  for (size_t k = 0; k < insns_.size(); ++k) {
+    const InstrInfo& info = first[static_cast<ptrdiff_t>(k)];
+    Placed& in = insns_[k];
     in.offset = static_cast<uint32_t>(info.offset - begin);
     in.end = in.offset + info.length;
-    in.loc = info.loc;
-    if (ZYAN_FAILED(ZydisDecoderDecodeFull(&decoder, image_.text.bytes.data() + info.offset, info.length, &in.i, in.ops)))
+    in.info = &info;
+    if (!unwind_detail::decode_insn({image_.text.bytes.data() + info.offset, info.length}, in))
       return Error{fmt::format("{}: +{:#x}: no valid instruction", function_.name, in.offset)};
-    in.address = image_.text.address + info.offset;
-    insns_.push_back(std::move(in));
   }
   return Ok{};
 }
 
 // One prolog instruction: *taken when it is one; an error when it is one that cannot be described.
-Status Deriver::prolog_step(const Insn& in, bool* taken) {
+Status Deriver::prolog_step(const Placed& in, bool* taken) {
   *taken = true;
   const auto end = static_cast<uint8_t>(std::min<uint32_t>(in.end, 255));
   auto add = [&](UnwindOp op, uint8_t reg, uint32_t value) { info_.codes.push_back({end, op, reg, value}); };
@@ -137,27 +110,27 @@ Status Deriver::prolog_step(const Insn& in, bool* taken) {
     saved_ = true;
     return Ok{};
   };
-  const ZydisMnemonic m = in.mnemonic();
-  if (m == ZYDIS_MNEMONIC_PUSH && in.is_reg(0) && nonvolatile_gp(in.ops[0].reg.value) && allocated_ == 0 && !saved_) {
-    add(UnwindOp::PushNonvol, gp_number(in.ops[0].reg.value), 0);
-    pushed_.push_back(in.ops[0].reg.value);
+  const ZydisMnemonic m = in.mnemonic;
+  if (m == ZYDIS_MNEMONIC_PUSH && in.is_reg(0) && nonvolatile_gp(in.ops[0].reg) && allocated_ == 0 && !saved_) {
+    add(UnwindOp::PushNonvol, gp_number(in.ops[0].reg), 0);
+    pushed_.push_back(in.ops[0].reg);
     if (fp_set_) below_fp_ += 8;
     return Ok{};
   }
-  if (m == ZYDIS_MNEMONIC_SUB && in.reg(0, ZYDIS_REGISTER_RSP) && in.is_imm(1)) return alloc(in.ops[1].imm.value.u);
+  if (m == ZYDIS_MNEMONIC_SUB && in.reg(0, ZYDIS_REGISTER_RSP) && in.is_imm(1)) return alloc(in.ops[1].imm);
   if (m == ZYDIS_MNEMONIC_SUB && in.reg(0, ZYDIS_REGISTER_RSP) && in.reg(1, ZYDIS_REGISTER_RAX) && rax_) return alloc(*rax_);
   if (m == ZYDIS_MNEMONIC_MOV && (in.reg(0, ZYDIS_REGISTER_RAX) || in.reg(0, ZYDIS_REGISTER_EAX)) && in.is_imm(1)) {
-    rax_ = in.reg(0, ZYDIS_REGISTER_EAX) ? static_cast<uint32_t>(in.ops[1].imm.value.u) : in.ops[1].imm.value.u;
+    rax_ = in.reg(0, ZYDIS_REGISTER_EAX) ? static_cast<uint32_t>(in.ops[1].imm) : in.ops[1].imm;
     return Ok{};
   }
   const bool set_fp = (m == ZYDIS_MNEMONIC_LEA && in.is_reg(0) && in.mem_on(1, ZYDIS_REGISTER_RSP)) ||
                       (m == ZYDIS_MNEMONIC_MOV && in.is_reg(0) && in.reg(1, ZYDIS_REGISTER_RSP));
-  if (set_fp && nonvolatile_gp(in.ops[0].reg.value) && !fp_set_) {
+  if (set_fp && nonvolatile_gp(in.ops[0].reg) && !fp_set_) {
     const int64_t offset = m == ZYDIS_MNEMONIC_LEA ? *in.mem_on(1, ZYDIS_REGISTER_RSP) : 0;
     if (offset < 0 || offset > 240 || offset % 16)
       return refuse(in, fmt::format("a frame pointer at RSP{:+#x} (it must be RSP plus 0 to 240 in steps of 16)", offset));
     fp_set_ = true;
-    fp_ = in.ops[0].reg.value;
+    fp_ = in.ops[0].reg;
     info_.frame_register = gp_number(fp_);
     info_.frame_offset = static_cast<uint8_t>(offset);
     below_fp_ = 0;  // the frame base is RSP here; what is pushed or allocated later lies below it
@@ -165,15 +138,15 @@ Status Deriver::prolog_step(const Insn& in, bool* taken) {
     add(UnwindOp::SetFpreg, 0, 0);
     return Ok{};
   }
-  if (m == ZYDIS_MNEMONIC_MOV && in.mem_on(0, ZYDIS_REGISTER_RSP) && in.is_reg(1) && nonvolatile_gp(in.ops[1].reg.value))
-    return save(*in.mem_on(0, ZYDIS_REGISTER_RSP), 8, UnwindOp::SaveNonvol, UnwindOp::SaveNonvolFar, gp_number(in.ops[1].reg.value));
+  if (m == ZYDIS_MNEMONIC_MOV && in.mem_on(0, ZYDIS_REGISTER_RSP) && in.is_reg(1) && nonvolatile_gp(in.ops[1].reg))
+    return save(*in.mem_on(0, ZYDIS_REGISTER_RSP), 8, UnwindOp::SaveNonvol, UnwindOp::SaveNonvolFar, gp_number(in.ops[1].reg));
   const bool vector_store = m == ZYDIS_MNEMONIC_MOVAPS || m == ZYDIS_MNEMONIC_MOVUPS || m == ZYDIS_MNEMONIC_MOVDQA ||
                             m == ZYDIS_MNEMONIC_MOVDQU;
   if (vector_store && in.mem_on(0, ZYDIS_REGISTER_RSP) && in.is_reg(1) &&
-      ZydisRegisterGetClass(in.ops[1].reg.value) == ZYDIS_REGCLASS_XMM &&
-      ZydisRegisterGetId(in.ops[1].reg.value) >= win64::kFirstNonvolatileXmm)
+      ZydisRegisterGetClass(in.ops[1].reg) == ZYDIS_REGCLASS_XMM &&
+      ZydisRegisterGetId(in.ops[1].reg) >= win64::kFirstNonvolatileXmm)
     return save(*in.mem_on(0, ZYDIS_REGISTER_RSP), 16, UnwindOp::SaveXmm128, UnwindOp::SaveXmm128Far,
-                static_cast<uint8_t>(ZydisRegisterGetId(in.ops[1].reg.value)));
+                static_cast<uint8_t>(ZydisRegisterGetId(in.ops[1].reg)));
   *taken = false;
   return Ok{};
 }
@@ -201,48 +174,48 @@ Expected<size_t> Deriver::epilog(size_t k) const {
                                  : fmt::format("add rsp, {:#x}; ", allocated_);
   for (auto r = pushed_.rbegin(); r != pushed_.rend(); ++r) want += fmt::format("pop {}; ", ZydisRegisterGetString(*r));
   want += "ret";
-  auto fail = [&](const Insn& in) -> Error {
+  auto fail = [&](const Placed& in) -> Error {
     return refuse(in, fmt::format("RSP changes after the prolog here, and not as the canonical epilog ({})", want));
   };
   size_t j = k;
   if (allocated_) {
-    const Insn& in = insns_[j];
-    const bool add = in.mnemonic() == ZYDIS_MNEMONIC_ADD && in.reg(0, ZYDIS_REGISTER_RSP) && in.is_imm(1) &&
-                     static_cast<int64_t>(in.ops[1].imm.value.u) == allocated_;
-    const bool lea = fp_set_ && in.mnemonic() == ZYDIS_MNEMONIC_LEA && in.reg(0, ZYDIS_REGISTER_RSP) &&
+    const Placed& in = insns_[j];
+    const bool add = in.mnemonic == ZYDIS_MNEMONIC_ADD && in.reg(0, ZYDIS_REGISTER_RSP) && in.is_imm(1) &&
+                     static_cast<int64_t>(in.ops[1].imm) == allocated_;
+    const bool lea = fp_set_ && in.mnemonic == ZYDIS_MNEMONIC_LEA && in.reg(0, ZYDIS_REGISTER_RSP) &&
                      in.mem_on(1, fp_) == fp_depth_ - static_cast<int64_t>(pushed_.size()) * 8;
     // An allocation too large for an immediate is given back through RAX: the unwinder still sees the body
     // until the add, and the ret after it.
-    const Insn* before = k > 0 ? &insns_[k - 1] : nullptr;
-    const bool through_rax = in.mnemonic() == ZYDIS_MNEMONIC_ADD && in.reg(0, ZYDIS_REGISTER_RSP) &&
-                             in.reg(1, ZYDIS_REGISTER_RAX) && before && before->mnemonic() == ZYDIS_MNEMONIC_MOV &&
+    const Placed* before = k > 0 ? &insns_[k - 1] : nullptr;
+    const bool through_rax = in.mnemonic == ZYDIS_MNEMONIC_ADD && in.reg(0, ZYDIS_REGISTER_RSP) &&
+                             in.reg(1, ZYDIS_REGISTER_RAX) && before && before->mnemonic == ZYDIS_MNEMONIC_MOV &&
                              (before->reg(0, ZYDIS_REGISTER_EAX) || before->reg(0, ZYDIS_REGISTER_RAX)) &&
                              before->is_imm(1) &&
-                             (before->reg(0, ZYDIS_REGISTER_EAX) ? static_cast<uint32_t>(before->ops[1].imm.value.u)
-                                                                  : before->ops[1].imm.value.u) == static_cast<uint64_t>(allocated_);
+                             (before->reg(0, ZYDIS_REGISTER_EAX) ? static_cast<uint32_t>(before->ops[1].imm)
+                                                                  : before->ops[1].imm) == static_cast<uint64_t>(allocated_);
     if (!add && !lea && !through_rax) return fail(in);
     ++j;
   }
   for (auto r = pushed_.rbegin(); r != pushed_.rend(); ++r, ++j)
-    if (j >= insns_.size() || insns_[j].mnemonic() != ZYDIS_MNEMONIC_POP || !insns_[j].reg(0, *r))
+    if (j >= insns_.size() || insns_[j].mnemonic != ZYDIS_MNEMONIC_POP || !insns_[j].reg(0, *r))
       return fail(insns_[std::min(j, insns_.size() - 1)]);
-  if (j >= insns_.size() || (insns_[j].mnemonic() != ZYDIS_MNEMONIC_RET && insns_[j].mnemonic() != ZYDIS_MNEMONIC_JMP))
+  if (j >= insns_.size() || (insns_[j].mnemonic != ZYDIS_MNEMONIC_RET && insns_[j].mnemonic != ZYDIS_MNEMONIC_JMP))
     return fail(insns_[std::min(j, insns_.size() - 1)]);
-  if (insns_[j].mnemonic() == ZYDIS_MNEMONIC_RET && insns_[j].is_imm(0) && insns_[j].ops[0].imm.value.u != 0)
+  if (insns_[j].mnemonic == ZYDIS_MNEMONIC_RET && insns_[j].is_imm(0) && insns_[j].ops[0].imm != 0)
     return fail(insns_[j]);
   return j + 1 - k;
 }
 
 Status Deriver::body(size_t from) {
   for (size_t k = from; k < insns_.size();) {
-    const Insn& in = insns_[k];
-    const ZydisMnemonic m = in.mnemonic();
+    const Placed& in = insns_[k];
+    const ZydisMnemonic m = in.mnemonic;
     if (m == ZYDIS_MNEMONIC_CALL) {
       ++k;
       continue;
     }
     const bool framed = allocated_ || !pushed_.empty();
-    if (in.writes_rsp() || (m == ZYDIS_MNEMONIC_RET && (framed || (in.is_imm(0) && in.ops[0].imm.value.u != 0)))) {
+    if (in.writes_rsp || (m == ZYDIS_MNEMONIC_RET && (framed || (in.is_imm(0) && in.ops[0].imm != 0)))) {
       auto span = epilog(k);
       if (!span) return span.error();
       k += *span;

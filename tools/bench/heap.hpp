@@ -6,9 +6,9 @@
 
 namespace w64stub::bench {
 
-// Starts a measurement: the peak is the most bytes live above what was live here.
+// Starts a measurement: the peak is the most bytes live above what was live here. Counting is off outside
+// a measurement (it costs every allocation a few atomics).
 void heap_reset_peak();
-size_t heap_peak();
-size_t heap_allocations();  // since the last reset
+size_t heap_peak();  // ends the measurement
 
 }  // namespace w64stub::bench
