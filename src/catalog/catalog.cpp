@@ -59,7 +59,7 @@ const Shape* find_shape(std::string_view stub) {
 // Appends Plan 9 source lines and the instruction each one means.
 class Builder {
  public:
-  Builder(Program& p, std::string_view file) : p_(p), file_(file) { p_.source_file = file_; }
+  Builder(Program& p, std::string_view file) : p_(p), file_(file) { p_.source_file = file_.str(); }
 
   void text(std::string line, int32_t declared) {
     p_.source_lines.push_back(std::move(line));
@@ -74,7 +74,7 @@ class Builder {
  private:
   SourceLoc here(int column) const { return {file_, static_cast<int>(p_.source_lines.size()), column}; }
   Program& p_;
-  std::string file_;
+  FileName file_;  // one name every location shares
 };
 
 std::vector<uint8_t> int32_bytes(int32_t v) {
