@@ -147,11 +147,26 @@ Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
 // A full factory or a reopened batch: out of line, so that make()'s common path saves no registers.
 [[gnu::cold, gnu::noinline]] Expected<uint64_t> ThunkFactory::make_slow(ThunkHandler handler, void* context) {
   if (count_ == capacity_) return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
-  if (!open_) {  // the first since a commit (Protected mode: the arena turns writable again)
-    if (auto s = arena_->reopen(); !s) return s.error();
-    open_ = true;
-  }
+  if (auto s = reopen(); !s) return s.error();
   return place(handler, context);
+}
+
+// The first write since a commit (Protected mode: the arena turns writable again).
+Status ThunkFactory::reopen() {
+  if (open_) return Ok{};
+  if (auto s = arena_->reopen(); !s) return s;
+  open_ = true;
+  return Ok{};
+}
+
+Status ThunkFactory::make(std::span<const ThunkTarget> targets, std::span<uint64_t> addresses) {
+  if (addresses.size() != targets.size())
+    return Error{fmt::format("thunk factory: {} targets but room for {} addresses", targets.size(), addresses.size())};
+  if (targets.size() > capacity_ - count_)
+    return Error{fmt::format("thunk factory: {} more thunks do not fit ({} of {} are made)", targets.size(), count_, capacity_)};
+  if (auto s = reopen(); !s) return s;
+  for (size_t k = 0; k < targets.size(); ++k) addresses[k] = place(targets[k].handler, targets[k].context);
+  return Ok{};
 }
 
 Expected<uint64_t> ThunkFactory::make(ThunkHandler handler, void* context) {

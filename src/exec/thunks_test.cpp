@@ -1,6 +1,7 @@
 #include "w64stub/exec/thunks.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "../testing/test_support.hpp"
 #include "w64stub/core/frame.hpp"
@@ -46,6 +47,45 @@ TEST_CASE("a million thunks, 16 bytes each, each reaching its own handler and co
   }
   CHECK(wrong == 0);
   CHECK(factory->make(mix, nullptr).error().message == "thunk factory: all 1000000 thunks are made");
+}
+
+TEST_CASE("thunks made in batches, between single ones and commits, each reach their own target, and a batch that does not fit makes none") {
+  constexpr size_t kCapacity = 5000;
+  auto factory = ThunkFactory::create(kCapacity);
+  REQUIRE_MESSAGE(factory.ok(), factory.error().message);
+  std::vector<uint64_t> thunks;
+  for (size_t batch : {1, 1000, 7, 0, 2500, 1}) {
+    std::vector<ThunkTarget> targets;
+    for (size_t k = 0; k < batch; ++k) {
+      const size_t n = thunks.size() + k;
+      targets.push_back({n % 5 == 2 ? other : mix, reinterpret_cast<void*>(n)});
+    }
+    std::vector<uint64_t> addresses(batch);
+    auto made = factory->make(targets, addresses);
+    REQUIRE_MESSAGE(made.ok(), made.error().message);
+    thunks.insert(thunks.end(), addresses.begin(), addresses.end());
+    auto single = factory->make(thunks.size() % 5 == 2 ? other : mix, reinterpret_cast<void*>(thunks.size()));
+    REQUIRE(single.ok());
+    thunks.push_back(*single);
+    REQUIRE(factory->commit().ok());  // the next batch reopens the arena
+  }
+  CHECK(test::wx_mappings() == 0);
+  size_t wrong = 0;
+  for (size_t k = 0; k < thunks.size(); ++k) {
+    wrong += thunks[k] != thunks[0] + k * ThunkFactory::kThunkBytes;
+    const uint64_t got = reinterpret_cast<Callback>(thunks[k])(1, 2, 3, 4);
+    wrong += got != (k % 5 == 2 ? ~uint64_t{k} : k * 100000 + 1234);
+  }
+  CHECK(wrong == 0);
+
+  const size_t left = kCapacity - factory->size();
+  std::vector<ThunkTarget> too_many(left + 1, ThunkTarget{mix, nullptr});
+  std::vector<uint64_t> addresses(too_many.size());
+  CHECK(factory->make(too_many, addresses).error().message ==
+        fmt::format("thunk factory: {} more thunks do not fit ({} of {} are made)", left + 1, factory->size(), kCapacity));
+  CHECK(factory->size() == kCapacity - left);
+  CHECK(factory->make(too_many, std::span<uint64_t>(addresses).first(1)).error().message ==
+        fmt::format("thunk factory: {} targets but room for 1 addresses", left + 1));
 }
 
 TEST_CASE("the dispatcher is a Win64 function: its call is aligned, its frame balanced, its unwind data derived") {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "w64stub/core/error.hpp"
@@ -19,6 +20,12 @@ namespace w64stub {
 using ThunkHandler = __attribute__((ms_abi)) uint64_t (*)(void* context, uint64_t a1, uint64_t a2, uint64_t a3,
                                                           uint64_t a4);
 
+// What a thunk calls: its handler and the context it passes.
+struct ThunkTarget {
+  ThunkHandler handler;
+  void* context;
+};
+
 class ThunkFactory {
  public:
   static constexpr size_t kThunkBytes = 16;
@@ -28,6 +35,9 @@ class ThunkFactory {
 
   // A new thunk: a Win64 function of up to four integer arguments that returns handler(context, ...).
   Expected<uint64_t> make(ThunkHandler handler, void* context);
+  // targets.size() new thunks at once, all or none: thunk k calls targets[k] and its address goes to
+  // addresses[k] (of the same size). One check and one reopen for the batch, then a copy and two fields each.
+  Status make(std::span<const ThunkTarget> targets, std::span<uint64_t> addresses);
   // Thunks made so far are callable once committed (make() leaves a batch uncommitted: commit per batch).
   Status commit() {
     open_ = false;
@@ -53,10 +63,7 @@ class ThunkFactory {
   static Expected<Image> object_image(uint32_t count);
 
  private:
-  struct Entry {
-    ThunkHandler handler;
-    void* context;
-  };
+  using Entry = ThunkTarget;  // the dispatcher's table: {handler, context} per thunk
   std::unique_ptr<CodeArena> arena_;
   std::unique_ptr<Entry[]> table_;
   size_t capacity_ = 0, count_ = 0;
@@ -70,6 +77,7 @@ class ThunkFactory {
 
   ThunkFactory() = default;
   Expected<uint64_t> make_slow(ThunkHandler handler, void* context);
+  Status reopen();
   uint64_t place(ThunkHandler handler, void* context);
 };
 
