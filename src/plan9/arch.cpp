@@ -11,8 +11,8 @@ namespace w64stub::plan9 {
 namespace x86 = asmjit::x86;
 
 std::optional<Reg> find_register(std::string_view name) {
-  static const std::map<std::string, Reg, std::less<>> table = [] {
-    std::map<std::string, Reg, std::less<>> r;
+  static const NameMap<Reg> table = [] {
+    NameMap<Reg> r;
     const char* gp[] = {"AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI"};
     const char* low[] = {"AL", "CL", "DL", "BL", "SPB", "BPB", "SIB", "DIB"};
     const char* high[] = {"AH", "CH", "DH", "BH"};
@@ -32,9 +32,9 @@ std::optional<Reg> find_register(std::string_view name) {
   return it->second;
 }
 
-const std::map<std::string, Mnemonic, std::less<>>& mnemonics() {
+const NameMap<Mnemonic>& mnemonics() {
   static const auto table = [] {
-    std::map<std::string, Mnemonic, std::less<>> t;
+    NameMap<Mnemonic> t;
     auto sized = [&](std::string_view base, asmjit::InstId id, Form form, std::string_view suffixes = "QLWB") {
       for (char s : suffixes) {
         const uint32_t size = s == 'Q' ? 8 : s == 'L' ? 4 : s == 'W' ? 2 : 1;
@@ -139,10 +139,7 @@ std::optional<Mnemonic> conditional(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<Mnemonic> find_mnemonic(std::string_view name) {
-  if (auto it = mnemonics().find(name); it != mnemonics().end()) return it->second;
+std::optional<Mnemonic> derive_mnemonic(std::string_view name) {
   if (name.empty() || std::any_of(name.begin(), name.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); }))
     return std::nullopt;  // Plan 9 mnemonics are upper case
   if (auto c = conditional(name)) return c;
@@ -161,6 +158,17 @@ std::optional<Mnemonic> find_mnemonic(std::string_view name) {
     if (const asmjit::InstId id = intel(std::string_view(lowered).substr(0, lowered.size() - 1)); id != asmjit::x86::Inst::kIdNone)
       return Mnemonic{id, size, Form::Auto};
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Mnemonic> find_mnemonic(std::string_view name) {
+  if (auto it = mnemonics().find(name); it != mnemonics().end()) return it->second;
+  thread_local NameMap<Mnemonic> derived;  // bounded: asmjit's instructions with their suffixes
+  if (auto it = derived.find(name); it != derived.end()) return it->second;
+  auto m = derive_mnemonic(name);
+  if (m) derived.emplace(name, *m);
+  return m;
 }
 
 // TEXT flags by name (Go's textflag.h), usable in the flags expression.

@@ -9,10 +9,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "w64stub/core/program.hpp"
 
 namespace w64stub::plan9 {
+
+// A hash map searched by string_view without making a string: the lexer's names look up tables.
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename T>
+using NameMap = std::unordered_map<std::string, T, NameHash, std::equal_to<>>;
 
 struct Reg {
   enum Class { Gp, GpHigh, Xmm, Ymm, Seg, Sb, Fp, Pc };
@@ -49,12 +58,13 @@ struct Mnemonic {
 
 // The mnemonics written out by hand, by their Plan 9 name (MOVQ, MOVBLZX, ...): those whose operands need more
 // than Go's rule (source operands first, destination last) or whose names do not follow Intel's.
-const std::map<std::string, Mnemonic, std::less<>>& mnemonics();
+const NameMap<Mnemonic>& mnemonics();
 
 // Any mnemonic: the table above, else derived from asmjit's instruction database by Go's naming rules -
 // Jcc/SETcc/CMOVcc with Go's condition names (JEQ, SETHI, CMOVQLT) or Intel's (JL, JNBE), an Intel name
 // upper-cased with a B/W/L/Q size suffix for GP operands (BSWAPL, BSFQ, BTSQ), or as it is (SQRTSD, SYSCALL),
-// and the few Go names that differ from Intel's (WAIT, CVTSD2SL, PSHUFL, ...).
+// and the few Go names that differ from Intel's (WAIT, CVTSD2SL, PSHUFL, ...). A derived name is kept per
+// thread once found (names that are no mnemonic are not: they end the assembly).
 std::optional<Mnemonic> find_mnemonic(std::string_view name);
 
 using Names = std::map<std::string, int64_t, std::less<>>;

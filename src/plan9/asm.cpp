@@ -34,7 +34,7 @@ Status Assembler::statement(const Statement& s) {
     if (!body_) return at(s.loc, fmt::format("label {} outside a TEXT symbol", s.tokens[0].text));
     auto [it, fresh] = body_->labels.emplace(s.tokens[0].text, s.loc);
     if (!fresh) return at(s.loc, fmt::format("label {} is already defined at {}", s.tokens[0].text, it->second.str()));
-    body_->program.instrs.push_back(Instr::bind(s.tokens[0].text, s.loc));
+    body_->program.instrs.push_back(Instr::bind(std::string(s.tokens[0].text), s.loc));
     return Ok{};
   }
   const Token& op = s.tokens[0];
@@ -57,7 +57,7 @@ Status Assembler::statement(const Statement& s) {
 }
 
 Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_only) {
-  auto bad = [&](std::string what) { return Error::at(a.loc, fmt::format("{} in '{}'", what, a.text)); };
+  auto bad = [&](std::string what) { return Error::at(a.loc, fmt::format("{} in '{}'", what, a.text())); };
   switch (a.kind) {
     case Arg::Register:
       if (a.low) return bad("a register pair is an operand of SHLQ/SHRQ only");
@@ -142,7 +142,7 @@ Status Assembler::lower_shift(const Mnemonic& m, const Token& mnemonic, const st
   else if (args[0].kind == Arg::Immediate)
     st = add(args[0], 1);
   else
-    return at(args[0].loc, fmt::format("a shift count is $constant or CX, got '{}'", args[0].text));
+    return at(args[0].loc, fmt::format("a shift count is $constant or CX, got '{}'", args[0].text()));
   return st;
 }
 
@@ -195,7 +195,7 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
         instr.id = m.size == 8 ? x86::Inst::kIdMovq : x86::Inst::kIdMovd;
       const bool lea = m.id == x86::Inst::kIdLea;
       if (lea && args[0].kind != Arg::Memory && args[0].kind != Arg::Frame && args[0].kind != Arg::Symbol)
-        return at(args[0].loc, fmt::format("{} needs a memory operand to take the address of, got '{}'", mnemonic.text, args[0].text));
+        return at(args[0].loc, fmt::format("{} needs a memory operand to take the address of, got '{}'", mnemonic.text, args[0].text()));
       if (!(st = add(args[1], size))) return st;
       const bool mov_imm64 = m.id == x86::Inst::kIdMov && size == 8 && args[0].kind == Arg::Immediate;
       st = add(args[0], mov_imm64 ? 0 : size, lea);  // MOVQ $imm64, R: any 64-bit value
@@ -359,7 +359,7 @@ Plan9File Assembler::run() {
     }
     if (is_text(s)) end_body(), skipping = false;
     if (skipping) continue;
-    const std::string symbol = body_ ? body_->program.symbol : is_text(s) && s.tokens.size() > 1 ? s.tokens[1].text : "";
+    const std::string symbol = body_ ? body_->program.symbol : is_text(s) && s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "";
     if (auto st = statement(s); !st) {
       refuse(file, symbol, st.error());
       skipping = body_.has_value() || is_text(s);

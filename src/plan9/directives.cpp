@@ -17,7 +17,7 @@ Status Assembler::pragma(const Statement& s) {
     return at(s.loc, "expected #pragma dynimport SYMBOL FUNCTION \"DLL\"");
   for (const Import& i : imports_)
     if (i.symbol == t[1].text) return at(t[1].loc, fmt::format("{} is already imported", i.symbol));
-  imports_.push_back({t[1].text, t[3].text, t[2].text});
+  imports_.push_back({std::string(t[1].text), std::string(t[3].text), std::string(t[2].text)});
   return Ok{};
 }
 

@@ -59,7 +59,10 @@ Expected<std::string> strip_comments(std::string text, const FileName& file) {
 // Tokens of one physical line.
 class LineLexer {
  public:
-  LineLexer(std::string_view text, const FileName& file, int line) : text_(text), file_(file), line_(line) {}
+  // `text` must outlive the tokens (it is in `storage`, or is the storage of its caller's tokens' lifetime);
+  // decoded strings go to `storage`.
+  LineLexer(std::string_view text, const FileName& file, int line, TokenText& storage)
+      : text_(text), file_(file), line_(line), storage_(storage) {}
 
   Status run(std::vector<Token>& out) {
     while (pos_ < text_.size()) {
@@ -75,7 +78,7 @@ class LineLexer {
         while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) ++pos_;
         if (text_.substr(pos_, 2) == "<>") pos_ += 2;  // a file-local symbol: name<>
         t.kind = TokenKind::Ident;
-        t.text = std::string(text_.substr(start, pos_ - start));
+        t.text = text_.substr(start, pos_ - start);
         // Go's ABI selectors (name<ABIInternal>, name<ABI0>) choose a calling convention for Go's linker: the
         // code and the symbol are the same.
         for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
@@ -87,10 +90,10 @@ class LineLexer {
       } else if (c == '\'') {
         if (auto s = character(t); !s) return s;
       } else if (text_.substr(pos_, 2) == "<<" || text_.substr(pos_, 2) == ">>") {
-        t.text = std::string(text_.substr(pos_, 2));
+        t.text = text_.substr(pos_, 2);
         pos_ += 2;
       } else if (std::string_view("(),$+-*/%&|^~:;#!=<>").find(static_cast<char>(c)) != std::string_view::npos) {
-        t.text = std::string(1, static_cast<char>(c));
+        t.text = text_.substr(pos_, 1);
         ++pos_;
       } else {
         return Error::at(t.loc, std::isprint(c) ? fmt::format("unexpected character '{}'", static_cast<char>(c))
@@ -125,7 +128,7 @@ class LineLexer {
     }
     if (pos_ == digits && base == 16) return Error::at(t.loc, "malformed number '0x'");
     t.kind = TokenKind::Number;
-    t.text = std::string(text_.substr(start, pos_ - start));
+    t.text = text_.substr(start, pos_ - start);
     t.value = value;
     return Ok{};
   }
@@ -146,7 +149,7 @@ class LineLexer {
       return Error::at(t.loc, fmt::format("malformed number '{}'", rest.substr(0, std::max<size_t>(length, 1))));
     pos_ = start + length;
     t.kind = TokenKind::Number;
-    t.text = rest.substr(0, length);
+    t.text = text_.substr(start, length);
     t.floating = true;
     t.real = v;
     return Ok{};
@@ -190,11 +193,16 @@ class LineLexer {
   Status string(Token& t) {
     ++pos_;
     t.kind = TokenKind::String;
+    std::string bytes;
     while (true) {
-      if (pos_ < text_.size() && text_[pos_] == '"') return ++pos_, Ok{};
+      if (pos_ < text_.size() && text_[pos_] == '"') {
+        ++pos_;
+        t.text = storage_.emplace_back(std::move(bytes));
+        return Ok{};
+      }
       char c = 0;
       if (auto s = unit('"', c, t.loc); !s) return s;
-      t.text += c;
+      bytes += c;
     }
   }
 
@@ -207,13 +215,14 @@ class LineLexer {
     ++pos_;
     t.kind = TokenKind::Number;
     t.value = static_cast<unsigned char>(c);
-    t.text = fmt::format("{}", t.value);
+    t.text = storage_.emplace_back(fmt::format("{}", t.value));  // spelled as its value
     return Ok{};
   }
 
   std::string_view text_;
   const FileName& file_;
   int line_;
+  TokenText& storage_;
   size_t pos_ = 0;
 };
 
@@ -233,13 +242,15 @@ class Preprocessor {
     out_ = &out;
     for (const std::string& d : options_.defines) {  // -D NAME[=VALUE]: VALUE defaults to 1, as cpp's
       const size_t eq = d.find('=');
-      const std::string name = d.substr(0, eq), value = eq == std::string::npos ? "1" : d.substr(eq + 1);
+      TokenText& text = *out.text;
+      const std::string_view name = text.emplace_back(d.substr(0, eq));
+      const std::string_view value = text.emplace_back(eq == std::string::npos ? "1" : d.substr(eq + 1));
       std::vector<Token> name_tokens, body;
       const SourceLoc at{"-D " + d, 0, 0};
-      if (!LineLexer(name, at.file, 0).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
+      if (!LineLexer(name, at.file, 0, text).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
         return Error{fmt::format("-D {}: expected NAME or NAME=VALUE", d)};
-      if (auto s = LineLexer(value, at.file, 0).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
-      macros_[name] = Macro{false, {}, std::move(body)};
+      if (auto s = LineLexer(value, at.file, 0, text).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
+      macros_[std::string(name)] = Macro{false, {}, std::move(body)};
     }
     return file(path, 0, {path, 0, 0}, true);
   }
@@ -267,8 +278,8 @@ class Preprocessor {
 
   const LexOptions& options_;
   Preprocessed* out_ = nullptr;
-  std::map<std::string, Macro> macros_;
-  std::set<std::string> disabled_;  // macros being expanded: not expanded again inside themselves
+  std::map<std::string, Macro, std::less<>> macros_;
+  std::set<std::string, std::less<>> disabled_;  // macros being expanded: not expanded again inside themselves
   size_t produced_ = 0;
   size_t source_bytes_ = 0;  // read so far, the main file and its #includes
 };
@@ -290,8 +301,9 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     for (std::string l; std::getline(lines, l);) out_->main_lines.push_back(l);
   }
   const FileName name(path);  // one for every token of the file
-  auto stripped = strip_comments(std::move(*text), name);
-  if (!stripped) return stripped.error();
+  auto blanked = strip_comments(std::move(*text), name);
+  if (!blanked) return blanked.error();
+  const std::string* stripped = &out_->text->emplace_back(std::move(*blanked));  // the file's tokens view it
 
   std::vector<std::string_view> lines;
   for (size_t start = 0; start <= stripped->size();) {
@@ -311,7 +323,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
       const bool continued = !line.empty() && line.back() == '\\' && i + 1 < lines.size();
       if (continued) line.remove_suffix(1);
-      if (auto s = LineLexer(line, name, static_cast<int>(i) + 1).run(tokens); !s) {
+      if (auto s = LineLexer(line, name, static_cast<int>(i) + 1, *out_->text).run(tokens); !s) {
         if (active(conditions)) return s;  // text in a branch not taken need not lex
       }
       if (!continued) break;
@@ -343,11 +355,11 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
                                std::vector<Condition>& conditions) {
   const SourceLoc& at = t[0].loc;
   if (t.size() < 2 || t[1].kind != TokenKind::Ident) return Error::at(at, "expected a directive after #");
-  const std::string& name = t[1].text;
+  const std::string_view name = t[1].text;
   auto one_name = [&](std::string_view what) -> Expected<std::string> {
     if (t.size() != 3 || t[2].kind != TokenKind::Ident)
       return Error::at(at, fmt::format("#{} expects one name", what));
-    return t[2].text;
+    return std::string(t[2].text);
   };
   if (name == "ifdef" || name == "ifndef") {
     auto n = one_name(name);
@@ -376,7 +388,7 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
       size_t k = 4;
       while (k < t.size() && !is(t[k], ")")) {
         if (t[k].kind != TokenKind::Ident) return Error::at(t[k].loc, fmt::format("expected a parameter name, got '{}'", t[k].text));
-        m.params.push_back(t[k].text);
+        m.params.emplace_back(t[k].text);
         ++k;
         if (k < t.size() && is(t[k], ",")) ++k;
         else if (k < t.size() && !is(t[k], ")")) return Error::at(t[k].loc, "expected , or ) in the parameter list");
@@ -385,7 +397,7 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
       body = k + 1;
     }
     m.body.assign(t.begin() + static_cast<std::ptrdiff_t>(body), t.end());
-    macros_[t[2].text] = std::move(m);
+    macros_[std::string(t[2].text)] = std::move(m);
     return Ok{};
   }
   if (name == "undef") {
@@ -464,7 +476,7 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
         if (j < in.size()) body.insert(body.end(), in.begin() + static_cast<std::ptrdiff_t>(i) + 1, in.begin() + static_cast<std::ptrdiff_t>(j) + 1), i = j;
       }
     }
-    const std::string name = t.text;
+    const std::string name(t.text);
     disabled_.insert(name);
     Status s = expand(body, out, depth + 1, &loc);
     disabled_.erase(name);
@@ -521,7 +533,7 @@ std::string spell(const std::vector<Token>& tokens, size_t from, size_t to) {
   for (size_t i = from; i < to; ++i) {
     const Token& t = tokens[i];
     const Token* prev = i > from ? &tokens[i - 1] : nullptr;
-    std::string text = t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : t.text;
+    std::string text = t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : std::string(t.text);
     bool tight = !prev;
     if (prev && prev->loc.file == t.loc.file && prev->loc.line == t.loc.line && prev->loc.column != t.loc.column) {
       // As written: a space only where the source had one.

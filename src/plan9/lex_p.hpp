@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "w64stub/core/error.hpp"
@@ -17,9 +20,13 @@ namespace w64stub::plan9 {
 
 enum class TokenKind { Ident, Number, String, Punct };
 
+// The text tokens view, at addresses that stay: each file's text (comments blanked), and the bytes of
+// decoded strings and character constants. A token copies no text.
+using TokenText = std::deque<std::string>;
+
 struct Token {
   TokenKind kind = TokenKind::Punct;
-  std::string text;    // as written; for a String the decoded bytes
+  std::string_view text;  // as written; for a String the decoded bytes (in a TokenText)
   uint64_t value = 0;  // Number (and character constants)
   bool floating = false;  // a Number with a fraction or exponent (0.5, 1e-3): its value is `real`
   double real = 0;
@@ -43,6 +50,7 @@ struct LexOptions {
 struct Preprocessed {
   std::vector<Statement> statements;
   std::vector<std::string> main_lines;  // the main file's lines, for listings and errors
+  std::unique_ptr<TokenText> text = std::make_unique<TokenText>();  // what the statements' tokens view
 };
 
 Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options = {});

@@ -15,7 +15,11 @@ namespace {
 
 constexpr int kMaxNesting = 64;
 
-bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
+// Punctuation is one or two characters: compared in place (this runs for every token of every operand).
+bool is(const Token& t, std::string_view punct) {
+  return t.kind == TokenKind::Punct && t.text.size() == punct.size() && t.text[0] == punct[0] &&
+         (punct.size() == 1 || t.text[1] == punct[1]);
+}
 
 class Evaluator {
  public:
@@ -40,7 +44,7 @@ class Evaluator {
     if (!left) return left;
     uint64_t v = static_cast<uint64_t>(*left);
     while (next_is("+") || next_is("-") || next_is("|") || next_is("^")) {
-      const std::string op = t_[pos_++].text;
+      const std::string_view op = t_[pos_++].text;
       auto right = product(depth);
       if (!right) return right;
       const auto r = static_cast<uint64_t>(*right);
@@ -75,7 +79,7 @@ class Evaluator {
   Expected<int64_t> unary(int depth) {
     if (depth > kMaxNesting) return Error::at(at_end(), "expression nests too deeply");
     if (next_is("-") || next_is("+") || next_is("~") || next_is("^")) {
-      const std::string op = t_[pos_++].text;
+      const std::string_view op = t_[pos_++].text;
       auto v = unary(depth + 1);
       if (!v) return v;
       const auto u = static_cast<uint64_t>(*v);
@@ -102,7 +106,7 @@ class Evaluator {
       if (it != names_->end()) return it->second;
     }
     if (t.kind == TokenKind::Ident) return Error::at(t.loc, fmt::format("undefined: {} (not a macro or constant)", t.text));
-    return Error::at(t.loc, fmt::format("expected a number, got '{}'", t.kind == TokenKind::String ? "\"" + t.text + "\"" : t.text));
+    return Error::at(t.loc, fmt::format("expected a number, got '{}'", t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : std::string(t.text)));
   }
 
   const std::vector<Token>& t_;
@@ -127,7 +131,7 @@ size_t register_group(const std::vector<Token>& t, size_t b, size_t e) {
 
 // The (INDEX*SCALE) group that starts at token i.
 Status parse_index(const std::vector<Token>& t, size_t i, size_t e, Arg& a) {
-  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text)); };
+  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text())); };
   if (a.kind != Arg::Memory && a.kind != Arg::Symbol) return fail(t[i].loc, "an index register needs a memory operand");
   if (a.kind == Arg::Symbol) return fail(t[i].loc, "sym(SB) cannot take an index register here");
   auto index = i + 1 < e && t[i + 1].kind == TokenKind::Ident ? find_register(t[i + 1].text) : std::nullopt;
@@ -197,8 +201,8 @@ Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
   if (b >= e) return Error::at(b < t.size() ? t[b].loc : t.empty() ? SourceLoc{} : t.back().loc, "missing operand");
   Arg a;
   a.loc = t[b].loc;
-  a.text = spell(t, b, e);
-  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text)); };
+  a.tokens = &t, a.begin = b, a.end = e;
+  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text())); };
 
   const size_t group = register_group(t, b, e);
 

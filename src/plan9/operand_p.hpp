@@ -20,7 +20,9 @@ struct Arg {
   enum Kind { Register, Immediate, Float, Address, String, Memory, Symbol, Frame, Label, PcRelative };
   Kind kind = Immediate;
   SourceLoc loc;
-  std::string text;   // as written, for messages
+  // The tokens it was written as [begin, end): spelled only for a message (the tokens outlive the Arg).
+  const std::vector<Token>* tokens = nullptr;
+  size_t begin = 0, end = 0;
   Reg reg;            // Register
   int64_t value = 0;  // Immediate; the offset of Address/Symbol/Frame/Memory; N of N(PC)
   double real = 0;    // Float: $0.5, $(0.0), $-2.0
@@ -28,6 +30,8 @@ struct Arg {
   std::optional<Reg> base, index, segment;
   std::optional<Reg> low;  // a register pair hi:lo (6a's SHLQ CX, DX:AX): reg is hi
   int scale = 1;
+
+  std::string text() const { return tokens ? spell(*tokens, begin, end) : std::string(); }
 };
 
 

@@ -15,7 +15,9 @@ Expected<Arg> arg(const std::string& text) {
   auto p = lex(text);
   if (!p) return p.error();
   const auto& t = p->statements.at(0).tokens;
-  return parse_arg(t, 0, t.size());
+  auto a = parse_arg(t, 0, t.size());
+  if (a) a->tokens = nullptr;  // they go with p
+  return a;
 }
 
 Expected<int64_t> value(const std::string& text) {
