@@ -253,9 +253,10 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
 
 Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   const auto& t = s.tokens;
-  auto ranges = plan9::split_operands(t, 1, t.size());
-  std::vector<Arg> args;
-  for (auto [b, e] : ranges) {
+  plan9::split_operands(t, 1, t.size(), ranges_);
+  std::vector<Arg>& args = args_;
+  args.clear();
+  for (auto [b, e] : ranges_) {
     auto a = plan9::parse_arg(t, b, e);
     if (!a) return a.error();
     args.push_back(std::move(*a));
@@ -295,7 +296,8 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
 
 // Go's ADJSP $n: SUBQ $n, SP (ADDQ for a negative n), and FP offsets after it move as after pushes.
 Status Assembler::adjsp(const Statement& s) {
-  auto ranges = plan9::split_operands(s.tokens, 1, s.tokens.size());
+  plan9::split_operands(s.tokens, 1, s.tokens.size(), ranges_);
+  const plan9::Ranges& ranges = ranges_;
   auto a = ranges.size() == 1 ? plan9::parse_arg(s.tokens, ranges[0].first, ranges[0].second) : Expected<Arg>(Error{""});
   if (!a || a->kind != Arg::Immediate) return at(s.tokens[0].loc, fmt::format("ADJSP takes one $constant: '{}'", plan9::spell(s.tokens)));
   if (a->value <= INT32_MIN || a->value > INT32_MAX) return at(a->loc, fmt::format("ADJSP ${} does not fit in 32 bits", a->value));

@@ -90,6 +90,9 @@ class Assembler {
   std::map<std::string, size_t, std::less<>> import_at_, global_at_;  // by name: their place in imports_/globals_
   std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
   uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
+  // Reused statement to statement (a statement's operands are split and parsed here): their room stays.
+  plan9::Ranges ranges_;
+  std::vector<Arg> args_;
 };
 
 

@@ -23,7 +23,8 @@ Status Assembler::pragma(const Statement& s) {
 
 Status Assembler::text(const Statement& s) {
   const auto& t = s.tokens;
-  auto ops = plan9::split_operands(t, 1, t.size());
+  plan9::split_operands(t, 1, t.size(), ranges_);
+  const plan9::Ranges& ops = ranges_;
   if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected TEXT sym(SB), [flags,] $frame[-argsize]");
   auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
   if (!sym) return sym.error();
@@ -63,7 +64,8 @@ Status Assembler::text(const Statement& s) {
 
 Status Assembler::globl(const Statement& s) {
   const auto& t = s.tokens;
-  auto ops = plan9::split_operands(t, 1, t.size());
+  plan9::split_operands(t, 1, t.size(), ranges_);
+  const plan9::Ranges& ops = ranges_;
   if (ops.size() < 2 || ops.size() > 3) return at(s.loc, "expected GLOBL sym(SB), [flags,] $size");
   auto sym = plan9::parse_arg(t, ops[0].first, ops[0].second);
   if (!sym) return sym.error();
@@ -80,7 +82,8 @@ Status Assembler::globl(const Statement& s) {
 
 Status Assembler::data(const Statement& s) {
   const auto& t = s.tokens;
-  auto ops = plan9::split_operands(t, 1, t.size());
+  plan9::split_operands(t, 1, t.size(), ranges_);
+  const plan9::Ranges& ops = ranges_;
   if (ops.size() != 2) return at(s.loc, "expected DATA sym+off(SB)/width, $value");
   auto [b, e] = ops[0];
   size_t slash = b;

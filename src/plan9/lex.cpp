@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,8 +18,11 @@ constexpr int kMaxExpansionDepth = 64;
 constexpr size_t kMaxTokens = 1 << 20;
 constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
 
-bool ident_start(unsigned char c) { return std::isalpha(c) || c == '_' || c == '.' || c >= 0x80; }  // 0x80+: UTF-8, e.g. ·
-bool ident_char(unsigned char c) { return ident_start(c) || std::isdigit(c); }
+// ASCII classes, inline: the lexer asks them of every byte, and the C library's depend on the locale.
+bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool ident_start(unsigned char c) { return letter(c) || c == '_' || c == '.' || c >= 0x80; }  // 0x80+: UTF-8, e.g. ·
+bool ident_char(unsigned char c) { return ident_start(c) || digit(c); }
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -28,29 +32,30 @@ std::optional<std::string> read_file(const std::string& path) {
   return s.str();
 }
 
-// Comments become spaces (newlines stay), so lines and columns keep their meaning.
+// Comments become spaces (newlines stay), so lines and columns keep their meaning. Only quotes and slashes
+// matter here; a location is worked out only for the one error.
 Expected<std::string> strip_comments(std::string text, const FileName& file) {
-  int line = 1, column = 1;
-  for (size_t i = 0; i < text.size(); ++i, ++column) {
+  const size_t n = text.size();
+  for (size_t i = 0; i < n; ++i) {
     const char c = text[i];
-    if (c == '\n') {
-      line++, column = 0;
-    } else if (c == '"' || c == '\'') {
-      for (++i, ++column; i < text.size() && text[i] != c && text[i] != '\n'; ++i, ++column)
-        if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column;
-      if (i < text.size() && text[i] == '\n') --i, --column;  // unterminated: the lexer says so
-    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
-      for (; i < text.size() && text[i] != '\n'; ++i, ++column) text[i] = ' ';
-      --i, --column;
-    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
-      const SourceLoc start{file, line, column};
-      size_t end = text.find("*/", i + 2);
-      if (end == std::string::npos) return Error::at(start, "unterminated /* comment");
-      for (; i < end + 2; ++i, ++column) {
-        if (text[i] == '\n') line++, column = 0;
-        else text[i] = ' ';
+    if (c != '"' && c != '\'' && c != '/') continue;
+    if (c == '"' || c == '\'') {
+      for (++i; i < n && text[i] != c && text[i] != '\n'; ++i)
+        if (text[i] == '\\' && i + 1 < n && text[i + 1] != '\n') ++i;
+      if (i < n && text[i] == '\n') --i;  // unterminated: the lexer says so
+    } else if (i + 1 < n && text[i + 1] == '/') {
+      for (; i < n && text[i] != '\n'; ++i) text[i] = ' ';
+      --i;
+    } else if (i + 1 < n && text[i + 1] == '*') {
+      const size_t end = text.find("*/", i + 2);
+      if (end == std::string::npos) {
+        const size_t line_start = text.rfind('\n', i) + 1;  // npos + 1 == 0: the first line
+        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(i), '\n');
+        return Error::at({file, static_cast<int>(line), static_cast<int>(i - line_start) + 1}, "unterminated /* comment");
       }
-      --i, --column;
+      for (; i < end + 2; ++i)
+        if (text[i] != '\n') text[i] = ' ';
+      --i;
     }
   }
   return text;
@@ -83,7 +88,7 @@ class LineLexer {
         // code and the symbol are the same.
         for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
           if (text_.substr(pos_, abi.size()) == abi) pos_ += abi.size();
-      } else if (std::isdigit(c)) {
+      } else if (digit(c)) {
         if (auto s = number(t); !s) return s;
       } else if (c == '"') {
         if (auto s = string(t); !s) return s;
@@ -111,14 +116,14 @@ class LineLexer {
     size_t start = pos_;
     int base = 10;
     if (text_.substr(pos_, 2) == "0x" || text_.substr(pos_, 2) == "0X") pos_ += 2, base = 16;
-    else if (text_[pos_] == '0' && pos_ + 1 < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))
+    else if (text_[pos_] == '0' && pos_ + 1 < text_.size() && digit(static_cast<unsigned char>(text_[pos_ + 1])))
       ++pos_, base = 8;
     size_t digits = pos_;
     uint64_t value = 0;
     if (base != 16 && float_at(start)) return floating(t, start);
     while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) {
-      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text_[pos_])));
-      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 99;
+      const auto c = static_cast<unsigned char>(text_[pos_]);
+      int d = digit(c) ? c - '0' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') ? (c | 0x20) - 'a' + 10 : 99;
       if (d >= base)
         return Error::at(t.loc, fmt::format("malformed number '{}'", text_.substr(start, pos_ + 1 - start)));
       if (value > (UINT64_MAX - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base))
@@ -136,7 +141,7 @@ class LineLexer {
   // Digits, then a fraction or an exponent: a floating constant, as Go's 0.5, 2.0, 1e-3.
   bool float_at(size_t start) const {
     size_t i = start;
-    while (i < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i]))) ++i;
+    while (i < text_.size() && digit(static_cast<unsigned char>(text_[i]))) ++i;
     return i < text_.size() && (text_[i] == '.' || text_[i] == 'e' || text_[i] == 'E');
   }
 
@@ -296,10 +301,12 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if ((source_bytes_ += text->size()) > kMaxSourceBytes)
     return main ? Error{fmt::format("{}: larger than {} MiB", path, kMaxSourceBytes >> 20)}
                 : Error::at(from, fmt::format("the file and its #includes pass {} MiB", kMaxSourceBytes >> 20));
-  if (main) {
-    std::stringstream lines(*text);
-    for (std::string l; std::getline(lines, l);) out_->main_lines.push_back(l);
-  }
+  if (main)  // as getline reads them: no empty line after a final newline
+    for (size_t start = 0; start < text->size();) {
+      const size_t end = std::min(text->find('\n', start), text->size());
+      out_->main_lines.emplace_back(*text, start, end - start);
+      start = end + 1;
+    }
   const FileName name(path);  // one for every token of the file
   auto blanked = strip_comments(std::move(*text), name);
   if (!blanked) return blanked.error();

@@ -154,8 +154,8 @@ Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_
   return Evaluator(tokens, begin, end, names).all();
 }
 
-std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& t, size_t begin, size_t end) {
-  std::vector<std::pair<size_t, size_t>> out;
+void split_operands(const std::vector<Token>& t, size_t begin, size_t end, Ranges& out) {
+  out.clear();
   int nesting = 0;
   size_t start = begin;
   for (size_t i = begin; i < end; ++i) {
@@ -165,7 +165,6 @@ std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& 
   }
   if (start < end || !out.empty()) out.emplace_back(start, end);
   if (out.size() > 1 && out.back().first == out.back().second) out.pop_back();
-  return out;
 }
 
 std::string immediate_fits(int64_t value, uint32_t size) {

@@ -51,6 +51,13 @@ std::pair<std::string, std::vector<uint8_t>> floating_constant_data(double value
 Expected<Arg> parse_arg(const std::vector<Token>& tokens, size_t begin, size_t end);
 
 // Top-level comma-separated ranges of tokens [begin, end); a trailing comma adds nothing (`DIVL CX,`).
-std::vector<std::pair<size_t, size_t>> split_operands(const std::vector<Token>& tokens, size_t begin, size_t end);
+// Into `out` (cleared first), so that a caller can reuse its room statement after statement.
+using Ranges = std::vector<std::pair<size_t, size_t>>;
+void split_operands(const std::vector<Token>& tokens, size_t begin, size_t end, Ranges& out);
+inline Ranges split_operands(const std::vector<Token>& tokens, size_t begin, size_t end) {
+  Ranges out;
+  split_operands(tokens, begin, end, out);
+  return out;
+}
 
 }  // namespace w64stub::plan9
