@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,11 +19,24 @@ constexpr int kMaxExpansionDepth = 64;
 constexpr size_t kMaxTokens = 1 << 20;
 constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
 
-// ASCII classes, inline: the lexer asks them of every byte, and the C library's depend on the locale.
-bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-bool ident_start(unsigned char c) { return letter(c) || c == '_' || c == '.' || c >= 0x80; }  // 0x80+: UTF-8, e.g. ·
-bool ident_char(unsigned char c) { return ident_start(c) || digit(c); }
+// Byte classes, one table lookup each: the lexer asks them of every byte (and the C library's would depend
+// on the locale).
+enum : uint8_t { kSpace = 1, kIdentStart = 2, kDigit = 4, kPunct = 8 };
+constexpr auto kClasses = [] {
+  std::array<uint8_t, 256> c{};
+  for (unsigned char b : std::string_view(" \t\r\f\v")) c[b] = kSpace;
+  for (int b = 'a'; b <= 'z'; ++b) c[static_cast<size_t>(b)] = c[static_cast<size_t>(b - 'a' + 'A')] = kIdentStart;
+  c['_'] = c['.'] = kIdentStart;
+  for (size_t b = 0x80; b < 256; ++b) c[b] = kIdentStart;  // UTF-8, e.g. the middle dot of runtime·x
+  for (int b = '0'; b <= '9'; ++b) c[static_cast<size_t>(b)] = kDigit;
+  for (unsigned char b : std::string_view("(),$+-*/%&|^~:;#!=<>")) c[b] = kPunct;
+  return c;
+}();
+bool digit(unsigned char c) { return kClasses[c] & kDigit; }
+bool ident_start(unsigned char c) { return kClasses[c] & kIdentStart; }
+bool ident_char(unsigned char c) { return kClasses[c] & (kIdentStart | kDigit); }
+bool punctuation(unsigned char c) { return kClasses[c] & kPunct; }
+bool space(unsigned char c) { return kClasses[c] & kSpace; }
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,7 +86,7 @@ class LineLexer {
   Status run(std::vector<Token>& out) {
     while (pos_ < text_.size()) {
       const auto c = static_cast<unsigned char>(text_[pos_]);
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      if (space(c)) {
         ++pos_;
         continue;
       }
@@ -81,23 +95,25 @@ class LineLexer {
       if (ident_start(c)) {
         size_t start = pos_;
         while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-        if (text_.substr(pos_, 2) == "<>") pos_ += 2;  // a file-local symbol: name<>
+        const bool angle = pos_ < text_.size() && text_[pos_] == '<';
+        if (angle && text_.substr(pos_, 2) == "<>") pos_ += 2;  // a file-local symbol: name<>
         t.kind = TokenKind::Ident;
         t.text = text_.substr(start, pos_ - start);
         // Go's ABI selectors (name<ABIInternal>, name<ABI0>) choose a calling convention for Go's linker: the
         // code and the symbol are the same.
-        for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
-          if (text_.substr(pos_, abi.size()) == abi) pos_ += abi.size();
+        if (angle)
+          for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
+            if (text_.substr(pos_, abi.size()) == abi) pos_ += abi.size();
       } else if (digit(c)) {
         if (auto s = number(t); !s) return s;
       } else if (c == '"') {
         if (auto s = string(t); !s) return s;
       } else if (c == '\'') {
         if (auto s = character(t); !s) return s;
-      } else if (text_.substr(pos_, 2) == "<<" || text_.substr(pos_, 2) == ">>") {
-        t.text = text_.substr(pos_, 2);
+      } else if ((c == '<' || c == '>') && pos_ + 1 < text_.size() && text_[pos_ + 1] == static_cast<char>(c)) {
+        t.text = text_.substr(pos_, 2);  // << or >>
         pos_ += 2;
-      } else if (std::string_view("(),$+-*/%&|^~:;#!=<>").find(static_cast<char>(c)) != std::string_view::npos) {
+      } else if (punctuation(c)) {
         t.text = text_.substr(pos_, 1);
         ++pos_;
       } else {
