@@ -73,15 +73,15 @@ Expected<Operand> Assembler::lower(const Arg& a, uint32_t size, bool address_onl
     case Arg::Immediate:
       if (auto refused = immediate_fits(a.value, size); !refused.empty()) return bad(refused);
       return Operand(asmjit::Imm(a.value));
-    case Arg::Address: return Operand(SymbolAddr{a.name, a.value});
-    case Arg::Symbol: return Operand(SymbolMem{a.name, a.value, address_only ? 0 : size});
+    case Arg::Address: return Operand(SymbolAddr{std::string(a.name), a.value});
+    case Arg::Symbol: return Operand(SymbolMem{std::string(a.name), a.value, address_only ? 0 : size});
     case Arg::String: return bad("a string is only a DATA value");
     case Arg::Float: {  // as Go does: a read-only constant in memory, named by its bits
       auto [name, bytes] = plan9::floating_constant_data(a.real, float_width_);
       floats_.emplace(name, std::move(bytes));
       return Operand(SymbolMem{std::move(name), 0, float_width_});
     }
-    case Arg::Label: return Operand(CodeLabel{a.name});
+    case Arg::Label: return Operand(CodeLabel{std::string(a.name)});
     case Arg::PcRelative: {
       if (a.value < -(int64_t{1} << 31) || a.value > (int64_t{1} << 31)) return bad("N(PC) lies outside any TEXT symbol");
       body_->pc_targets.emplace_back(body_->prog_starts.size(), a.value);
@@ -222,7 +222,7 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
     case Form::Jump:
     case Form::Call:
       if (args[0].kind == Arg::Symbol || args[0].kind == Arg::Address) {  // CALL ·f(SB): rel32 to another symbol
-        instr.operands.emplace_back(SymbolAddr{args[0].name, args[0].value});
+        instr.operands.emplace_back(SymbolAddr{std::string(args[0].name), args[0].value});
         break;
       }
       if (args[0].kind == Arg::Immediate) return at(args[0].loc, fmt::format("{} needs a label, N(PC), register or memory", mnemonic.text));

@@ -50,9 +50,9 @@ Status Assembler::text(const Statement& s) {
   if (!(flags & text_flags().at("NOSPLIT")))
     return at(s.loc, fmt::format("TEXT {} is not NOSPLIT: Go's linker would add a stack-split prologue, which w64stub "
                                  "does not (mark it NOSPLIT, or 7 as 2012's files did)", sym->name));
-  if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
+  if (auto [it, fresh] = text_symbols_.emplace(std::string(sym->name), s.loc); !fresh)
     return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
-  symbols_.push_back(sym->name);
+  symbols_.emplace_back(sym->name);
   body_.emplace();
   body_->program.symbol = sym->name;
   body_->program.loc = s.loc;
@@ -76,7 +76,7 @@ Status Assembler::globl(const Statement& s) {
     return at(size->loc, "expected the size as $N, from 1 to 1048576");
   for (const GlobalData& g : globals_)
     if (g.symbol == sym->name) return at(s.loc, fmt::format("GLOBL {} is already declared at {}", g.symbol, g.loc.str()));
-  globals_.push_back({sym->name, s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
+  globals_.push_back({std::string(sym->name), s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
   return Ok{};
 }
 
@@ -111,7 +111,7 @@ Status Assembler::data(const Statement& s) {
   } else {
     return at(value->loc, "DATA takes $constant or $\"string\" (addresses in data are not supported)");
   }
-  writes_.push_back({sym->name, s.loc, sym->value, std::move(bytes)});
+  writes_.push_back({std::string(sym->name), s.loc, sym->value, std::move(bytes)});
   return Ok{};
 }
 

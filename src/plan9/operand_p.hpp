@@ -26,7 +26,7 @@ struct Arg {
   Reg reg;            // Register
   int64_t value = 0;  // Immediate; the offset of Address/Symbol/Frame/Memory; N of N(PC)
   double real = 0;    // Float: $0.5, $(0.0), $-2.0
-  std::string name;   // Address/Symbol: the symbol; Label: the label; String: the bytes
+  std::string_view name;  // Address/Symbol: the symbol; Label: the label; String: the bytes (tokens' text)
   std::optional<Reg> base, index, segment;
   std::optional<Reg> low;  // a register pair hi:lo (6a's SHLQ CX, DX:AX): reg is hi
   int scale = 1;

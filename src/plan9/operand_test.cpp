@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
+
 using namespace w64stub;
 using namespace w64stub::plan9;
 
@@ -11,13 +13,13 @@ Expected<Preprocessed> lex(const std::string& text) {
   return preprocess("t.s", {{}, [text](const std::string&) -> std::optional<std::string> { return text; }});
 }
 
+// An Arg views its tokens (its name, its text): every lexed file stays for the test run.
 Expected<Arg> arg(const std::string& text) {
+  static std::deque<Preprocessed> kept;
   auto p = lex(text);
   if (!p) return p.error();
-  const auto& t = p->statements.at(0).tokens;
-  auto a = parse_arg(t, 0, t.size());
-  if (a) a->tokens = nullptr;  // they go with p
-  return a;
+  const auto& t = kept.emplace_back(std::move(*p)).statements.at(0).tokens;
+  return parse_arg(t, 0, t.size());
 }
 
 Expected<int64_t> value(const std::string& text) {
