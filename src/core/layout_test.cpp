@@ -1,6 +1,7 @@
 #include "w64stub/core/layout.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "w64stub/catalog/catalog.hpp"
 
@@ -39,6 +40,23 @@ TEST_CASE("a Program that names the 2012 symbols but fixes no offsets is laid ou
   Layout m = *plan_layout(p, Model::Go2012);
   CHECK(m.addresses.at("runtime·badcallbacklen") == 0x401040);
   CHECK(m.addresses.at("runtime·GetStdHandle") == 0x401048);
+}
+
+// 20,000 data symbols: checked for overlap against each other by sorting (pairwise, with a linear search
+// for each symbol's size, this took three minutes at 5,000). Each lies after the last, aligned.
+TEST_CASE("a layout of 20,000 data symbols places each after the last, and one moved onto another overlaps it") {
+  Program p;
+  p.symbol = "many";
+  for (int k = 0; k < 20000; ++k) p.data.push_back({fmt::format("d{}", k), std::vector<uint8_t>(k % 3 == 0 ? 4 : 8, 0), 8});
+  auto layout = plan_layout(p, Model::Go2012);
+  REQUIRE_MESSAGE(layout.ok(), layout.error().message);
+  CHECK(layout->addresses.at("d0") == 0x401000);
+  CHECK(layout->addresses.at("d1") == 0x401008);
+  CHECK(layout->addresses.at("d19999") == 0x401000 + 19999 * 8);
+  const std::vector<AddressOverride> moved = {{"d17", 0x401000 + 16 * 8 + 4}};  // into d16's last four bytes
+  auto overlap = plan_layout(p, Model::Go2012, moved);
+  REQUIRE_FALSE(overlap.ok());
+  CHECK(overlap.error().message == "d16 at 0x401080 overlaps d17 at 0x401084");
 }
 
 TEST_CASE("address overrides: by short, dotted or full name - code and data") {

@@ -36,6 +36,13 @@ struct Lowered {
   uint32_t count = 0;
 };
 
+// One CodeHolder per thread, reset (its memory kept) for each emission: setting one up costs more than
+// encoding a stub.
+asmjit::CodeHolder& reused_code_holder() {
+  thread_local asmjit::CodeHolder code;
+  return code;
+}
+
 class Emitter {
  public:
   // short_branches: program indices of jumps to emit in their rel8 form (see relaxable()).
@@ -68,7 +75,7 @@ class Emitter {
   const Program& program_;
   const EmitOptions& options_;
   const Layout& layout_;
-  asmjit::CodeHolder code_;
+  asmjit::CodeHolder& code_ = reused_code_holder();
   x86::Assembler* a_ = nullptr;
   asmjit::Label code_label(const std::string& name);
 
@@ -357,6 +364,7 @@ Status Emitter::build_data_section() {
 
 Expected<Image> Emitter::run() {
   asmjit::Environment env(asmjit::Arch::kX64);
+  code_.reset(asmjit::ResetPolicy::kSoft);
   if (asmjit::Error err = code_.init(env, layout_.code_address)) return asm_error(err, program_.loc, "the stub");
   x86::Assembler assembler(&code_);
   a_ = &assembler;
