@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "w64stub/core/frame_plan.hpp"
@@ -151,7 +152,16 @@ std::span<const CatalogStub> catalog_stubs() { return kStubs; }
 Expected<Program> catalog_program(std::string_view stub, Variant variant) {
   const Shape* shape = find_shape(stub);
   if (!shape) return Error{fmt::format("unknown stub '{}' (expected badcallback, badcallback-prefix or badsignal)", stub)};
-  return build(*shape, variant);
+  // Each stub and variant built once (text, lines, operands); a caller gets its own copy to change.
+  static const auto built = [] {
+    std::vector<Program> all;
+    for (const Shape& sh : kShapes)
+      for (Variant v : kVariants) all.push_back(build(sh, v));
+    return all;
+  }();
+  const auto variant_index = static_cast<size_t>(std::find(std::begin(kVariants), std::end(kVariants), variant) - std::begin(kVariants));
+  if (variant_index == std::size(kVariants)) return Error{fmt::format("unknown variant {}", static_cast<int>(variant))};
+  return built[static_cast<size_t>(shape - kShapes) * std::size(kVariants) + variant_index];
 }
 
 std::string_view catalog_message(std::string_view stub) {
