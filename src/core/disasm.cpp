@@ -1,5 +1,7 @@
 #include "w64stub/core/disasm.hpp"
 
+#include "w64stub/core/byte_cache.hpp"
+
 #include <Zydis/Zydis.h>
 #include <fmt/format.h>
 
@@ -86,6 +88,8 @@ FieldsOnly decode_fields(std::span<const uint8_t> bytes) {
     ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     return d;
   }();
+  ByteCache<FieldsOnly>& cache = thread_byte_cache<FieldsOnly>();  // emitting the same stub again
+  if (const FieldsOnly* hit = cache.find(bytes)) return *hit;
   ZydisDecoderContext context;
   ZydisDecodedInstruction instr;
   FieldsOnly f;
@@ -97,6 +101,7 @@ FieldsOnly decode_fields(std::span<const uint8_t> bytes) {
     f.imm = {instr.raw.imm[0].offset, instr.raw.imm[0].size / 8};
     f.imm_signed = instr.raw.imm[0].is_signed;
   }
+  cache.put(bytes, f);
   return f;
 }
 

@@ -1,8 +1,6 @@
 #include "insn_p.hpp"
 
-#include <algorithm>
-#include <cstring>
-#include <memory>
+#include "w64stub/core/byte_cache.hpp"
 
 namespace w64stub::unwind_detail {
 
@@ -37,53 +35,16 @@ std::optional<Insn> decode_insn_uncached(std::span<const uint8_t> bytes) {
   return in;
 }
 
-namespace {
-
-// Four ways to a set, so a stub's few dozen instructions rarely push each other out; a full set gives up
-// its entries in turn.
-struct Cache {
-  static constexpr size_t kSets = 128, kWays = 4;
-  struct Entry {
-    uint8_t length = 0;  // 0: empty (no instruction is 0 bytes)
-    uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
-    Insn insn;
-  };
-  struct Set {
-    Entry ways[kWays];
-    uint8_t next = 0;  // the way the next miss replaces
-  };
-  Set sets[kSets];
-};
-
-size_t set_of(std::span<const uint8_t> bytes) {
-  uint64_t h = 0xcbf29ce484222325ull ^ bytes.size();  // FNV-1a over at most 15 bytes
-  for (uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ull;
-  return static_cast<size_t>(h ^ (h >> 32)) % Cache::kSets;
-}
-
-}  // namespace
-
 bool decode_insn(std::span<const uint8_t> bytes, Insn& out) {
-  if (bytes.empty() || bytes.size() > ZYDIS_MAX_INSTRUCTION_LENGTH) {
-    auto decoded = decode_insn_uncached(bytes);
-    if (decoded) out = *decoded;
-    return decoded.has_value();
+  ByteCache<Insn>& cache = thread_byte_cache<Insn>();
+  if (const Insn* hit = cache.find(bytes)) {
+    out = *hit;
+    return true;
   }
-  thread_local std::unique_ptr<Cache> cache;
-  if (!cache) cache = std::make_unique<Cache>();
-  Cache::Set& set = cache->sets[set_of(bytes)];
-  for (const Cache::Entry& e : set.ways)
-    if (e.length == bytes.size() && std::memcmp(e.bytes, bytes.data(), bytes.size()) == 0) {
-      out = e.insn;
-      return true;
-    }
   auto decoded = decode_insn_uncached(bytes);
   if (!decoded) return false;  // invalid bytes are rare and never cached
-  Cache::Entry& e = set.ways[set.next];
-  set.next = static_cast<uint8_t>((set.next + 1) % Cache::kWays);
-  e.length = static_cast<uint8_t>(bytes.size());
-  std::memcpy(e.bytes, bytes.data(), bytes.size());
-  e.insn = out = *decoded;
+  cache.put(bytes, *decoded);
+  out = *decoded;
   return true;
 }
 
