@@ -63,19 +63,22 @@ class Builder {
   Builder(Program& p, std::string_view file) : p_(p), file_(file) { p_.source_file = file_.str(); }
 
   void text(std::string line, int32_t declared) {
-    p_.source_lines.push_back(std::move(line));
+    lines_.push_back(std::move(line));
     p_.loc = here(1);
     p_.declared_frame = declared;
   }
   void line(std::string line, asmjit::InstId id, std::vector<Operand> ops = {}) {
-    p_.source_lines.push_back(std::move(line));
+    lines_.push_back(std::move(line));
     p_.instrs.push_back(Instr{id, std::move(ops), here(2)});
   }
+  // The lines written, into the Program.
+  void finish() { p_.source_lines = std::move(lines_); }
 
  private:
-  SourceLoc here(int column) const { return {file_, static_cast<int>(p_.source_lines.size()), column}; }
+  SourceLoc here(int column) const { return {file_, static_cast<int>(lines_.size()), column}; }
   Program& p_;
   FileName file_;  // one name every location shares
+  std::vector<std::string> lines_;
 };
 
 std::vector<uint8_t> int32_bytes(int32_t v) {
@@ -127,6 +130,7 @@ Program build(const Shape& shape, Variant variant) {
   if (shape.explicit_frame)
     b.line(fmt::format("\tADDQ\t${}, SP", frame), x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(frame)});
   b.line("\tRET", x86::Inst::kIdRet);
+  b.finish();
   return p;
 }
 

@@ -71,18 +71,23 @@ Status merge_shared(Program& out, const Program& p, Shared& seen) {
   return Ok{};
 }
 
-// The source lines of every function, at their own line numbers (the gaps between them empty).
+// The source lines of every function, at their own line numbers. Functions of one file share its lines;
+// others are merged into new lines (the gaps between them empty).
 void merge_lines(Program& out, const Program& p) {
-  if (p.source_lines.empty()) return;
-  if (out.source_lines.empty()) out.first_line = p.first_line;
-  const int first = std::min(out.first_line, p.first_line);
-  if (first < out.first_line) {
-    out.source_lines.insert(out.source_lines.begin(), static_cast<size_t>(out.first_line - first), std::string());
-    out.first_line = first;
+  if (p.source_lines.empty() || (out.source_lines.same(p.source_lines) && out.first_line == p.first_line)) return;
+  if (out.source_lines.empty()) {
+    out.source_lines = p.source_lines;
+    out.first_line = p.first_line;
+    return;
   }
-  const auto at = static_cast<size_t>(p.first_line - out.first_line);
-  if (out.source_lines.size() < at + p.source_lines.size()) out.source_lines.resize(at + p.source_lines.size());
-  std::copy(p.source_lines.begin(), p.source_lines.end(), out.source_lines.begin() + static_cast<std::ptrdiff_t>(at));
+  const int first = std::min(out.first_line, p.first_line);
+  const auto size = static_cast<size_t>(std::max(out.first_line + static_cast<int>(out.source_lines.size()),
+                                                 p.first_line + static_cast<int>(p.source_lines.size())) - first);
+  std::vector<std::string> lines(size);
+  std::copy(out.source_lines.begin(), out.source_lines.end(), lines.begin() + (out.first_line - first));
+  std::copy(p.source_lines.begin(), p.source_lines.end(), lines.begin() + (p.first_line - first));
+  out.source_lines = std::move(lines);
+  out.first_line = first;
 }
 
 }  // namespace

@@ -328,15 +328,9 @@ Status Assembler::finish_body() {
   }
   for (const auto& [index, label] : binds)
     body.program.instrs.insert(body.program.instrs.begin() + static_cast<std::ptrdiff_t>(index), Instr::bind(label, body.program.loc));
-  // Only the symbol's own lines, from its TEXT to its last instruction: memory in proportion to it.
+  // The file's lines, shared by all its Programs (held once, however many symbols it has).
   Program& p = body.program;
-  int last = p.first_line;
-  for (const Instr& i : p.instrs)
-    if (i.loc.file == path_) last = std::max(last, i.loc.line);
-  const auto from = std::min<size_t>(static_cast<size_t>(p.first_line) - 1, source_.main_lines.size());
-  const auto to = std::min<size_t>(static_cast<size_t>(last), source_.main_lines.size());
-  p.source_lines.assign(source_.main_lines.begin() + static_cast<std::ptrdiff_t>(from),
-                        source_.main_lines.begin() + static_cast<std::ptrdiff_t>(std::max(from, to)));
+  p.source_lines = source_.main_lines;
   done_.push_back(std::move(body.program));
   body_.reset();
   return Ok{};

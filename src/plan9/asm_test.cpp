@@ -325,10 +325,10 @@ TEST_CASE("whole files: CALL/JMP to another symbol and data defined elsewhere ar
   REQUIRE(programs->size() == 2);
   CHECK((*programs)[0].externals == std::vector<std::string>{"other·c", "·b"});
   CHECK((*programs)[1].externals == std::vector<std::string>{"elsewhere", "·a"});
-  // Each keeps its own lines only, not a copy of the file: memory in proportion to the symbol.
-  CHECK((*programs)[0].source_lines.size() == 3);
-  CHECK((*programs)[1].first_line == 4);
-  CHECK((*programs)[1].source_lines.size() == 5);
+  // Both hold the file's lines, once: shared, not copied.
+  CHECK((*programs)[0].source_lines.same((*programs)[1].source_lines));
+  CHECK((*programs)[1].source_lines.size() == 8);
+  CHECK((*programs)[0].source_line(2) == "\tCALL ·b(SB)");
   CHECK((*programs)[1].source_line(5) == "\tMOVQ elsewhere(SB), AX");
   for (Model model : {Model::Rip, Model::Go2012}) {
     CAPTURE(name(model));

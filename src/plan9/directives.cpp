@@ -57,7 +57,6 @@ Status Assembler::text(const Statement& s) {
   body_->program.symbol = sym->name;
   body_->program.loc = s.loc;
   body_->program.declared_frame = frameless ? 0 : static_cast<int32_t>(t[n].value);
-  body_->program.first_line = s.loc.file == path_ ? s.loc.line : 1;
   body_->program.source_file = path_;
   return Ok{};
 }

@@ -49,7 +49,7 @@ struct LexOptions {
 
 struct Preprocessed {
   std::vector<Statement> statements;
-  std::vector<std::string> main_lines;  // the main file's lines, for listings and errors
+  SourceLines main_lines;  // the main file's lines, for listings and errors: every Program of the file shares them
   std::unique_ptr<TokenText> text = std::make_unique<TokenText>();  // what the statements' tokens view
 };
 

@@ -40,13 +40,13 @@ class Stub {
     p_.imports = {{"GetStdHandle", "kernel32.dll", "GetStdHandle"}, {"WriteFile", "kernel32.dll", "WriteFile"}};
   }
   Stub& add(std::string text, asmjit::InstId id, std::vector<Operand> ops = {}) {
-    p_.source_lines.push_back(std::move(text));
-    p_.instrs.push_back(Instr{id, std::move(ops), {"broken.s", static_cast<int>(p_.source_lines.size()), 1}});
+    lines_.push_back(std::move(text));
+    p_.instrs.push_back(Instr{id, std::move(ops), {"broken.s", line(), 1}});
     return *this;
   }
   Stub& label(std::string name) {
-    p_.source_lines.push_back(name + ":");
-    p_.instrs.push_back(Instr::bind(name, {"broken.s", static_cast<int>(p_.source_lines.size()), 1}));
+    lines_.push_back(name + ":");
+    p_.instrs.push_back(Instr::bind(name, {"broken.s", line(), 1}));
     return *this;
   }
   // sub rsp, frame; GetStdHandle(-12) -- a correct call when frame = 8 (mod 16) and >= 32.
@@ -60,9 +60,12 @@ class Stub {
     add(fmt::format("add rsp, {}", frame), x86::Inst::kIdAdd, {x86::rsp, asmjit::Imm(frame)});
     return add("ret", x86::Inst::kIdRet);
   }
-  Program& program() { return p_; }
+  Program& program() {
+    p_.source_lines = lines_;  // the lines so far
+    return p_;
+  }
   Image image(Model model = Model::Go2012) {
-    auto image = emit(p_, {model, Policy::As, {}, "broken"});
+    auto image = emit(program(), {model, Policy::As, {}, "broken"});
     REQUIRE_MESSAGE(image.ok(), image.error().message);
     return std::move(*image);
   }
@@ -72,10 +75,11 @@ class Stub {
       if (i.loc.line == line) return i.offset;
     return -1;
   }
-  int line() const { return static_cast<int>(p_.source_lines.size()); }
+  int line() const { return static_cast<int>(lines_.size()); }
 
  private:
   Program p_;
+  std::vector<std::string> lines_;
 };
 
 }  // namespace w64stub::test

@@ -12,6 +12,7 @@
 #include "w64stub/core/field.hpp"
 #include "w64stub/core/imagefile.hpp"
 #include "w64stub/core/layout.hpp"
+#include "w64stub/core/source_lines.hpp"
 
 namespace w64stub {
 
@@ -69,8 +70,8 @@ struct Image {
   std::vector<InstrInfo> instrs;
   int32_t declared_frame = 0;  // Go's $N: the linker-managed part of the frame (its sub/add are in the text)
   std::vector<uint8_t> unwind;  // UNWIND_INFO of the entry function [0, entry_size()); empty when not describable
-  std::vector<std::string> source_lines;
-  int first_line = 1;       // the line source_lines[0] is
+  SourceLines source_lines;  // shared with the Program it was emitted from
+  int first_line = 1;        // the line source_lines[0] is
   std::string source_file;  // the file source_lines hold; "" for any
 
   const Symbol* find_symbol(std::string_view name) const;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "w64stub/core/error.hpp"
+#include "w64stub/core/source_lines.hpp"
 
 namespace w64stub {
 
@@ -88,8 +89,8 @@ struct Program {
   // Symbols of other TEXT symbols or files this one reaches (CALL ·f(SB), MOVQ x(SB), AX): relocations in
   // the Image against external symbols, placed when it is instantiated with a binding for each.
   std::vector<std::string> externals;
-  std::vector<std::string> source_lines;  // the text that SourceLoc::line indexes (1-based, from first_line)
-  int first_line = 1;                     // the line source_lines[0] is: a TEXT symbol keeps only its own
+  SourceLines source_lines;  // the text that SourceLoc::line indexes (1-based, from first_line), shared
+  int first_line = 1;        // the line source_lines[0] is
   std::string source_file;                // the file source_lines hold; "" for any (hand-built Programs)
   // Several TEXT symbols linked into one (link.hpp), functions[0] being `symbol` at the code's start. Empty:
   // the Program is the one function `symbol` with `declared_frame`.

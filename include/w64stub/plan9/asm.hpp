@@ -47,7 +47,7 @@ struct Plan9File {
   std::vector<Program> programs;     // those that assembled
   std::vector<Plan9Refusal> errors;
   bool stopped = false;              // kMaxPlan9Errors reached: the rest was not read
-  std::vector<std::string> lines;    // the file's own lines, for the carets
+  SourceLines lines;                 // the file's own lines, for the carets
 
   // Each error as "file:line:col: error: message", its source line and a caret; then "assembly of FILE
   // failed". "" when there is none.
