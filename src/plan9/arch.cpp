@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <tuple>
 
@@ -10,26 +11,49 @@ namespace w64stub::plan9 {
 
 namespace x86 = asmjit::x86;
 
+namespace {
+
+// Every register name has at most four characters (R15B): packed into one number, the names are an open-
+// addressed table probed by that number, and a longer name (most symbols) is no register at once.
+constexpr size_t kMaxRegisterName = 4;
+uint64_t pack(std::string_view name) {
+  uint64_t key = name.size();  // with the length: no two names share a key
+  for (char c : name) key = key << 8 | static_cast<uint8_t>(c);
+  return key;
+}
+constexpr size_t kRegisterSlots = 256;  // more than three times the names: a probe or two
+size_t slot_of(uint64_t key) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 56); }
+
+}  // namespace
+
 std::optional<Reg> find_register(std::string_view name) {
-  static const NameMap<Reg> table = [] {
-    NameMap<Reg> r;
+  static const auto table = [] {
+    std::vector<std::pair<std::string, Reg>> r;
     const char* gp[] = {"AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI"};
     const char* low[] = {"AL", "CL", "DL", "BL", "SPB", "BPB", "SIB", "DIB"};
     const char* high[] = {"AH", "CH", "DH", "BH"};
-    for (uint32_t i = 0; i < 8; ++i) r[gp[i]] = {Reg::Gp, i}, r[low[i]] = {Reg::Gp, i};
-    for (uint32_t i = 0; i < 4; ++i) r[high[i]] = {Reg::GpHigh, i};
-    for (uint32_t i = 8; i < 16; ++i) r[fmt::format("R{}", i)] = {Reg::Gp, i}, r[fmt::format("R{}B", i)] = {Reg::Gp, i};
-    for (uint32_t i = 0; i < 16; ++i) r[fmt::format("X{}", i)] = {Reg::Xmm, i}, r[fmt::format("Y{}", i)] = {Reg::Ymm, i};
-    r["GS"] = {Reg::Seg, asmjit::x86::SReg::kIdGs};
-    r["FS"] = {Reg::Seg, asmjit::x86::SReg::kIdFs};
-    r["SB"] = {Reg::Sb, 0};
-    r["FP"] = {Reg::Fp, 0};
-    r["PC"] = {Reg::Pc, 0};
-    return r;
+    for (uint32_t i = 0; i < 8; ++i) r.push_back({gp[i], {Reg::Gp, i}}), r.push_back({low[i], {Reg::Gp, i}});
+    for (uint32_t i = 0; i < 4; ++i) r.push_back({high[i], {Reg::GpHigh, i}});
+    for (uint32_t i = 8; i < 16; ++i) r.push_back({fmt::format("R{}", i), {Reg::Gp, i}}), r.push_back({fmt::format("R{}B", i), {Reg::Gp, i}});
+    for (uint32_t i = 0; i < 16; ++i) r.push_back({fmt::format("X{}", i), {Reg::Xmm, i}}), r.push_back({fmt::format("Y{}", i), {Reg::Ymm, i}});
+    r.push_back({"GS", {Reg::Seg, asmjit::x86::SReg::kIdGs}});
+    r.push_back({"FS", {Reg::Seg, asmjit::x86::SReg::kIdFs}});
+    r.push_back({"SB", {Reg::Sb, 0}});
+    r.push_back({"FP", {Reg::Fp, 0}});
+    r.push_back({"PC", {Reg::Pc, 0}});
+    std::array<std::pair<uint64_t, Reg>, kRegisterSlots> slots{};  // key 0: empty (every name has a character)
+    for (const auto& [n, reg] : r) {
+      size_t k = slot_of(pack(n));
+      while (slots[k].first) k = (k + 1) % kRegisterSlots;
+      slots[k] = {pack(n), reg};
+    }
+    return slots;
   }();
-  auto it = table.find(name);
-  if (it == table.end()) return std::nullopt;
-  return it->second;
+  if (name.empty() || name.size() > kMaxRegisterName) return std::nullopt;
+  const uint64_t key = pack(name);
+  for (size_t k = slot_of(key); table[k].first; k = (k + 1) % kRegisterSlots)
+    if (table[k].first == key) return table[k].second;
+  return std::nullopt;
 }
 
 const NameMap<Mnemonic>& mnemonics() {
