@@ -392,6 +392,7 @@ Expected<Image> Emitter::run() {
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   image_.text = Section{".text", layout_.code_address, {buf.data(), buf.data() + buf.size()}};
   const std::vector<Function>& functions = functions_;
+  image_.symbols.reserve(functions.size() + program_.externals.size() + program_.imports.size() + program_.data.size());
   for (size_t k = 0; k < functions.size(); ++k) {
     const uint32_t end = k + 1 < functions.size() ? function_starts_[k + 1] : image_.code_size;
     image_.symbols.push_back(Symbol{functions[k].symbol, SymbolKind::Code, layout_.code_address + function_starts_[k],
