@@ -283,6 +283,7 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   }
 
   Instr instr{m.id, {}, t[0].loc, std::exchange(body.pending, Prefix::None)};
+  instr.operands.reserve(args.size());
   float_width_ = t[0].text.ends_with("SS") ? 4 : 8;
   if (auto st = lower_operands(m, t[0], args, instr); !st) return st;
 
@@ -355,8 +356,11 @@ Plan9File Assembler::run() {
     }
     if (is_text(s)) end_body(), skipping = false;
     if (skipping) continue;
-    const std::string symbol = body_ ? body_->program.symbol : is_text(s) && s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "";
     if (auto st = statement(s); !st) {
+      // The symbol the statement belongs to: a TEXT names its own; no other statement starts or ends one.
+      const std::string symbol = is_text(s) ? (s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "")
+                                 : body_    ? body_->program.symbol
+                                            : "";
       refuse(file, symbol, st.error());
       skipping = body_.has_value() || is_text(s);
       body_.reset();
