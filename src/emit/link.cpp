@@ -84,8 +84,8 @@ void merge_lines(Program& out, const Program& p) {
   const auto size = static_cast<size_t>(std::max(out.first_line + static_cast<int>(out.source_lines.size()),
                                                  p.first_line + static_cast<int>(p.source_lines.size())) - first);
   std::vector<std::string> lines(size);
-  std::copy(out.source_lines.begin(), out.source_lines.end(), lines.begin() + (out.first_line - first));
-  std::copy(p.source_lines.begin(), p.source_lines.end(), lines.begin() + (p.first_line - first));
+  for (size_t k = 0; k < out.source_lines.size(); ++k) lines[static_cast<size_t>(out.first_line - first) + k] = out.source_lines[k];
+  for (size_t k = 0; k < p.source_lines.size(); ++k) lines[static_cast<size_t>(p.first_line - first) + k] = p.source_lines[k];
   out.source_lines = std::move(lines);
   out.first_line = first;
 }

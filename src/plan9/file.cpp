@@ -17,7 +17,7 @@ std::string Plan9File::report() const {
     }
     out += fmt::format("{}: error: {}\n", loc.str(), r.error.what());
     if (loc.file == path && loc.line >= 1 && static_cast<size_t>(loc.line) <= lines.size()) {
-      const std::string& line = lines[static_cast<size_t>(loc.line) - 1];
+      const std::string_view line = lines[static_cast<size_t>(loc.line) - 1];
       std::string caret;  // under the column, keeping the line's tabs so it lines up
       for (int i = 0; i + 1 < loc.column && static_cast<size_t>(i) < line.size(); ++i) caret += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
       out += fmt::format("{}\n{}^\n", line, caret);

@@ -317,15 +317,9 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if ((source_bytes_ += text->size()) > kMaxSourceBytes)
     return main ? Error{fmt::format("{}: larger than {} MiB", path, kMaxSourceBytes >> 20)}
                 : Error::at(from, fmt::format("the file and its #includes pass {} MiB", kMaxSourceBytes >> 20));
-  if (main) {  // as getline reads them: no empty line after a final newline
-    std::vector<std::string> lines;
-    for (size_t start = 0; start < text->size();) {
-      const size_t end = std::min(text->find('\n', start), text->size());
-      lines.emplace_back(*text, start, end - start);
-      start = end + 1;
-    }
-    out_->statements.reserve(lines.size());  // about one a line
-    out_->main_lines = std::move(lines);
+  if (main) {
+    out_->main_lines = SourceLines::split(*text);
+    out_->statements.reserve(out_->main_lines.size());  // about one a line
   }
   const FileName name(path);  // one for every token of the file
   auto blanked = strip_comments(std::move(*text), name);

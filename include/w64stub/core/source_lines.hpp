@@ -1,11 +1,12 @@
 // SourceLines: the lines of source text a SourceLoc::line indexes, shared. Every Program and Image made from
-// one file holds that file's lines once; copying them copies a pointer.
+// one file holds that file's text once, as one string and a view per line; copying them copies a pointer.
 #pragma once
 
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace w64stub {
@@ -13,24 +14,23 @@ namespace w64stub {
 class SourceLines {
  public:
   SourceLines() = default;
-  SourceLines(std::vector<std::string> lines)
-      : lines_(lines.empty() ? nullptr : std::make_shared<const std::vector<std::string>>(std::move(lines))) {}
+  SourceLines(const std::vector<std::string>& lines);  // joined into one text
   SourceLines(std::initializer_list<std::string> lines) : SourceLines(std::vector<std::string>(lines)) {}
+  // A file's text, in lines as getline reads them: no empty line after a final newline.
+  static SourceLines split(std::string text);
 
-  size_t size() const { return lines_ ? lines_->size() : 0; }
+  size_t size() const { return text_ ? text_->lines.size() : 0; }
   bool empty() const { return size() == 0; }
-  const std::string& operator[](size_t k) const { return (*lines_)[k]; }
-  std::vector<std::string>::const_iterator begin() const { return lines_ ? lines_->begin() : kNone().begin(); }
-  std::vector<std::string>::const_iterator end() const { return lines_ ? lines_->end() : kNone().end(); }
+  std::string_view operator[](size_t k) const { return text_->lines[k]; }
   // The very same lines (not equal text: the same holder).
-  bool same(const SourceLines& other) const { return lines_ == other.lines_; }
+  bool same(const SourceLines& other) const { return text_ == other.text_; }
 
  private:
-  static const std::vector<std::string>& kNone() {
-    static const std::vector<std::string> none;
-    return none;
-  }
-  std::shared_ptr<const std::vector<std::string>> lines_;
+  struct Text {
+    std::string text;
+    std::vector<std::string_view> lines;  // into text
+  };
+  std::shared_ptr<const Text> text_;
 };
 
 }  // namespace w64stub
