@@ -131,21 +131,8 @@ Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
   return f;
 }
 
-// The template's bytes and its two fields (the arena is under 2 GiB: the jump always reaches).
-[[gnu::always_inline]] inline uint64_t ThunkFactory::place(ThunkHandler handler, void* context) {
-  const uint64_t address = thunks_.address + count_ * kThunkBytes;
-  uint8_t* at = thunks_.bytes.data() + count_ * kThunkBytes;
-  const auto index = static_cast<uint32_t>(count_);
-  const auto jump = static_cast<int32_t>(dispatcher_address_ - (address + jump_end_));
-  std::memcpy(at, thunk_bytes_, kThunkBytes);
-  std::memcpy(at + index_field_, &index, 4);
-  std::memcpy(at + jump_field_, &jump, 4);
-  table_[count_++] = {handler, context};
-  return address;
-}
-
 // A full factory or a reopened batch: out of line, so that make()'s common path saves no registers.
-[[gnu::cold, gnu::noinline]] Expected<uint64_t> ThunkFactory::make_slow(ThunkHandler handler, void* context) {
+Expected<uint64_t> ThunkFactory::make_slow(ThunkHandler handler, void* context) {
   if (count_ == capacity_) return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
   if (auto s = reopen(); !s) return s.error();
   return place(handler, context);
@@ -169,10 +156,5 @@ Status ThunkFactory::make(std::span<const ThunkTarget> targets, std::span<uint64
   return Ok{};
 }
 
-Expected<uint64_t> ThunkFactory::make(ThunkHandler handler, void* context) {
-  if (count_ == capacity_ || !open_) [[unlikely]]
-    return make_slow(handler, context);
-  return place(handler, context);
-}
 
 }  // namespace w64stub

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <span>
 
 #include "w64stub/core/callconv.hpp"
 #include "w64stub/core/disasm.hpp"

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -34,7 +35,12 @@ class ThunkFactory {
   static Expected<ThunkFactory> create(size_t capacity);
 
   // A new thunk: a Win64 function of up to four integer arguments that returns handler(context, ...).
-  Expected<uint64_t> make(ThunkHandler handler, void* context);
+  // Inline: the common case is a copy and two fields, and the caller's check of the result folds away.
+  Expected<uint64_t> make(ThunkHandler handler, void* context) {
+    if (count_ == capacity_ || !open_) [[unlikely]]
+      return make_slow(handler, context);
+    return place(handler, context);
+  }
   // targets.size() new thunks at once, all or none: thunk k calls targets[k] and its address goes to
   // addresses[k] (of the same size). One check and one reopen for the batch, then a copy and two fields each.
   Status make(std::span<const ThunkTarget> targets, std::span<uint64_t> addresses);
@@ -76,9 +82,20 @@ class ThunkFactory {
   uint32_t index_field_ = 0, jump_field_ = 0, jump_end_ = 0;  // where make() writes, from the thunk's template
 
   ThunkFactory() = default;
-  Expected<uint64_t> make_slow(ThunkHandler handler, void* context);
+  [[gnu::cold, gnu::noinline]] Expected<uint64_t> make_slow(ThunkHandler handler, void* context);
   Status reopen();
-  uint64_t place(ThunkHandler handler, void* context);
+  // The template's bytes and its two fields (the arena is under 2 GiB: the jump always reaches).
+  uint64_t place(ThunkHandler handler, void* context) {
+    const uint64_t address = thunks_.address + count_ * kThunkBytes;
+    uint8_t* at = thunks_.bytes.data() + count_ * kThunkBytes;
+    const auto index = static_cast<uint32_t>(count_);
+    const auto jump = static_cast<int32_t>(dispatcher_address_ - (address + jump_end_));
+    std::memcpy(at, thunk_bytes_, kThunkBytes);
+    std::memcpy(at + index_field_, &index, 4);
+    std::memcpy(at + jump_field_, &jump, 4);
+    table_[count_++] = {handler, context};
+    return address;
+  }
 };
 
 }  // namespace w64stub
