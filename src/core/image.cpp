@@ -56,12 +56,6 @@ std::string_view Image::source_line(const InstrInfo& instr) const {
   return source_lines[static_cast<size_t>(line) - 1];
 }
 
-const Relocation* Image::relocation_in(uint32_t offset, uint32_t length) const {
-  for (const Relocation& r : relocations)
-    if (r.offset >= offset && r.offset < offset + length) return &r;
-  return nullptr;
-}
-
 uint32_t Image::entry_size() const {
   const Symbol* entry = find_symbol(symbol);
   return entry && entry->kind == SymbolKind::Code && entry->address == text.address ? entry->size : code_size;

@@ -22,13 +22,17 @@ struct Lowered {
     asmjit::InstId id = 0;
     std::array<asmjit::Operand, 6> ops{};  // asmjit's most
     uint32_t op_count = 0;
-    bool long_form = false;               // force the 64-bit immediate form
-    const std::string* symbol = nullptr;  // the symbol this instruction's address field holds
-    int64_t addend = 0;
-    bool address_in_imm = false;  // otherwise in the displacement
+    bool long_form = false;  // force the 64-bit immediate form
+    // The symbol an address field holds: the displacement's and the immediate's apart, as both can hold
+    // one (MOVQ $x(SB), y(SB) in go2012: mov qword [y], x).
+    struct Site {
+      const std::string* symbol = nullptr;
+      int64_t addend = 0;
+    };
+    Site disp, imm;
     Prefix prefix = Prefix::None;
     bool reg_from_rm = false;
-    bool branch = false;  // a CALL/JMP/Jcc to a symbol: its rel32 field is the relocation's
+    bool branch = false;  // a CALL/JMP/Jcc to a symbol: its rel32 field (imm) is the relocation's
 
     void push(const asmjit::Operand& op) { ops[op_count++] = op; }
   };
@@ -134,8 +138,8 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
     } else if (auto* label = std::get_if<CodeLabel>(&op)) {
       m.push(code_label(label->name));
     } else if (auto* mem = std::get_if<SymbolMem>(&op)) {
-      m.symbol = &mem->symbol;
-      m.addend = mem->offset;
+      if (m.disp.symbol) return unsupported("two memory operands name symbols");
+      m.disp = {&mem->symbol, mem->offset};
       switch (options_.model) {
         case Model::Go2012:
           // ptr_abs keeps the SIB no-base form (48 8b 04 25); a plain ptr(abs) would become RIP-relative.
@@ -153,10 +157,9 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
           addr.id = x86::Inst::kIdMov;
           addr.push(scratch);
           addr.push(asmjit::Imm(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset)));
-          addr.long_form = addr.address_in_imm = true;
-          addr.symbol = &mem->symbol;
-          addr.addend = mem->offset;
-          m.symbol = nullptr;
+          addr.long_form = true;
+          addr.imm = m.disp;
+          m.disp = {};
           m.push(x86::ptr(scratch, 0, mem->size));
           break;
         }
@@ -164,23 +167,23 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
     } else if (const auto& addr = std::get<SymbolAddr>(op); is_branch(instr.id)) {
       // CALL/JMP ·f(SB): rel32 to a symbol of another TEXT symbol or file, placed by a relocation.
       m.push(labels_.at(addr.symbol));
-      m.symbol = &addr.symbol;
-      m.addend = addr.offset;
-      m.long_form = m.branch = m.address_in_imm = true;
+      m.imm = {&addr.symbol, addr.offset};
+      m.long_form = m.branch = true;
     } else {
-      m.symbol = &addr.symbol;
-      m.addend = addr.offset;
+      if (m.imm.symbol) return unsupported("two immediates name symbols");
+      const Lowered::Machine::Site site{&addr.symbol, addr.offset};
       const bool wide = mov_to_reg && std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() == 8;
       switch (options_.model) {
         case Model::Go2012:
           m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
-          m.address_in_imm = true;
+          m.imm = site;
           break;
         case Model::Rip:
           // Go's -shared rewrite: MOVQ/MOVL $sym, R becomes LEAQ/LEAL sym(SB), R.
           if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
           m.id = x86::Inst::kIdLea;
           m.push(x86::ptr(labels_.at(addr.symbol), static_cast<int32_t>(addr.offset)));
+          m.disp = site;
           break;
         case Model::Abs64:
           if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
@@ -189,7 +192,7 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
                                            "would stop with 'relocation truncated to fit'", addr.symbol));
           m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
           m.long_form = true;
-          m.address_in_imm = true;
+          m.imm = site;
           break;
       }
     }
@@ -222,25 +225,30 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
       if (auto* label = std::get_if<CodeLabel>(&op))
         branches_.push_back({program_index, label->name, static_cast<uint32_t>(start), length});
 
-  if (!m.symbol) return Ok{};
-  // Where the address field lies: Zydis reads the encoding (no text, no analysis: decode_fields).
+  if (!m.disp.symbol && !m.imm.symbol) return Ok{};
+  // Where the address fields lie: Zydis reads the encoding (no text, no analysis: decode_fields).
   const FieldsOnly decoded = decode_fields({buf.data() + start, length});
-  Relocation r;
-  r.symbol = *m.symbol;
-  r.addend = m.addend;
-  r.instr_end = static_cast<uint32_t>(start + length);
-  Field field = m.address_in_imm ? decoded.imm : decoded.disp;
-  if (!field.present() || field.size < 4) {
-    auto text = decode_one({buf.data() + start, length}, layout_.code_address + start);
-    return Error::at(loc, fmt::format("the encoding of '{}' has no 32/64-bit field for {}",
-                                      text ? text->text : "(undecodable)", r.symbol));
+  for (const bool in_imm : {false, true}) {  // in field order: the displacement comes first
+    const Lowered::Machine::Site& site = in_imm ? m.imm : m.disp;
+    if (!site.symbol) continue;
+    const Field field = in_imm ? decoded.imm : decoded.disp;
+    if (!field.present() || field.size < 4) {
+      auto text = decode_one({buf.data() + start, length}, layout_.code_address + start);
+      return Error::at(loc, fmt::format("the encoding of '{}' has no 32/64-bit {} field for {}",
+                                        text ? text->text : "(undecodable)", in_imm ? "immediate" : "displacement",
+                                        *site.symbol));
+    }
+    Relocation r;
+    r.symbol = *site.symbol;
+    r.addend = site.addend;
+    r.instr_end = static_cast<uint32_t>(start + length);
+    r.offset = static_cast<uint32_t>(start + static_cast<size_t>(field.offset));
+    if (options_.model == Model::Rip || m.branch) r.kind = RelocKind::Rel32;
+    else if (field.size == 8) r.kind = RelocKind::Abs64;
+    else if (in_imm && !(decoded.imm_signed && decoded.operand_width == 64)) r.kind = RelocKind::Abs32;
+    else r.kind = RelocKind::Abs32S;
+    image_.relocations.push_back(std::move(r));
   }
-  r.offset = static_cast<uint32_t>(start + static_cast<size_t>(field.offset));
-  if (options_.model == Model::Rip || m.branch) r.kind = RelocKind::Rel32;
-  else if (field.size == 8) r.kind = RelocKind::Abs64;
-  else if (m.address_in_imm && !(decoded.imm_signed && decoded.operand_width == 64)) r.kind = RelocKind::Abs32;
-  else r.kind = RelocKind::Abs32S;
-  image_.relocations.push_back(std::move(r));
   return Ok{};
 }
 

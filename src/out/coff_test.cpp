@@ -243,7 +243,8 @@ namespace x86 = asmjit::x86;
 
 // A random whole file for the object test: functions (global or static, some framed) that call, jump to and
 // take the address of each other, call externals, load import slots, and read and write data (global or
-// static) at offsets, some fields followed by an immediate - with the same file in GNU as's syntax.
+// static) at offsets, some fields followed by an immediate (in the absolute model, some by a second
+// symbol's address) - with the same file in GNU as's syntax.
 struct RandomObject {
   std::vector<Program> programs;
   std::string gnu;
@@ -289,7 +290,9 @@ RandomObject random_object(std::mt19937& rng, Model m, int file) {
     for (int i = 0, items = 3 + static_cast<int>(rng() % 10); i < items; ++i) {
       const std::string other = functions[rng() % functions.size()], d = data[rng() % data.size()];
       const int64_t offset = static_cast<int64_t>(rng() % 8);
-      switch (rng() % 8) {
+      const std::string d2 = data[rng() % data.size()];
+      const int64_t offset2 = static_cast<int64_t>(rng() % 8);
+      switch (rng() % 9) {
         case 0: p.instrs.push_back(Instr{x86::Inst::kIdCall, {SymbolAddr{other, 0}}}), use(other);
                 r.gnu += "  call " + bare(other) + "\n"; break;
         case 1: p.instrs.push_back(Instr{x86::Inst::kIdJe, {SymbolAddr{other, 0}}}), use(other);
@@ -304,8 +307,13 @@ RandomObject random_object(std::mt19937& rng, Model m, int file) {
                 r.gnu += "  lea rdx, " + mem(m, bare(d), offset) + "\n"; break;
         case 6: p.instrs.push_back(Instr{x86::Inst::kIdMov, {SymbolMem{d, offset, 4}, asmjit::Operand(asmjit::Imm(0x1234))}});
                 r.gnu += "  mov dword ptr " + mem(m, bare(d), offset) + ", 0x1234\n"; break;
-        default: p.instrs.push_back(Instr{x86::Inst::kIdMov, {SymbolMem{d, offset, 1}, asmjit::Operand(asmjit::Imm(7))}});
-                 r.gnu += "  mov byte ptr " + mem(m, bare(d), offset) + ", 7\n"; break;
+        case 7: p.instrs.push_back(Instr{x86::Inst::kIdMov, {SymbolMem{d, offset, 1}, asmjit::Operand(asmjit::Imm(7))}});
+                r.gnu += "  mov byte ptr " + mem(m, bare(d), offset) + ", 7\n"; break;
+        default:  // two fields, two relocations: a data symbol's address stored into another (absolute models)
+          if (m == Model::Rip) break;
+          p.instrs.push_back(Instr{x86::Inst::kIdMov, {SymbolMem{d, offset, 8}, SymbolAddr{d2, offset2}}});
+          r.gnu += fmt::format("  mov qword ptr {}, offset {} + {}\n", mem(m, bare(d), offset), bare(d2), offset2);
+          break;
       }
     }
     p.instrs.push_back(Instr{x86::Inst::kIdRet, {}});

@@ -115,6 +115,12 @@ std::string format_listing(const Image& image) {
   std::map<uint64_t, std::string_view> functions;  // a linked Image's: each named where it starts
   for (const Symbol& s : image.symbols)
     if (s.kind == SymbolKind::Code) functions.emplace(s.address, s.name);
+  // Each instruction's relocations (an instruction may hold two: a displacement and an immediate), walked
+  // in offset order beside the instructions.
+  std::vector<const Relocation*> by_offset;
+  for (const Relocation& r : image.relocations) by_offset.push_back(&r);
+  std::stable_sort(by_offset.begin(), by_offset.end(), [](const Relocation* a, const Relocation* b) { return a->offset < b->offset; });
+  size_t next = 0;
   for (const InstrInfo& instr : image.instrs) {
     if (auto start = functions.find(image.text.address + instr.offset); start != functions.end() && functions.size() > 1)
       out += fmt::format("; {}:\n", start->second);
@@ -122,8 +128,10 @@ std::string format_listing(const Image& image) {
     auto decoded = decode_one(bytes, image.text.address + instr.offset);
     std::string text = decoded ? decoded->text : "(undecodable)";
     std::string reloc;
-    if (const Relocation* r = image.relocation_in(instr.offset, instr.length))
-      reloc = fmt::format(" [{} {} @+{}]", name(r->kind), short_symbol_name(r->symbol), r->offset - instr.offset);
+    while (next < by_offset.size() && by_offset[next]->offset < instr.offset) ++next;
+    for (size_t k = next; k < by_offset.size() && by_offset[k]->offset < instr.offset + instr.length; ++k)
+      reloc += fmt::format(" [{} {} @+{}]", name(by_offset[k]->kind), short_symbol_name(by_offset[k]->symbol),
+                           by_offset[k]->offset - instr.offset);
     out += fmt::format("{:016x} {:04x}  {:<30} {:<36}{}{}\n", image.text.address + instr.offset, instr.offset,
                        fmt::format("{:02x}", fmt::join(bytes, " ")), text, source_column(image, instr), reloc);
   }

@@ -80,7 +80,6 @@ struct Image {
   const InstrInfo* instr_at(uint32_t offset) const;          // the instruction starting at offset
   const InstrInfo* instr_ending_at(uint32_t offset) const;   // e.g. the CALL a return address follows
   std::string_view source_line(const InstrInfo& instr) const;
-  const Relocation* relocation_in(uint32_t offset, uint32_t length) const;
   // Where a symbol lands when a loader puts text at text_address and data at data_address: it moves with
   // its section.
   uint64_t placed_address(const Symbol& symbol, uint64_t text_address, uint64_t data_address) const;
