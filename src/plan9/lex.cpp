@@ -1,5 +1,7 @@
 #include "lex_p.hpp"
 
+#include "comments_p.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -44,35 +46,6 @@ std::optional<std::string> read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Comments become spaces (newlines stay), so lines and columns keep their meaning. Only quotes and slashes
-// matter here; a location is worked out only for the one error.
-Expected<std::string> strip_comments(std::string text, const FileName& file) {
-  const size_t n = text.size();
-  for (size_t i = 0; i < n; ++i) {
-    const char c = text[i];
-    if (c != '"' && c != '\'' && c != '/') continue;
-    if (c == '"' || c == '\'') {
-      for (++i; i < n && text[i] != c && text[i] != '\n'; ++i)
-        if (text[i] == '\\' && i + 1 < n && text[i + 1] != '\n') ++i;
-      if (i < n && text[i] == '\n') --i;  // unterminated: the lexer says so
-    } else if (i + 1 < n && text[i + 1] == '/') {
-      for (; i < n && text[i] != '\n'; ++i) text[i] = ' ';
-      --i;
-    } else if (i + 1 < n && text[i + 1] == '*') {
-      const size_t end = text.find("*/", i + 2);
-      if (end == std::string::npos) {
-        const size_t line_start = text.rfind('\n', i) + 1;  // npos + 1 == 0: the first line
-        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(i), '\n');
-        return Error::at({file, static_cast<int>(line), static_cast<int>(i - line_start) + 1}, "unterminated /* comment");
-      }
-      for (; i < end + 2; ++i)
-        if (text[i] != '\n') text[i] = ' ';
-      --i;
-    }
-  }
-  return text;
 }
 
 // Tokens of one physical line.
