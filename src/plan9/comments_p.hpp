@@ -1,5 +1,5 @@
-// Plan 9 comments, blanked before lexing: // to the end of the line and /* ... */ become spaces (newlines
-// stay), so that every line and column keeps its meaning. A slash inside a string or character constant is
+// Plan 9 comments, taken out before lexing so that every line and column keeps its meaning: a // comment is
+// left out up to its newline, a /* ... */ becomes spaces (its newlines stay). A slash inside a string or character constant is
 // text; such a constant ends at its quote or at the end of its line.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace w64stub::plan9 {
 
-// `text` with its comments blanked; an unterminated /* is an error at its file:line:col.
+// `text` without its comments; an unterminated /* is an error at its file:line:col.
 Expected<std::string> strip_comments(std::string text, const FileName& file);
 
 }  // namespace w64stub::plan9

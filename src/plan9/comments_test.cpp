@@ -1,4 +1,4 @@
-// Comment blanking against a plain byte-by-byte reference (the scan strip_comments replaced, kept here as the
+// Comments taken out, against a plain byte-by-byte reference (the scan strip_comments replaced, kept here as the
 // oracle), on hand-picked cases and on random texts of quotes, slashes, stars, escapes and newlines.
 #include "comments_p.hpp"
 
@@ -22,7 +22,7 @@ std::optional<std::string> reference(std::string text) {
         if (text[i] == '\\' && i + 1 < n && text[i + 1] != '\n') ++i;
       if (i < n && text[i] == '\n') --i;
     } else if (c == '/' && i + 1 < n && text[i + 1] == '/') {
-      for (; i < n && text[i] != '\n'; ++i) text[i] = ' ';
+      for (; i < n && text[i] != '\n'; ++i) text[i] = '\x01';  // left out below
       --i;
     } else if (c == '/' && i + 1 < n && text[i + 1] == '*') {
       const size_t end = text.find("*/", i + 2);
@@ -32,6 +32,7 @@ std::optional<std::string> reference(std::string text) {
       --i;
     }
   }
+  std::erase(text, '\x01');
   return text;
 }
 
@@ -45,7 +46,7 @@ void check_same(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("comments blank as a byte-by-byte scan blanks them") {
+TEST_CASE("comments go as a byte-by-byte scan takes them out") {
   for (const char* text : {"MOVQ AX, BX // x", "DATA m+0(SB)/8, $\"a//b\" // c", "a /* b\n c */ d", "'/' // x",
                            "\"unterminated // x\nMOVQ // y", "a / b", "/", "//", "/**/", "x\\\" // y", "\"\\\"//\" /",
                            "'\\'' /* '\n' */ \"/*\""})
@@ -62,4 +63,11 @@ TEST_CASE("an unterminated /* is refused at its line and column") {
   auto s = strip_comments("MOVQ AX, BX\n  TEXT /* never closed", "f.s");
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message == "f.s:2:8: unterminated /* comment");
+  // After // comments left out, on its own line and on the line before.
+  s = strip_comments("A // x\nMOVQ /* y */ AX // z\nB // w\n  C /* never", "f.s");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message == "f.s:4:5: unterminated /* comment");
+  s = strip_comments("A // x\nB /* y */ C /* never", "f.s");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message == "f.s:2:13: unterminated /* comment");
 }
