@@ -153,19 +153,24 @@ Expected<Variant> parse_variant(std::string_view text) {
 
 std::span<const CatalogStub> catalog_stubs() { return kStubs; }
 
-Expected<Program> catalog_program(std::string_view stub, Variant variant) {
+const Program* find_catalog_program(std::string_view stub, Variant variant) {
   const Shape* shape = find_shape(stub);
-  if (!shape) return Error{fmt::format("unknown stub '{}' (expected badcallback, badcallback-prefix or badsignal)", stub)};
-  // Each stub and variant built once (text, lines, operands); a caller gets its own copy to change.
+  const auto variant_index = static_cast<size_t>(std::find(std::begin(kVariants), std::end(kVariants), variant) - std::begin(kVariants));
+  if (!shape || variant_index == std::size(kVariants)) return nullptr;
+  // Each stub and variant built once (text, lines, operands), on first use.
   static const auto built = [] {
     std::vector<Program> all;
     for (const Shape& sh : kShapes)
       for (Variant v : kVariants) all.push_back(build(sh, v));
     return all;
   }();
-  const auto variant_index = static_cast<size_t>(std::find(std::begin(kVariants), std::end(kVariants), variant) - std::begin(kVariants));
-  if (variant_index == std::size(kVariants)) return Error{fmt::format("unknown variant {}", static_cast<int>(variant))};
-  return built[static_cast<size_t>(shape - kShapes) * std::size(kVariants) + variant_index];
+  return &built[static_cast<size_t>(shape - kShapes) * std::size(kVariants) + variant_index];
+}
+
+Expected<Program> catalog_program(std::string_view stub, Variant variant) {
+  if (const Program* program = find_catalog_program(stub, variant)) return *program;
+  if (!find_shape(stub)) return Error{fmt::format("unknown stub '{}' (expected badcallback, badcallback-prefix or badsignal)", stub)};
+  return Error{fmt::format("unknown variant {}", static_cast<int>(variant))};
 }
 
 std::string_view catalog_message(std::string_view stub) {

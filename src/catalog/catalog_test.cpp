@@ -40,6 +40,18 @@ TEST_CASE("locations name the stub, line and column") {
   CHECK(p.check_symbols().ok());
 }
 
+TEST_CASE("the shared program is the one a copy is made of, one per stub and variant") {
+  const Program* shared = find_catalog_program("badsignal", Variant::Abi);
+  REQUIRE(shared);
+  CHECK(shared == find_catalog_program("badsignal", Variant::Abi));
+  CHECK(shared != find_catalog_program("badsignal", Variant::Fixed));
+  CHECK(shared->symbol == "runtime·badsignal");
+  const Program copy = *catalog_program("badsignal", Variant::Abi);
+  REQUIRE(copy.instrs.size() == shared->instrs.size());
+  for (size_t k = 0; k < copy.instrs.size(); ++k) CHECK(copy.instrs[k].loc.str() == shared->instrs[k].loc.str());
+  CHECK(copy.source_line(2) == shared->source_line(2));
+}
+
 TEST_CASE("unknown names are clear errors") {
   auto stub = catalog_program("badcalback", Variant::Fixed);
   REQUIRE_FALSE(stub.ok());
@@ -48,4 +60,6 @@ TEST_CASE("unknown names are clear errors") {
   REQUIRE_FALSE(v.ok());
   CHECK(v.error().message == "unknown variant 'fxed' (expected faithful, fixed or abi)");
   CHECK(*parse_variant("abi") == Variant::Abi);
+  CHECK(find_catalog_program("badcalback", Variant::Fixed) == nullptr);
+  CHECK(find_catalog_program("badsignal", static_cast<Variant>(99)) == nullptr);
 }

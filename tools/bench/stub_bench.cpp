@@ -118,9 +118,19 @@ std::vector<Op> make_ops() {
                  }});
   out.push_back({"catalog+emit", [] {
                    return std::function<void()>([] {
-                     auto image = emit(*catalog_program("badcallback", Variant::Fixed), {.model = Model::Go2012});
+                     const Program* program = find_catalog_program("badcallback", Variant::Fixed);
+                     check(program, "no such stub");
+                     auto image = emit(*program, {.model = Model::Go2012});
                      check(image.ok(), "emit failed");
                      keep(image);
+                   });
+                 }});
+  // What catalog_program's copy of the shared Program costs, on its own.
+  out.push_back({"catalog-copy", [] {
+                   return std::function<void()>([] {
+                     auto program = catalog_program("badcallback", Variant::Fixed);
+                     check(program.ok(), "no such stub");
+                     keep(program);
                    });
                  }});
   out.push_back({"plan9+emit", [] {
