@@ -29,3 +29,27 @@ TEST_CASE("a byte cache finds what was put under exactly those bytes, and gives 
   CHECK_FALSE(one_set.find(too_long));
   CHECK(*one_set.find(c) == 40);
 }
+
+TEST_CASE("keys that differ only in length or in their last byte are different keys") {
+  ByteCache<int, 1> one_set;
+  const std::vector<uint8_t> one{1}, one_zero{1, 0}, one_zero_zero{1, 0, 0};
+  std::vector<uint8_t> full(15, 9), other = full;
+  other[14] = 8;
+  one_set.put(one, 1);
+  one_set.put(one_zero, 2);
+  one_set.put(full, 3);
+  CHECK(*one_set.find(one) == 1);
+  CHECK(*one_set.find(one_zero) == 2);
+  CHECK_FALSE(one_set.find(one_zero_zero));
+  CHECK(*one_set.find(full) == 3);
+  CHECK_FALSE(one_set.find(other));
+  ByteCache<int> many;  // spread over the sets: every key still finds its own value
+  for (uint8_t k = 1; k <= 200; ++k) many.put(std::vector<uint8_t>{0x48, 0x89, k}, k);
+  int found = 0;
+  for (uint8_t k = 1; k <= 200; ++k)
+    if (const int* v = many.find(std::vector<uint8_t>{0x48, 0x89, k})) {
+      CHECK(*v == k);
+      ++found;
+    }
+  CHECK(found > 150);  // 128 sets of four ways: most of 200 stay
+}

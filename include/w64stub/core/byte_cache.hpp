@@ -19,25 +19,30 @@ class ByteCache {
   // The value cached for `key`, or nullptr. Valid until the next put() into the cache.
   const Value* find(std::span<const uint8_t> key) const {
     if (key.empty() || key.size() > kMaxKey) return nullptr;
-    for (const Entry& e : sets_[set_of(key)].ways)
-      if (e.length == key.size() && std::memcmp(e.key, key.data(), key.size()) == 0) return &e.value;
+    const Packed k = pack(key);
+    for (const Entry& e : sets_[set_of(k)].ways)
+      if (e.key.low == k.low && e.key.high == k.high) return &e.value;
     return nullptr;
   }
   // Keeps `value` for `key` (a key longer than kMaxKey is not kept).
   void put(std::span<const uint8_t> key, const Value& value) {
     if (key.empty() || key.size() > kMaxKey) return;
-    Set& set = sets_[set_of(key)];
+    const Packed k = pack(key);
+    Set& set = sets_[set_of(k)];
     Entry& e = set.ways[set.next];
     set.next = static_cast<uint8_t>((set.next + 1) % kWays);
-    e.length = static_cast<uint8_t>(key.size());
-    std::memcpy(e.key, key.data(), key.size());
+    e.key = k;
     e.value = value;
   }
 
  private:
+  // A key as two words: its bytes zero-padded, its length in the last byte (so {1} and {1, 0} differ).
+  // Compared and hashed a word at a time, not a byte at a time.
+  struct Packed {
+    uint64_t low = 0, high = 0;  // all zero: empty (no key has length 0)
+  };
   struct Entry {
-    uint8_t length = 0;  // 0: empty
-    uint8_t key[kMaxKey] = {};
+    Packed key;
     Value value{};
   };
   struct Set {
@@ -45,10 +50,18 @@ class ByteCache {
     uint8_t next = 0;  // the way the next put replaces
   };
 
-  static size_t set_of(std::span<const uint8_t> key) {
-    uint64_t h = 0xcbf29ce484222325ull ^ key.size();  // FNV-1a
-    for (uint8_t b : key) h = (h ^ b) * 0x100000001b3ull;
-    return static_cast<size_t>(h ^ (h >> 32)) % kSets;
+  static Packed pack(std::span<const uint8_t> key) {
+    uint8_t bytes[16] = {};
+    std::memcpy(bytes, key.data(), key.size());
+    bytes[15] = static_cast<uint8_t>(key.size());
+    Packed p;
+    std::memcpy(&p.low, bytes, 8);
+    std::memcpy(&p.high, bytes + 8, 8);
+    return p;
+  }
+  static size_t set_of(const Packed& k) {
+    const uint64_t h = (k.low * 0x9e3779b97f4a7c15ull) ^ (k.high * 0xc2b2ae3d27d4eb4full);
+    return static_cast<size_t>(h >> 40) % kSets;
   }
 
   Set sets_[kSets];
