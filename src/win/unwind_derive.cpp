@@ -167,13 +167,13 @@ size_t Deriver::prolog() {
 }
 
 Expected<size_t> Deriver::epilog(size_t k) const {
-  std::string want;
-  if (allocated_) want = fp_set_ ? fmt::format("lea rsp, [r{}{:+#x}] or add rsp, {:#x}; ", info_.frame_register,
-                                               fp_depth_ - static_cast<int64_t>(pushed_.size()) * 8, allocated_)
-                                 : fmt::format("add rsp, {:#x}; ", allocated_);
-  for (auto r = pushed_.rbegin(); r != pushed_.rend(); ++r) want += fmt::format("pop {}; ", ZydisRegisterGetString(*r));
-  want += "ret";
-  auto fail = [&](const Placed& in) -> Error {
+  auto fail = [&](const Placed& in) -> Error {  // the canonical epilog spelled only for the message
+    std::string want;
+    if (allocated_) want = fp_set_ ? fmt::format("lea rsp, [r{}{:+#x}] or add rsp, {:#x}; ", info_.frame_register,
+                                                 fp_depth_ - static_cast<int64_t>(pushed_.size()) * 8, allocated_)
+                                   : fmt::format("add rsp, {:#x}; ", allocated_);
+    for (auto r = pushed_.rbegin(); r != pushed_.rend(); ++r) want += fmt::format("pop {}; ", ZydisRegisterGetString(*r));
+    want += "ret";
     return refuse(in, fmt::format("RSP changes after the prolog here, and not as the canonical epilog ({})", want));
   };
   size_t j = k;
