@@ -54,7 +54,7 @@ class LineLexer {
   // `text` must outlive the tokens (it is in `storage`, or is the storage of its caller's tokens' lifetime);
   // decoded strings go to `storage`.
   LineLexer(std::string_view text, const FileName& file, int line, TokenText& storage)
-      : text_(text), file_(file), line_(line), storage_(storage) {}
+      : text_(text), file_(&file), line_(line), storage_(storage) {}
 
   Status run(std::vector<Token>& out) {
     while (pos_ < text_.size()) {
@@ -99,7 +99,7 @@ class LineLexer {
   }
 
  private:
-  SourceLoc here() const { return {file_, line_, static_cast<int>(pos_) + 1}; }
+  TokenLoc here() const { return {file_, line_, static_cast<int>(pos_) + 1}; }
 
   Status number(Token& t) {
     size_t start = pos_;
@@ -150,7 +150,7 @@ class LineLexer {
   }
 
   // One character of a string or character constant, escapes decoded.
-  Status unit(char quote, char& out, const SourceLoc& at) {
+  Status unit(char quote, char& out, const TokenLoc& at) {
     if (pos_ >= text_.size()) return Error::at(at, quote == '"' ? "unterminated string" : "unterminated character constant");
     char c = text_[pos_++];
     if (c != '\\') return out = c, Ok{};
@@ -214,7 +214,7 @@ class LineLexer {
   }
 
   std::string_view text_;
-  const FileName& file_;
+  const FileName* file_;
   int line_;
   TokenText& storage_;
   size_t pos_ = 0;
@@ -240,10 +240,10 @@ class Preprocessor {
       const std::string_view name = text.emplace_back(d.substr(0, eq));
       const std::string_view value = text.emplace_back(eq == std::string::npos ? "1" : d.substr(eq + 1));
       std::vector<Token> name_tokens, body;
-      const SourceLoc at{"-D " + d, 0, 0};
-      if (!LineLexer(name, at.file, 0, text).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
+      const FileName& at = out.files->emplace_back("-D " + d);
+      if (!LineLexer(name, at, 0, text).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
         return Error{fmt::format("-D {}: expected NAME or NAME=VALUE", d)};
-      if (auto s = LineLexer(value, at.file, 0, text).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
+      if (auto s = LineLexer(value, at, 0, text).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
       macros_[std::string(name)] = Macro{false, {}, std::move(body)};
     }
     return file(path, 0, {path, 0, 0}, true);
@@ -259,7 +259,7 @@ class Preprocessor {
   Status file(const std::string& path, int depth, const SourceLoc& from, bool main);
   Status directive(const std::vector<Token>& tokens, const std::string& path, int depth,
                    std::vector<Condition>& conditions);
-  Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const SourceLoc* use);
+  Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const TokenLoc* use);
   Status statements(std::vector<Token>& tokens);
   std::optional<std::string> read(const std::string& path) const {
     return options_.read ? options_.read(path) : read_file(path);
@@ -294,7 +294,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     out_->main_lines = SourceLines::split(*text);
     out_->statements.reserve(out_->main_lines.size());  // about one a line
   }
-  const FileName name(path);  // one for every token of the file
+  const FileName& name = out_->files->emplace_back(path);  // one for every token of the file
   auto blanked = strip_comments(std::move(*text), name);
   if (!blanked) return blanked.error();
   const std::string* stripped = &out_->text->emplace_back(std::move(*blanked));  // the file's tokens view it
@@ -322,7 +322,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
       }
       if (!continued) break;
       // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
-      if (!tokens.empty() && is(tokens[0], "#")) tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {name, static_cast<int>(i) + 1, 1}});
+      if (!tokens.empty() && is(tokens[0], "#")) tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {&name, static_cast<int>(i) + 1, 1}});
     }
     if (tokens.empty()) continue;
     if (is(tokens[0], "#")) {
@@ -419,7 +419,7 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
   return Error::at(t[1].loc, fmt::format("unknown directive #{}", name));
 }
 
-Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const SourceLoc* use) {
+Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const TokenLoc* use) {
   if (depth > kMaxExpansionDepth)
     return Error::at(*use, fmt::format("macro expansion nests deeper than {}", kMaxExpansionDepth));
   for (size_t i = 0; i < in.size(); ++i) {
@@ -432,7 +432,7 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
       continue;
     }
     const Macro& m = found->second;
-    const SourceLoc loc = use ? *use : t.loc;
+    const TokenLoc loc = use ? *use : t.loc;
     std::vector<Token> body;
     if (m.function_like) {
       std::vector<std::vector<Token>> args(1);
@@ -529,7 +529,7 @@ std::string spell(const std::vector<Token>& tokens, size_t from, size_t to) {
     const Token* prev = i > from ? &tokens[i - 1] : nullptr;
     std::string text = t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : std::string(t.text);
     bool tight = !prev;
-    if (prev && prev->loc.file == t.loc.file && prev->loc.line == t.loc.line && prev->loc.column != t.loc.column) {
+    if (prev && prev->loc.same_file(t.loc) && prev->loc.line == t.loc.line && prev->loc.column != t.loc.column) {
       // As written: a space only where the source had one.
       tight = t.loc.column == prev->loc.column + static_cast<int>(prev->text.size()) && prev->kind != TokenKind::String;
     } else if (prev) {

@@ -24,13 +24,27 @@ enum class TokenKind { Ident, Number, String, Punct };
 // decoded strings and character constants. A token copies no text.
 using TokenText = std::deque<std::string>;
 
+// Where a token stands. Its file's name is not owned but pointed to (it lives in the Preprocessed's
+// `files`), so that a token is plain bytes: made, copied and dropped without touching a shared count. It
+// becomes a SourceLoc for a message or an Instr.
+struct TokenLoc {
+  const FileName* file = nullptr;
+  int line = 0, column = 0;
+
+  operator SourceLoc() const { return {file ? *file : FileName(), line, column}; }
+  std::string str() const { return SourceLoc(*this).str(); }
+  bool same_file(const TokenLoc& other) const {
+    return file == other.file || (file && other.file && *file == *other.file);
+  }
+};
+
 struct Token {
   TokenKind kind = TokenKind::Punct;
   std::string_view text;  // as written; for a String the decoded bytes (in a TokenText)
   uint64_t value = 0;  // Number (and character constants)
   bool floating = false;  // a Number with a fraction or exponent (0.5, 1e-3): its value is `real`
   double real = 0;
-  SourceLoc loc;       // where it stands; for macro output, where the macro was used
+  TokenLoc loc;        // where it stands; for macro output, where the macro was used
 };
 
 struct Statement {
@@ -51,6 +65,7 @@ struct Preprocessed {
   std::vector<Statement> statements;
   SourceLines main_lines;  // the main file's lines, for listings and errors: every Program of the file shares them
   std::unique_ptr<TokenText> text = std::make_unique<TokenText>();  // what the statements' tokens view
+  std::unique_ptr<std::deque<FileName>> files = std::make_unique<std::deque<FileName>>();  // their locations name
 };
 
 Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options = {});

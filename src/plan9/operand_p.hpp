@@ -19,7 +19,7 @@ namespace w64stub::plan9 {
 struct Arg {
   enum Kind { Register, Immediate, Float, Address, String, Memory, Symbol, Frame, Label, PcRelative };
   Kind kind = Immediate;
-  SourceLoc loc;
+  TokenLoc loc;
   // The tokens it was written as [begin, end): spelled only for a message (the tokens outlive the Arg).
   const std::vector<Token>* tokens = nullptr;
   size_t begin = 0, end = 0;
