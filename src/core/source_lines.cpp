@@ -13,6 +13,9 @@ SourceLines SourceLines::split(std::string text) {
   // memchr finds the line ends (a byte-by-byte count cost more than the rest of the split).
   const char* const begin = t->text.data();
   const char* const end = begin + t->text.size();
+  size_t count = 1;
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p) ++count;
+  t->lines.reserve(count);
   for (const char* line = begin; line < end;) {
     const auto* newline = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
     const char* const stop = newline ? newline : end;

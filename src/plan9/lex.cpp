@@ -261,6 +261,8 @@ class Preprocessor {
                    std::vector<Condition>& conditions);
   Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const TokenLoc* use);
   Status statements(std::vector<Token>& tokens);
+  void add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from, std::vector<Token>::const_iterator to,
+                     const SourceLoc& loc);
   std::optional<std::string> read(const std::string& path) const {
     return options_.read ? options_.read(path) : read_file(path);
   }
@@ -412,8 +414,7 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
                                            options_.include_dirs.size() == 1 ? "y" : "ies"));
   }
   if (name == "pragma") {
-    Statement s{Statement::Pragma, {t.begin() + 2, t.end()}, at};
-    out_->statements.push_back(std::move(s));
+    add_statement(Statement::Pragma, t.begin() + 2, t.end(), at);
     return Ok{};
   }
   return Error::at(t[1].loc, fmt::format("unknown directive #{}", name));
@@ -481,35 +482,26 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
 
 // `;` separates statements; `name:` at the start of one is a label.
 Status Preprocessor::statements(std::vector<Token>& tokens) {
-  // Most lines are one instruction: its tokens move into the statement.
-  const bool labelled = tokens.size() >= 2 && tokens[0].kind == TokenKind::Ident && is(tokens[1], ":");
-  if (!labelled && !tokens.empty() && std::none_of(tokens.begin(), tokens.end(), [](const Token& t) { return is(t, ";"); })) {
-    SourceLoc loc = tokens[0].loc;
-    out_->statements.push_back(
-        {Statement::Instruction, {std::make_move_iterator(tokens.begin()), std::make_move_iterator(tokens.end())}, std::move(loc)});
-    return Ok{};
-  }
-  std::vector<Token> piece;
-  auto flush = [&]() {
-    size_t k = 0;
-    while (k + 1 < piece.size() && piece[k].kind == TokenKind::Ident && is(piece[k + 1], ":")) {
-      out_->statements.push_back({Statement::Label, {piece[k]}, piece[k].loc});
-      k += 2;
+  auto from = tokens.begin();
+  for (auto end = from;; ++end) {
+    if (end != tokens.end() && !is(*end, ";")) continue;
+    while (end - from >= 2 && from->kind == TokenKind::Ident && is(from[1], ":")) {
+      add_statement(Statement::Label, from, from + 1, from->loc);
+      from += 2;
     }
-    if (k < piece.size()) {
-      SourceLoc loc = piece[k].loc;  // before the tokens move
-      out_->statements.push_back({Statement::Instruction,
-                                  {std::make_move_iterator(piece.begin() + static_cast<std::ptrdiff_t>(k)), std::make_move_iterator(piece.end())},
-                                  std::move(loc)});
-    }
-    piece.clear();
-  };
-  for (Token& t : tokens) {
-    if (is(t, ";")) flush();
-    else piece.push_back(std::move(t));
+    if (from != end) add_statement(Statement::Instruction, from, end, from->loc);
+    if (end == tokens.end()) break;
+    from = end + 1;
   }
-  flush();
   return Ok{};
+}
+
+// The tokens go to the end of the file's one vector; the statement's view of them is set when the file is
+// done (the vector moves as it grows).
+void Preprocessor::add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from,
+                                 std::vector<Token>::const_iterator to, const SourceLoc& loc) {
+  out_->statements.push_back({kind, {}, loc, out_->tokens.size(), static_cast<size_t>(to - from)});
+  out_->tokens.insert(out_->tokens.end(), from, to);
 }
 
 }  // namespace
@@ -518,10 +510,11 @@ Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& opt
   Preprocessed out;
   Preprocessor p(options);
   if (auto s = p.run(path, out); !s) return s.error();
+  for (Statement& s : out.statements) s.tokens = Tokens(out.tokens).subspan(s.first, s.count);
   return out;
 }
 
-std::string spell(const std::vector<Token>& tokens, size_t from, size_t to) {
+std::string spell(Tokens tokens, size_t from, size_t to) {
   std::string out;
   to = std::min(to, tokens.size());
   for (size_t i = from; i < to; ++i) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,11 +48,15 @@ struct Token {
   TokenLoc loc;        // where it stands; for macro output, where the macro was used
 };
 
+// A statement's tokens are a run of its Preprocessed's `tokens`, one vector for the whole file.
+using Tokens = std::span<const Token>;
+
 struct Statement {
   enum Kind { Instruction, Label, Pragma };
   Kind kind = Instruction;
-  std::vector<Token> tokens;  // Label: the name; Pragma: the words after `#pragma`
+  Tokens tokens;  // Label: the name; Pragma: the words after `#pragma`
   SourceLoc loc;
+  size_t first = 0, count = 0;  // tokens is Preprocessed::tokens[first, first + count)
 };
 
 
@@ -63,6 +68,7 @@ struct LexOptions {
 
 struct Preprocessed {
   std::vector<Statement> statements;
+  std::vector<Token> tokens;  // every statement's, in order
   SourceLines main_lines;  // the main file's lines, for listings and errors: every Program of the file shares them
   std::unique_ptr<TokenText> text = std::make_unique<TokenText>();  // what the statements' tokens view
   std::unique_ptr<std::deque<FileName>> files = std::make_unique<std::deque<FileName>>();  // their locations name
@@ -71,6 +77,6 @@ struct Preprocessed {
 Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options = {});
 
 // A short rendering of tokens for error messages: "MOVQ AX, 0(SP)".
-std::string spell(const std::vector<Token>& tokens, size_t from = 0, size_t to = SIZE_MAX);
+std::string spell(Tokens tokens, size_t from = 0, size_t to = SIZE_MAX);
 
 }  // namespace w64stub::plan9

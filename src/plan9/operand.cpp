@@ -23,7 +23,7 @@ bool is(const Token& t, std::string_view punct) {
 
 class Evaluator {
  public:
-  Evaluator(const std::vector<Token>& t, size_t begin, size_t end, const Names* names)
+  Evaluator(Tokens t, size_t begin, size_t end, const Names* names)
       : t_(t), pos_(begin), end_(end), names_(names) {}
 
   Expected<int64_t> all() {
@@ -109,18 +109,18 @@ class Evaluator {
     return Error::at(t.loc, fmt::format("expected a number, got '{}'", t.kind == TokenKind::String ? fmt::format("\"{}\"", t.text) : std::string(t.text)));
   }
 
-  const std::vector<Token>& t_;
+  Tokens t_;
   size_t pos_, end_;
   const Names* names_;
 };
 
-bool register_at(const std::vector<Token>& t, size_t i, size_t end) {
+bool register_at(Tokens t, size_t i, size_t end) {
   return i < end && t[i].kind == TokenKind::Ident && find_register(t[i].text).has_value();
 }
 
 // The first top-level ( that opens a register group in tokens [b, e): what precedes it is a symbol or an
 // offset. e when there is none.
-size_t register_group(const std::vector<Token>& t, size_t b, size_t e) {
+size_t register_group(Tokens t, size_t b, size_t e) {
   for (size_t i = b, nesting = 0; i < e; ++i) {
     if (is(t[i], "(") && nesting == 0 && register_at(t, i + 1, e)) return i;
     if (is(t[i], "(")) ++nesting;
@@ -130,7 +130,7 @@ size_t register_group(const std::vector<Token>& t, size_t b, size_t e) {
 }
 
 // The (INDEX*SCALE) group that starts at token i.
-Status parse_index(const std::vector<Token>& t, size_t i, size_t e, Arg& a) {
+Status parse_index(Tokens t, size_t i, size_t e, Arg& a) {
   auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text())); };
   if (a.kind != Arg::Memory && a.kind != Arg::Symbol) return fail(t[i].loc, "an index register needs a memory operand");
   if (a.kind == Arg::Symbol) return fail(t[i].loc, "sym(SB) cannot take an index register here");
@@ -150,11 +150,11 @@ Status parse_index(const std::vector<Token>& t, size_t i, size_t e, Arg& a) {
 }  // namespace
 
 
-Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_t end, const Names* names) {
+Expected<int64_t> evaluate(Tokens tokens, size_t begin, size_t end, const Names* names) {
   return Evaluator(tokens, begin, end, names).all();
 }
 
-void split_operands(const std::vector<Token>& t, size_t begin, size_t end, Ranges& out) {
+void split_operands(Tokens t, size_t begin, size_t end, Ranges& out) {
   out.clear();
   int nesting = 0;
   size_t start = begin;
@@ -188,7 +188,7 @@ std::pair<std::string, std::vector<uint8_t>> floating_constant_data(double value
 }
 
 // 0.5, (0.0), -2.0 or (-2.0): a floating constant's value, else nullopt.
-std::optional<double> floating_constant(const std::vector<Token>& t, size_t b, size_t e) {
+std::optional<double> floating_constant(Tokens t, size_t b, size_t e) {
   if (e > b + 2 && is(t[b], "(") && is(t[e - 1], ")")) ++b, --e;
   const bool negative = e == b + 2 && is(t[b], "-");
   if (negative) ++b;
@@ -196,11 +196,11 @@ std::optional<double> floating_constant(const std::vector<Token>& t, size_t b, s
   return negative ? -t[b].real : t[b].real;
 }
 
-Expected<Arg> parse_arg(const std::vector<Token>& t, size_t b, size_t e) {
+Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
   if (b >= e) return Error::at(b < t.size() ? t[b].loc : t.empty() ? SourceLoc{} : t.back().loc, "missing operand");
   Arg a;
   a.loc = t[b].loc;
-  a.tokens = &t, a.begin = b, a.end = e;
+  a.tokens = t, a.begin = b, a.end = e;
   auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text())); };
 
   const size_t group = register_group(t, b, e);

@@ -21,7 +21,7 @@ struct Arg {
   Kind kind = Immediate;
   TokenLoc loc;
   // The tokens it was written as [begin, end): spelled only for a message (the tokens outlive the Arg).
-  const std::vector<Token>* tokens = nullptr;
+  Tokens tokens;
   size_t begin = 0, end = 0;
   Reg reg;            // Register
   int64_t value = 0;  // Immediate; the offset of Address/Symbol/Frame/Memory; N of N(PC)
@@ -31,13 +31,13 @@ struct Arg {
   std::optional<Reg> low;  // a register pair hi:lo (6a's SHLQ CX, DX:AX): reg is hi
   int scale = 1;
 
-  std::string text() const { return tokens ? spell(*tokens, begin, end) : std::string(); }
+  std::string text() const { return spell(tokens, begin, end); }
 };
 
 
 // The constant expression in tokens [begin, end): + - * / % << >> & | ^ ~, parentheses, Go's precedence.
 // `names` gives values to identifiers (TEXT flags); any other identifier is an error.
-Expected<int64_t> evaluate(const std::vector<Token>& tokens, size_t begin, size_t end, const Names* names = nullptr);
+Expected<int64_t> evaluate(Tokens tokens, size_t begin, size_t end, const Names* names = nullptr);
 
 // One operand: tokens [begin, end).
 // "" when `value` fits an immediate of an instruction of `size` bytes (signed or unsigned, as Go takes it),
@@ -48,13 +48,13 @@ std::string immediate_fits(int64_t value, uint32_t size);
 // and its `width` bytes.
 std::pair<std::string, std::vector<uint8_t>> floating_constant_data(double value, uint32_t width);
 
-Expected<Arg> parse_arg(const std::vector<Token>& tokens, size_t begin, size_t end);
+Expected<Arg> parse_arg(Tokens tokens, size_t begin, size_t end);
 
 // Top-level comma-separated ranges of tokens [begin, end); a trailing comma adds nothing (`DIVL CX,`).
 // Into `out` (cleared first), so that a caller can reuse its room statement after statement.
 using Ranges = std::vector<std::pair<size_t, size_t>>;
-void split_operands(const std::vector<Token>& tokens, size_t begin, size_t end, Ranges& out);
-inline Ranges split_operands(const std::vector<Token>& tokens, size_t begin, size_t end) {
+void split_operands(Tokens tokens, size_t begin, size_t end, Ranges& out);
+inline Ranges split_operands(Tokens tokens, size_t begin, size_t end) {
   Ranges out;
   split_operands(tokens, begin, end, out);
   return out;
