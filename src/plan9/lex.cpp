@@ -295,6 +295,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if (main) {
     out_->main_lines = SourceLines::split(*text);
     out_->statements.reserve(out_->main_lines.size());  // about one a line
+    out_->tokens.reserve(std::min(text->size() / 4, kMaxTokens));  // most tokens and their spacing take 4 bytes or more
   }
   const FileName& name = out_->files->emplace_back(path);  // one for every token of the file
   auto blanked = strip_comments(std::move(*text), name);
