@@ -370,8 +370,6 @@ Plan9File Assembler::run() {
   finish_data(file);
   file.symbols = symbols_;
   if (done_.empty() && file.errors.empty()) refuse(file, "", Error{fmt::format("{}: no TEXT symbol", path_)});
-  for (size_t k = 0; k < imports_.size(); ++k) import_at_.emplace(imports_[k].symbol, k);
-  for (size_t k = 0; k < globals_.size(); ++k) global_at_.emplace(globals_[k].symbol, k);
   for (Program& p : done_) {
     Status st = attach_symbols(p);
     if (st) st = p.check_symbols();

@@ -398,3 +398,41 @@ TEST_CASE("Go 1.19's forms: ABI selectors name the symbol itself, FUNCDATA/PCDAT
   REQUIRE_FALSE(adjsp.ok());
   CHECK(adjsp.error().message.find("ADJSP takes one $constant") != std::string::npos);
 }
+
+// Each GLOBL, DATA and #pragma is found by name, and a DATA's overlap check looks at two neighbours: a file of
+// tens of thousands costs in proportion (checking against every earlier one took seconds at 40,000 GLOBLs, and
+// grew with the square of a GLOBL's DATAs).
+TEST_CASE("many GLOBLs, DATAs and imports: each found by name, the data where the DATAs put it") {
+  std::string text = "TEXT t(SB),7,$0\n\tMOVQ d9999(SB), AX\n\tMOVQ big+262136(SB), BX\n\tMOVQ i4999(SB), CX\n\tRET\n";
+  for (int k = 0; k < 10000; ++k) text += fmt::format("DATA d{}+0(SB)/8, ${}\nGLOBL d{}(SB), $8\n", k, k, k);
+  for (int k = 32767; k >= 0; --k) text += fmt::format("DATA big+{}(SB)/8, ${}\n", 8 * k, k);  // last first
+  text += "GLOBL big(SB), $262144\n";
+  for (int k = 0; k < 5000; ++k) text += fmt::format("#pragma dynimport i{} F{} \"k.dll\"\n", k, k);
+  auto programs = assemble_text(text);
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  const Program& p = programs->front();
+  REQUIRE(p.data.size() == 2);
+  CHECK(p.data[0].symbol == "d9999");
+  CHECK(p.data[0].bytes == std::vector<uint8_t>{0x0f, 0x27, 0, 0, 0, 0, 0, 0});  // 9999
+  CHECK(p.data[1].symbol == "big");
+  REQUIRE(p.data[1].bytes.size() == 262144);
+  CHECK(p.data[1].bytes[8 * 32767] == 0xff);  // 32767 = 0x7fff
+  CHECK(p.data[1].bytes[8 * 32767 + 1] == 0x7f);
+  CHECK(p.data[1].bytes[8 * 32767 + 2] == 0);
+  REQUIRE(p.imports.size() == 1);
+  CHECK(p.imports[0].function == "F4999");
+  auto overlap = assemble_text(text + "DATA big+4(SB)/8, $1\n");
+  REQUIRE_FALSE(overlap.ok());
+  CHECK(overlap.error().message.find("DATA big+4 overlaps an earlier DATA") != std::string::npos);
+}
+
+// The TEXT line has 8 tokens, each MOVQ line 2,006: the 523rd (line 524) passes 2^20, at its last token (AX).
+TEST_CASE("a file of more than 2^20 tokens is refused with its size as the reason") {
+  std::string line = "\tMOVQ $0";
+  for (int k = 0; k < 1000; ++k) line += "+1";
+  std::string text = "TEXT t(SB),7,$0\n";
+  for (int k = 0; k < 600; ++k) text += line + ", AX\n";
+  auto programs = assemble_text(text);
+  REQUIRE_FALSE(programs.ok());
+  CHECK(programs.error().message == "t.s:524:2011: more than 1048576 tokens: the file is too large");
+}

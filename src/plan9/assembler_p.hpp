@@ -32,7 +32,7 @@ struct GlobalData {
   std::string symbol;
   SourceLoc loc;  // the GLOBL
   std::vector<uint8_t> bytes;
-  std::vector<std::pair<size_t, size_t>> written;  // DATA ranges, for overlap checks
+  std::map<size_t, size_t> written;  // DATA ranges, begin to end, for overlap checks
 };
 
 struct DataWrite {
@@ -88,6 +88,7 @@ class Assembler {
   std::map<std::string, SourceLoc> text_symbols_;
   std::vector<std::string> symbols_;  // TEXT symbols in file order
   std::map<std::string, size_t, std::less<>> import_at_, global_at_;  // by name: their place in imports_/globals_
+                                                                      // (a file of many is not searched linearly)
   std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
   uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
   // Reused statement to statement (a statement's operands are split and parsed here): their room stays.

@@ -15,8 +15,8 @@ Status Assembler::pragma(const Statement& s) {
     return at(s.loc, fmt::format("unknown #pragma {} (expected dynimport)", t.empty() ? "" : t[0].text));
   if (t.size() != 4 || t[1].kind != TokenKind::Ident || t[2].kind != TokenKind::Ident || t[3].kind != TokenKind::String)
     return at(s.loc, "expected #pragma dynimport SYMBOL FUNCTION \"DLL\"");
-  for (const Import& i : imports_)
-    if (i.symbol == t[1].text) return at(t[1].loc, fmt::format("{} is already imported", i.symbol));
+  if (import_at_.count(t[1].text)) return at(t[1].loc, fmt::format("{} is already imported", t[1].text));
+  import_at_.emplace(t[1].text, imports_.size());
   imports_.push_back({std::string(t[1].text), std::string(t[3].text), std::string(t[2].text)});
   return Ok{};
 }
@@ -73,8 +73,9 @@ Status Assembler::globl(const Statement& s) {
   if (!size) return size.error();
   if (size->kind != Arg::Immediate || size->value <= 0 || size->value > (1 << 20))
     return at(size->loc, "expected the size as $N, from 1 to 1048576");
-  for (const GlobalData& g : globals_)
-    if (g.symbol == sym->name) return at(s.loc, fmt::format("GLOBL {} is already declared at {}", g.symbol, g.loc.str()));
+  if (auto g = global_at_.find(sym->name); g != global_at_.end())
+    return at(s.loc, fmt::format("GLOBL {} is already declared at {}", sym->name, globals_[g->second].loc.str()));
+  global_at_.emplace(sym->name, globals_.size());
   globals_.push_back({std::string(sym->name), s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
   return Ok{};
 }
@@ -149,23 +150,28 @@ void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
 // DATA into its GLOBL, once the whole file is read (DATA may come first).
 void Assembler::finish_data(Plan9File& file) {
   for (const DataWrite& w : writes_) {
-    auto g = std::find_if(globals_.begin(), globals_.end(), [&](const GlobalData& d) { return d.symbol == w.symbol; });
-    if (g == globals_.end()) {
+    auto at_name = global_at_.find(w.symbol);
+    if (at_name == global_at_.end()) {
       refuse(file, "", at(w.loc, fmt::format("DATA for {}, which has no GLOBL", w.symbol)));
       continue;
     }
+    GlobalData* g = &globals_[at_name->second];
     const auto begin = static_cast<size_t>(w.offset), end = begin + w.bytes.size();
     if (end > g->bytes.size()) {
       refuse(file, "", at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset,
                                              w.bytes.size(), g->bytes.size())));
       continue;
     }
-    const bool overlaps = std::any_of(g->written.begin(), g->written.end(), [&](auto r) { return begin < r.second && r.first < end; });
+    // The ranges written so far do not overlap: only the last one starting at or before `begin` and the first
+    // one after it can meet this one.
+    const auto next = g->written.upper_bound(begin);  // the first range starting after begin
+    const bool overlaps = (next != g->written.end() && next->first < end) ||
+                          (next != g->written.begin() && std::prev(next)->second > begin);
     if (overlaps) {
       refuse(file, "", at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset)));
       continue;
     }
-    g->written.emplace_back(begin, end);
+    g->written.emplace(begin, end);
     std::copy(w.bytes.begin(), w.bytes.end(), g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
   }
 }

@@ -338,7 +338,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
       return t.kind == TokenKind::Ident && macros_.count(t.text);
     });
     if (plain && (produced_ += tokens.size()) > kMaxTokens)
-      return Error::at(tokens.back().loc, "macro expansion produces too many tokens");
+      return Error::at(tokens.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
     expanded.clear();
     if (!plain)
       if (auto s = expand(tokens, expanded, 0, nullptr); !s) return s;
