@@ -35,11 +35,14 @@ struct GlobalData {
   std::map<size_t, size_t> written;  // DATA ranges, begin to end, for overlap checks
 };
 
+// A DATA statement, applied to its GLOBL when the file is read: at most 8 bytes, its symbol a view of the
+// statement's tokens (which outlive the Assembler's run).
 struct DataWrite {
-  std::string symbol;
-  SourceLoc loc;
+  std::string_view symbol;
+  plan9::TokenLoc loc;
   int64_t offset;
-  std::vector<uint8_t> bytes;
+  uint8_t bytes[8];
+  uint32_t width;
 };
 
 // One TEXT symbol being assembled.

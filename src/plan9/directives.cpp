@@ -99,19 +99,20 @@ Status Assembler::data(const Statement& s) {
   const bool text = value->kind == Arg::String;
   if (text ? width < 1 || width > 8 : width != 1 && width != 2 && width != 4 && width != 8)
     return at(t[slash + 1].loc, text ? "a string DATA is 1 to 8 bytes wide" : "width must be 1, 2, 4 or 8");
-  std::vector<uint8_t> bytes(width, 0);
+  DataWrite write{sym->name, s.tokens[0].loc, sym->value, {}, static_cast<uint32_t>(width)};
+  uint8_t* const bytes = write.bytes;
   if (text) {
     if (value->name.size() > width) return at(value->loc, fmt::format("string of {} bytes in a {}-byte DATA", value->name.size(), width));
-    std::copy(value->name.begin(), value->name.end(), bytes.begin());
+    std::copy(value->name.begin(), value->name.end(), bytes);
   } else if (value->kind == Arg::Immediate) {
     const auto v = static_cast<uint64_t>(value->value);
     if (width < 8 && (v >> (8 * width)) != 0 && (static_cast<int64_t>(v) >> (8 * width - 1)) != -1)
       return at(value->loc, fmt::format("{} does not fit in {} byte(s)", value->value, width));
-    std::memcpy(bytes.data(), &v, width);  // little-endian
+    std::memcpy(bytes, &v, width);  // little-endian
   } else {
     return at(value->loc, "DATA takes $constant or $\"string\" (addresses in data are not supported)");
   }
-  writes_.push_back({std::string(sym->name), s.loc, sym->value, std::move(bytes)});
+  writes_.push_back(write);
   return Ok{};
 }
 
@@ -156,10 +157,10 @@ void Assembler::finish_data(Plan9File& file) {
       continue;
     }
     GlobalData* g = &globals_[at_name->second];
-    const auto begin = static_cast<size_t>(w.offset), end = begin + w.bytes.size();
+    const auto begin = static_cast<size_t>(w.offset), end = begin + w.width;
     if (end > g->bytes.size()) {
       refuse(file, "", at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset,
-                                             w.bytes.size(), g->bytes.size())));
+                                             w.width, g->bytes.size())));
       continue;
     }
     // The ranges written so far do not overlap: only the last one starting at or before `begin` and the first
@@ -172,7 +173,7 @@ void Assembler::finish_data(Plan9File& file) {
       continue;
     }
     g->written.emplace(begin, end);
-    std::copy(w.bytes.begin(), w.bytes.end(), g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
+    std::copy(w.bytes, w.bytes + w.width, g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
   }
 }
 

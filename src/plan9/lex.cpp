@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -228,6 +229,21 @@ struct Macro {
 
 bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
 
+// The lines of a file's text, a final empty one after a last newline included; line ends found by memchr.
+std::vector<std::string_view> split_lines(std::string_view text) {
+  const char* const end = text.data() + text.size();
+  size_t count = 1;
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p) ++count;
+  std::vector<std::string_view> lines;
+  lines.reserve(count);
+  for (const char* line = text.data();;) {
+    const auto* newline = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
+    lines.emplace_back(line, static_cast<size_t>((newline ? newline : end) - line));
+    if (!newline) return lines;
+    line = newline + 1;
+  }
+}
+
 class Preprocessor {
  public:
   explicit Preprocessor(const LexOptions& options) : options_(options) {}
@@ -302,13 +318,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if (!blanked) return blanked.error();
   const std::string* stripped = &out_->text->emplace_back(std::move(*blanked));  // the file's tokens view it
 
-  std::vector<std::string_view> lines;
-  for (size_t start = 0; start <= stripped->size();) {
-    size_t end = stripped->find('\n', start);
-    if (end == std::string::npos) end = stripped->size();
-    lines.emplace_back(stripped->data() + start, end - start);
-    start = end + 1;
-  }
+  const std::vector<std::string_view> lines = split_lines(*stripped);
   std::vector<Condition> conditions;
   // Reused line to line: their room stays here, and each statement gets a vector of its own size.
   std::vector<Token> tokens, expanded;
