@@ -90,9 +90,10 @@ class Assembler {
   std::vector<DataWrite> writes_;
   std::map<std::string, SourceLoc> text_symbols_;
   std::vector<std::string> symbols_;  // TEXT symbols in file order
-  std::map<std::string, size_t, std::less<>> import_at_, global_at_;  // by name: their place in imports_/globals_
-                                                                      // (a file of many is not searched linearly)
-  std::map<std::string, std::vector<uint8_t>> floats_;  // floating constants, by Go's name for them
+  // By name (a view of the declaring statement's token): their place in imports_/globals_, so that a file of
+  // many is not searched linearly.
+  std::map<std::string_view, size_t> import_at_, global_at_;
+  std::map<std::string, std::vector<uint8_t>, std::less<>> floats_;  // floating constants, by Go's name for them
   uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
   // Reused statement to statement (a statement's operands are split and parsed here): their room stays.
   plan9::Ranges ranges_;

@@ -117,19 +117,21 @@ Status Assembler::data(const Statement& s) {
 }
 
 Status Assembler::attach_symbols(Program& p) {
-  std::map<std::string, SourceLoc> named;
+  std::vector<std::string_view> named;  // each symbol the code names, once, in name order
   for (const Instr& i : p.instrs)
     for (const Operand& op : i.operands) {
-      if (auto* m = std::get_if<SymbolMem>(&op)) named.emplace(m->symbol, i.loc);
-      if (auto* a = std::get_if<SymbolAddr>(&op)) named.emplace(a->symbol, i.loc);
+      if (auto* m = std::get_if<SymbolMem>(&op)) named.push_back(m->symbol);
+      if (auto* a = std::get_if<SymbolAddr>(&op)) named.push_back(a->symbol);
     }
+  std::sort(named.begin(), named.end());
+  named.erase(std::unique(named.begin(), named.end()), named.end());
   // Looked up by name (a file of many symbols costs no more per symbol), kept in declaration order.
   std::vector<size_t> imports, globals;
-  for (const auto& [symbol, loc] : named) {
+  for (const std::string_view symbol : named) {
     if (auto i = import_at_.find(symbol); i != import_at_.end()) imports.push_back(i->second);
-    else if (auto f = floats_.find(symbol); f != floats_.end()) p.data.push_back({symbol, f->second, static_cast<uint32_t>(f->second.size())});
+    else if (auto f = floats_.find(symbol); f != floats_.end()) p.data.push_back({std::string(symbol), f->second, static_cast<uint32_t>(f->second.size())});
     else if (auto g = global_at_.find(symbol); g != global_at_.end()) globals.push_back(g->second);
-    else p.externals.push_back(symbol);  // another TEXT symbol, or defined elsewhere: left to the linker, as Go's
+    else p.externals.emplace_back(symbol);  // another TEXT symbol, or defined elsewhere: left to the linker, as Go's
   }
   std::sort(imports.begin(), imports.end());
   std::sort(globals.begin(), globals.end());
