@@ -16,11 +16,12 @@ namespace x86 = asmjit::x86;
 namespace {
 
 // One Program instruction after lowering: up to two machine instructions (abs64 loads need two). Fixed
-// arrays: lowering allocates nothing.
+// arrays, filled in place: lowering allocates nothing and copies no unused operand.
 struct Lowered {
   struct Machine {
+    static constexpr uint32_t kMaxOps = 6;  // asmjit's most
     asmjit::InstId id = 0;
-    std::array<asmjit::Operand, 6> ops{};  // asmjit's most
+    asmjit::Operand_ ops[kMaxOps];  // the first op_count are set
     uint32_t op_count = 0;
     bool long_form = false;  // force the 64-bit immediate form
     // The symbol an address field holds: the displacement's and the immediate's apart, as both can hold
@@ -36,7 +37,7 @@ struct Lowered {
 
     void push(const asmjit::Operand& op) { ops[op_count++] = op; }
   };
-  std::array<Machine, 2> machine;
+  Machine machine[2];
   uint32_t count = 0;
 };
 
@@ -115,13 +116,15 @@ asmjit::Label Emitter::code_label(const std::string& name) {
 }
 
 Status Emitter::lower(const Instr& instr, Lowered& out) {
-  Lowered::Machine m;
+  // Built in place; an abs64 load's address move, made on the way, goes before it at the end.
+  Lowered::Machine& m = out.machine[0];
+  Lowered::Machine* addr_move = nullptr;
   m.id = instr.id;
   auto text = [&] { return program_.source_text(instr.loc); };
   auto unsupported = [&](std::string_view why) {
     return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, text()));
   };
-  if (instr.operands.size() > m.ops.size())
+  if (instr.operands.size() > Lowered::Machine::kMaxOps)
     return Error::at(instr.loc, fmt::format("more operands than any instruction has ({})", text()));
   const bool mov_to_reg = instr.id == x86::Inst::kIdMov && !instr.operands.empty() &&
                           std::holds_alternative<asmjit::Operand>(instr.operands[0]) &&
@@ -152,8 +155,7 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
           if (!mov_to_reg) return unsupported("only a load into a register can reach a symbol through a 64-bit address");
           // The destination doubles as the address register: mov r64, imm64; mov r, [r64].
           x86::Gp scratch = x86::gpq(std::get<asmjit::Operand>(instr.operands[0]).id());
-          Lowered::Machine& addr = out.machine[out.count++];
-          addr = Lowered::Machine{};
+          Lowered::Machine& addr = *(addr_move = &out.machine[1]);
           addr.id = x86::Inst::kIdMov;
           addr.push(scratch);
           addr.push(asmjit::Imm(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset)));
@@ -199,7 +201,8 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
   }
   m.prefix = instr.prefix;
   m.reg_from_rm = instr.reg_from_rm;
-  out.machine[out.count++] = m;
+  out.count = addr_move ? 2 : 1;
+  if (addr_move) std::swap(out.machine[0], out.machine[1]);
   return Ok{};
 }
 
@@ -214,7 +217,7 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
     case Prefix::Repne: a_->repne(); break;
     case Prefix::Lock: a_->lock(); break;
   }
-  asmjit::Error err = a_->emitOpArray(m.id, m.ops.data(), m.op_count);
+  asmjit::Error err = a_->emitOpArray(m.id, m.ops, m.op_count);
   if (err) return asm_error(err, loc, program_index >= 0 ? program_.source_text(loc) : "the frame adjustment");
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   const auto length = static_cast<uint32_t>(buf.size() - start);
