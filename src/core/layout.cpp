@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
 #include <vector>
 
 namespace w64stub {
@@ -72,45 +71,49 @@ Expected<AddressOverride> parse_address_override(std::string_view text) {
 
 uint64_t address_limit(Model model) { return model == Model::Go2012 ? uint64_t{1} << 31 : kUserSpaceEnd; }
 
+std::optional<uint64_t> Layout::address_of(std::string_view symbol) const {
+  auto it = std::lower_bound(addresses.begin(), addresses.end(), symbol,
+                             [](const SymbolAddress& a, std::string_view name) { return a.symbol < name; });
+  if (it == addresses.end() || it->symbol != symbol) return std::nullopt;
+  return it->address;
+}
+
+namespace {
+
 // Every symbol must be reachable by the model's encodings, and the data must form one section. Sorted by
 // address once: n log n for a file of many data symbols.
-Status check_reach(const Program& program, Layout& layout) {
+Status check_reach(Layout& layout) {
   const Model model = layout.model;
-  std::map<std::string_view, uint64_t> data_size;
-  for (const DataSymbol& d : program.data) data_size.emplace(d.symbol, d.bytes.size());
-  struct Placed {
-    uint64_t at, end;
-    const std::string* symbol;
-  };
-  std::vector<Placed> placed;
+  std::vector<const SymbolAddress*> placed;
   placed.reserve(layout.addresses.size());
-  for (const auto& [symbol, at] : layout.addresses) {
-    const auto d = data_size.find(symbol);
-    const uint64_t size = d != data_size.end() ? d->second : 8;
-    if (at > address_limit(model) - size)
+  for (const SymbolAddress& a : layout.addresses) {
+    if (a.address > address_limit(model) - a.size)
       return Error{fmt::format("{} model: {} at {:#x} is out of reach (every byte must lie below {:#x}{})",
-                               name(model), symbol, at, address_limit(model),
+                               name(model), a.symbol, a.address, address_limit(model),
                                model == Model::Go2012 ? ": a sign-extended 32-bit displacement" : "")};
-    placed.push_back({at, at + size, &symbol});
+    placed.push_back(&a);
   }
   if (placed.empty()) return Ok{};
-  std::sort(placed.begin(), placed.end(), [](const Placed& x, const Placed& y) { return x.at < y.at; });
+  std::sort(placed.begin(), placed.end(), [](const SymbolAddress* x, const SymbolAddress* y) { return x->address < y->address; });
   uint64_t hi = 0, reach = 0;
-  const Placed* reaching = nullptr;  // of the symbols with bytes, the one that reaches furthest so far
-  for (const Placed& p : placed) {
-    hi = std::max(hi, p.end);
-    if (p.end == p.at) continue;  // no bytes: overlaps nothing
-    if (reaching && p.at < reach)
-      return Error{fmt::format("{} at {:#x} overlaps {} at {:#x}", *reaching->symbol, reaching->at, *p.symbol, p.at)};
-    if (p.end > reach) reach = p.end, reaching = &p;
+  const SymbolAddress* reaching = nullptr;  // of the symbols with bytes, the one that reaches furthest so far
+  for (const SymbolAddress* p : placed) {
+    const uint64_t end = p->address + p->size;
+    hi = std::max(hi, end);
+    if (p->size == 0) continue;  // no bytes: overlaps nothing
+    if (reaching && p->address < reach)
+      return Error{fmt::format("{} at {:#x} overlaps {} at {:#x}", reaching->symbol, reaching->address, p->symbol, p->address)};
+    if (end > reach) reach = end, reaching = p;
   }
-  const uint64_t lo = placed.front().at;
+  const uint64_t lo = placed.front()->address;
   if (hi - lo > kMaxDataSpan)
     return Error{fmt::format("data symbols span {:#x} bytes ({:#x}..{:#x}); keep them within {:#x}", hi - lo, lo, hi,
                              kMaxDataSpan)};
   layout.data_address = lo;
   return Ok{};
 }
+
+}  // namespace
 
 Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides) {
   Layout layout;
@@ -139,23 +142,31 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
       next = at + size;
       return at;
     };
-    for (const Import& i : program.imports) layout.addresses[i.symbol] = place(i.data_offset, 8, 8);
-    for (const DataSymbol& d : program.data) layout.addresses[d.symbol] = place(d.data_offset, d.bytes.size(), d.align);
+    layout.addresses.reserve(program.imports.size() + program.data.size());
+    for (const Import& i : program.imports) layout.addresses.push_back({i.symbol, place(i.data_offset, 8, 8), 8});
+    for (const DataSymbol& d : program.data)
+      layout.addresses.push_back({d.symbol, place(d.data_offset, d.bytes.size(), d.align), d.bytes.size()});
+    std::sort(layout.addresses.begin(), layout.addresses.end(),
+              [](const SymbolAddress& x, const SymbolAddress& y) { return x.symbol < y.symbol; });
+    auto twice = std::adjacent_find(layout.addresses.begin(), layout.addresses.end(),
+                                    [](const SymbolAddress& x, const SymbolAddress& y) { return x.symbol == y.symbol; });
+    if (twice != layout.addresses.end())  // check_symbols says so first, in emit
+      return Error{fmt::format("{} is declared twice (as an import or data symbol) in {}", twice->symbol, program.symbol)};
   }
 
   for (const AddressOverride& o : overrides) {
     if (o.name == "code" || o.name == "data") continue;
     auto it = std::find_if(layout.addresses.begin(), layout.addresses.end(),
-                           [&](const auto& kv) { return names_symbol(o.name, kv.first); });
+                           [&](const SymbolAddress& a) { return names_symbol(o.name, a.symbol); });
     if (model == Model::Rip)
       return Error{fmt::format("--addr {}: the rip model places data right after the code; only 'code' can be set",
                                o.name)};
     if (it == layout.addresses.end()) {
       std::string known = "code, data";
-      for (const auto& kv : layout.addresses) known += ", " + short_symbol_name(kv.first);
+      for (const SymbolAddress& a : layout.addresses) known += ", " + short_symbol_name(a.symbol);
       return Error{fmt::format("--addr {}: {} has no such symbol (known: {})", o.name, program.symbol, known)};
     }
-    it->second = o.address;
+    it->address = o.address;
   }
 
   if (layout.code_address >= kUserSpaceEnd)
@@ -163,7 +174,7 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
                              layout.code_address, kUserSpaceEnd)};
   if (model == Model::Rip) return layout;
 
-  if (auto reach = check_reach(program, layout); !reach) return reach.error();
+  if (auto reach = check_reach(layout); !reach) return reach.error();
   return layout;
 }
 

@@ -11,17 +11,17 @@ TEST_CASE("go2012 and abs64 use DESIGN.md's data page - rip places data after th
   Program cb = *catalog_program("badcallback", Variant::Fixed);
   Layout go = *plan_layout(cb, Model::Go2012);
   CHECK(go.code_address == 0x402000);
-  CHECK(go.addresses.at("runtime·GetStdHandle") == 0x401000);
-  CHECK(go.addresses.at("runtime·WriteFile") == 0x401008);
-  CHECK(go.addresses.at("runtime·badcallbacklen") == 0x401010);
-  CHECK(go.addresses.at("runtime·badcallbackmsg") == 0x401020);
+  CHECK(go.address_of("runtime·GetStdHandle") == 0x401000);
+  CHECK(go.address_of("runtime·WriteFile") == 0x401008);
+  CHECK(go.address_of("runtime·badcallbacklen") == 0x401010);
+  CHECK(go.address_of("runtime·badcallbackmsg") == 0x401020);
   CHECK(go.data_address == 0x401000);
 
   Program sig = *catalog_program("badsignal", Variant::Fixed);
   Layout abs = *plan_layout(sig, Model::Abs64);
   CHECK(abs.code_address == 0x150002000);
-  CHECK(abs.addresses.at("runtime·badsignallen") == 0x150001014);
-  CHECK(abs.addresses.at("runtime·badsignalmsg") == 0x150001060);
+  CHECK(abs.address_of("runtime·badsignallen") == 0x150001014);
+  CHECK(abs.address_of("runtime·badsignalmsg") == 0x150001060);
 
   Layout rip = *plan_layout(sig, Model::Rip);
   CHECK(rip.addresses.empty());
@@ -32,14 +32,14 @@ TEST_CASE("a Program that names the 2012 symbols but fixes no offsets is laid ou
   for (Import& i : p.imports) i.data_offset.reset();
   for (DataSymbol& d : p.data) d.data_offset.reset();
   Layout l = *plan_layout(p, Model::Go2012);
-  CHECK(l.addresses.at("runtime·GetStdHandle") == 0x401000);
-  CHECK(l.addresses.at("runtime·WriteFile") == 0x401008);
-  CHECK(l.addresses.at("runtime·badcallbacklen") == 0x401010);
-  CHECK(l.addresses.at("runtime·badcallbackmsg") == 0x401014);  // right after the length, not at 0x401020
+  CHECK(l.address_of("runtime·GetStdHandle") == 0x401000);
+  CHECK(l.address_of("runtime·WriteFile") == 0x401008);
+  CHECK(l.address_of("runtime·badcallbacklen") == 0x401010);
+  CHECK(l.address_of("runtime·badcallbackmsg") == 0x401014);  // right after the length, not at 0x401020
   p.data[0].data_offset = 0x40;  // fixed ones first; the rest follow the last of them
   Layout m = *plan_layout(p, Model::Go2012);
-  CHECK(m.addresses.at("runtime·badcallbacklen") == 0x401040);
-  CHECK(m.addresses.at("runtime·GetStdHandle") == 0x401048);
+  CHECK(m.address_of("runtime·badcallbacklen") == 0x401040);
+  CHECK(m.address_of("runtime·GetStdHandle") == 0x401048);
 }
 
 // 20,000 data symbols: checked for overlap against each other by sorting (pairwise, with a linear search
@@ -50,9 +50,9 @@ TEST_CASE("a layout of 20,000 data symbols places each after the last, and one m
   for (int k = 0; k < 20000; ++k) p.data.push_back({fmt::format("d{}", k), std::vector<uint8_t>(k % 3 == 0 ? 4 : 8, 0), 8});
   auto layout = plan_layout(p, Model::Go2012);
   REQUIRE_MESSAGE(layout.ok(), layout.error().message);
-  CHECK(layout->addresses.at("d0") == 0x401000);
-  CHECK(layout->addresses.at("d1") == 0x401008);
-  CHECK(layout->addresses.at("d19999") == 0x401000 + 19999 * 8);
+  CHECK(layout->address_of("d0") == 0x401000);
+  CHECK(layout->address_of("d1") == 0x401008);
+  CHECK(layout->address_of("d19999") == 0x401000 + 19999 * 8);
   const std::vector<AddressOverride> moved = {{"d17", 0x401000 + 16 * 8 + 4}};  // into d16's last four bytes
   auto overlap = plan_layout(p, Model::Go2012, moved);
   REQUIRE_FALSE(overlap.ok());
@@ -65,12 +65,12 @@ TEST_CASE("address overrides: by short, dotted or full name - code and data") {
                                     *parse_address_override("runtime.badcallbacklen=0x500010"),
                                     *parse_address_override("code=4096")};
   Layout l = *plan_layout(cb, Model::Go2012, o);
-  CHECK(l.addresses.at("runtime·WriteFile") == 0x500000);
-  CHECK(l.addresses.at("runtime·badcallbacklen") == 0x500010);
+  CHECK(l.address_of("runtime·WriteFile") == 0x500000);
+  CHECK(l.address_of("runtime·badcallbacklen") == 0x500010);
   CHECK(l.code_address == 4096);
 
   Layout moved = *plan_layout(cb, Model::Go2012, std::vector{*parse_address_override("data=0x10000")});
-  CHECK(moved.addresses.at("runtime·badcallbackmsg") == 0x10020);
+  CHECK(moved.address_of("runtime·badcallbackmsg") == 0x10020);
 }
 
 TEST_CASE("bad addresses are refused with the reason") {
@@ -104,3 +104,13 @@ TEST_CASE("model and policy names") {
   CHECK(parse_model("rip32").error().message == "unknown model 'rip32' (expected go2012, rip or abs64)");
   CHECK(parse_policy("fast").error().message == "unknown policy 'fast' (expected as or size)");
 }
+
+TEST_CASE("a name that is both an import and a data symbol is refused, not laid out twice") {
+  Program p = *catalog_program("badcallback", Variant::Fixed);
+  p.data.push_back({"runtime·WriteFile", std::vector<uint8_t>(4, 0), 4});
+  auto layout = plan_layout(p, Model::Go2012);
+  REQUIRE_FALSE(layout.ok());
+  CHECK(layout.error().message == "runtime·WriteFile is declared twice (as an import or data symbol) in runtime·badcallback");
+  CHECK_FALSE(plan_layout(*catalog_program("badcallback", Variant::Fixed), Model::Go2012)->address_of("nope"));
+}
+

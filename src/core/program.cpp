@@ -72,6 +72,8 @@ Status Program::check_symbols() const {
   for (const std::string& e : externals) known.push_back(e);
   for (const Function& f : functions) known.push_back(f.symbol);
   std::sort(known.begin(), known.end());
+  if (auto twice = std::adjacent_find(known.begin(), known.end()); twice != known.end())
+    return Error::at(loc, fmt::format("{} is declared twice (as an import, data, external or function) in {}", *twice, symbol));
   for (const Instr& instr : instrs) {
     if (instr.bound_label()) continue;
     for (const Operand& op : instr.operands) {

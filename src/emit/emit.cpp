@@ -73,7 +73,7 @@ class Emitter {
   // An external's address is 0 until it is placed, a function's until the code is laid out: the relocation
   // carries it (resolve_functions writes the functions').
   uint64_t address_of(const std::string& symbol) const {
-    return placed_later_.count(symbol) ? 0 : layout_.addresses.at(symbol);
+    return placed_later_.count(symbol) ? 0 : layout_.address_of(symbol).value();  // check_symbols: it is there
   }
   Status resolve_functions();
 

@@ -164,3 +164,17 @@ TEST_CASE("labels: backward and forward branches reach their targets (as Zydis r
   CHECK(analyze_frame(*image).notes.empty());  // both paths reach the RET with RSP where it was
   CHECK(analyze_frame(*image).balanced);
 }
+
+TEST_CASE("a symbol declared twice is refused in every model, before anything is laid out") {
+  for (const char* twice : {"runtime·WriteFile", "runtime·badcallbackmsg"}) {
+    Program p = *catalog_program("badcallback", Variant::Fixed);
+    p.externals.push_back(twice);
+    for (Model model : kModels) {
+      CAPTURE(name(model));
+      auto image = emit(p, {.model = model});
+      REQUIRE_FALSE(image.ok());
+      CHECK(image.error().message == fmt::format("badcallback:1:1: {} is declared twice (as an import, data, external or "
+                                                 "function) in runtime·badcallback", twice));
+    }
+  }
+}

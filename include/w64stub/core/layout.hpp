@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/program.hpp"
@@ -34,11 +36,21 @@ struct AddressOverride {
 };
 Expected<AddressOverride> parse_address_override(std::string_view text);
 
+// Where an import slot or a data symbol lies (absolute models).
+struct SymbolAddress {
+  std::string symbol;
+  uint64_t address = 0;
+  uint64_t size = 0;  // bytes: 8 for an import slot
+};
+
 struct Layout {
   Model model = Model::Go2012;
   uint64_t code_address = 0;
-  uint64_t data_address = 0;                    // absolute models: start of the data section
-  std::map<std::string, uint64_t> addresses;    // absolute models: every import slot and data symbol
+  uint64_t data_address = 0;             // absolute models: start of the data section
+  std::vector<SymbolAddress> addresses;  // absolute models: every import slot and data symbol, by name
+
+  // The address of an import slot or data symbol; nullopt when the layout has none of that name.
+  std::optional<uint64_t> address_of(std::string_view symbol) const;
 };
 
 Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides = {});
