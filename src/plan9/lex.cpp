@@ -278,7 +278,7 @@ class Preprocessor {
   Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const TokenLoc* use);
   Status statements(std::vector<Token>& tokens);
   void add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from, std::vector<Token>::const_iterator to,
-                     const SourceLoc& loc);
+                     const TokenLoc& loc);
   std::optional<std::string> read(const std::string& path) const {
     return options_.read ? options_.read(path) : read_file(path);
   }
@@ -425,7 +425,7 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
                                            options_.include_dirs.size() == 1 ? "y" : "ies"));
   }
   if (name == "pragma") {
-    add_statement(Statement::Pragma, t.begin() + 2, t.end(), at);
+    add_statement(Statement::Pragma, t.begin() + 2, t.end(), t[0].loc);
     return Ok{};
   }
   return Error::at(t[1].loc, fmt::format("unknown directive #{}", name));
@@ -510,7 +510,7 @@ Status Preprocessor::statements(std::vector<Token>& tokens) {
 // The tokens go to the end of the file's one vector; the statement's view of them is set when the file is
 // done (the vector moves as it grows).
 void Preprocessor::add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from,
-                                 std::vector<Token>::const_iterator to, const SourceLoc& loc) {
+                                 std::vector<Token>::const_iterator to, const TokenLoc& loc) {
   out_->statements.push_back({kind, {}, loc, out_->tokens.size(), static_cast<size_t>(to - from)});
   out_->tokens.insert(out_->tokens.end(), from, to);
 }

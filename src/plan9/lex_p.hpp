@@ -55,7 +55,7 @@ struct Statement {
   enum Kind { Instruction, Label, Pragma };
   Kind kind = Instruction;
   Tokens tokens;  // Label: the name; Pragma: the words after `#pragma`
-  SourceLoc loc;
+  TokenLoc loc;
   size_t first = 0, count = 0;  // tokens is Preprocessed::tokens[first, first + count)
 };
 
