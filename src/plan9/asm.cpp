@@ -317,7 +317,7 @@ Status Assembler::finish_body() {
   if (!body_) return Ok{};
   Body& body = *body_;
   if (body.pending != Prefix::None) return at(body.pending_loc, "a prefix with no instruction after it");
-  std::map<size_t, std::string, std::greater<>> binds;  // Instr index -> label, inserted from the back
+  std::map<size_t, std::string> binds;  // Instr index -> label
   for (size_t k = 0; k < body.pc_targets.size(); ++k) {
     auto [from, n] = body.pc_targets[k];
     const int64_t target = static_cast<int64_t>(from) + n;
@@ -327,8 +327,16 @@ Status Assembler::finish_body() {
                                                                                     : body.prog_starts[static_cast<size_t>(target)];
     binds[at_instr] = fmt::format(".pc{}", target);
   }
-  for (const auto& [index, label] : binds)
-    body.program.instrs.insert(body.program.instrs.begin() + static_cast<std::ptrdiff_t>(index), Instr::bind(label, body.program.loc));
+  if (!binds.empty()) {  // one merge: an insertion each would move the rest of the body each time
+    std::vector<Instr> merged;
+    merged.reserve(body.program.instrs.size() + binds.size());
+    auto bind = binds.begin();
+    for (size_t k = 0; k <= body.program.instrs.size(); ++k) {
+      for (; bind != binds.end() && bind->first == k; ++bind) merged.push_back(Instr::bind(bind->second, body.program.loc));
+      if (k < body.program.instrs.size()) merged.push_back(std::move(body.program.instrs[k]));
+    }
+    body.program.instrs = std::move(merged);
+  }
   // The file's lines, shared by all its Programs (held once, however many symbols it has).
   Program& p = body.program;
   p.source_lines = source_.main_lines;
