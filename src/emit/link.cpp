@@ -15,25 +15,6 @@ bool is_branch(asmjit::InstId id) {
   return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || (id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz);
 }
 
-// Which Programs the entry reaches, in the order given; by index.
-std::vector<size_t> reached(std::span<const Program> programs, size_t entry) {
-  std::map<std::string_view, size_t> index;
-  for (size_t k = 0; k < programs.size(); ++k) index.emplace(programs[k].symbol, k);
-  std::vector<bool> seen(programs.size());
-  std::vector<size_t> work{entry};
-  seen[entry] = true;
-  while (!work.empty()) {
-    const Program& p = programs[work.back()];
-    work.pop_back();
-    for (const std::string& e : p.externals)
-      if (auto it = index.find(e); it != index.end() && !seen[it->second]) seen[it->second] = true, work.push_back(it->second);
-  }
-  std::vector<size_t> out{entry};
-  for (size_t k = 0; k < programs.size(); ++k)
-    if (seen[k] && k != entry) out.push_back(k);
-  return out;
-}
-
 // One function's instructions: its labels prefixed with its name, a direct branch to a function a CodeLabel
 // (unless it is a jump that must keep its rel32 form: a branch to the function's symbol, resolved by emit).
 void append_function(Program& out, const Program& p, const std::set<std::string, std::less<>>& functions, bool relax) {
@@ -92,19 +73,57 @@ void merge_lines(Program& out, const Program& p) {
 
 }  // namespace
 
+Linker::Linker(std::span<const Program> programs, LinkOptions options) : programs_(programs), options_(options) {
+  for (size_t k = 0; k < programs.size(); ++k) index_.emplace(programs[k].symbol, k);
+}
+
+// Which Programs the entry reaches, in the order given; by index. Without follow_calls, only through the
+// operands of instructions other than CALL.
+std::vector<size_t> Linker::reached(size_t entry) const {
+  std::vector<bool> seen(programs_.size());
+  std::vector<size_t> work{entry};
+  seen[entry] = true;
+  auto visit = [&](std::string_view name) {
+    if (auto it = index_.find(name); it != index_.end() && !seen[it->second]) seen[it->second] = true, work.push_back(it->second);
+  };
+  while (!work.empty()) {
+    const Program& p = programs_[work.back()];
+    work.pop_back();
+    if (options_.follow_calls) {
+      for (const std::string& e : p.externals) visit(e);
+      continue;
+    }
+    for (const Instr& instr : p.instrs)
+      if (instr.id != asmjit::x86::Inst::kIdCall)
+        for (const Operand& op : instr.operands) {
+          if (auto* a = std::get_if<SymbolAddr>(&op)) visit(a->symbol);
+          if (auto* m = std::get_if<SymbolMem>(&op)) visit(m->symbol);
+        }
+  }
+  std::vector<size_t> out{entry};
+  for (size_t k = 0; k < programs_.size(); ++k)
+    if (seen[k] && k != entry) out.push_back(k);
+  return out;
+}
+
 Expected<Program> link(std::span<const Program> programs, std::string_view entry, const LinkOptions& options) {
+  return Linker(programs, options).link(entry);
+}
+
+Expected<Program> Linker::link(std::string_view entry) const {
+  const std::span<const Program> programs = programs_;
   if (programs.empty()) return Error{"nothing to link"};
   size_t first = 0;
   if (!entry.empty()) {
-    auto it = std::find_if(programs.begin(), programs.end(), [&](const Program& p) { return p.symbol == entry; });
-    if (it == programs.end()) return Error{fmt::format("no TEXT symbol {} to link", entry)};
-    first = static_cast<size_t>(it - programs.begin());
+    auto it = index_.find(entry);
+    if (it == index_.end()) return Error{fmt::format("no TEXT symbol {} to link", entry)};
+    first = it->second;
   }
   std::vector<size_t> order;
   if (entry.empty())
     for (size_t k = 0; k < programs.size(); ++k) order.push_back(k);
   else
-    order = reached(programs, first);
+    order = reached(first);
 
   std::set<std::string, std::less<>> functions;
   for (size_t k : order)
@@ -122,7 +141,7 @@ Expected<Program> link(std::span<const Program> programs, std::string_view entry
     const Program& p = programs[k];
     if (auto s = p.check_symbols(); !s) return s.error();
     if (p.source_file != out.source_file) out.source_file.clear();
-    append_function(out, p, functions, options.relax_between_functions);
+    append_function(out, p, functions, options_.relax_between_functions);
     if (auto s = merge_shared(out, p, shared); !s) return s.error();
     merge_lines(out, p);
     for (const std::string& e : p.externals)

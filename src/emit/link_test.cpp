@@ -184,6 +184,39 @@ TEST_CASE("link: the entry and what it reaches, in file order, each with its own
   CHECK(link(twice).error().message.find("TEXT symbol a is defined twice") != std::string::npos);
 }
 
+TEST_CASE("link: without follow_calls, only what the entry reaches other than by CALL; a Linker links many entries") {
+  auto function = [](std::string symbol, std::vector<std::string> calls, std::vector<std::string> jumps = {}) {
+    Program p;
+    p.symbol = std::move(symbol);
+    for (const std::string& c : calls) p.instrs.push_back(Instr{x86::Inst::kIdCall, {SymbolAddr{c, 0}}});
+    for (const std::string& j : jumps) p.instrs.push_back(Instr{x86::Inst::kIdJmp, {SymbolAddr{j, 0}}});
+    p.instrs.push_back(Instr{x86::Inst::kIdRet, {}});
+    p.externals = calls;
+    p.externals.insert(p.externals.end(), jumps.begin(), jumps.end());
+    return p;
+  };
+  // a calls b and jumps to c; c calls d and jumps to e.
+  const std::vector<Program> file = {function("a", {"b"}, {"c"}), function("b", {}), function("c", {"d"}, {"e"}),
+                                     function("d", {}), function("e", {})};
+  const Linker own(file, {.follow_calls = false}), all(file);
+  auto names = [](const Program& p) {
+    std::vector<std::string> out;
+    for (const Function& f : p.functions) out.push_back(f.symbol);
+    return out;
+  };
+  auto a = own.link("a");
+  REQUIRE(a.ok());
+  CHECK(names(*a) == std::vector<std::string>{"a", "c", "e"});
+  CHECK(a->externals == std::vector<std::string>{"b", "d"});
+  CHECK(names(*all.link("a")) == std::vector<std::string>{"a", "b", "c", "d", "e"});
+  CHECK(names(*own.link("c")) == std::vector<std::string>{"c", "e"});
+  CHECK(names(*own.link("b")) == std::vector<std::string>{"b"});
+  auto image = emit(*a, {.model = Model::Rip});  // the CALL to b is left to a relocation
+  REQUIRE(image.ok());
+  CHECK(image->find_symbol("b")->kind == SymbolKind::External);
+  CHECK(own.link("z").error().message == "no TEXT symbol z to link");
+}
+
 TEST_CASE("link: a file's imports and data are shared, and must agree") {
   Program a, b;
   a.symbol = "a", b.symbol = "b";

@@ -191,6 +191,25 @@ TEST_CASE("cli: asm and frame on Plan 9 files") {
   CHECK(no_include.err.find("cannot find include file \"zasm_windows_amd64.h\"") != std::string::npos);
 }
 
+// frame FILE: each function's own frame. Its callees are not linked in: a chain of calls through a file made
+// each of N images hold the rest of the chain (10,000 symbols ran out of memory).
+TEST_CASE("cli: frame of a file of 2,000 chained functions: each report covers its own function") {
+  const std::string path = fmt::format("/tmp/w64stub-chain-{}.s", getpid());
+  {
+    std::ofstream out(path);
+    for (int k = 0; k < 2000; ++k) out << fmt::format("TEXT ·f{}(SB),7,$40\n\tCALL ·f{}(SB)\n\tRET\n", k, (k + 1) % 2000);
+  }
+  Result r = cli({"frame", path});
+  std::remove(path.c_str());
+  CHECK(r.status == 0);  // each CALL aligned: $40 plus the return address is 48
+  size_t reports = 0, epilogs = 0;
+  for (size_t at = r.out.find("\n·f"); at != std::string::npos; at = r.out.find("\n·f", at + 1)) ++reports;
+  for (size_t at = r.out.find(" ret "); at != std::string::npos; at = r.out.find(" ret ", at + 1)) ++epilogs;
+  CHECK(r.out.starts_with("·f0 (·f0)\n"));
+  CHECK(reports + 1 == 2000);
+  CHECK(epilogs == 2000);  // one RET per report: no report shows its callees' code
+}
+
 TEST_CASE("cli: a mismatching reference is exit 1 with a diff") {
   std::string dir = fmt::format("/tmp/w64stub-refs-{}", getpid());
   REQUIRE(system(fmt::format("rm -rf {0} && cp -r {1} {0}", dir, W64STUB_REF_DIR).c_str()) == 0);

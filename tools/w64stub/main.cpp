@@ -95,8 +95,9 @@ void drop_unemittable(std::vector<Program>& all, const Options& o, std::string* 
 }
 
 // The Programs STUB names, each with the name reports give it: a catalog stub with its variant, or a Plan 9
-// file's symbols as `pick` says.
-Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o, Pick pick, std::string* refused = nullptr) {
+// file's symbols as `pick` says, each linked with what it reaches (without follow_calls: not through CALLs).
+Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o, Pick pick, std::string* refused = nullptr,
+                                                                bool follow_calls = true) {
   const std::string& source = o.stubs.front();
   std::vector<std::pair<Program, std::string>> out;
   if (cli::source_kind(source) == SourceKind::Catalog) {
@@ -122,8 +123,9 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
   } else if (!all->empty()) {
     entries.push_back("");  // every symbol, the first the entry
   }
+  const Linker linker(*all, {.relax_between_functions = !o.long_symbol_jumps, .follow_calls = follow_calls});
   for (const std::string& entry : entries) {
-    auto linked = link(*all, entry, {.relax_between_functions = !o.long_symbol_jumps});
+    auto linked = linker.link(entry);
     if (!linked) return linked.error();
     out.emplace_back(std::move(*linked), "");
   }
@@ -132,13 +134,13 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
 }
 
 // The Images STUB stands for: an image file as it is, or the Programs emitted.
-Expected<std::vector<Image>> images(const Options& o, Pick pick, std::string* refused = nullptr) {
+Expected<std::vector<Image>> images(const Options& o, Pick pick, std::string* refused = nullptr, bool follow_calls = true) {
   if (cli::source_kind(o.stubs.front()) == SourceKind::ImageFile) {
     auto image = read_image_file(o.stubs.front());
     if (!image) return image.error();
     return std::vector<Image>{std::move(*image)};
   }
-  auto sources = programs(o, pick, refused);
+  auto sources = programs(o, pick, refused, follow_calls);
   if (!sources) return sources.error();
   std::vector<Image> out;
   for (const auto& [program, stub] : *sources) {
@@ -199,7 +201,9 @@ Expected<Output> nosplit_check(const Options& o) {
 
 Expected<Output> verb_frame(const Options& o) {
   if (o.nosplit_limit >= 0) return nosplit_check(o);
-  auto all = images(o, Pick::Each);
+  // A function's frame is its own: its callees are not linked in (a file's chain of N calls would make each
+  // of N images hold the rest of the chain). Tail JMPs are, as the analysis follows them.
+  auto all = images(o, Pick::Each, nullptr, false);
   if (!all) return all.error();
   Output out;
   for (const Image& image : *all) {

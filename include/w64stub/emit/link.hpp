@@ -3,8 +3,10 @@
 // relocations against externals.
 #pragma once
 
+#include <map>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/program.hpp"
@@ -19,8 +21,26 @@ struct LinkOptions {
   // A JMP/Jcc to another function starts short and grows as a jump to a label does. Off: it keeps its rel32
   // form, as Go's assembler and GNU as (for a global symbol) write it; either way it is resolved in place.
   bool relax_between_functions = true;
+  // Off: a function reached only through CALLs is not linked in; the CALL stays a relocation against an
+  // external. For a caller's own facts (its frame), where a callee's code plays no part.
+  bool follow_calls = true;
 };
 
 Expected<Program> link(std::span<const Program> programs, std::string_view entry = {}, const LinkOptions& options = {});
+
+// Links entries of one file's Programs, the symbols indexed once: linking each of N symbols costs what each
+// reaches, not N more (as N calls of link() would).
+class Linker {
+ public:
+  explicit Linker(std::span<const Program> programs, LinkOptions options = {});
+  Expected<Program> link(std::string_view entry = {}) const;
+
+ private:
+  std::vector<size_t> reached(size_t entry) const;
+
+  std::span<const Program> programs_;
+  LinkOptions options_;
+  std::map<std::string_view, size_t> index_;  // symbol -> its first Program
+};
 
 }  // namespace w64stub
