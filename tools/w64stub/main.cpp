@@ -190,7 +190,11 @@ Expected<Output> nosplit_check(const Options& o) {
   if (!programs) return programs.error();
   Output out;
   for (const NosplitChain& c : nosplit_chains(*programs, o.nosplit_limit)) {
-    out.text += fmt::format("{:<6} {:>5} bytes  {}{}\n", c.over ? "OVER" : "ok", c.bytes, fmt::join(c.symbols, " -> "),
+    std::string chain = fmt::format("{}", fmt::join(c.symbols, " -> "));
+    if (c.length > c.symbols.size())  // a long chain: its first symbols, how many are left out, its last
+      chain = fmt::format("{} -> ... ({} more) -> {}", fmt::join(c.symbols.begin(), c.symbols.end() - 1, " -> "),
+                          c.length - c.symbols.size(), c.symbols.back());
+    out.text += fmt::format("{:<6} {:>5} bytes  {}{}\n", c.over ? "OVER" : "ok", c.bytes, chain,
                             c.leaves_file ? "  (then outside this file)" : "");
     if (c.over) out.status = kFinding;
   }

@@ -14,7 +14,9 @@
 namespace w64stub {
 
 struct NosplitChain {
+  static constexpr size_t kShown = 16;  // a longer chain keeps its first kShown - 1 symbols and its last
   std::vector<std::string> symbols;  // from the root, called in turn by direct CALLs (or tail JMPs)
+  size_t length = 0;                 // the whole chain's symbols (symbols.size() unless it was longer than kShown)
   int64_t bytes = 0;                 // return addresses and declared frames along it, the root's call included
   bool over = false;                 // more than the limit
   bool leaves_file = false;          // its last call goes to an external: the file cannot say what follows
@@ -22,6 +24,7 @@ struct NosplitChain {
 
 // For each TEXT symbol, its deepest chain through the others (a cycle counts once round); every Program is
 // NOSPLIT (the front end refuses the others). Direct calls only: a call through a register is not followed.
+// Time and memory linear in the file's calls, however long the chains (no recursion, no chain copied).
 std::vector<NosplitChain> nosplit_chains(std::span<const Program> programs, int64_t limit);
 
 }  // namespace w64stub
