@@ -458,3 +458,15 @@ TEST_CASE("20,000 N(PC) branches: each target's label stands right before the in
   CHECK(instrs.back().id == asmjit::x86::Inst::kIdRet);
   CHECK(emit(programs->front(), {}).ok());
 }
+
+TEST_CASE("a file of many symbols and no --symbol: the message names the first 20 and counts the rest") {
+  std::vector<Program> programs(3);
+  for (size_t k = 0; k < programs.size(); ++k) programs[k].symbol = fmt::format("·f{}", k);
+  CHECK(choose_symbol_name(programs, "t.s", "").error().message == "t.s has 3 TEXT symbols; choose one with --symbol (·f0, ·f1, ·f2)");
+  programs.resize(1000);
+  for (size_t k = 0; k < programs.size(); ++k) programs[k].symbol = fmt::format("·f{}", k);
+  const std::string message = choose_symbol_name(programs, "t.s", "").error().message;
+  CHECK(message.starts_with("t.s has 1000 TEXT symbols; choose one with --symbol (·f0, ·f1, "));
+  CHECK(message.ends_with(", ·f19, and 980 more)"));
+  CHECK(*choose_symbol_name(programs, "t.s", "f999") == "·f999");
+}

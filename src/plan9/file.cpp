@@ -30,9 +30,11 @@ std::string Plan9File::report() const {
 Expected<std::string> choose_symbol_name(std::span<const Program> programs, const std::string& path, std::string_view symbol) {
   if (symbol.empty()) {
     if (programs.size() == 1) return programs.front().symbol;
+    constexpr size_t kNamed = 20;  // a file of thousands is not listed whole
     std::vector<std::string> names;
-    for (const Program& p : programs) names.push_back(p.symbol);
-    return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, names.size(), fmt::join(names, ", "))};
+    for (size_t k = 0; k < programs.size() && k < kNamed; ++k) names.push_back(programs[k].symbol);
+    if (programs.size() > kNamed) names.push_back(fmt::format("and {} more", programs.size() - kNamed));
+    return Error{fmt::format("{} has {} TEXT symbols; choose one with --symbol ({})", path, programs.size(), fmt::join(names, ", "))};
   }
   // The full name; else the name after its package ("f" for "·f" or "runtime·f"), when only one has it.
   std::vector<std::string> matches;
