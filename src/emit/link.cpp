@@ -106,30 +106,15 @@ std::vector<size_t> Linker::reached(size_t entry) const {
   return out;
 }
 
-Expected<Program> link(std::span<const Program> programs, std::string_view entry, const LinkOptions& options) {
-  return Linker(programs, options).link(entry);
-}
+namespace {
 
-Expected<Program> Linker::link(std::string_view entry) const {
-  const std::span<const Program> programs = programs_;
-  if (programs.empty()) return Error{"nothing to link"};
-  size_t first = 0;
-  if (!entry.empty()) {
-    auto it = index_.find(entry);
-    if (it == index_.end()) return Error{fmt::format("no TEXT symbol {} to link", entry)};
-    first = it->second;
-  }
-  std::vector<size_t> order;
-  if (entry.empty())
-    for (size_t k = 0; k < programs.size(); ++k) order.push_back(k);
-  else
-    order = reached(first);
-
+// The Programs `order` names, the first the entry, as one Program.
+Expected<Program> join(std::span<const Program> programs, const std::vector<size_t>& order, const LinkOptions& options) {
   std::set<std::string, std::less<>> functions;
   for (size_t k : order)
     if (!functions.insert(programs[k].symbol).second)
       return Error::at(programs[k].loc, fmt::format("TEXT symbol {} is defined twice", programs[k].symbol));
-  const Program& head = programs[first];
+  const Program& head = programs[order.front()];
   Program out;
   out.symbol = head.symbol;
   out.loc = head.loc;
@@ -141,13 +126,35 @@ Expected<Program> Linker::link(std::string_view entry) const {
     const Program& p = programs[k];
     if (auto s = p.check_symbols(); !s) return s.error();
     if (p.source_file != out.source_file) out.source_file.clear();
-    append_function(out, p, functions, options_.relax_between_functions);
+    append_function(out, p, functions, options.relax_between_functions);
     if (auto s = merge_shared(out, p, shared); !s) return s.error();
     merge_lines(out, p);
     for (const std::string& e : p.externals)
       if (!functions.count(e) && externals.insert(e).second) out.externals.push_back(e);
   }
   return out;
+}
+
+// Every Program, in the order given: no index of names needed.
+Expected<Program> join_all(std::span<const Program> programs, const LinkOptions& options) {
+  if (programs.empty()) return Error{"nothing to link"};
+  std::vector<size_t> order(programs.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  return join(programs, order, options);
+}
+
+}  // namespace
+
+Expected<Program> link(std::span<const Program> programs, std::string_view entry, const LinkOptions& options) {
+  if (entry.empty()) return join_all(programs, options);
+  return Linker(programs, options).link(entry);
+}
+
+Expected<Program> Linker::link(std::string_view entry) const {
+  if (entry.empty()) return join_all(programs_, options_);
+  auto it = index_.find(entry);
+  if (it == index_.end()) return Error{fmt::format("no TEXT symbol {} to link", entry)};
+  return join(programs_, reached(it->second), options_);
 }
 
 }  // namespace w64stub

@@ -123,9 +123,10 @@ Expected<std::vector<std::pair<Program, std::string>>> programs(const Options& o
   } else if (!all->empty()) {
     entries.push_back("");  // every symbol, the first the entry
   }
-  const Linker linker(*all, {.relax_between_functions = !o.long_symbol_jumps, .follow_calls = follow_calls});
+  const LinkOptions link_options{.relax_between_functions = !o.long_symbol_jumps, .follow_calls = follow_calls};
+  const std::optional<Linker> linker = entries.size() > 1 ? std::optional<Linker>(std::in_place, *all, link_options) : std::nullopt;
   for (const std::string& entry : entries) {
-    auto linked = linker.link(entry);
+    auto linked = linker ? linker->link(entry) : link(*all, entry, link_options);
     if (!linked) return linked.error();
     out.emplace_back(std::move(*linked), "");
   }
