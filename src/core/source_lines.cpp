@@ -5,23 +5,27 @@
 
 namespace w64stub {
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  const char* const end = text.data() + text.size();
+  size_t count = 1;
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p) ++count;
+  std::vector<std::string_view> lines;
+  lines.reserve(count);
+  for (const char* line = text.data();;) {
+    const auto* newline = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
+    lines.emplace_back(line, static_cast<size_t>((newline ? newline : end) - line));
+    if (!newline) return lines;
+    line = newline + 1;
+  }
+}
+
 SourceLines SourceLines::split(std::string text) {
   SourceLines out;
   if (text.empty()) return out;
   auto t = std::make_shared<Text>();
   t->text = std::move(text);
-  // memchr finds the line ends (a byte-by-byte count cost more than the rest of the split).
-  const char* const begin = t->text.data();
-  const char* const end = begin + t->text.size();
-  size_t count = 1;
-  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p) ++count;
-  t->lines.reserve(count);
-  for (const char* line = begin; line < end;) {
-    const auto* newline = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
-    const char* const stop = newline ? newline : end;
-    t->lines.emplace_back(line, static_cast<size_t>(stop - line));
-    line = stop + 1;
-  }
+  t->lines = split_lines(t->text);
+  if (t->text.back() == '\n') t->lines.pop_back();  // getline reads no line after a final newline
   out.text_ = std::move(t);
   return out;
 }

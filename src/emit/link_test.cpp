@@ -184,7 +184,7 @@ TEST_CASE("link: the entry and what it reaches, in file order, each with its own
   CHECK(link(twice).error().message.find("TEXT symbol a is defined twice") != std::string::npos);
 }
 
-TEST_CASE("link: without follow_calls, only what the entry reaches other than by CALL; a Linker links many entries") {
+TEST_CASE("link: without follow_calls, only what the entry reaches other than by CALL - a Linker links many entries") {
   auto function = [](std::string symbol, std::vector<std::string> calls, std::vector<std::string> jumps = {}) {
     Program p;
     p.symbol = std::move(symbol);

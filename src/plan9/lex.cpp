@@ -229,21 +229,6 @@ struct Macro {
 
 bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
 
-// The lines of a file's text, a final empty one after a last newline included; line ends found by memchr.
-std::vector<std::string_view> split_lines(std::string_view text) {
-  const char* const end = text.data() + text.size();
-  size_t count = 1;
-  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p) ++count;
-  std::vector<std::string_view> lines;
-  lines.reserve(count);
-  for (const char* line = text.data();;) {
-    const auto* newline = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
-    lines.emplace_back(line, static_cast<size_t>((newline ? newline : end) - line));
-    if (!newline) return lines;
-    line = newline + 1;
-  }
-}
-
 class Preprocessor {
  public:
   explicit Preprocessor(const LexOptions& options) : options_(options) {}

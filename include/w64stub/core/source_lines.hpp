@@ -11,6 +11,10 @@
 
 namespace w64stub {
 
+// The lines of `text`, views into it, line ends found by memchr; a text ending in a newline has an empty
+// last line (the preprocessor counts it; SourceLines::split, reading as getline does, drops it).
+std::vector<std::string_view> split_lines(std::string_view text);
+
 class SourceLines {
  public:
   SourceLines() = default;
