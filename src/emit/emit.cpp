@@ -115,6 +115,14 @@ asmjit::Label Emitter::code_label(const std::string& name) {
   return it->second;
 }
 
+// go2012: every address is a sign-extended 32-bit field. asmjit would encode one beyond it in another form
+// (an addr32 prefix, a 64-bit immediate): the instruction's form would then depend on where things lie.
+bool fits_go2012(uint64_t address) { return address + (uint64_t{1} << 31) <= UINT32_MAX; }
+
+std::string out_of_reach(const std::string& symbol, int64_t offset, uint64_t at) {
+  return fmt::format("{}{:+#x} lies at {:#x}, beyond a sign-extended 32-bit field", symbol, offset, at);
+}
+
 Status Emitter::lower(const Instr& instr, Lowered& out) {
   // Built in place; an abs64 load's address move, made on the way, goes before it at the end.
   Lowered::Machine& m = out.machine[0];
@@ -144,10 +152,13 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
       if (m.disp.symbol) return unsupported("two memory operands name symbols");
       m.disp = {&mem->symbol, mem->offset};
       switch (options_.model) {
-        case Model::Go2012:
+        case Model::Go2012: {
           // ptr_abs keeps the SIB no-base form (48 8b 04 25); a plain ptr(abs) would become RIP-relative.
-          m.push(x86::ptr_abs(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset), mem->size));
+          const uint64_t at = address_of(mem->symbol) + static_cast<uint64_t>(mem->offset);
+          if (!fits_go2012(at)) return unsupported(out_of_reach(mem->symbol, mem->offset, at));
+          m.push(x86::ptr_abs(at, mem->size));
           break;
+        }
         case Model::Rip:
           m.push(x86::ptr(labels_.at(mem->symbol), static_cast<int32_t>(mem->offset), mem->size));
           break;
@@ -176,10 +187,13 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
       const Lowered::Machine::Site site{&addr.symbol, addr.offset};
       const bool wide = mov_to_reg && std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() == 8;
       switch (options_.model) {
-        case Model::Go2012:
-          m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
+        case Model::Go2012: {
+          const uint64_t at = address_of(addr.symbol) + static_cast<uint64_t>(addr.offset);
+          if (!fits_go2012(at)) return unsupported(out_of_reach(addr.symbol, addr.offset, at));
+          m.push(asmjit::Imm(at));
           m.imm = site;
           break;
+        }
         case Model::Rip:
           // Go's -shared rewrite: MOVQ/MOVL $sym, R becomes LEAQ/LEAL sym(SB), R.
           if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");

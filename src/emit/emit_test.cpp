@@ -141,6 +141,26 @@ TEST_CASE("what emit cannot do is an error at the instruction") {
   CHECK(rip.error().message.find("t.s:2:2: asmjit cannot encode") == 0);
 }
 
+TEST_CASE("go2012: an address past a sign-extended 32-bit field is refused, not encoded in another form") {
+  // asmjit would encode [0x80401000] with an addr32 prefix and $0x80401000 into a 64-bit register as a
+  // zero-extending mov: forms that a lower address does not have, and that the go2012 linker never made.
+  Program p;
+  p.symbol = "t";
+  p.source_lines = {"TEXT t(SB),7,$0", "\tMOVQ\tx+0x7f000000(SB), DX", "\tMOVQ\t$x+0x7f000000(SB), DX"};
+  p.loc = {"t.s", 1, 1};
+  p.data = {{"x", {1, 2, 3, 4, 5, 6, 7, 8}, 8}};
+  for (int line : {2, 3}) {
+    CAPTURE(line);
+    const Operand far = line == 2 ? Operand(SymbolMem{"x", 0x7f000000, 8}) : Operand(SymbolAddr{"x", 0x7f000000});
+    p.instrs = {{x86::Inst::kIdMov, {asmjit::Operand(x86::rdx), far}, {"t.s", line, 2}}};
+    auto high = emit(p, {.model = Model::Go2012, .addresses = {{"data", 0x1401000}}});
+    REQUIRE_FALSE(high.ok());
+    CHECK(high.error().message == fmt::format("t.s:{}:2: go2012 model: x+0x7f000000 lies at 0x80401000, beyond a "
+                                              "sign-extended 32-bit field ({})", line, p.source_lines[line - 1]));
+    CHECK(emit(p, {.model = Model::Go2012, .addresses = {{"data", 0x401000}}}).ok());
+  }
+}
+
 TEST_CASE("labels: backward and forward branches reach their targets (as Zydis reads them)") {
   Program p;
   p.symbol = "t";
