@@ -13,7 +13,6 @@ namespace {
 constexpr uint64_t kGo2012Base = 0x400000;
 constexpr uint64_t kAbs64Base = 0x150000000;
 constexpr uint64_t kRipCode = 0x140001000;  // a typical PE32+ .text; encodings do not depend on it
-constexpr uint64_t kUserSpaceEnd = 0x0000800000000000;
 constexpr uint64_t kMaxDataSpan = 1 << 20;
 
 constexpr uint64_t kDataOffset = 0x1000;  // the data section, from the image base (a PE's first section page)

@@ -5,14 +5,43 @@
 #include <cstring>
 #include <map>
 
+#include "w64stub/core/field.hpp"
+#include "w64stub/core/layout.hpp"
+
 namespace w64stub {
+
+namespace {
+
+constexpr int64_t kFar = int64_t{1} << 40;           // past any section and addend: a field that reaches it fits nowhere
+
+}  // namespace
+
+// Keeps, of the addresses allowed so far, those in lo..hi (integers: lo may be below zero).
+void Template::Window::narrow(int64_t lo, int64_t hi) {
+  const uint64_t from = std::max(first, static_cast<uint64_t>(std::max<int64_t>(lo, 0)));
+  const uint64_t end = hi < 0 ? 0 : std::min(first + size, static_cast<uint64_t>(hi) + 1);
+  first = from, size = end > from ? end - from : 0;  // none left: place() refuses all, misplaced() says why
+}
 
 Expected<Template> Template::make(Image image) {
   Template t;
   t.image_ = std::move(image);
   const Image& im = t.image_;
-  t.text_ = im.text.bytes;
-  t.data_ = im.data.bytes;
+  const uint64_t limit = address_limit(im.model);
+  if (im.text.bytes.size() > UINT32_MAX || im.data.bytes.size() > std::min<uint64_t>(limit, UINT32_MAX))
+    return Error{fmt::format("{}: sections of {:#x} and {:#x} bytes: too large to place", im.stub, im.text.bytes.size(), im.data.bytes.size())};
+  t.text_size_ = static_cast<uint32_t>(im.text.bytes.size());
+  t.data_size_ = static_cast<uint32_t>(im.data.bytes.size());
+  t.bytes_ = im.text.bytes;
+  t.bytes_.insert(t.bytes_.end(), im.data.bytes.begin(), im.data.bytes.end());
+  t.data_limit_ = limit - t.data_size_;
+  t.data_unsigned_limit_ = std::min<uint64_t>(limit - 1, UINT32_MAX);
+  t.windows_[kCode] = {0, kUserSpaceEnd};
+  t.windows_[kData] = {0, t.data_limit_ + 1};
+  // place() reads each table front to back: the patches of the code, of the data and 64-bit ones, then the
+  // slots of the code and of the data.
+  Patches patches;
+  std::vector<Slot> slots[2];
   // Where each symbol lands: a section and an offset in it, or a binding.
   std::map<std::string_view, Target> target;
   for (const Symbol& s : im.symbols) {
@@ -22,7 +51,8 @@ Expected<Template> Template::make(Image image) {
     const size_t section = in_data ? im.data.bytes.size() : im.text.bytes.size();
     if (s.kind == SymbolKind::Import && here.offset + 8 > section)
       return Error{fmt::format("{}: import slot {} lies outside its section", im.stub, s.name)};
-    if (s.kind == SymbolKind::Import) t.slots_.push_back({here.base, static_cast<uint32_t>(here.offset), static_cast<uint32_t>(t.bound_.size())});
+    if (s.kind == SymbolKind::Import)
+      slots[in_data ? kData : kCode].push_back({static_cast<uint32_t>(here.offset), static_cast<uint32_t>(t.bound_.size())});
     if (s.kind == SymbolKind::Import || s.kind == SymbolKind::External) t.bound_.push_back(&s);
     target.emplace(s.name, s.kind == SymbolKind::External ? Target{Base::Bound, t.bound_.size() - 1} : here);
   }
@@ -31,12 +61,54 @@ Expected<Template> Template::make(Image image) {
       return Error{fmt::format("{}: relocation at {:#x} lies outside the code", im.stub, r.offset)};
     auto it = target.find(r.symbol);
     if (it == target.end()) return Error{fmt::format("{}: relocation at {:#x} names {}, which is no symbol of it", im.stub, r.offset, r.symbol)};
-    const bool bound = it->second.base == Base::Bound;
-    t.fields_.push_back({r.offset, r.instr_end, r.kind, it->second.base,
-                         bound ? static_cast<uint64_t>(r.addend) : it->second.offset + static_cast<uint64_t>(r.addend),
-                         bound ? static_cast<uint32_t>(it->second.offset) : 0});
+    if (auto added = t.add_field(r, it->second, patches); !added) return added.error();
   }
+  for (std::vector<Patch>& group : patches) {
+    t.patches_.insert(t.patches_.end(), group.begin(), group.end());
+    t.patch_ends_[&group - patches] = static_cast<uint32_t>(t.patches_.size());
+  }
+  t.slots_ = std::move(slots[kCode]);
+  t.text_slots_ = static_cast<uint32_t>(t.slots_.size());
+  t.slots_.insert(t.slots_.end(), slots[kData].begin(), slots[kData].end());
+  if (t.data_size_ != 0) {  // code and data overlap where data - code + shift < span (unsigned)
+    t.overlap_shift_ = t.data_size_ - 1;
+    t.overlap_span_ = uint64_t{t.text_size_} + t.data_size_ - 1;
+  }
+  t.bound_count_ = static_cast<uint32_t>(t.bound_.size());
   return t;
+}
+
+// Sorts a field into place()'s tables: by how its value must fit, with the base it moves with.
+Status Template::add_field(const Relocation& r, const Target& target, Patches& patches) {
+  const bool bound = target.base == Base::Bound;
+  const Field f{r.offset, r.instr_end, r.kind, target.base,
+                bound ? static_cast<uint64_t>(r.addend) : target.offset + static_cast<uint64_t>(r.addend),
+                bound ? static_cast<uint32_t>(target.offset) : 0};
+  fields_.push_back(f);
+  if (bound) {
+    bound_fields_.push_back(f);
+    return Ok{};
+  }
+  const bool relative = f.kind == RelocKind::Rel32;
+  if (relative && f.base == Base::Code) return Ok{};  // the same wherever the code goes: the bytes hold it
+  if (relative)  // the data moves apart from the code: not a layout any model makes
+    return Error{fmt::format("{}: the rel32 field at {:#x} is relative to the code but names the data", image_.stub, f.at)};
+  const auto delta = static_cast<int64_t>(f.offset);
+  if (delta <= -kFar || delta >= kFar)
+    return Error{fmt::format("{}: the {} field at {:#x} reaches {:#x} bytes from its section", image_.stub, name(f.kind), f.at, f.offset)};
+  const uint32_t base = f.base == Base::Code ? kCode : kData;
+  switch (f.kind) {
+    case RelocKind::Abs64: patches[kWide].push_back({f.at, base, f.offset}); return Ok{};
+    case RelocKind::Abs32S: windows_[base].narrow(INT32_MIN - delta, INT32_MAX - delta); break;
+    case RelocKind::Abs32: {
+      const auto most = static_cast<int64_t>(base == kData ? data_unsigned_limit_ : UINT32_MAX);
+      windows_[base].narrow(-delta, most - delta);
+      break;
+    }
+    case RelocKind::Rel32: break;  // refused above
+  }
+  patches[base].push_back({f.at, base, f.offset});
+  return Ok{};
 }
 
 // The errors, out of place()'s way.
@@ -45,35 +117,25 @@ Error Template::misuse(size_t bindings) const {
                            bindings, bound_.size())};
 }
 
-Error Template::does_not_fit(const Field& f, uint64_t code, uint64_t target) const {
-  return Error{fmt::format("{} placed at {:#x}: the {} field at {:#x} cannot hold {:#x}", image_.stub, code, name(f.kind),
-                           f.at, target)};
-}
-
-Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
-                       std::span<uint8_t> data_out) const {
-  const size_t text_bytes = text_.size(), data_bytes = data_.size();
-  if (bound.size() != bound_.size() || text.size() < text_bytes || data_out.size() < data_bytes) [[unlikely]]
-    return misuse(bound.size());
-  std::memcpy(text.data(), text_.data(), text_bytes);
-  if (data_bytes) std::memcpy(data_out.data(), data_.data(), data_bytes);
-  // Every field lies inside the text (make checked): a store of its width, after the check that it fits.
-  const uint64_t bases[] = {code, data};
+// Why a placement falls outside the windows: the model's reach, an overlap, or the first field, in relocation
+// order, whose value does not fit.
+Error Template::misplaced(uint64_t code, uint64_t data, std::span<const uint64_t> bound) const {
+  if (code >= kUserSpaceEnd)
+    return Error{fmt::format("{} placed at {:#x}: code address is not a user-space address (must be below {:#x})",
+                             image_.stub, code, kUserSpaceEnd)};
+  if (data_size_ != 0 && data > data_limit_)
+    return Error{fmt::format("{}: {} model: data at {:#x}..{:#x} is out of reach (every byte must lie below {:#x})",
+                             image_.stub, name(image_.model), data, data + data_size_, data_limit_ + data_size_)};
   for (const Field& f : fields_) {
-    const uint64_t target = (f.base == Base::Bound ? bound[f.bound] : bases[static_cast<int>(f.base)]) + f.offset;
+    const uint64_t target = (f.base == Base::Bound ? bound[f.bound] : f.base == Base::Data ? data : code) + f.offset;
     uint64_t value = 0;
-    if (!field_value(f.kind, target, code + f.instr_end, value)) [[unlikely]]
-      return does_not_fit(f, code, target);
-    if (f.kind == RelocKind::Abs64) {
-      std::memcpy(text.data() + f.at, &value, 8);
-    } else {
-      const auto low = static_cast<uint32_t>(value);
-      std::memcpy(text.data() + f.at, &low, 4);
-    }
+    const bool reached = f.kind != RelocKind::Abs32 || f.base != Base::Data || target <= data_unsigned_limit_;
+    if (!field_value(f.kind, target, code + f.instr_end, value) || !reached)
+      return Error{fmt::format("{} placed at {:#x}: the {} field at {:#x} cannot hold {:#x}", image_.stub, code,
+                               name(f.kind), f.at, target)};
   }
-  for (const Slot& s : slots_)  // import slots hold their functions (inside their section: make checked)
-    std::memcpy((s.base == Base::Data ? data_out : text).data() + s.offset, &bound[s.bound], 8);
-  return Ok{};
+  return Error{fmt::format("{}: code at {:#x}..{:#x} overlaps data at {:#x}..{:#x}", image_.stub, code,
+                           code + text_size_, data, data + data_size_)};
 }
 
 }  // namespace w64stub

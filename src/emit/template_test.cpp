@@ -9,9 +9,11 @@
 #include <random>
 
 #include "w64stub/catalog/catalog.hpp"
+#include "w64stub/core/disasm.hpp"
 #include "w64stub/emit/emit.hpp"
 
 using namespace w64stub;
+namespace x86 = asmjit::x86;
 
 namespace {
 
@@ -22,6 +24,60 @@ uint64_t random_address(std::mt19937_64& rng, Model model, uint64_t avoid = 0) {
     const uint64_t address = (0x10000 + rng() % (limit - 0x10000)) & ~uint64_t{0xfff};
     if (avoid == 0 || address > avoid + 0x10000 || address + 0x10000 < avoid) return address;
   }
+}
+
+// A field of every form a placement moves: abs32s and abs32 from the data, from the code (a second
+// function's address) and from a binding (an external), and one whose addend reaches far past its data, as
+// memory or as an address (go2012: its data stops fitting at 0x1000000). The abs64 model has no 32-bit
+// destination for an address.
+Program fields_program(Model model, bool far_address) {
+  Program p;
+  p.symbol = "fields";
+  const bool narrow = model != Model::Abs64;
+  const Operand far = far_address ? Operand(SymbolAddr{"value", 0x7f000000}) : Operand(SymbolMem{"value", 0x7f000000, 8});
+  p.instrs = {{x86::Inst::kIdMov, {asmjit::Operand(x86::rax), SymbolMem{"value", 0, 8}}},
+              {x86::Inst::kIdMov, {narrow ? asmjit::Operand(x86::eax) : asmjit::Operand(x86::rax), SymbolAddr{"value", 4}}},
+              {x86::Inst::kIdMov, {asmjit::Operand(x86::rax), SymbolAddr{"other", 0}}},
+              {x86::Inst::kIdMov, {narrow ? asmjit::Operand(x86::ecx) : asmjit::Operand(x86::rcx), SymbolAddr{"other", 16}}},
+              {x86::Inst::kIdMov, {asmjit::Operand(x86::rdx), far}},
+              {x86::Inst::kIdMov, {asmjit::Operand(x86::rsi), SymbolAddr{"elsewhere", 0}}},
+              {x86::Inst::kIdRet, {}},
+              {x86::Inst::kIdRet, {}}};
+  p.functions = {{"fields", 0, 0, {}}, {"other", 7, 0, {}}};
+  p.externals = {"elsewhere"};
+  p.data = {DataSymbol{"value", std::vector<uint8_t>(8, 0), 8}};
+  return p;
+}
+
+// place() must refuse exactly where a fresh emission at the same addresses refuses, and match its bytes
+// where it does not. Returns how many placements were refused.
+int place_like_emit(const Program& program, Model model, Policy policy, std::span<const std::pair<uint64_t, uint64_t>> at) {
+  auto base = emit(program, {model, policy});
+  REQUIRE_MESSAGE(base.ok(), base.error().message);
+  auto made = Template::make(*base);
+  REQUIRE(made.ok());
+  int refused = 0;
+  for (auto [code, data] : at) {
+    CAPTURE(code);
+    CAPTURE(data);
+    // Unbound, as emit leaves them: an import slot zero, an external at 0 (at the code's start in rip).
+    std::vector<uint64_t> unbound;
+    for (const Symbol* s : made->bound_symbols())
+      unbound.push_back(s->kind == SymbolKind::External && model == Model::Rip ? code : 0);
+    std::vector<AddressOverride> where = {{"code", code}};
+    if (model != Model::Rip) where.push_back({"data", data});
+    auto fresh = emit(program, {model, policy, where});
+    std::vector<uint8_t> text(made->text_size()), data_bytes(made->data_size());
+    auto status = made->place(code, data, unbound, text, data_bytes);
+    if (status.ok() != fresh.ok()) FAIL_CHECK((fresh ? status.error().message : fresh.error().message));
+    if (!fresh || !status) {
+      ++refused;
+      continue;
+    }
+    CHECK(text == fresh->text.bytes);
+    CHECK(data_bytes == fresh->data.bytes);
+  }
+  return refused;
 }
 
 }  // namespace
@@ -60,24 +116,116 @@ TEST_CASE("a template placed anywhere equals a fresh emission there: every stub,
   CHECK(placements >= 400);
 }
 
-TEST_CASE("a template fills its import slots and refuses what a field cannot hold") {
-  auto made = Template::make(*emit(*catalog_program("badsignal", Variant::Fixed), {Model::Rip}));
-  REQUIRE(made.ok());
-  REQUIRE(made->bound_symbols().size() == 2);
+TEST_CASE("a template fills its import slots, in the code or the data, and refuses a misplacement") {
   const std::vector<uint64_t> functions = {0x1111222233334444, 0x5555666677778888};
-  std::vector<uint8_t> text(made->text_size());
-  REQUIRE(made->place(0x7000'0000'0000, 0, functions, text, {}).ok());
-  for (size_t k = 0; k < 2; ++k) {
-    const Symbol& slot = *made->bound_symbols()[k];
-    uint64_t held = 0;
-    std::memcpy(&held, text.data() + (slot.address - made->image().text.address), 8);
-    CHECK(held == functions[k]);
+  for (Model model : {Model::Go2012, Model::Rip}) {
+    CAPTURE(name(model));
+    auto slotted = Template::make(*emit(*catalog_program("badsignal", Variant::Fixed), {model}));
+    REQUIRE(slotted.ok());
+    REQUIRE(slotted->bound_symbols().size() == 2);
+    std::vector<uint8_t> code(slotted->text_size()), data(slotted->data_size());
+    REQUIRE(slotted->place(0x7000'0000, 0x6000'0000, functions, code, data).ok());
+    const Section& home = model == Model::Rip ? slotted->image().text : slotted->image().data;
+    for (size_t k = 0; k < 2; ++k) {
+      uint64_t held = 0;
+      std::memcpy(&held, (model == Model::Rip ? code : data).data() + (slotted->bound_symbols()[k]->address - home.address), 8);
+      CHECK(held == functions[k]);
+    }
   }
+  auto made = Template::make(*emit(*catalog_program("badsignal", Variant::Fixed), {Model::Rip}));
+  std::vector<uint8_t> text(made->text_size());
   CHECK(made->place(0, 0, {}, text, {}).error().message == "runtime·badsignal: 0 bindings given, 2 wanted, or the buffers are smaller than the image");
 
-  auto absolute = Template::make(*emit(*catalog_program("badsignal", Variant::Fixed), {Model::Go2012}));
-  std::vector<uint8_t> code(absolute->text_size()), data(absolute->data_size());
-  auto far = absolute->place(0x402000, uint64_t{1} << 32, {functions.data(), 2}, code, data);
-  REQUIRE_FALSE(far.ok());
-  CHECK(far.error().message.find("the abs32s field at") != std::string::npos);
+  CHECK(made->place(kUserSpaceEnd, 0, functions, text, {}).error().message ==
+        "runtime·badsignal placed at 0x800000000000: code address is not a user-space address (must be below 0x800000000000)");
+}
+
+TEST_CASE("a template refuses exactly the placements emit refuses: reach, overlap, every field's limits") {
+  // Catalog stubs: data straddling the go2012 model's reach (2^31), code straddling its data.
+  int refused = 0;
+  for (const CatalogStub& stub : catalog_stubs())
+    for (Variant variant : kVariants)
+      for (Policy policy : kPolicies) {
+        CAPTURE(stub.name);
+        CAPTURE(name(variant));
+        std::vector<std::pair<uint64_t, uint64_t>> at;
+        for (uint64_t below = 0; below <= 400; below += 16) at.push_back({0x401000, (uint64_t{1} << 31) - below});
+        for (uint64_t k = 0; k <= 400; k += 3) at.push_back({0x500000 + k, 0x500100});
+        refused += place_like_emit(*catalog_program(stub.name, variant), Model::Go2012, policy, at);
+      }
+  CHECK(refused > 1000);
+
+  // Each field form at its limits: code straddling 2^31 and 2^32 (the code's abs32s and abs32 fields),
+  // data straddling where the far addend stops fitting, code straddling the data, code at user space's end.
+  std::vector<std::pair<uint64_t, uint64_t>> at;
+  for (uint64_t k = 0; k <= 64; ++k) {
+    at.push_back({(uint64_t{1} << 31) - 32 + k, 0x1000});
+    at.push_back({(uint64_t{1} << 32) - 48 + k, 0x1000});
+    at.push_back({0x401000, 0x1000000 - 512 + 16 * k});
+    at.push_back({0x1000 - 48 + k, 0x1000});
+  }
+  at.push_back({kUserSpaceEnd - 0x1000, 0x1000});
+  at.push_back({kUserSpaceEnd, 0x1000});
+  for (Model model : kModels)
+    for (Policy policy : kPolicies)
+      for (bool far_address : {false, true}) {
+        CAPTURE(name(model));
+        CAPTURE(far_address);
+        CHECK(place_like_emit(fields_program(model, far_address), model, policy, at) > 0);
+      }
+}
+
+TEST_CASE("a template writes each binding into the fields that name it (as Zydis reads them)") {
+  for (Model model : kModels) {
+    CAPTURE(name(model));
+    auto made = Template::make(*emit(fields_program(model, false), {model}));
+    REQUIRE(made.ok());
+    const uint64_t code = 0x7000000, data = 0x100000;
+    const uint64_t elsewhere = model == Model::Rip ? code + 0x123450 : 0x1234560;
+    std::vector<uint64_t> bound;
+    for (const Symbol* s : made->bound_symbols()) bound.push_back(s->kind == SymbolKind::External ? elsewhere : 0);
+    std::vector<uint8_t> text(made->text_size()), data_bytes(made->data_size());
+    REQUIRE(made->place(code, data, bound, text, data_bytes).ok());
+    int seen = 0;
+    for (const Relocation& r : made->image().relocations) {
+      if (r.symbol != "elsewhere") continue;
+      const InstrInfo* in = made->image().instr_ending_at(r.instr_end);
+      REQUIRE(in);
+      auto decoded = decode_one({text.data() + in->offset, in->length}, code + in->offset);
+      REQUIRE(decoded.ok());
+      const size_t hex = decoded->text.rfind("0x");  // the address: an immediate, or rip's target resolved
+      REQUIRE_MESSAGE(hex != std::string::npos, decoded->text);
+      CHECK_MESSAGE(std::stoull(decoded->text.substr(hex), nullptr, 16) == elsewhere, decoded->text);
+      ++seen;
+    }
+    CHECK(seen == 1);
+  }
+}
+
+TEST_CASE("a template refuses an image with a field relative to its data section (no model makes one)") {
+  Image image = *emit(*catalog_program("badcallback", Variant::Fixed), {Model::Go2012});
+  image.relocations.at(1).kind = RelocKind::Rel32;  // runtime·badcallbackmsg, a data symbol
+  auto made = Template::make(image);
+  REQUIRE_FALSE(made.ok());
+  CHECK(made.error().message == "runtime·badcallback: the rel32 field at 0x23 is relative to the code but names the data");
+}
+
+TEST_CASE("a template whose fields no address can hold refuses every placement") {
+  // Two fields of the data that want disjoint data addresses: an abs32 field 1 MB before its symbol (the
+  // data at 1 MB or above) and an abs32s field almost 2 GB past its own (the data below 1 MB).
+  Image image = *emit(*catalog_program("badcallback", Variant::Faithful), {Model::Go2012});
+  REQUIRE(image.relocations.at(1).kind == RelocKind::Abs32S);
+  REQUIRE(image.relocations.at(2).kind == RelocKind::Abs32);
+  image.relocations.at(1).addend = 0x7ff00000;
+  image.relocations.at(2).addend = -0x100000;
+  auto made = Template::make(image);
+  REQUIRE(made.ok());
+  const std::vector<uint64_t> unbound(made->bound_symbols().size(), 0);
+  std::vector<uint8_t> text(made->text_size()), data(made->data_size());
+  for (uint64_t at : {uint64_t{0}, uint64_t{0x10000}, uint64_t{0xff000}, uint64_t{0x100000}, image.data.address, uint64_t{0x7fff0000}}) {
+    CAPTURE(at);
+    auto placed = made->place(0x401000, at, unbound, text, data);
+    REQUIRE_FALSE(placed.ok());
+    CHECK(placed.error().message.find("field at 0x") != std::string::npos);
+  }
 }

@@ -57,5 +57,7 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
 
 // Largest address (exclusive) a model can reach with its encodings.
 uint64_t address_limit(Model model);
+// Code must start below it in every model: user space's end on x64.
+inline constexpr uint64_t kUserSpaceEnd = 0x0000800000000000;
 
 }  // namespace w64stub

@@ -1,15 +1,19 @@
 // Template: an Image encoded once and placed many times by patching its fields - byte for byte what emit
-// gives at the same addresses, because no model lets an address change an instruction's form (each fixes the
-// width of its address fields; jumps within the code do not move with it). A placement allocates nothing
-// and names no symbol by string: the fields are a table of offsets, kinds and symbol indices.
+// gives at the same addresses, and refused where emit refuses them. No model lets an address change an
+// instruction's form: each fixes the width of its address fields (go2012 refuses an address beyond a
+// sign-extended 32 bits, where asmjit would pick another form), and jumps within the code do not move with
+// it. A placement allocates nothing and names no symbol by string: the fields are a table of offsets and
+// constants, and the addresses each section may take are two ranges computed once.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "w64stub/core/error.hpp"
+#include "w64stub/core/field.hpp"
 #include "w64stub/core/image.hpp"
 
 namespace w64stub {
@@ -19,23 +23,28 @@ class Template {
   static Expected<Template> make(Image image);
 
   const Image& image() const { return image_; }
-  size_t text_size() const { return text_.size(); }
-  size_t data_size() const { return data_.size(); }
+  size_t text_size() const { return text_size_; }
+  size_t data_size() const { return data_size_; }
   // What a placement binds, in this order: the Image's imports (the function each slot holds) and externals.
   const std::vector<const Symbol*>& bound_symbols() const { return bound_; }
 
   // The text and data as they are at `code` and `data` (data ignored without a data section), with
   // bound[i] the address of bound_symbols()[i]: every field patched, every import slot filled. `text` and
-  // `data_out` must hold text_size() and data_size() bytes. A value that does not fit its field is an error.
+  // `data_out` must hold text_size() and data_size() bytes. Refused as emit refuses the same addresses: code
+  // at or past user space's end, a data section past the model's reach or overlapping the code, a value that
+  // does not fit its field. Inline (below): its callers place stubs by the thousand, and the call and its
+  // prologue were a tenth of a placement.
   Status place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
                std::span<uint8_t> data_out) const;
 
  private:
-  enum class Base : uint8_t { Code, Data, Bound };  // Code and Data index place()'s bases
+  static constexpr uint32_t kCode = 0, kData = 1, kWide = 2;  // Patch::base, windows_ and the patch groups
+  enum class Base : uint8_t { Code, Data, Bound };
   struct Target {
     Base base;
     uint64_t offset;  // in its section, or the index of its binding
   };
+  // Every field, in relocation order: the messages, and the fields held by a binding.
   struct Field {
     uint32_t at, instr_end;
     RelocKind kind;
@@ -43,19 +52,86 @@ class Template {
     uint64_t offset;  // from the base: the symbol's offset plus the addend
     uint32_t bound;   // Base::Bound: the binding's index
   };
+  // An absolute field of a section: its value is the section's address plus a constant. A field relative
+  // to its own code is no patch: it holds the same value wherever the code goes.
+  struct Patch {
+    uint32_t at, base;  // base: 0 the code's address, 1 the data's
+    uint64_t delta;
+  };
+  // The addresses a section may take, size of them from first: where the model reaches it and each of its
+  // 32-bit fields holds its value. Computed once, so that place() checks two ranges, not every field.
+  struct Window {
+    uint64_t first = 0, size = 0;
+    bool holds(uint64_t address) const { return address - first < size; }
+    void narrow(int64_t lo, int64_t hi);
+  };
   struct Slot {
-    Base base;
     uint32_t offset, bound;
   };
 
+  using Patches = std::vector<Patch>[3];  // 32-bit from the code, 32-bit from the data, 64-bit
+  Status add_field(const Relocation& r, const Target& target, Patches& patches);
   [[gnu::cold, gnu::noinline]] Error misuse(size_t bindings) const;
-  [[gnu::cold, gnu::noinline]] Error does_not_fit(const Field& f, uint64_t code, uint64_t target) const;
+  [[gnu::cold, gnu::noinline]] Error misplaced(uint64_t code, uint64_t data, std::span<const uint64_t> bound) const;
 
   Image image_;
-  std::vector<uint8_t> text_, data_;  // the image's, beside the tables place() reads
-  std::vector<Field> fields_;
-  std::vector<Slot> slots_;
+  std::vector<uint8_t> bytes_;  // the image's text, then its data, beside the tables place() reads
+  uint32_t text_size_ = 0, data_size_ = 0, bound_count_ = 0;
+  std::vector<Field> fields_, bound_fields_;
+  std::vector<Patch> patches_;  // by group (Patches), each group ending at its patch_ends_
+  uint32_t patch_ends_[3] = {};
+  Window windows_[2];       // of the code and the data
+  std::vector<Slot> slots_;  // the code's text_slots_, then the data's
+  uint32_t text_slots_ = 0;
+  uint64_t overlap_shift_ = 0, overlap_span_ = 0;  // see make()
   std::vector<const Symbol*> bound_;
+  uint64_t data_limit_ = 0;  // the highest data address whose section the model still reaches
+  // The highest address of the data an abs32 field holds: the model's reach (go2012: below 2^31, where
+  // emit refuses it); the code's is the field's own.
+  uint64_t data_unsigned_limit_ = 0;
 };
+
+[[gnu::always_inline]] inline Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> bound,
+                                                     std::span<uint8_t> text, std::span<uint8_t> data_out) const {
+  const size_t text_bytes = text_size_, data_bytes = data_size_;
+  if (bound.size() != bound_count_ || text.size() < text_bytes || data_out.size() < data_bytes) [[unlikely]]
+    return misuse(bound.size());
+  // The checks before the first write: the code's window, then the data's and their overlap (a binding's
+  // field is checked as it is written).
+  if (!windows_[kCode].holds(code)) [[unlikely]]
+    return misplaced(code, data, bound);
+  if (data_bytes) {
+    if (!windows_[kData].holds(data) || data - code + overlap_shift_ < overlap_span_) [[unlikely]]
+      return misplaced(code, data, bound);
+    std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
+  }
+  std::memcpy(text.data(), bytes_.data(), text_bytes);
+  // Every field lies inside the text (make checked) and holds its value (the windows): a store of its width.
+  uint8_t* out = text.data();
+  const Patch* p = patches_.data();
+  for (const Patch* end = p + patch_ends_[kCode]; p != end; ++p) {
+    const auto value = static_cast<uint32_t>(code + p->delta);
+    std::memcpy(out + p->at, &value, 4);
+  }
+  for (const Patch* end = patches_.data() + patch_ends_[kData]; p != end; ++p) {
+    const auto value = static_cast<uint32_t>(data + p->delta);
+    std::memcpy(out + p->at, &value, 4);
+  }
+  for (const Patch* end = patches_.data() + patch_ends_[kWide]; p != end; ++p) {
+    const uint64_t value = (p->base == kCode ? code : data) + p->delta;
+    std::memcpy(out + p->at, &value, 8);
+  }
+  for (const Field& f : bound_fields_) {  // held by a binding: rare (an external's address)
+    uint64_t value = 0;
+    if (!field_value(f.kind, bound[f.bound] + f.offset, code + f.instr_end, value)) [[unlikely]]
+      return misplaced(code, data, bound);
+    std::memcpy(out + f.at, &value, f.kind == RelocKind::Abs64 ? 8 : 4);
+  }
+  // Import slots hold their functions (inside their sections: make checked).
+  const Slot* s = slots_.data();
+  for (const Slot* end = s + text_slots_; s != end; ++s) std::memcpy(out + s->offset, &bound[s->bound], 8);
+  for (const Slot* end = slots_.data() + slots_.size(); s != end; ++s) std::memcpy(data_out.data() + s->offset, &bound[s->bound], 8);
+  return Ok{};
+}
 
 }  // namespace w64stub
