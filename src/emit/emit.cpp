@@ -1,5 +1,7 @@
 #include "w64stub/emit/emit.hpp"
 
+#include "relax_p.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -315,10 +317,8 @@ Status Emitter::emit_body() {
   return Ok{};
 }
 
-// GNU as's relaxation: every jump to a label starts in its rel8 form and grows to rel32 while its target is
-// out of reach; growing only moves targets away, so this ends at the least fixpoint (two jumps that reach
-// each other only when both are short stay short). Computed on this pass's layout: instruction lengths do not
-// depend on where they stand, only the jumps' do.
+// The jumps to labels, on this pass's layout: instruction lengths do not depend on where they stand, only
+// the jumps' do (relax_p.hpp).
 void Emitter::find_relaxable() {
   if (branches_.empty()) return;
   const auto& instrs = image_.instrs;
@@ -328,33 +328,22 @@ void Emitter::find_relaxable() {
                                [](const InstrInfo& info, uint32_t at) { return info.offset < at; });
     return it != instrs.end() && it->offset == offset ? static_cast<size_t>(it - instrs.begin()) : instrs.size();
   };
-  struct Jump {
-    size_t item, target;  // instruction indices; target == instrs.size(): the code's end
-    uint32_t long_length;
-    int program_index;
-  };
-  std::vector<Jump> jumps;
+  std::vector<RelaxJump> jumps;
+  std::vector<int> jump_index;  // each jump's program index
   for (const Branch& b : branches_) {
     const asmjit::InstId id = program_.instrs[static_cast<size_t>(b.program_index)].id;
     if (id != x86::Inst::kIdJmp && !(is_jcc(id) && id != x86::Inst::kIdJecxz)) continue;
     if (!code_.isLabelBound(code_labels_.at(b.label))) continue;
     const auto target = static_cast<uint32_t>(code_.labelOffset(code_labels_.at(b.label)));
-    jumps.push_back({item_at(b.offset), item_at(target), id == x86::Inst::kIdJmp ? 5u : 6u, b.program_index});
+    jumps.push_back({item_at(b.offset), item_at(target), id == x86::Inst::kIdJmp ? 5u : 6u});
+    jump_index.push_back(b.program_index);
   }
   std::vector<uint32_t> length(instrs.size());
   for (size_t k = 0; k < instrs.size(); ++k) length[k] = instrs[k].length;
-  for (const Jump& j : jumps) length[j.item] = 2;
-  std::vector<int64_t> pos(instrs.size() + 1);
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (size_t k = 0; k < instrs.size(); ++k) pos[k + 1] = pos[k] + length[k];
-    for (const Jump& j : jumps) {
-      const int64_t disp = pos[j.target] - (pos[j.item] + 2);
-      if (length[j.item] == 2 && (disp < -128 || disp > 127)) length[j.item] = j.long_length, grew = true;
-    }
-  }
-  for (const Jump& j : jumps)
-    if (length[j.item] == 2) relaxable_.insert(j.program_index);
+  for (const RelaxJump& j : jumps) length[j.item] = 2;
+  const std::vector<bool> short_form = relax_jumps(length, jumps);
+  for (size_t k = 0; k < jumps.size(); ++k)
+    if (short_form[k]) relaxable_.insert(jump_index[k]);
 }
 
 // DESIGN.md's rip layout: code, 0xCC up to an 8-byte boundary, the import slots, then the data.

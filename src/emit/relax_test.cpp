@@ -7,6 +7,7 @@
 #include <random>
 
 #include "../testing/test_support.hpp"
+#include "relax_p.hpp"
 #include "w64stub/emit/emit.hpp"
 
 using namespace w64stub;
@@ -82,7 +83,85 @@ Random mutual_pair() {
   return r;
 }
 
+// A chain in which each jump reaches past the next one and grows only once that one has grown: the last
+// starts one byte out of reach. Jump k stands at byte 80k and its label at 80k + 129 (all jumps short), so
+// its span holds jump k + 1 and no other. Checking every jump after each growth took one pass over the code
+// per jump here.
+Random growth_chain(int jumps) {
+  Random r;
+  r.program.symbol = "chain";
+  r.program.loc = {"relax.s", 1, 1};
+  std::vector<std::pair<int, int>> events;  // (byte, k): jump k when k >= 0, the label of jump -k - 1
+  for (int k = 0; k < jumps; ++k) {
+    events.push_back({80 * k, k});
+    events.push_back({80 * k + 129 + (k == jumps - 1), -k - 1});
+  }
+  std::sort(events.begin(), events.end());
+  int at = 0;
+  for (auto [byte, k] : events) {
+    for (; byte - at >= 5; at += 5) {
+      r.program.instrs.push_back(Instr{x86::Inst::kIdMov, {asmjit::Operand(x86::eax), asmjit::Operand(asmjit::Imm(0x12345678))}});
+      r.gnu += "  mov eax, 0x12345678\n";
+    }
+    for (; byte > at; ++at) r.program.instrs.push_back(Instr{x86::Inst::kIdNop, {}}), r.gnu += "  nop\n";
+    const std::string label = fmt::format("c{}", k >= 0 ? k : -k - 1);
+    if (k >= 0) {
+      r.program.instrs.push_back(Instr{x86::Inst::kIdJmp, {CodeLabel{label}}});
+      r.gnu += "  jmp " + label + "\n";
+      at += 2;
+    } else {
+      r.program.instrs.push_back(Instr::bind(label));
+      r.gnu += label + ":\n";
+    }
+  }
+  r.program.instrs.push_back(Instr{x86::Inst::kIdRet, {}});
+  r.gnu += "  ret\n";
+  return r;
+}
+
+// The oracle: every jump checked after each pass, until none grows (what emit did before the worklist).
+std::vector<bool> relax_by_passes(std::span<const uint32_t> lengths, std::span<const RelaxJump> jumps) {
+  std::vector<uint32_t> length(lengths.begin(), lengths.end());
+  std::vector<bool> short_form(jumps.size(), true);
+  std::vector<int64_t> pos(length.size() + 1);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t k = 0; k < length.size(); ++k) pos[k + 1] = pos[k] + length[k];
+    for (size_t k = 0; k < jumps.size(); ++k) {
+      const int64_t disp = pos[jumps[k].target] - (pos[jumps[k].item] + 2);
+      if (short_form[k] && (disp < -128 || disp > 127))
+        short_form[k] = false, length[jumps[k].item] = jumps[k].long_length, grew = true;
+    }
+  }
+  return short_form;
+}
+
 }  // namespace
+
+TEST_CASE("the relaxation worklist reaches the fixpoint of repeated passes (2,000 random codes)") {
+  std::mt19937 rng(20261128);
+  int kept_short = 0, grown = 0;
+  for (int round = 0; round < 2000; ++round) {
+    CAPTURE(round);
+    const size_t items = 1 + rng() % 400;
+    std::vector<uint32_t> lengths(items);
+    std::vector<RelaxJump> jumps;
+    for (size_t i = 0; i < items; ++i) {
+      lengths[i] = static_cast<uint32_t>(1 + rng() % (round % 2 ? 3 : 12));  // dense and sparse codes
+      if (rng() % 3 == 0) {
+        lengths[i] = 2;
+        const size_t reach = 1 + rng() % (round % 3 ? 120 : items);
+        const size_t target = rng() % 2 ? std::min(items, i + rng() % reach) : i - std::min(i, static_cast<size_t>(rng() % reach));
+        jumps.push_back({i, target, rng() % 2 ? 5u : 6u});
+      }
+    }
+    const std::vector<bool> ours = relax_jumps(lengths, jumps), passes = relax_by_passes(lengths, jumps);
+    REQUIRE(ours == passes);
+    for (bool s : ours) (s ? kept_short : grown) += 1;
+  }
+  CHECK(kept_short > 10000);
+  CHECK(grown > 10000);
+}
 
 TEST_CASE("jump relaxation equals GNU as's on 500 random programs (fixed seed)") {
   constexpr int kPrograms = 500;
@@ -107,4 +186,18 @@ TEST_CASE("jump relaxation equals GNU as's on 500 random programs (fixed seed)")
     for (const InstrInfo& in : image->instrs) short_jumps += in.length == 2 && (image->text.bytes[in.offset] == 0xeb || image->text.bytes[in.offset] == 0x75);
   }
   CHECK(short_jumps > 500);  // the programs do exercise rel8
+}
+
+TEST_CASE("a chain of 2,000 jumps, each growing only after the next, relaxes as GNU as does") {
+  const Random chain = growth_chain(2000);
+  const std::string gnu = test::gnu_as_text(".intel_syntax noprefix\n.text\n" + chain.gnu, "chain");
+  REQUIRE_MESSAGE(!gnu.empty(), "GNU as (binutils) is needed: tools/bootstrap installs it");
+  auto image = emit(chain.program, {.model = Model::Rip});
+  REQUIRE_MESSAGE(image.ok(), image.error().message);
+  const std::string ours(image->text.bytes.begin(), image->text.bytes.begin() + image->code_size);
+  REQUIRE(gnu.size() >= ours.size());
+  CHECK(ours == gnu.substr(0, ours.size()));
+  int long_jumps = 0;
+  for (const InstrInfo& in : image->instrs) long_jumps += in.length == 5 && image->text.bytes[in.offset] == 0xe9;
+  CHECK(long_jumps == 2000);  // every one grew, the last first
 }
