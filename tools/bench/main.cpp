@@ -1,5 +1,6 @@
 // w64stub_bench: Google Benchmark's main; `--repeat OP N` runs one op N times (tools/bench/count); and
-// `--write-plan9 N FILE` writes the whole-file benchmark's input.
+// `--write-plan9 N FILE` writes the whole-file benchmark's input, `--write-jump-chain N FILE` relaxation's
+// worst case.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -13,6 +14,10 @@
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--write-plan9") {
     std::ofstream(argv[3]) << w64stub::bench::plan9_file(std::atoi(argv[2]));
+    return 0;
+  }
+  if (argc == 4 && std::string(argv[1]) == "--write-jump-chain") {
+    std::ofstream(argv[3]) << w64stub::bench::jump_chain_file(std::atoi(argv[2]));
     return 0;
   }
   if (argc == 4 && std::string(argv[1]) == "--repeat") {
