@@ -229,3 +229,17 @@ TEST_CASE("a template whose fields no address can hold refuses every placement")
     CHECK(placed.error().message.find("field at 0x") != std::string::npos);
   }
 }
+
+TEST_CASE("a template of an empty text places into empty buffers (no copy from or to nothing)") {
+  Program empty;
+  empty.symbol = "empty";
+  for (Model model : kModels) {
+    CAPTURE(name(model));
+    auto image = emit(empty, {model});
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    auto made = Template::make(*image);
+    REQUIRE(made.ok());
+    CHECK(made->text_size() == 0);
+    CHECK(made->place(0x401000, 0x402000, {}, {}, {}).ok());
+  }
+}

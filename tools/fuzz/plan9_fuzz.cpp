@@ -2,15 +2,18 @@
 // error; never crash, hang or read out of bounds. The whole-file path (every symbol that assembles, the
 // others refused, then all of them linked) is what runs. Each emitted Image must decode back (Zydis) into
 // the instructions emit recorded, boundary for boundary: emission and the instruction map never disagree.
+// And each Image made a Template and placed where it was emitted must be accepted and give its bytes back.
 // Built in the asan preset (clang, W64STUB_FUZZ).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "w64stub/core/disasm.hpp"
 #include "w64stub/emit/emit.hpp"
 #include "w64stub/emit/link.hpp"
+#include "w64stub/emit/template.hpp"
 #include "w64stub/plan9/asm.hpp"
 
 namespace {
@@ -24,6 +27,19 @@ void check_round_trip(const w64stub::Program& program, const w64stub::Image& ima
   }
 }
 
+// The Image again, by a Template placed at its own addresses: slots unbound (zero) and externals where emit
+// leaves them (0; in rip at the code's start).
+void check_template(const w64stub::Image& image) {
+  auto made = w64stub::Template::make(image);
+  if (!made) std::abort();
+  std::vector<uint64_t> bound;
+  for (const w64stub::Symbol* s : made->bound_symbols())
+    bound.push_back(s->kind == w64stub::SymbolKind::External && image.model == w64stub::Model::Rip ? image.text.address : 0);
+  std::vector<uint8_t> text(made->text_size()), data(made->data_size());
+  if (!made->place(image.text.address, image.data.address, bound, text, data).ok()) std::abort();
+  if (text != image.text.bytes || data != image.data.bytes) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -34,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)file->report();
   for (const w64stub::Program& p : file->programs)
     for (w64stub::Model m : w64stub::kModels)
-      if (auto image = w64stub::emit(p, {m})) check_round_trip(p, *image);
+      if (auto image = w64stub::emit(p, {m})) check_round_trip(p, *image), check_template(*image);
   // The file linked into one Image, as asm FILE.s makes it.
   if (!file->programs.empty())
     if (auto linked = w64stub::link(file->programs))

@@ -105,7 +105,7 @@ class Template {
       return misplaced(code, data, bound);
     std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
   }
-  std::memcpy(text.data(), bytes_.data(), text_bytes);
+  if (text_bytes) std::memcpy(text.data(), bytes_.data(), text_bytes);  // an empty text may have no buffer
   // Every field lies inside the text (make checked) and holds its value (the windows): a store of its width.
   uint8_t* out = text.data();
   const Patch* p = patches_.data();
