@@ -27,6 +27,7 @@ Expected<Template> Template::make(Image image) {
   Template t;
   t.image_ = std::move(image);
   const Image& im = t.image_;
+  if (im.text.bytes.empty()) return Error{fmt::format("{}: no code to place", im.stub)};
   const uint64_t limit = address_limit(im.model);
   if (im.text.bytes.size() > UINT32_MAX || im.data.bytes.size() > std::min<uint64_t>(limit, UINT32_MAX))
     return Error{fmt::format("{}: sections of {:#x} and {:#x} bytes: too large to place", im.stub, im.text.bytes.size(), im.data.bytes.size())};

@@ -20,6 +20,8 @@ namespace w64stub {
 
 class Template {
  public:
+  // Refused: an Image without code (nothing to place or call), a field outside its section or naming no
+  // symbol of the Image, a field relative to the code that names the data.
   static Expected<Template> make(Image image);
 
   const Image& image() const { return image_; }
@@ -105,7 +107,7 @@ class Template {
       return misplaced(code, data, bound);
     std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
   }
-  if (text_bytes) std::memcpy(text.data(), bytes_.data(), text_bytes);  // an empty text may have no buffer
+  std::memcpy(text.data(), bytes_.data(), text_bytes);  // never empty (make)
   // Every field lies inside the text (make checked) and holds its value (the windows): a store of its width.
   uint8_t* out = text.data();
   const Patch* p = patches_.data();
