@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
 #include <map>
 
 #include "w64stub/core/field.hpp"
@@ -12,7 +11,7 @@ namespace w64stub {
 
 namespace {
 
-constexpr int64_t kFar = int64_t{1} << 40;           // past any section and addend: a field that reaches it fits nowhere
+constexpr int64_t kFar = int64_t{1} << 40;  // past any section and addend: make() refuses a field that reaches it
 
 }  // namespace
 

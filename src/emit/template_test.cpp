@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include "w64stub/catalog/catalog.hpp"
 #include "w64stub/core/disasm.hpp"
@@ -57,10 +58,12 @@ int place_like_emit(const Program& program, Model model, Policy policy, std::spa
   auto made = Template::make(*base);
   REQUIRE(made.ok());
   int refused = 0;
-  for (auto [code, data] : at) {
+  for (const std::pair<uint64_t, uint64_t>& placement : at) {
+    const uint64_t code = placement.first, data = placement.second;
     CAPTURE(code);
     CAPTURE(data);
-    // Unbound, as emit leaves them: an import slot zero, an external at 0 (at the code's start in rip).
+    // Unbound, as emit leaves them: an import slot zero; an external 0 in an absolute field, the code's start
+    // in a relative one (here: rip's LEA).
     std::vector<uint64_t> unbound;
     for (const Symbol* s : made->bound_symbols())
       unbound.push_back(s->kind == SymbolKind::External && model == Model::Rip ? code : 0);
@@ -202,12 +205,18 @@ TEST_CASE("a template writes each binding into the fields that name it (as Zydis
   }
 }
 
-TEST_CASE("a template refuses an image with a field relative to its data section (no model makes one)") {
+TEST_CASE("a template refuses an image with a field relative to its data, or reaching 2^40 bytes past it") {
   Image image = *emit(*catalog_program("badcallback", Variant::Fixed), {Model::Go2012});
   image.relocations.at(1).kind = RelocKind::Rel32;  // runtime·badcallbackmsg, a data symbol
   auto made = Template::make(image);
   REQUIRE_FALSE(made.ok());
   CHECK(made.error().message == "runtime·badcallback: the rel32 field at 0x23 is relative to the code but names the data");
+
+  image.relocations.at(1).kind = RelocKind::Abs32S;
+  image.relocations.at(1).addend = int64_t{1} << 41;  // no section or addend is so large
+  auto far = Template::make(image);
+  REQUIRE_FALSE(far.ok());
+  CHECK(far.error().message == "runtime·badcallback: the abs32s field at 0x23 reaches 0x20000000020 bytes from its section");
 }
 
 TEST_CASE("a template whose fields no address can hold refuses every placement") {
