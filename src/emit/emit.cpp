@@ -93,7 +93,7 @@ class Emitter {
   std::set<int> relaxable_;
   struct Branch {
     int program_index;
-    std::string label;
+    asmjit::Label label;  // the Program's label (a jump to another symbol is no Branch: it stays long)
     uint32_t offset, length;
   };
   std::vector<Branch> branches_;
@@ -239,10 +239,9 @@ Status Emitter::encode(const Lowered::Machine& m, int program_index, const Sourc
   const auto length = static_cast<uint32_t>(buf.size() - start);
   image_.instrs.push_back(InstrInfo{static_cast<uint32_t>(start), length, program_index, loc,
                                     program_index < 0 ? InstrOrigin::Linker : InstrOrigin::Program});
-  if (program_index >= 0 && m.id != x86::Inst::kIdCall)
-    for (const Operand& op : program_.instrs[static_cast<size_t>(program_index)].operands)
-      if (auto* label = std::get_if<CodeLabel>(&op))
-        branches_.push_back({program_index, label->name, static_cast<uint32_t>(start), length});
+  if (program_index >= 0 && m.id != x86::Inst::kIdCall && !m.branch)
+    for (uint32_t k = 0; k < m.op_count; ++k)
+      if (m.ops[k].isLabel()) branches_.push_back({program_index, m.ops[k].as<asmjit::Label>(), static_cast<uint32_t>(start), length});
 
   if (!m.disp.symbol && !m.imm.symbol) return Ok{};
   // Where the address fields lie: Zydis reads the encoding (no text, no analysis: decode_fields).
@@ -333,8 +332,8 @@ void Emitter::find_relaxable() {
   for (const Branch& b : branches_) {
     const asmjit::InstId id = program_.instrs[static_cast<size_t>(b.program_index)].id;
     if (id != x86::Inst::kIdJmp && !(is_jcc(id) && id != x86::Inst::kIdJecxz)) continue;
-    if (!code_.isLabelBound(code_labels_.at(b.label))) continue;
-    const auto target = static_cast<uint32_t>(code_.labelOffset(code_labels_.at(b.label)));
+    if (!code_.isLabelBound(b.label)) continue;
+    const auto target = static_cast<uint32_t>(code_.labelOffset(b.label));
     jumps.push_back({item_at(b.offset), item_at(target), id == x86::Inst::kIdJmp ? 5u : 6u});
     jump_index.push_back(b.program_index);
   }
