@@ -10,6 +10,7 @@
 #include <set>
 
 #include "w64stub/core/disasm.hpp"
+#include "w64stub/core/field.hpp"
 #include "w64stub/win/unwind.hpp"
 
 namespace w64stub {
@@ -119,7 +120,10 @@ asmjit::Label Emitter::code_label(const std::string& name) {
 
 // go2012: every address is a sign-extended 32-bit field. asmjit would encode one beyond it in another form
 // (an addr32 prefix, a 64-bit immediate): the instruction's form would then depend on where things lie.
-bool fits_go2012(uint64_t address) { return address + (uint64_t{1} << 31) <= UINT32_MAX; }
+bool fits_go2012(uint64_t address) {
+  uint64_t value = 0;
+  return field_value(RelocKind::Abs32S, address, 0, value);
+}
 
 std::string out_of_reach(const std::string& symbol, int64_t offset, uint64_t at) {
   return fmt::format("{}{:+#x} lies at {:#x}, beyond a sign-extended 32-bit field", symbol, offset, at);
