@@ -73,6 +73,7 @@ imagefile::File to_file(const Image& image) {
   f.model = std::string(name(image.model));
   f.code_size = image.code_size;
   f.declared_frame = image.declared_frame;
+  f.data_align = image.data_align;
   f.unwind = image.unwind;
   f.sections.push_back({"text", image.text.address, image.text.bytes});
   if (!image.data.bytes.empty()) f.sections.push_back({"data", image.data.address, image.data.bytes});
@@ -92,6 +93,7 @@ Expected<Image> from_file(const imagefile::File& f) {
   image.model = *model;
   image.code_size = f.code_size;
   image.declared_frame = f.declared_frame;
+  image.data_align = f.data_align;
   image.unwind = f.unwind;
   if (f.entry != 0) return Error{fmt::format("{}: entry at +{:#x}; only entry 0 is supported", f.stub, f.entry)};
   for (const imagefile::Section& s : f.sections)

@@ -124,6 +124,11 @@ bool Parser::directive(const std::vector<std::string_view>& w) {
     if (!arity(2)) return false;
     return (number(w[1], file_.declared_frame) && file_.declared_frame >= 0) || bad("frame size");
   }
+  if (key == "data-align") {
+    if (!arity(2)) return false;
+    uint32_t& a = file_.data_align;
+    return (number(w[1], a) && a != 0 && (a & (a - 1)) == 0 && a <= 4096) || bad("alignment");
+  }
   if (key == "entry" || key == "code-size") {
     if (!arity(2)) return false;
     return number(w[1], key == "entry" ? file_.entry : file_.code_size) || bad("number");
@@ -217,6 +222,7 @@ std::string write(const File& file) {
   out += "stub " + file.stub + "\nsymbol " + file.symbol + "\nmodel " + file.model + "\n";
   out += "entry " + hex(file.entry) + "\ncode-size " + hex(file.code_size) + "\n";
   if (file.declared_frame) out += "frame " + std::to_string(file.declared_frame) + "\n";
+  if (file.data_align > 1) out += "data-align " + std::to_string(file.data_align) + "\n";
   for (const Section& s : file.sections) {
     out += "section " + s.name + " " + hex(s.address) + " " + std::to_string(s.bytes.size()) + "\n";
     put_bytes(out, s.bytes);

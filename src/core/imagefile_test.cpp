@@ -36,6 +36,21 @@ TEST_CASE("image files: every catalog image survives write and parse unchanged")
       }
 }
 
+TEST_CASE("image files: the data's alignment survives write and parse") {
+  Program p = *catalog_program("badcallback", Variant::Fixed);
+  for (DataSymbol& d : p.data) d.data_offset.reset(), d.align = 16;  // laid out, not fixed: aligned
+  Image image = *emit(p, {Model::Go2012});
+  REQUIRE(image.data_align == 16);
+  const std::string text = render(image, Format::Image);
+  CHECK(text.find("\ndata-align 16\n") != std::string::npos);
+  imagefile::File file;
+  std::string error;
+  REQUIRE_MESSAGE(imagefile::parse(text, "t.image", file, error), error);
+  CHECK(from_file(file)->data_align == 16);
+  CHECK(render(test::emit_catalog("badcallback", Variant::Fixed, Model::Go2012), Format::Image).find("data-align") ==
+        std::string::npos);  // the catalog's data lies at fixed offsets: moved by any amount, it stays as it is
+}
+
 TEST_CASE("image files: what the format looks like") {
   Image image = test::emit_catalog("badsignal", Variant::Fixed, Model::Go2012);
   std::string text = render(image, Format::Image);
@@ -65,6 +80,9 @@ TEST_CASE("image files: bad input names the line and what is wrong") {
       {replace("section text", "section code"), "t.image:8: bad section name in section"},
       {replace("frame 56", "frame -8"), "t.image:7: bad frame size in frame"},
       {replace("end\n", "bogus 1\nend\n"), "unknown directive 'bogus'"},
+      {replace("frame 56\n", "frame 56\ndata-align 3\n"), "t.image:8: bad alignment in data-align"},
+      {replace("frame 56\n", "frame 56\ndata-align 0\n"), "t.image:8: bad alignment in data-align"},
+      {replace("frame 56\n", "frame 56\ndata-align 8192\n"), "t.image:8: bad alignment in data-align"},
       {replace("end\n", ""), "missing 'end'"},
       {replace("model rip\n", ""), "no model line"},  // found by fuzz.imagefile: it would not write back
       {replace("reloc 0x", "reloc 0xg"), "bad number in reloc"},

@@ -14,6 +14,7 @@ constexpr uint64_t kGo2012Base = 0x400000;
 constexpr uint64_t kAbs64Base = 0x150000000;
 constexpr uint64_t kRipCode = 0x140001000;  // a typical PE32+ .text; encodings do not depend on it
 constexpr uint64_t kMaxDataSpan = 1 << 20;
+constexpr uint32_t kMaxAlign = 4096;  // a page: what a loader keeps of an address when it moves a section
 
 constexpr uint64_t kDataOffset = 0x1000;  // the data section, from the image base (a PE's first section page)
 constexpr uint64_t kCodeOffset = 0x2000;
@@ -128,6 +129,10 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
       return Error{"--addr data: the rip model places data right after the code; only 'code' can be set"};
   }
 
+  for (const DataSymbol& d : program.data)
+    if (d.align == 0 || (d.align & (d.align - 1)) || d.align > kMaxAlign)
+      return Error{fmt::format("{}: alignment {} is not a power of two from 1 to {}", d.symbol, d.align, kMaxAlign)};
+
   if (model != Model::Rip) {
     // Symbols with a fixed data_offset first; the others follow the last of them, each aligned.
     uint64_t next = data_page;
@@ -135,16 +140,15 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
       if (i.data_offset) next = std::max(next, data_page + *i.data_offset + 8);
     for (const DataSymbol& d : program.data)
       if (d.data_offset) next = std::max(next, data_page + *d.data_offset + d.bytes.size());
-    auto place = [&](const std::optional<uint32_t>& fixed, uint64_t size, uint64_t align) {
-      if (fixed) return data_page + *fixed;
-      uint64_t at = align_up(next, std::max<uint64_t>(align, 1));
+    auto place = [&](const std::string& symbol, const std::optional<uint32_t>& fixed, uint64_t size, uint64_t align) {
+      if (fixed) return SymbolAddress{symbol, data_page + *fixed, size, 1};
+      const uint64_t at = align_up(next, align);
       next = at + size;
-      return at;
+      return SymbolAddress{symbol, at, size, align};
     };
     layout.addresses.reserve(program.imports.size() + program.data.size());
-    for (const Import& i : program.imports) layout.addresses.push_back({i.symbol, place(i.data_offset, 8, 8), 8});
-    for (const DataSymbol& d : program.data)
-      layout.addresses.push_back({d.symbol, place(d.data_offset, d.bytes.size(), d.align), d.bytes.size()});
+    for (const Import& i : program.imports) layout.addresses.push_back(place(i.symbol, i.data_offset, 8, 8));
+    for (const DataSymbol& d : program.data) layout.addresses.push_back(place(d.symbol, d.data_offset, d.bytes.size(), d.align));
     std::sort(layout.addresses.begin(), layout.addresses.end(),
               [](const SymbolAddress& x, const SymbolAddress& y) { return x.symbol < y.symbol; });
     auto twice = std::adjacent_find(layout.addresses.begin(), layout.addresses.end(),
@@ -166,7 +170,9 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
       return Error{fmt::format("--addr {}: {} has no such symbol (known: {})", o.name, program.symbol, known)};
     }
     it->address = o.address;
+    it->align = 1;
   }
+  for (const SymbolAddress& a : layout.addresses) layout.data_align = std::max(layout.data_align, a.align);
 
   if (layout.code_address >= kUserSpaceEnd)
     return Error{fmt::format("code address {:#x} is not a user-space address (must be below {:#x})",

@@ -114,3 +114,29 @@ TEST_CASE("a name that is both an import and a data symbol is refused, not laid 
   CHECK_FALSE(plan_layout(*catalog_program("badcallback", Variant::Fixed), Model::Go2012)->address_of("nope"));
 }
 
+
+TEST_CASE("the layout records the alignment its data keeps only when moved by multiples of it") {
+  Program p = *catalog_program("badcallback", Variant::Fixed);
+  CHECK(plan_layout(p, Model::Go2012)->data_align == 1);  // every symbol at a fixed offset
+  for (Import& i : p.imports) i.data_offset.reset();
+  CHECK(plan_layout(p, Model::Go2012)->data_align == 8);  // import slots: 8 bytes, aligned
+  p.data[1].data_offset.reset();
+  p.data[1].align = 64;
+  Layout aligned = *plan_layout(p, Model::Go2012, std::vector{*parse_address_override("data=0x500004")});
+  CHECK(aligned.data_align == 64);
+  CHECK(*aligned.address_of(p.data[1].symbol) % 64 == 0);
+  // An override fixes a symbol where it is given: it is not aligned, and asks nothing of the others.
+  std::vector<AddressOverride> fixed = {{p.data[1].symbol, 0x401101}};
+  for (const Import& i : p.imports) fixed.push_back({i.symbol, 0x401200 + 8 * fixed.size()});
+  auto overridden = plan_layout(p, Model::Go2012, fixed);
+  REQUIRE_MESSAGE(overridden.ok(), overridden.error().message);
+  CHECK(overridden->data_align == 1);
+  CHECK(plan_layout(p, Model::Rip)->data_align == 1);  // rip: the data lies in the text, aligned in it
+
+  for (uint32_t bad : {0u, 3u, 8192u}) {
+    p.data[0].align = bad;
+    CAPTURE(bad);
+    CHECK(plan_layout(p, Model::Rip).error().message ==
+          fmt::format("{}: alignment {} is not a power of two from 1 to 4096", p.data[0].symbol, bad));
+  }
+}

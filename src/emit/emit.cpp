@@ -464,11 +464,16 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
     short_branches = emitter.relaxable();
   }
   if (!image) return image;
+  if (image->text.bytes.size() > kUserSpaceEnd - layout->code_address)  // plan_layout: it starts below
+    return Error::at(program.loc, fmt::format("code at {:#x}..{:#x} reaches past user space's end ({:#x})",
+                                              layout->code_address, layout->code_address + image->text.bytes.size(),
+                                              kUserSpaceEnd));
   image->stub = options.stub.empty() ? program.symbol : options.stub;
   image->symbol = program.symbol;
   image->model = options.model;
   image->policy = options.policy;
   image->declared_frame = program.declared_frame;
+  image->data_align = static_cast<uint32_t>(layout->data_align);
   // Unwind data when the code allows it; derive_unwind says why not (w64stub unwind shows it).
   if (auto unwind = derive_unwind(*image)) image->unwind = unwind->encode();
   image->source_lines = program.source_lines;

@@ -198,3 +198,18 @@ TEST_CASE("a symbol declared twice is refused in every model, before anything is
     }
   }
 }
+
+TEST_CASE("code that would reach past user space's end is refused, code that ends there is emitted") {
+  const Program p = *catalog_program("badsignal", Variant::Fixed);
+  for (Model model : {Model::Rip, Model::Abs64}) {
+    CAPTURE(name(model));
+    const size_t size = emit(p, {model})->text.bytes.size();
+    const std::vector<AddressOverride> at_end = {{"code", kUserSpaceEnd - size}};
+    CHECK(emit(p, {model, Policy::As, at_end}).ok());
+    const std::vector<AddressOverride> past = {{"code", kUserSpaceEnd - size + 1}};
+    auto refused = emit(p, {model, Policy::As, past});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.ends_with(fmt::format("code at {:#x}..{:#x} reaches past user space's end (0x800000000000)",
+                                                       kUserSpaceEnd - size + 1, kUserSpaceEnd + 1)));
+  }
+}

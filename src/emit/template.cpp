@@ -36,7 +36,12 @@ Expected<Template> Template::make(Image image) {
   t.bytes_.insert(t.bytes_.end(), im.data.bytes.begin(), im.data.bytes.end());
   t.data_limit_ = limit - t.data_size_;
   t.data_unsigned_limit_ = std::min<uint64_t>(limit - 1, UINT32_MAX);
-  t.windows_[kCode] = {0, kUserSpaceEnd};
+  const uint32_t align = im.data_align;
+  if (align == 0 || (align & (align - 1)) != 0)
+    return Error{fmt::format("{}: data alignment {} is not a power of two", im.stub, align)};
+  t.data_align_mask_ = im.data.bytes.empty() ? 0 : align - 1;
+  t.data_residue_ = im.data.address & t.data_align_mask_;
+  t.windows_[kCode] = {0, kUserSpaceEnd - t.text_size_ + 1};  // all of the code below user space's end
   t.windows_[kData] = {0, t.data_limit_ + 1};
   // place() reads each table front to back: the patches of the code, of the data and 64-bit ones, then the
   // slots of the code and of the data.
@@ -120,12 +125,16 @@ Error Template::misuse(size_t bindings) const {
 // Why a placement falls outside the windows: the model's reach, an overlap, or the first field, in relocation
 // order, whose value does not fit.
 Error Template::misplaced(uint64_t code, uint64_t data, std::span<const uint64_t> bound) const {
-  if (code >= kUserSpaceEnd)
-    return Error{fmt::format("{} placed at {:#x}: code address is not a user-space address (must be below {:#x})",
-                             image_.stub, code, kUserSpaceEnd)};
+  if (code > kUserSpaceEnd - text_size_)
+    return Error{fmt::format("{} placed at {:#x}: code at {:#x}..{:#x} reaches past user space's end ({:#x})",
+                             image_.stub, code, code, code + text_size_, kUserSpaceEnd)};
   if (data_size_ != 0 && data > data_limit_)
     return Error{fmt::format("{}: {} model: data at {:#x}..{:#x} is out of reach (every byte must lie below {:#x})",
                              image_.stub, name(image_.model), data, data + data_size_, data_limit_ + data_size_)};
+  if (data_size_ != 0 && ((data - data_residue_) & data_align_mask_) != 0)
+    return Error{fmt::format("{}: data at {:#x}: its symbols are aligned to {}, which holds at data addresses of "
+                             "{:#x} modulo {} only", image_.stub, data, data_align_mask_ + 1, data_residue_,
+                             data_align_mask_ + 1)};
   for (const Field& f : fields_) {
     const uint64_t target = (f.base == Base::Bound ? bound[f.bound] : f.base == Base::Data ? data : code) + f.offset;
     uint64_t value = 0;

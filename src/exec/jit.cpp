@@ -82,20 +82,17 @@ uint64_t Instance::address_of(const std::string& symbol) const {
 
 namespace {
 
-// Maps a section: at its own address when asked and free, else where the model can still reach it.
+// Maps a section: at its own address when asked and free, else where the model can still reach it. Either
+// way at its own offset in a page, so that every alignment emit gave its symbols holds (Image::data_align).
 Expected<Mapping> place_section(const Section& section, bool at_image_address, Mapping::Place fallback,
                                 size_t* offset, bool* at_image) {
   uint64_t start = page_floor(section.address);
   size_t size = page_ceil(section.address + section.bytes.size()) - start;
-  if (at_image_address) {
-    if (auto m = Mapping::map(size, Mapping::Place::Exactly, start)) {
-      *offset = section.address - start;
-      return m;
-    }
-  }
+  *offset = section.address - start;
+  if (at_image_address)
+    if (auto m = Mapping::map(size, Mapping::Place::Exactly, start)) return m;
   *at_image = false;
-  *offset = 0;
-  return Mapping::map(section.bytes.size(), fallback);
+  return Mapping::map(size, fallback);
 }
 
 }  // namespace

@@ -60,6 +60,28 @@ TEST_CASE("relocating an image equals emitting it at the new addresses") {
     }
 }
 
+TEST_CASE("relocated, each section keeps its offset in its page: the data stays aligned as emit aligned it") {
+  // The data starts 4 bytes into its page (a fixed length), the import slots and the message follow, aligned.
+  Program p = *catalog_program("badcallback", Variant::Fixed);
+  for (Import& i : p.imports) i.data_offset.reset();
+  p.data[0].data_offset = 4;
+  p.data[1].data_offset.reset();
+  p.data[1].align = 16;
+  Image image = *emit(p, {Model::Go2012});
+  REQUIRE(image.data.address % 4096 == 4);
+  REQUIRE(image.data_align == 16);
+  auto inst = instantiate(image, kBindings, {false});
+  REQUIRE(inst.ok());
+  CHECK(inst->data_address() % 4096 == 4);
+  CHECK(inst->address_of(p.data[1].symbol) % 16 == 0);
+  std::vector<AddressOverride> at = {{"code", inst->text_address()}, {"data", inst->data_address() - 4}};
+  auto again = emit(p, {.model = Model::Go2012, .addresses = at});
+  REQUIRE_MESSAGE(again.ok(), again.error().message);
+  CHECK(inst->address_of(p.data[1].symbol) == again->find_symbol(p.data[1].symbol)->address);
+  auto placed = inst->text();
+  CHECK(std::vector<uint8_t>(placed.begin(), placed.end()) == again->text.bytes);
+}
+
 TEST_CASE("import slots hold the bound functions") {
   Image image = test::emit_catalog("badcallback", Variant::Fixed, Model::Rip);
   auto inst = instantiate(image, kBindings);

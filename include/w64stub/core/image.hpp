@@ -68,6 +68,9 @@ struct Image {
   std::vector<Symbol> symbols;
   std::vector<Relocation> relocations;
   std::vector<InstrInfo> instrs;
+  // Absolute models: the largest alignment emit gave a data symbol (Layout::data_align). The data keeps its
+  // layout when moved by a multiple of it; Template refuses other data addresses.
+  uint32_t data_align = 1;
   int32_t declared_frame = 0;  // Go's $N: the linker-managed part of the frame (its sub/add are in the text)
   std::vector<uint8_t> unwind;  // UNWIND_INFO of the entry function [0, entry_size()); empty when not describable
   SourceLines source_lines;  // shared with the Program it was emitted from

@@ -9,6 +9,7 @@
 //   entry 0x0                              # entry point, as an offset into text
 //   code-size 0x5f                         # text bytes that are instructions (the rest: padding, slots, data)
 //   frame 48                               # optional: the declared ($N) part of the frame, 0 when absent
+//   data-align 8                           # optional: the data moves only by multiples of it (1 when absent)
 //   section text 0x402000 96               # name, address, size; then the bytes as hex, 32 per line
 //   48 83 ec 30 ...
 //   section data 0x401000 136
@@ -60,6 +61,7 @@ struct File {
   std::string stub, symbol, model;
   uint32_t entry = 0, code_size = 0;
   int32_t declared_frame = 0;  // Go's $N, the part of the frame the linker added (its sub/add are in the text)
+  uint32_t data_align = 1;     // a power of two up to a page: the data's symbols are aligned to it (Image::data_align)
   std::vector<Section> sections;
   std::vector<Symbol> symbols;
   std::vector<Reloc> relocs;

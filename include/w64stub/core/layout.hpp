@@ -41,6 +41,7 @@ struct SymbolAddress {
   std::string symbol;
   uint64_t address = 0;
   uint64_t size = 0;  // bytes: 8 for an import slot
+  uint64_t align = 1;  // what the layout aligned it to: 1 when a data_offset or an override fixed it
 };
 
 struct Layout {
@@ -48,6 +49,9 @@ struct Layout {
   uint64_t code_address = 0;
   uint64_t data_address = 0;             // absolute models: start of the data section
   std::vector<SymbolAddress> addresses;  // absolute models: every import slot and data symbol, by name
+  // Absolute models: the largest alignment the layout gave a symbol. Moved by a multiple of it, the data
+  // keeps this layout; by anything else, emit would align its symbols differently.
+  uint64_t data_align = 1;
 
   // The address of an import slot or data symbol; nullopt when the layout has none of that name.
   std::optional<uint64_t> address_of(std::string_view symbol) const;

@@ -33,8 +33,9 @@ class Template {
   // The text and data as they are at `code` and `data` (data ignored without a data section), with
   // bound[i] the address of bound_symbols()[i]: every field patched, every import slot filled. `text` and
   // `data_out` must hold text_size() and data_size() bytes. Refused as emit refuses the same addresses: code
-  // at or past user space's end, a data section past the model's reach or overlapping the code, a value that
-  // does not fit its field. Inline (below): its callers place stubs by the thousand, and the call and its
+  // reaching past user space's end, a data section past the model's reach or overlapping the code, a value that
+  // does not fit its field; also data at an address emit would align its symbols differently from
+  // (Image::data_align). Inline (below): its callers place stubs by the thousand, and the call and its
   // prologue were a tenth of a placement.
   Status place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
                std::span<uint8_t> data_out) const;
@@ -86,6 +87,8 @@ class Template {
   std::vector<Slot> slots_;  // the code's text_slots_, then the data's
   uint32_t text_slots_ = 0;
   uint64_t overlap_shift_ = 0, overlap_span_ = 0;  // see make()
+  // The data moves by multiples of its alignment (Image::data_align): its address modulo it stays the residue.
+  uint64_t data_align_mask_ = 0, data_residue_ = 0;
   std::vector<const Symbol*> bound_;
   uint64_t data_limit_ = 0;  // the highest data address whose section the model still reaches
   // The highest address of the data an abs32 field holds: the model's reach (go2012: below 2^31, where
@@ -103,7 +106,8 @@ class Template {
   if (!windows_[kCode].holds(code)) [[unlikely]]
     return misplaced(code, data, bound);
   if (data_bytes) {
-    if (!windows_[kData].holds(data) || data - code + overlap_shift_ < overlap_span_) [[unlikely]]
+    if (!windows_[kData].holds(data) || data - code + overlap_shift_ < overlap_span_ ||
+        ((data - data_residue_) & data_align_mask_) != 0) [[unlikely]]
       return misplaced(code, data, bound);
     std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
   }
