@@ -8,6 +8,8 @@
 #include <array>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "w64stub/core/disasm.hpp"
 #include "w64stub/core/field.hpp"
@@ -53,16 +55,17 @@ asmjit::CodeHolder& reused_code_holder() {
 
 class Emitter {
  public:
-  // short_branches: program indices of jumps to emit in their rel8 form (see relaxable()).
-  Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::set<int>& short_branches)
+  // short_branches: by program index, the jumps to emit in their rel8 form (see relaxable()); empty for none.
+  Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::vector<bool>& short_branches)
       : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {
+    placed_later_.reserve(program.externals.size() + program.functions.size());
     for (const std::string& e : program.externals) placed_later_.insert(e);
     for (const Function& f : program.functions) placed_later_.insert(f.symbol);
   }
 
   Expected<Image> run();
   // The jumps to labels GNU as's relaxation makes rel8, on this pass's layout (find_relaxable).
-  const std::set<int>& relaxable() const { return relaxable_; }
+  const std::vector<bool>& relaxable() const { return relaxable_; }
 
  private:
   Status lower(const Instr& instr, Lowered& out);
@@ -87,18 +90,19 @@ class Emitter {
   x86::Assembler* a_ = nullptr;
   asmjit::Label code_label(const std::string& name);
 
-  std::map<std::string, asmjit::Label> labels_;       // rip model: import slots and data
-  std::map<std::string, asmjit::Label> code_labels_;  // the Program's own labels
+  // By the names the Program holds (it outlives the Emitter), hashed: a linked file has thousands.
+  std::unordered_map<std::string_view, asmjit::Label> labels_;       // rip model: import slots and data
+  std::unordered_map<std::string_view, asmjit::Label> code_labels_;  // the Program's own labels
   Image image_;
-  const std::set<int>& short_branches_;
-  std::set<int> relaxable_;
+  const std::vector<bool>& short_branches_;
+  std::vector<bool> relaxable_;
   struct Branch {
     int program_index;
     asmjit::Label label;  // the Program's label (a jump to another symbol is no Branch: it stays long)
     uint32_t offset, length;
   };
   std::vector<Branch> branches_;
-  std::set<std::string_view> placed_later_;  // externals and functions: by name, once
+  std::unordered_set<std::string_view> placed_later_;  // externals and functions: by name, once
   std::vector<Function> functions_;        // program_.function_list()
   std::vector<uint32_t> function_starts_;  // of each of functions_, in the text
 };
@@ -229,7 +233,9 @@ Status Emitter::lower(const Instr& instr, Lowered& out) {
 Status Emitter::encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc) {
   const size_t start = code_.textSection()->buffer().size();
   if (m.long_form) a_->long_();
-  if (short_branches_.count(program_index)) a_->short_();
+  if (program_index >= 0 && static_cast<size_t>(program_index) < short_branches_.size() &&
+      short_branches_[static_cast<size_t>(program_index)])
+    a_->short_();
   if (m.reg_from_rm) a_->mod_rm();
   switch (m.prefix) {
     case Prefix::None: break;
@@ -345,8 +351,11 @@ void Emitter::find_relaxable() {
   for (size_t k = 0; k < instrs.size(); ++k) length[k] = instrs[k].length;
   for (const RelaxJump& j : jumps) length[j.item] = 2;
   const std::vector<bool> short_form = relax_jumps(length, jumps);
-  for (size_t k = 0; k < jumps.size(); ++k)
-    if (short_form[k]) relaxable_.insert(jump_index[k]);
+  for (size_t k = 0; k < jumps.size(); ++k) {
+    if (!short_form[k]) continue;
+    if (relaxable_.empty()) relaxable_.assign(program_.instrs.size(), false);  // empty: none (as pass 0's)
+    relaxable_[static_cast<size_t>(jump_index[k])] = true;
+  }
 }
 
 // DESIGN.md's rip layout: code, 0xCC up to an 8-byte boundary, the import slots, then the data.
@@ -396,6 +405,7 @@ Expected<Image> Emitter::run() {
     labels_[e] = a_->newLabel();
     a_->bind(labels_[e]);
   }
+  code_labels_.reserve(2 * program_.functions.size() + 8);
   for (const Function& f : program_.functions) labels_[f.symbol] = code_label(f.symbol);
   functions_ = program_.function_list();
   image_.instrs.reserve(program_.instrs.size() + 2 * functions_.size());  // with each function's $N sub/add
@@ -456,7 +466,7 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
 
   // Once to learn the layout, once more with the jumps GNU as's relaxation keeps short.
   Expected<Image> image = Error{"no pass"};
-  std::set<int> short_branches;
+  std::vector<bool> short_branches;
   for (int pass = 0; pass < 2; ++pass) {
     Emitter emitter(program, options, *layout, short_branches);
     image = emitter.run();
