@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace w64stub {
 
 namespace {
+
+// Names held by the Programs being linked (they outlive the link), hashed: a file has thousands.
+using NameSet = std::unordered_set<std::string_view>;
 
 bool is_branch(asmjit::InstId id) {
   namespace x86 = asmjit::x86;
@@ -17,7 +21,7 @@ bool is_branch(asmjit::InstId id) {
 
 // One function's instructions: its labels prefixed with its name, a direct branch to a function a CodeLabel
 // (unless it is a jump that must keep its rel32 form: a branch to the function's symbol, resolved by emit).
-void append_function(Program& out, const Program& p, const std::set<std::string, std::less<>>& functions, bool relax) {
+void append_function(Program& out, const Program& p, const NameSet& functions, bool relax) {
   out.functions.push_back(Function{p.symbol, out.instrs.size(), p.declared_frame, p.loc});
   for (Instr instr : p.instrs) {
     for (Operand& op : instr.operands) {
@@ -33,7 +37,7 @@ void append_function(Program& out, const Program& p, const std::set<std::string,
 
 // Imports and data are the file's: every function that names one must mean the same one.
 struct Shared {  // the index of each import and data symbol already in the linked Program, by name
-  std::map<std::string, size_t, std::less<>> imports, data;
+  std::unordered_map<std::string_view, size_t> imports, data;
 };
 
 Status merge_shared(Program& out, const Program& p, Shared& seen) {
@@ -110,7 +114,8 @@ namespace {
 
 // The Programs `order` names, the first the entry, as one Program.
 Expected<Program> join(std::span<const Program> programs, const std::vector<size_t>& order, const LinkOptions& options) {
-  std::set<std::string, std::less<>> functions;
+  NameSet functions;
+  functions.reserve(order.size());
   for (size_t k : order)
     if (!functions.insert(programs[k].symbol).second)
       return Error::at(programs[k].loc, fmt::format("TEXT symbol {} is defined twice", programs[k].symbol));
@@ -120,7 +125,7 @@ Expected<Program> join(std::span<const Program> programs, const std::vector<size
   out.loc = head.loc;
   out.declared_frame = head.declared_frame;
   out.source_file = head.source_file;
-  std::set<std::string, std::less<>> externals;  // what out.externals holds, by name
+  NameSet externals;  // what out.externals holds, by name
   Shared shared;
   for (size_t k : order) {
     const Program& p = programs[k];
