@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include <unordered_map>
-#include <unordered_set>
 
 namespace w64stub {
 
@@ -56,8 +55,8 @@ const CodeLabel* Instr::bound_label() const {
 
 Status Program::check_symbols() const {
   // By the names the Program holds, hashed: a linked Program of many functions has thousands of each.
-  std::unordered_map<std::string_view, const Instr*> bound;
-  bound.reserve(2 * functions.size() + 8);
+  std::unordered_map<std::string_view, const Instr*> bound;  // allocates nothing for a stub without labels
+  if (!functions.empty()) bound.reserve(2 * functions.size());
   for (const Function& f : functions) bound.emplace(f.symbol, nullptr);
   for (const Instr& instr : instrs) {
     if (const CodeLabel* label = instr.bound_label()) {
@@ -67,28 +66,23 @@ Status Program::check_symbols() const {
                                                 it->second ? "at " + it->second->loc.str() : std::string("as a function")));
     }
   }
-  std::unordered_set<std::string_view> known;
+  // Sorted once, searched by name: one allocation for a stub, n log n for a linked file.
+  std::vector<std::string_view> known;
   known.reserve(imports.size() + data.size() + externals.size() + functions.size());
-  auto declare = [&](std::string_view name) {
-    return known.insert(name).second
-               ? Status(Ok{})
-               : Error::at(loc, fmt::format("{} is declared twice (as an import, data, external or function) in {}", name, symbol));
-  };
-  for (const Import& i : imports)
-    if (auto s = declare(i.symbol); !s) return s;
-  for (const DataSymbol& d : data)
-    if (auto s = declare(d.symbol); !s) return s;
-  for (const std::string& e : externals)
-    if (auto s = declare(e); !s) return s;
-  for (const Function& f : functions)
-    if (auto s = declare(f.symbol); !s) return s;
+  for (const Import& i : imports) known.push_back(i.symbol);
+  for (const DataSymbol& d : data) known.push_back(d.symbol);
+  for (const std::string& e : externals) known.push_back(e);
+  for (const Function& f : functions) known.push_back(f.symbol);
+  std::sort(known.begin(), known.end());
+  if (auto twice = std::adjacent_find(known.begin(), known.end()); twice != known.end())
+    return Error::at(loc, fmt::format("{} is declared twice (as an import, data, external or function) in {}", *twice, symbol));
   for (const Instr& instr : instrs) {
     if (instr.bound_label()) continue;
     for (const Operand& op : instr.operands) {
       const std::string* name = nullptr;
       if (auto* m = std::get_if<SymbolMem>(&op)) name = &m->symbol;
       if (auto* a = std::get_if<SymbolAddr>(&op)) name = &a->symbol;
-      if (name && !known.count(*name))
+      if (name && !std::binary_search(known.begin(), known.end(), std::string_view(*name)))
         return Error::at(instr.loc, fmt::format("symbol {} is neither an import, data nor an external of {}", *name, symbol));
       if (auto* l = std::get_if<CodeLabel>(&op); l && !bound.count(l->name))
         return Error::at(instr.loc, fmt::format("label {} is never defined in {}", l->name, symbol));

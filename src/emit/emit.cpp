@@ -58,7 +58,8 @@ class Emitter {
   // short_branches: by program index, the jumps to emit in their rel8 form (see relaxable()); empty for none.
   Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::vector<bool>& short_branches)
       : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {
-    placed_later_.reserve(program.externals.size() + program.functions.size());
+    if (!program.externals.empty() || !program.functions.empty())
+      placed_later_.reserve(program.externals.size() + program.functions.size());
     for (const std::string& e : program.externals) placed_later_.insert(e);
     for (const Function& f : program.functions) placed_later_.insert(f.symbol);
   }
@@ -68,7 +69,7 @@ class Emitter {
   const std::vector<bool>& relaxable() const { return relaxable_; }
 
  private:
-  Status lower(const Instr& instr, Lowered& out);
+  [[gnu::always_inline]] Status lower(const Instr& instr, Lowered& out);  // once per instruction, from emit_body
   Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
   Status emit_frame_adjust(asmjit::InstId id, const Function& function);
   Status emit_body();
@@ -133,7 +134,7 @@ std::string out_of_reach(const std::string& symbol, int64_t offset, uint64_t at)
   return fmt::format("{}{:+#x} lies at {:#x}, beyond a sign-extended 32-bit field", symbol, offset, at);
 }
 
-Status Emitter::lower(const Instr& instr, Lowered& out) {
+inline Status Emitter::lower(const Instr& instr, Lowered& out) {
   // Built in place; an abs64 load's address move, made on the way, goes before it at the end.
   Lowered::Machine& m = out.machine[0];
   Lowered::Machine* addr_move = nullptr;
@@ -405,7 +406,7 @@ Expected<Image> Emitter::run() {
     labels_[e] = a_->newLabel();
     a_->bind(labels_[e]);
   }
-  code_labels_.reserve(2 * program_.functions.size() + 8);
+  if (!program_.functions.empty()) code_labels_.reserve(2 * program_.functions.size());  // else: none for a stub without labels
   for (const Function& f : program_.functions) labels_[f.symbol] = code_label(f.symbol);
   functions_ = program_.function_list();
   image_.instrs.reserve(program_.instrs.size() + 2 * functions_.size());  // with each function's $N sub/add
