@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "outcome_p.hpp"
 #include "sandbox_p.hpp"
@@ -153,17 +152,6 @@ uint64_t Child::answer() {
     }
   }
   return result;
-}
-
-int count_wx_mappings() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  int count = 0;
-  while (std::getline(maps, line)) {
-    auto perms = line.substr(line.find(' ') + 1, 4);
-    count += perms.find('w') != std::string::npos && perms.find('x') != std::string::npos;
-  }
-  return count;
 }
 
 Status Child::run() {

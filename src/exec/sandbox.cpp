@@ -232,4 +232,38 @@ bool end_process_group(pid_t group) {
   return false;
 }
 
+// A mapping's line in /proc/self/maps starts "START-END PERMS ...": writable and executable when PERMS
+// holds both w and x.
+namespace {
+
+bool writable_and_executable(std::string_view head) {
+  const size_t space = head.find(' ');
+  const std::string_view perms = space == std::string_view::npos ? std::string_view() : head.substr(space + 1, 4);
+  return perms.find('w') != std::string_view::npos && perms.find('x') != std::string_view::npos;
+}
+
+}  // namespace
+
+// Plain system calls and a buffer on the stack: an ifstream set up a locale and allocated in every probe's
+// child, and the page faults that cost were a sixth of a probe.
+int count_wx_mappings() {
+  const int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char chunk[4096], head[64];  // a line's start: its addresses and permissions fit in 64 bytes
+  size_t head_size = 0;
+  int count = 0;
+  ssize_t n = 0;
+  while ((n = read(fd, chunk, sizeof chunk)) > 0)
+    for (ssize_t i = 0; i < n; ++i) {
+      if (chunk[i] != '\n') {
+        if (head_size < sizeof head) head[head_size++] = chunk[i];
+        continue;
+      }
+      count += writable_and_executable({head, head_size});
+      head_size = 0;
+    }
+  close(fd);
+  return n < 0 ? -1 : count;
+}
+
 }  // namespace w64stub::harness

@@ -17,6 +17,10 @@ namespace w64stub::harness {
 // In the child, first: its own process group, stdin /dev/null, fds 0-2 and `keep` only (moved to 3: returned).
 int isolate_process(int keep);
 
+// In the child, before the call: how many of its mappings are writable and executable at once (from
+// /proc/self/maps); -1 when that cannot be read.
+int count_wx_mappings();
+
 // In the parent, before the first fork: compiles the seccomp filter once (children inherit it).
 Status prepare_sandbox();
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -244,4 +245,21 @@ TEST_CASE("the sandbox's resource limits and capabilities: no core, CPU for the 
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("the child's census of writable and executable mappings counts one made so, as the test's own reading does") {
+  const int before = harness::count_wx_mappings();
+  CHECK(before == test::wx_mappings());
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) {
+    MESSAGE("this kernel refuses a writable and executable mapping; the census has nothing to find");
+    return;
+  }
+  CHECK(harness::count_wx_mappings() == before + 1);
+  CHECK(harness::count_wx_mappings() == test::wx_mappings());
+  void* writable = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(harness::count_wx_mappings() == before + 1);  // writable alone does not count
+  munmap(writable, 4096);
+  munmap(page, 4096);
+  CHECK(harness::count_wx_mappings() == before);
 }
