@@ -1,5 +1,7 @@
 #include "w64stub/core/image.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -37,16 +39,18 @@ const Symbol* Image::find_symbol(std::string_view wanted) const {
   return nullptr;
 }
 
+// The instruction map is in offset order, each instruction after the last (emit writes it so, from_file
+// decodes so): a binary search.
 const InstrInfo* Image::instr_at(uint32_t offset) const {
-  for (const InstrInfo& i : instrs)
-    if (i.offset == offset) return &i;
-  return nullptr;
+  auto it = std::lower_bound(instrs.begin(), instrs.end(), offset,
+                             [](const InstrInfo& i, uint32_t at) { return i.offset < at; });
+  return it != instrs.end() && it->offset == offset ? &*it : nullptr;
 }
 
 const InstrInfo* Image::instr_ending_at(uint32_t offset) const {
-  for (const InstrInfo& i : instrs)
-    if (i.offset + i.length == offset) return &i;
-  return nullptr;
+  auto it = std::lower_bound(instrs.begin(), instrs.end(), offset,
+                             [](const InstrInfo& i, uint32_t at) { return i.offset + i.length < at; });
+  return it != instrs.end() && it->offset + it->length == offset ? &*it : nullptr;
 }
 
 std::string_view Image::source_line(const InstrInfo& instr) const {

@@ -46,4 +46,16 @@ TEST_CASE("image lookups") {
   CHECK(after == first);
   CHECK(std::none_of(image.relocations.begin(), image.relocations.end(),
                      [&](const Relocation& r) { return r.offset < first->length; }));
+  // Every offset of the text and one past it, against a search of the whole map.
+  for (uint32_t at = 0; at <= image.text.bytes.size() + 1; ++at) {
+    CAPTURE(at);
+    const InstrInfo* starting = nullptr;
+    const InstrInfo* ending = nullptr;
+    for (const InstrInfo& i : image.instrs) {
+      if (i.offset == at) starting = &i;
+      if (i.offset + i.length == at) ending = &i;
+    }
+    CHECK(image.instr_at(at) == starting);
+    CHECK(image.instr_ending_at(at) == ending);
+  }
 }
