@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_set>
 
 #include "outcome_p.hpp"
 #include "w64stub/core/disasm.hpp"
@@ -125,13 +126,16 @@ Ending ending_of(int status, bool stopped, const Outcome& out) {
 
 // An external gets a callee like an import's, which only a CALL or JMP may reach: one whose address is
 // taken or whose memory is read (data of another file) has nothing the harness could put there.
+// Linear in the relocations: the externals are a set, each field's instruction is the one its instr_end ends.
 static Status check_externals_called(const Image& image) {
+  std::unordered_set<std::string_view> externals;
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::External) externals.insert(s.name);
+  if (externals.empty()) return Ok{};
   for (const Relocation& r : image.relocations) {
-    const Symbol* s = image.find_symbol(r.symbol);
-    if (!s || s->kind != SymbolKind::External) continue;
-    const InstrInfo* in = nullptr;
-    for (const InstrInfo& i : image.instrs)
-      if (r.offset >= i.offset && r.offset < i.offset + i.length) in = &i;
+    if (!externals.count(r.symbol)) continue;
+    const InstrInfo* in = image.instr_ending_at(r.instr_end);
+    if (in && !(r.offset >= in->offset && r.offset < in->offset + in->length)) in = nullptr;
     auto d = in ? decode_one({image.text.bytes.data() + in->offset, in->length}, image.text.address + in->offset)
                 : Expected<Decoded>(Error{"no instruction"});
     if (!d || (d->flow != Flow::Call && d->flow != Flow::Jump && d->flow != Flow::Branch))
