@@ -362,10 +362,11 @@ TEST_CASE("cli: notes do not change the exit status, --strict makes them count")
 
 TEST_CASE("cli: a whole file runs linked, and a function of another file is an external the probe calls like an import") {
   const std::string path = fmt::format("/tmp/w64stub-cli-external-{}.s", getpid());
-  std::ofstream(path) << "TEXT ·f(SB),7,$40\n\tMOVQ\t$-5, CX\n\tCALL\t·g(SB)\n\tCALL\tother·labs(SB)\n\tRET\n"
+  std::ofstream(path) << "DATA ·k+0(SB)/8, $7\nGLOBL ·k(SB), $8\n"
+                         "TEXT ·f(SB),7,$40\n\tMOVQ\t·k(SB), DX\n\tMOVQ\t$-5, CX\n\tCALL\t·g(SB)\n\tCALL\tother·labs(SB)\n\tRET\n"
                          "TEXT ·g(SB),7,$0\n\tMOVQ\tCX, AX\n\tRET\n"
                          "TEXT ·h(SB),7,$0\n\tMOVQ\t$other·labs(SB), AX\n\tRET\n";
-  // ·g is in the file: resolved in place, not a callee; other·labs is external.
+  // ·g is in the file: resolved in place, not a callee; other·labs is external; ·k is data, read as such.
   Result unbound = cli({"probe", path, "--symbol", "f"});
   CHECK(unbound.status == 0);
   CHECK(unbound.out.find("no stand-in for external other·labs: it returned 0") != std::string::npos);
