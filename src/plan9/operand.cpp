@@ -151,6 +151,9 @@ Status parse_index(Tokens t, size_t i, size_t e, Arg& a) {
 
 
 Expected<int64_t> evaluate(Tokens tokens, size_t begin, size_t end, const Names* names) {
+  // Most operands' expressions are one integer (an offset, $40): no descent through the grammar.
+  if (end == begin + 1 && end <= tokens.size() && tokens[begin].kind == TokenKind::Number && !tokens[begin].floating)
+    return static_cast<int64_t>(tokens[begin].value);
   return Evaluator(tokens, begin, end, names).all();
 }
 
