@@ -190,6 +190,10 @@ class LineLexer {
     t.kind = TokenKind::String;
     std::string bytes;
     while (true) {
+      // The bytes up to a quote or an escape as they are, then one unit at a time.
+      const size_t plain = text_.find_first_of("\"\\", pos_);
+      bytes.append(text_.substr(pos_, plain == std::string_view::npos ? std::string_view::npos : plain - pos_));
+      pos_ = plain == std::string_view::npos ? text_.size() : plain;
       if (pos_ < text_.size() && text_[pos_] == '"') {
         ++pos_;
         t.text = storage_.emplace_back(std::move(bytes));
