@@ -1,5 +1,6 @@
 #include "w64stub/core/imagefile.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -177,6 +178,9 @@ bool Parser::run() {
   std::string_view line;
   if (!next_line(line) || line != kMagic) return fail("not a w64stub image (the first line must be '" + std::string(kMagic) + "')");
   while (next_line(line)) {
+    // A field holding one could not be written back: a line's end drops a carriage return.
+    if (std::any_of(line.begin(), line.end(), [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }))
+      return fail("a control character (no name or field holds one)");
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     // The stub's name is free text: the rest of the line.
     for (std::string_view key : {"stub ", "symbol "}) {

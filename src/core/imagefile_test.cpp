@@ -80,6 +80,8 @@ TEST_CASE("image files: bad input names the line and what is wrong") {
       {replace("section text", "section code"), "t.image:8: bad section name in section"},
       {replace("frame 56", "frame -8"), "t.image:7: bad frame size in frame"},
       {replace("end\n", "bogus 1\nend\n"), "unknown directive 'bogus'"},
+      // found by fuzz.imagefile: a field ending in carriage returns lost one each time it was written and read
+      {replace("kernel32.dll WriteFile", "kernel32.dll WriteFile\r\r"), "a control character (no name or field holds one)"},
       {replace("frame 56\n", "frame 56\ndata-align 3\n"), "t.image:8: bad alignment in data-align"},
       {replace("frame 56\n", "frame 56\ndata-align 0\n"), "t.image:8: bad alignment in data-align"},
       {replace("frame 56\n", "frame 56\ndata-align 8192\n"), "t.image:8: bad alignment in data-align"},
