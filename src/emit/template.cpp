@@ -68,6 +68,12 @@ Expected<Template> Template::make(Image image) {
     if (it == target.end()) return Error{fmt::format("{}: relocation at {:#x} names {}, which is no symbol of it", im.stub, r.offset, r.symbol)};
     if (auto added = t.add_field(r, it->second, patches); !added) return added.error();
   }
+  // The data's window starts at an address of the data's residue, so that place() finds the alignment in
+  // the offset into the window it computes anyway.
+  Window& data_window = t.windows_[kData];
+  const uint64_t up = (t.data_residue_ - data_window.first) & t.data_align_mask_;
+  data_window.first += up;
+  data_window.size = data_window.size > up ? data_window.size - up : 0;
   for (std::vector<Patch>& group : patches) {
     t.patches_.insert(t.patches_.end(), group.begin(), group.end());
     t.patch_ends_[&group - patches] = static_cast<uint32_t>(t.patches_.size());

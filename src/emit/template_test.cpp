@@ -50,11 +50,22 @@ Program fields_program(Model model, bool far_address) {
   return p;
 }
 
+// Where each data symbol lies from the start of the data.
+std::vector<uint64_t> data_layout(const Image& image) {
+  std::vector<uint64_t> out;
+  for (const Symbol& s : image.symbols)
+    if (s.kind == SymbolKind::Data || s.kind == SymbolKind::Import) out.push_back(s.address - image.data.address);
+  return out;
+}
+
 // place() must refuse exactly where a fresh emission at the same addresses refuses, and match its bytes
-// where it does not. Returns how many placements were refused.
+// where it does not. The data's page is where the data starts, less what precedes its first symbol in the
+// page (`lead`). Returns how many placements were refused.
 int place_like_emit(const Program& program, Model model, Policy policy, std::span<const std::pair<uint64_t, uint64_t>> at) {
   auto base = emit(program, {model, policy});
   REQUIRE_MESSAGE(base.ok(), base.error().message);
+  const std::vector<AddressOverride> paged = {{"data", 0x400000}};
+  const uint64_t lead = model == Model::Rip ? 0 : emit(program, {model, policy, paged})->data.address - 0x400000;
   auto made = Template::make(*base);
   REQUIRE(made.ok());
   int refused = 0;
@@ -68,11 +79,12 @@ int place_like_emit(const Program& program, Model model, Policy policy, std::spa
     for (const Symbol* s : made->bound_symbols())
       unbound.push_back(s->kind == SymbolKind::External && model == Model::Rip ? code : 0);
     std::vector<AddressOverride> where = {{"code", code}};
-    if (model != Model::Rip) where.push_back({"data", data});
+    if (model != Model::Rip) where.push_back({"data", data - lead});
     auto fresh = emit(program, {model, policy, where});
-    // Given a data page, emit aligns the data symbols from it: its data section may start past the page, and
-    // then no emission has its data at `data`.
-    const bool data_there = !fresh || model == Model::Rip || fresh->data.bytes.empty() || fresh->data.address == data;
+    // Given a data page, emit aligns the data symbols from it: its data may start past the page, or lie
+    // otherwise than the template's, and then no emission has the template's data at `data`.
+    const bool data_there = !fresh || model == Model::Rip || fresh->data.bytes.empty() ||
+                            (fresh->data.address == data && data_layout(*fresh) == data_layout(*base));
     std::vector<uint8_t> text(made->text_size()), data_bytes(made->data_size());
     auto status = made->place(code, data, unbound, text, data_bytes);
     if (status.ok() != (fresh.ok() && data_there))
@@ -186,6 +198,20 @@ TEST_CASE("a template refuses exactly the placements emit refuses: reach, overla
         CAPTURE(far_address);
         CHECK(place_like_emit(fields_program(model, far_address), model, policy, at) > 0);
       }
+
+  // Data that starts 4 bytes into its page (a length at a fixed offset), then import slots and a message
+  // aligned to 16: placed at every residue, it keeps its layout only 4 bytes past a multiple of 16.
+  Program offset = *catalog_program("badcallback", Variant::Fixed);
+  for (Import& i : offset.imports) i.data_offset.reset();
+  offset.data[0].data_offset = 4;
+  offset.data[1].data_offset.reset();
+  offset.data[1].align = 16;
+  std::vector<std::pair<uint64_t, uint64_t>> residues;
+  for (uint64_t k = 0; k < 48; ++k) residues.push_back({0x401000, 0x500000 + k});
+  for (Model model : {Model::Go2012, Model::Abs64}) {
+    CAPTURE(name(model));
+    CHECK(place_like_emit(offset, model, Policy::As, residues) == 45);
+  }
 }
 
 TEST_CASE("a template writes each binding into the fields that name it (as Zydis reads them)") {

@@ -106,8 +106,9 @@ class Template {
   if (!windows_[kCode].holds(code)) [[unlikely]]
     return misplaced(code, data, bound);
   if (data_bytes) {
-    if (!windows_[kData].holds(data) || data - code + overlap_shift_ < overlap_span_ ||
-        ((data - data_residue_) & data_align_mask_) != 0) [[unlikely]]
+    const uint64_t into = data - windows_[kData].first;  // the window starts at the data's residue (make)
+    if (into >= windows_[kData].size || (into & data_align_mask_) != 0 ||
+        data - code + overlap_shift_ < overlap_span_) [[unlikely]]
       return misplaced(code, data, bound);
     std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
   }
