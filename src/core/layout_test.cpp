@@ -114,7 +114,6 @@ TEST_CASE("a name that is both an import and a data symbol is refused, not laid 
   CHECK_FALSE(plan_layout(*catalog_program("badcallback", Variant::Fixed), Model::Go2012)->address_of("nope"));
 }
 
-
 TEST_CASE("the layout records the alignment its data keeps only when moved by multiples of it") {
   Program p = *catalog_program("badcallback", Variant::Fixed);
   CHECK(plan_layout(p, Model::Go2012)->data_align == 1);  // every symbol at a fixed offset
