@@ -50,7 +50,9 @@ struct Binding {
 };
 
 struct InstantiateOptions {
-  bool at_image_addresses = true;  // try the Image's own addresses first; otherwise (or if taken) relocate
+  // Try the Image's own addresses first; otherwise (or if taken) relocate. Relocated, each section keeps its
+  // offset in its page, so every alignment emit gave a symbol holds (Image::data_align).
+  bool at_image_addresses = true;
 };
 
 class Instance {
