@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <vector>
 
@@ -130,7 +131,7 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
   }
 
   for (const DataSymbol& d : program.data)
-    if (d.align == 0 || (d.align & (d.align - 1)) || d.align > kMaxAlign)
+    if (!std::has_single_bit(d.align) || d.align > kMaxAlign)
       return Error{fmt::format("{}: alignment {} is not a power of two from 1 to {}", d.symbol, d.align, kMaxAlign)};
 
   if (model != Model::Rip) {
