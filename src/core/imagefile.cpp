@@ -1,7 +1,6 @@
 #include "w64stub/core/imagefile.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -129,7 +128,7 @@ bool Parser::directive(const std::vector<std::string_view>& w) {
   if (key == "data-align") {
     if (!arity(2)) return false;
     uint32_t& a = file_.data_align;
-    return (number(w[1], a) && std::has_single_bit(a) && a <= 4096) || bad("alignment");
+    return (number(w[1], a) && a != 0 && (a & (a - 1)) == 0 && a <= 4096) || bad("alignment");
   }
   if (key == "entry" || key == "code-size") {
     if (!arity(2)) return false;

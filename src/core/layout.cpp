@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <vector>
 
@@ -131,7 +130,7 @@ Expected<Layout> plan_layout(const Program& program, Model model, std::span<cons
   }
 
   for (const DataSymbol& d : program.data)
-    if (!std::has_single_bit(d.align) || d.align > kMaxAlign)
+    if (d.align == 0 || (d.align & (d.align - 1)) || d.align > kMaxAlign)
       return Error{fmt::format("{}: alignment {} is not a power of two from 1 to {}", d.symbol, d.align, kMaxAlign)};
 
   if (model != Model::Rip) {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <bit>
 #include <map>
 
 #include "w64stub/core/field.hpp"
@@ -38,7 +37,7 @@ Expected<Template> Template::make(Image image) {
   t.data_limit_ = limit - t.data_size_;
   t.data_unsigned_limit_ = std::min<uint64_t>(limit - 1, UINT32_MAX);
   const uint32_t align = im.data_align;
-  if (!std::has_single_bit(align))
+  if (align == 0 || (align & (align - 1)) != 0)
     return Error{fmt::format("{}: data alignment {} is not a power of two", im.stub, align)};
   t.data_align_mask_ = im.data.bytes.empty() ? 0 : align - 1;
   t.data_residue_ = im.data.address & t.data_align_mask_;

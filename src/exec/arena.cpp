@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -78,7 +77,7 @@ Status CodeArena::writable() {
 }
 
 Expected<CodeArena::Slot> CodeArena::allocate(size_t size, size_t align) {
-  if (!std::has_single_bit(align) || align > 4096) return Error{fmt::format("code arena: alignment {}", align)};
+  if (align == 0 || (align & (align - 1)) || align > 4096) return Error{fmt::format("code arena: alignment {}", align)};
   const size_t start = (used_ + align - 1) & ~(align - 1);
   if (start > capacity_ || size > capacity_ - start)
     return Error{fmt::format("code arena: {} bytes do not fit ({} of {} used)", size, used_, capacity_)};
