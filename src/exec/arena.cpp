@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -53,17 +54,23 @@ CodeArena::CodeArena(CodeArena&& other) noexcept { *this = std::move(other); }
 
 CodeArena& CodeArena::operator=(CodeArena&& other) noexcept {
   if (this == &other) return *this;
-  this->~CodeArena();
+  unmap();
   mode_ = other.mode_;
   capacity_ = std::exchange(other.capacity_, 0);
   used_ = std::exchange(other.used_, 0);
   write_ = std::exchange(other.write_, nullptr);
   exec_ = std::exchange(other.exec_, nullptr);
   executable_ = std::exchange(other.executable_, false);
+  free_ = std::move(other.free_);
+  by_size_ = std::move(other.by_size_);
+  free_bytes_ = std::exchange(other.free_bytes_, 0);
+  other.reset();
   return *this;
 }
 
-CodeArena::~CodeArena() {
+CodeArena::~CodeArena() { unmap(); }
+
+void CodeArena::unmap() {
   if (exec_) munmap(exec_, capacity_);
   if (write_ && write_ != exec_) munmap(write_, capacity_);
   exec_ = write_ = nullptr;
@@ -76,14 +83,87 @@ Status CodeArena::writable() {
   return Ok{};
 }
 
-Expected<CodeArena::Slot> CodeArena::allocate(size_t size, size_t align) {
-  if (align == 0 || (align & (align - 1)) || align > 4096) return Error{fmt::format("code arena: alignment {}", align)};
+// The common case: nothing freed below the bump pointer.
+inline Expected<CodeArena::Slot> CodeArena::bump(size_t size, size_t align) {
   const size_t start = (used_ + align - 1) & ~(align - 1);
   if (start > capacity_ || size > capacity_ - start)
     return Error{fmt::format("code arena: {} bytes do not fit ({} of {} used)", size, used_, capacity_)};
   if (auto s = writable(); !s) return s.error();
-  used_ = start + size;
+  if (start > used_) add_free(used_, start - used_);  // an alignment above a granule: the gap is free space
+  used_ = start + granules(size);  // capacity_ is a whole number of pages, so of granules
   return Slot{reinterpret_cast<uint64_t>(exec_ + start), {write_ + start, size}};
+}
+
+Expected<CodeArena::Slot> CodeArena::allocate(size_t size, size_t align) {
+  if (align == 0 || (align & (align - 1)) || align > 4096) return Error{fmt::format("code arena: alignment {}", align)};
+  if (free_bytes_ != 0) [[unlikely]]
+    return allocate_freed(size, align);
+  return bump(size, align);
+}
+
+Expected<CodeArena::Slot> CodeArena::allocate_freed(size_t size, size_t align) {
+  auto fit = size != 0 && size <= capacity_ ? best_fit(granules(size), align) : by_size_.end();
+  if (fit == by_size_.end()) return bump(size, align);
+  if (auto s = writable(); !s) return s.error();
+  const size_t start = take(fit, granules(size), align);
+  return Slot{reinterpret_cast<uint64_t>(exec_ + start), {write_ + start, size}};
+}
+
+// Best fit: the smallest block that holds `size` at the alignment. The smallest block of at least `size`
+// bytes fits unless its start is misaligned; then the smallest of size + align - 1 bytes surely fits.
+CodeArena::BySize::iterator CodeArena::best_fit(size_t size, size_t align) {
+  auto best = by_size_.lower_bound({size, 0});
+  if (best == by_size_.end()) return best;
+  const size_t start = (best->second + align - 1) & ~(align - 1);
+  return start - best->second <= best->first - size ? best : by_size_.lower_bound({size + align - 1, 0});
+}
+
+// What the block has left before and after the stub stays free (its neighbours are in use: nothing to
+// coalesce).
+size_t CodeArena::take(BySize::iterator fit, size_t size, size_t align) {
+  const auto [block, offset] = *fit;
+  remove_free(free_.find(offset));
+  const size_t start = (offset + align - 1) & ~(align - 1);
+  if (start > offset) add_free(offset, start - offset);
+  if (offset + block > start + size) add_free(start + size, offset + block - (start + size));
+  return start;
+}
+
+void CodeArena::add_free(size_t offset, size_t size) {
+  free_.emplace(offset, size);
+  by_size_.emplace(size, offset);
+  free_bytes_ += size;
+}
+
+void CodeArena::remove_free(std::map<size_t, size_t>::iterator block) {
+  by_size_.erase({block->second, block->first});
+  free_bytes_ -= block->second;
+  free_.erase(block);
+}
+
+Status CodeArena::free(uint64_t address, size_t size) {
+  const uint64_t offset = address - reinterpret_cast<uint64_t>(exec_);  // wraps for an address below the arena
+  if (size == 0 || offset % kGranule != 0 || offset > used_ || size > used_ - offset)
+    return Error{fmt::format("code arena: {:#x} (+{} bytes) was not handed out by this arena", address, size)};
+  const size_t taken = granules(size);  // as allocate() took it (used_ is a whole number of granules)
+  auto next = free_.lower_bound(offset);
+  auto prev = next == free_.begin() ? free_.end() : std::prev(next);
+  if ((next != free_.end() && next->first < offset + taken) || (prev != free_.end() && prev->first + prev->second > offset))
+    return Error{fmt::format("code arena: {:#x} (+{} bytes) overlaps space already free (freed twice?)", address, size)};
+  if (auto s = writable(); !s) return s;
+  std::memset(write_ + offset, 0xCC, taken);  // int3: a call into freed code traps
+  size_t start = offset, end = offset + taken;
+  if (prev != free_.end() && prev->first + prev->second == start) {
+    start = prev->first;
+    remove_free(prev);
+  }
+  if (next != free_.end() && next->first == end) {
+    end += next->second;
+    remove_free(next);
+  }
+  if (end == used_) used_ = start;  // the last block: the bump pointer takes it back
+  else add_free(start, end - start);
+  return Ok{};
 }
 
 Status CodeArena::commit() {

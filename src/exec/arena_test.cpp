@@ -2,7 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstring>
+#include <map>
+#include <random>
 
 #include "../testing/test_support.hpp"
 #include "w64stub/emit/emit.hpp"
@@ -62,4 +68,134 @@ TEST_CASE("a code arena refuses what does not fit, and below_2g keeps it low") {
   CHECK(arena->allocate(8, 3).error().message == "code arena: alignment 3");
   arena->reset();
   CHECK(arena->allocate(4096).ok());
+}
+
+namespace {
+
+// What a child sees calling `address`: the signal that ended it, or 0 when it returned.
+int signal_calling(uint64_t address) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    reinterpret_cast<void (*)()>(address)();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("a code arena frees a stub: its bytes trap, its space is reused, free neighbours merge") {
+  const Template get = value_getter();
+  for (bool force_protected : {false, true}) {
+    CAPTURE(force_protected);
+    auto arena = CodeArena::create({.capacity = 1 << 16, .force_protected = force_protected});
+    REQUIRE(arena.ok());
+    const size_t size = get.text_size();
+    std::vector<CodeArena::Slot> slots;
+    for (int k = 0; k < 4; ++k) {
+      auto slot = arena->allocate(size);
+      REQUIRE(slot.ok());
+      REQUIRE(get.place(slot->address, 0, {}, slot->bytes, {}).ok());
+      slots.push_back(*slot);
+    }
+    REQUIRE(arena->commit().ok());
+    const size_t top = arena->used();
+    const size_t taken = slots[1].address - slots[0].address;  // the size in whole granules
+    CHECK(taken == (size + CodeArena::kGranule - 1) / CodeArena::kGranule * CodeArena::kGranule);
+
+    REQUIRE(arena->free(slots[1].address, size).ok());
+    REQUIRE(arena->commit().ok());
+    CHECK(arena->free_bytes() == taken);
+    CHECK(arena->used() == top);
+    CHECK(signal_calling(slots[1].address) == SIGTRAP);  // int3, not the stub it was
+    CHECK(signal_calling(slots[0].address) == 0);
+    CHECK(test::wx_mappings() == 0);
+
+    auto again = arena->allocate(size);  // the freed block, not the bump pointer
+    REQUIRE(again.ok());
+    CHECK(again->address == slots[1].address);
+    CHECK(arena->free_bytes() == 0);
+
+    // Two neighbours freed in either order are one block: a stub twice the size fits where they were.
+    REQUIRE(arena->free(slots[2].address, size).ok());
+    REQUIRE(arena->free(slots[1].address, size).ok());
+    const size_t merged = 2 * taken;
+    CHECK(arena->free_bytes() == merged);
+    auto wide = arena->allocate(merged);
+    REQUIRE(wide.ok());
+    CHECK(wide->address == slots[1].address);
+    REQUIRE(arena->free(wide->address, merged).ok());
+
+    // The last block goes back to the bump pointer, and with it the free space just below it.
+    REQUIRE(arena->free(slots[3].address, size).ok());
+    CHECK(arena->used() == slots[1].address - slots[0].address);
+    CHECK(arena->free_bytes() == 0);
+    REQUIRE(arena->free(slots[0].address, size).ok());
+    CHECK(arena->used() == 0);
+  }
+}
+
+TEST_CASE("a code arena refuses to free what it did not hand out, or twice") {
+  auto arena = CodeArena::create({.capacity = 4096});
+  REQUIRE(arena.ok());
+  auto a = arena->allocate(64);
+  auto b = arena->allocate(64);
+  REQUIRE((a.ok() && b.ok()));
+  CHECK(arena->free(b->address + 64, 16).error().message.ends_with("was not handed out by this arena"));
+  CHECK(arena->free(a->address - 16, 16).error().message.ends_with("was not handed out by this arena"));
+  CHECK(arena->free(a->address, 0).error().message.ends_with("was not handed out by this arena"));
+  REQUIRE(arena->free(a->address, 64).ok());
+  CHECK(arena->free(a->address, 64).error().message ==
+        fmt::format("code arena: {:#x} (+64 bytes) overlaps space already free (freed twice?)", a->address));
+  CHECK(arena->free(a->address + 32, 64).error().message.ends_with("(freed twice?)"));  // reaches into b: refused whole
+  CHECK(arena->free_bytes() == 64);
+  CHECK(arena->used() == 128);
+}
+
+// Random stubs of random sizes and alignments allocated and freed 20,000 times, checked against a record
+// of what is live: no two overlap, each is aligned, each still returns its own value, and once all are
+// freed the arena is empty again (every free block merged back).
+TEST_CASE("a code arena under random allocation and freeing keeps every live stub intact") {
+  const Template get = value_getter();
+  const Symbol& value = *get.image().find_symbol("value");
+  const size_t value_offset = value.address - get.image().text.address;
+  for (bool force_protected : {false, true}) {
+    CAPTURE(force_protected);
+    auto arena = CodeArena::create({.capacity = 1 << 20, .force_protected = force_protected});
+    REQUIRE(arena.ok());
+    std::mt19937_64 random(7);
+    std::map<uint64_t, std::pair<size_t, uint64_t>> live;  // address -> size, value
+    size_t live_bytes = 0;
+    for (uint64_t step = 0; step < 20000; ++step) {
+      if (live.empty() || random() % 100 < 55) {
+        const size_t size = get.text_size() + random() % 200;
+        const size_t align = size_t{1} << (random() % 7);
+        auto slot = arena->allocate(size, align);
+        REQUIRE_MESSAGE(slot.ok(), slot.error().message);
+        REQUIRE(slot->address % align == 0);
+        auto after = live.lower_bound(slot->address);
+        REQUIRE((after == live.end() || after->first >= slot->address + size));
+        REQUIRE((after == live.begin() || std::prev(after)->first + std::prev(after)->second.first <= slot->address));
+        REQUIRE(get.place(slot->address, 0, {}, slot->bytes, {}).ok());
+        std::memcpy(slot->bytes.data() + value_offset, &step, 8);
+        live[slot->address] = {size, step};
+        live_bytes += size;
+      } else {
+        auto victim = std::next(live.begin(), static_cast<long>(random() % live.size()));
+        REQUIRE(arena->free(victim->first, victim->second.first).ok());
+        live_bytes -= victim->second.first;
+        live.erase(victim);
+      }
+      REQUIRE(arena->used() - arena->free_bytes() >= live_bytes);
+    }
+    REQUIRE(arena->commit().ok());
+    CHECK(test::wx_mappings() == 0);
+    for (const auto& [address, stub] : live)
+      if (reinterpret_cast<uint64_t (*)()>(address)() != stub.second) FAIL("the stub at ", address, " lost its value");
+    for (const auto& [address, stub] : live) REQUIRE(arena->free(address, stub.first).ok());
+    CHECK(arena->used() == 0);
+    CHECK(arena->free_bytes() == 0);
+  }
 }

@@ -3,13 +3,17 @@
 // One memfd is mapped twice: a read-write view the arena writes through and a read-execute view the code
 // runs from. Where the kernel refuses the second view (a hardened system: memfd without exec rights), the
 // arena falls back to one mapping that is read-write while a batch is written and read-execute after
-// commit() - one mprotect per batch, not per stub. Space is handed out by a bump pointer (no bookkeeping per
-// stub); free() returns the last allocation, reset() all of them.
+// commit() - one mprotect per batch, not per stub. Space is handed out by a bump pointer; free() gives a
+// block back and allocate() reuses freed space first, best fit. The arena keeps nothing per live stub, only
+// a record per free block (coalesced with its neighbours); reset() frees everything at once.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <span>
+#include <utility>
 
 #include "w64stub/core/error.hpp"
 
@@ -35,7 +39,11 @@ class CodeArena {
 
   Mode mode() const { return mode_; }
   size_t capacity() const { return capacity_; }
-  size_t used() const { return used_; }
+  size_t used() const { return used_; }           // up to the bump pointer, free blocks below it included
+  size_t free_bytes() const { return free_bytes_; }  // in free blocks below the bump pointer
+
+  // Space is handed out in granules of 16 bytes: a stub's size is rounded up to them.
+  static constexpr size_t kGranule = 16;
 
   // `size` bytes aligned to `align` (a power of two up to a page). Fails when the arena is full.
   Expected<Slot> allocate(size_t size, size_t align = 16);
@@ -45,17 +53,40 @@ class CodeArena {
   // Protected mode: makes the mapping writable again for a batch into space allocated earlier (allocate()
   // does this itself). Dual mapped: nothing to do.
   Status reopen() { return writable(); }
-  void reset() { used_ = 0; }
+  // Gives back a block allocate() handed out, by its address and size. Its bytes become int3, so that a call
+  // into freed code traps (Protected: the mapping turns writable, as for allocate(); commit() again before
+  // calling into the arena). Refused, changing nothing: a range outside the space handed out, or one that
+  // overlaps space already free (a block freed twice).
+  Status free(uint64_t address, size_t size);
+  void reset() {
+    used_ = free_bytes_ = 0;
+    free_.clear();
+    by_size_.clear();
+  }
 
  private:
   CodeArena() = default;
   Status writable();
+  void unmap();
+  static size_t granules(size_t size) { return (size + kGranule - 1) & ~(kGranule - 1); }
+  [[gnu::always_inline]] inline Expected<Slot> bump(size_t size, size_t align);
+  [[gnu::cold, gnu::noinline]] Expected<Slot> allocate_freed(size_t size, size_t align);
+  using BySize = std::set<std::pair<size_t, size_t>>;  // (size, offset)
+  BySize::iterator best_fit(size_t size, size_t align);
+  size_t take(BySize::iterator fit, size_t size, size_t align);  // the stub's offset in the block
+  void add_free(size_t offset, size_t size);
+  void remove_free(std::map<size_t, size_t>::iterator block);
 
   Mode mode_ = Mode::DualMapped;
   size_t capacity_ = 0, used_ = 0;
   uint8_t* write_ = nullptr;  // the read-write view (Protected: the one mapping)
   uint8_t* exec_ = nullptr;   // the read-execute view (Protected: the same)
   bool executable_ = false;   // Protected: the mapping is read-execute now
+  // The free blocks below used_, none adjacent to another or to used_: by offset (to coalesce) and by
+  // (size, offset) (to find the best fit).
+  std::map<size_t, size_t> free_;
+  BySize by_size_;
+  size_t free_bytes_ = 0;
 };
 
 }  // namespace w64stub
