@@ -128,14 +128,33 @@ Expected<ThunkFactory> ThunkFactory::create(size_t capacity) {
   auto thunks = f.arena_->allocate(capacity * kThunkBytes, kThunkBytes);
   if (!thunks) return thunks.error();
   f.thunks_ = *thunks;
+  f.update_fast_until();
   return f;
 }
 
-// A full factory or a reopened batch: out of line, so that make()'s common path saves no registers.
+// A full factory, a reopened batch or a released slot to reuse: out of line, so that make()'s common path
+// saves no registers.
 Expected<uint64_t> ThunkFactory::make_slow(ThunkHandler handler, void* context) {
-  if (count_ == capacity_) return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
+  if (count_ == capacity_ && released_.empty()) return Error{fmt::format("thunk factory: all {} thunks are made", capacity_)};
   if (auto s = reopen(); !s) return s.error();
-  return place(handler, context);
+  if (released_.empty()) return place(count_++, handler, context);
+  const uint32_t index = released_.back();
+  released_.pop_back();
+  update_fast_until();
+  return place(index, handler, context);
+}
+
+Status ThunkFactory::release(uint64_t thunk) {
+  const uint64_t index = (thunk - thunks_.address) / kThunkBytes;  // wraps for an address below the thunks
+  // A live thunk starts as the template does (mov eax, imm32); a released one with int3.
+  if (thunk % kThunkBytes != 0 || index >= count_ || thunks_.bytes[index * kThunkBytes] != thunk_bytes_[0])
+    return Error{fmt::format("thunk factory: {:#x} is not a live thunk of this factory", thunk)};
+  if (auto s = reopen(); !s) return s;
+  std::memset(thunks_.bytes.data() + index * kThunkBytes, 0xCC, kThunkBytes);
+  table_[index] = {nullptr, nullptr};
+  released_.push_back(static_cast<uint32_t>(index));
+  fast_until_ = 0;
+  return Ok{};
 }
 
 // The first write since a commit (Protected mode: the arena turns writable again).
@@ -143,16 +162,21 @@ Status ThunkFactory::reopen() {
   if (open_) return Ok{};
   if (auto s = arena_->reopen(); !s) return s;
   open_ = true;
+  update_fast_until();
   return Ok{};
 }
 
 Status ThunkFactory::make(std::span<const ThunkTarget> targets, std::span<uint64_t> addresses) {
   if (addresses.size() != targets.size())
     return Error{fmt::format("thunk factory: {} targets but room for {} addresses", targets.size(), addresses.size())};
-  if (targets.size() > capacity_ - count_)
-    return Error{fmt::format("thunk factory: {} more thunks do not fit ({} of {} are made)", targets.size(), count_, capacity_)};
+  if (targets.size() > capacity_ - size())
+    return Error{fmt::format("thunk factory: {} more thunks do not fit ({} of {} are live)", targets.size(), size(), capacity_)};
   if (auto s = reopen(); !s) return s;
-  for (size_t k = 0; k < targets.size(); ++k) addresses[k] = place(targets[k].handler, targets[k].context);
+  size_t k = 0;
+  for (; k < targets.size() && !released_.empty(); ++k, released_.pop_back())  // the released slots first
+    addresses[k] = place(released_.back(), targets[k].handler, targets[k].context);
+  for (; k < targets.size(); ++k) addresses[k] = place(count_++, targets[k].handler, targets[k].context);
+  update_fast_until();
   return Ok{};
 }
 

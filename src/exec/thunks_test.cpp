@@ -3,6 +3,11 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+
 #include "../testing/test_support.hpp"
 #include "w64stub/core/frame.hpp"
 #include "w64stub/exec/harness.hpp"
@@ -22,6 +27,18 @@ __attribute__((ms_abi)) uint64_t mix(void* context, uint64_t a1, uint64_t a2, ui
 
 __attribute__((ms_abi)) uint64_t other(void* context, uint64_t, uint64_t, uint64_t, uint64_t) {
   return ~reinterpret_cast<uint64_t>(context);
+}
+
+// What a child sees calling thunk `address`: the signal that ended it, or 0 when it returned.
+int signal_calling(uint64_t address) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    reinterpret_cast<Callback>(address)(1, 2, 3, 4);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 }  // namespace
@@ -82,7 +99,7 @@ TEST_CASE("thunks made in batches, between single ones and commits, each reach t
   std::vector<ThunkTarget> too_many(left + 1, ThunkTarget{mix, nullptr});
   std::vector<uint64_t> addresses(too_many.size());
   CHECK(factory->make(too_many, addresses).error().message ==
-        fmt::format("thunk factory: {} more thunks do not fit ({} of {} are made)", left + 1, factory->size(), kCapacity));
+        fmt::format("thunk factory: {} more thunks do not fit ({} of {} are live)", left + 1, factory->size(), kCapacity));
   CHECK(factory->size() == kCapacity - left);
   CHECK(factory->make(too_many, std::span<uint64_t>(addresses).first(1)).error().message ==
         fmt::format("thunk factory: {} targets but room for 1 addresses", left + 1));
@@ -121,4 +138,76 @@ TEST_CASE("thunks under the probe: the thunk and the dispatcher keep the Win64 c
     CHECK(call.args[0] == index);  // the context of entry `index`
     for (int i = 0; i < 4; ++i) CHECK(call.argument(i + 1) == argument_canary(i));
   }
+}
+
+TEST_CASE("a released thunk traps when called, its slot is made again, and a factory full of live thunks takes no more") {
+  auto factory = ThunkFactory::create(5);
+  REQUIRE_MESSAGE(factory.ok(), factory.error().message);
+  std::vector<uint64_t> thunks;
+  for (size_t k = 0; k < 4; ++k) thunks.push_back(*factory->make(mix, reinterpret_cast<void*>(k)));
+  REQUIRE(factory->commit().ok());
+
+  REQUIRE(factory->release(thunks[1]).ok());
+  REQUIRE(factory->release(thunks[2]).ok());
+  REQUIRE(factory->commit().ok());
+  CHECK(factory->size() == 2);
+  CHECK(signal_calling(thunks[1]) == SIGTRAP);
+  CHECK(signal_calling(thunks[0]) == 0);
+  CHECK(reinterpret_cast<Callback>(thunks[3])(1, 2, 3, 4) == 3 * 100000 + 1234);
+  CHECK(factory->release(thunks[1]).error().message ==
+        fmt::format("thunk factory: {:#x} is not a live thunk of this factory", thunks[1]));
+  CHECK(factory->release(thunks[0] + 1).error().message.ends_with("is not a live thunk of this factory"));
+  CHECK(factory->release(thunks[3] + ThunkFactory::kThunkBytes).error().message.ends_with("is not a live thunk of this factory"));
+
+  // The released slots come back before a fresh one, the last released first, each reaching its new target.
+  auto again = factory->make(other, reinterpret_cast<void*>(20));
+  REQUIRE(again.ok());
+  CHECK(*again == thunks[2]);
+  std::vector<uint64_t> batch(1);
+  const ThunkTarget target{mix, reinterpret_cast<void*>(21)};
+  REQUIRE(factory->make({&target, 1}, batch).ok());
+  CHECK(batch[0] == thunks[1]);
+  REQUIRE(factory->release(thunks[0]).ok());  // released and made again within one batch
+  CHECK(*factory->make(mix, reinterpret_cast<void*>(0)) == thunks[0]);
+  auto fresh = factory->make(mix, reinterpret_cast<void*>(22));
+  REQUIRE(fresh.ok());
+  CHECK(*fresh == thunks[3] + ThunkFactory::kThunkBytes);
+  CHECK(factory->make(mix, nullptr).error().message == "thunk factory: all 5 thunks are made");
+  REQUIRE(factory->commit().ok());
+  CHECK(reinterpret_cast<Callback>(thunks[2])(1, 2, 3, 4) == ~uint64_t{20});
+  CHECK(reinterpret_cast<Callback>(thunks[1])(1, 2, 3, 4) == 21 * 100000 + 1234);
+  CHECK(factory->size() == 5);
+}
+
+// Callbacks that come and go: 100,000 makes and releases in random order over 1,000 slots, every live thunk
+// reaching its own context at the end.
+TEST_CASE("thunks made and released at random stay within the factory's slots and reach their contexts") {
+  constexpr size_t kCapacity = 1000;
+  auto factory = ThunkFactory::create(kCapacity);
+  REQUIRE(factory.ok());
+  std::vector<std::pair<uint64_t, size_t>> live;  // address, context
+  uint64_t lowest = UINT64_MAX, highest = 0;
+  uint64_t state = 12345;
+  for (size_t step = 0; step < 100000; ++step) {
+    state = state * 6364136223846793005 + 1442695040888963407;
+    if (live.size() < kCapacity && (live.empty() || (state >> 33) % 100 < 60)) {
+      auto thunk = factory->make(mix, reinterpret_cast<void*>(step));
+      REQUIRE(thunk.ok());
+      live.push_back({*thunk, step});
+      lowest = std::min(lowest, *thunk);
+      highest = std::max(highest, *thunk);
+    } else {
+      const size_t victim = (state >> 33) % live.size();
+      REQUIRE(factory->release(live[victim].first).ok());
+      live[victim] = live.back();
+      live.pop_back();
+    }
+  }
+  REQUIRE(factory->commit().ok());
+  CHECK(factory->size() == live.size());
+  CHECK(highest - lowest < kCapacity * ThunkFactory::kThunkBytes);
+  size_t wrong = 0;
+  for (const auto& [address, context] : live)
+    wrong += reinterpret_cast<Callback>(address)(1, 2, 3, 4) != context * 100000 + 1234;
+  CHECK(wrong == 0);
 }

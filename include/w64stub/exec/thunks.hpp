@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/image.hpp"
@@ -37,19 +38,25 @@ class ThunkFactory {
   // A new thunk: a Win64 function of up to four integer arguments that returns handler(context, ...).
   // Inline: the common case is a copy and two fields, and the caller's check of the result folds away.
   Expected<uint64_t> make(ThunkHandler handler, void* context) {
-    if (count_ == capacity_ || !open_) [[unlikely]]
+    if (count_ >= fast_until_) [[unlikely]]
       return make_slow(handler, context);
-    return place(handler, context);
+    return place(count_++, handler, context);
   }
   // targets.size() new thunks at once, all or none: thunk k calls targets[k] and its address goes to
   // addresses[k] (of the same size). One check and one reopen for the batch, then a copy and two fields each.
   Status make(std::span<const ThunkTarget> targets, std::span<uint64_t> addresses);
+  // Gives a thunk back: its 16 bytes become int3, so that a call through a released callback traps instead
+  // of reaching a handler, and make() reuses its slot first (a factory of N thunks holds N live ones, however
+  // many come and go). Like make(), it leaves the batch uncommitted. Refused, changing nothing: an address
+  // that is not a thunk this factory made and has not released.
+  Status release(uint64_t thunk);
   // Thunks made so far are callable once committed (make() leaves a batch uncommitted: commit per batch).
   Status commit() {
     open_ = false;
+    fast_until_ = 0;
     return arena_->commit();
   }
-  size_t size() const { return count_; }
+  size_t size() const { return count_ - released_.size(); }  // the live thunks
 
   // What a thunk and the dispatcher are, as Images (for listings and the probe): the thunk's `dispatcher`
   // and `index`, the dispatcher's `table`, are externals.
@@ -72,28 +79,34 @@ class ThunkFactory {
   using Entry = ThunkTarget;  // the dispatcher's table: {handler, context} per thunk
   std::unique_ptr<CodeArena> arena_;
   std::unique_ptr<Entry[]> table_;
-  size_t capacity_ = 0, count_ = 0;
+  size_t capacity_ = 0, count_ = 0;  // count_: the slots ever used, released ones included
+  std::vector<uint32_t> released_;    // slots to reuse, the last released first
   Template thunk_;
   uint8_t thunk_bytes_[kThunkBytes] = {};  // its text, where make() copies it from
   Image dispatcher_;
   uint64_t dispatcher_address_ = 0;
   CodeArena::Slot thunks_;  // room for every thunk, allocated once
   bool open_ = true;        // written since the last commit
+  // make() places a fresh slot inline while count_ is below this: the capacity while the batch is open and
+  // no slot waits to be reused, else 0 (one compare instead of three).
+  size_t fast_until_ = 0;
+  void update_fast_until() { fast_until_ = open_ && released_.empty() ? capacity_ : 0; }
   uint32_t index_field_ = 0, jump_field_ = 0, jump_end_ = 0;  // where make() writes, from the thunk's template
 
   ThunkFactory() = default;
   [[gnu::cold, gnu::noinline]] Expected<uint64_t> make_slow(ThunkHandler handler, void* context);
   Status reopen();
-  // The template's bytes and its two fields (the arena is under 2 GiB: the jump always reaches).
-  uint64_t place(ThunkHandler handler, void* context) {
-    const uint64_t address = thunks_.address + count_ * kThunkBytes;
-    uint8_t* at = thunks_.bytes.data() + count_ * kThunkBytes;
-    const auto index = static_cast<uint32_t>(count_);
+  // The template's bytes and its two fields into slot `index` (the arena is under 2 GiB: the jump always
+  // reaches).
+  uint64_t place(size_t index, ThunkHandler handler, void* context) {
+    const uint64_t address = thunks_.address + index * kThunkBytes;
+    uint8_t* at = thunks_.bytes.data() + index * kThunkBytes;
+    const auto index32 = static_cast<uint32_t>(index);
     const auto jump = static_cast<int32_t>(dispatcher_address_ - (address + jump_end_));
     std::memcpy(at, thunk_bytes_, kThunkBytes);
-    std::memcpy(at + index_field_, &index, 4);
+    std::memcpy(at + index_field_, &index32, 4);
     std::memcpy(at + jump_field_, &jump, 4);
-    table_[count_++] = {handler, context};
+    table_[index] = {handler, context};
     return address;
   }
 };
