@@ -63,6 +63,8 @@ CodeArena& CodeArena::operator=(CodeArena&& other) noexcept {
   executable_ = std::exchange(other.executable_, false);
   free_ = std::move(other.free_);
   by_size_ = std::move(other.by_size_);
+  spare_block_ = std::move(other.spare_block_);
+  spare_size_ = std::move(other.spare_size_);
   free_bytes_ = std::exchange(other.free_bytes_, 0);
   other.reset();
   return *this;
@@ -129,16 +131,31 @@ size_t CodeArena::take(BySize::iterator fit, size_t size, size_t align) {
   return start;
 }
 
+// The nodes of the last block removed are kept for the next one added: stubs that come and go then
+// allocate nothing.
 void CodeArena::add_free(size_t offset, size_t size) {
-  free_.emplace(offset, size);
-  by_size_.emplace(size, offset);
+  if (spare_block_) {
+    spare_block_.key() = offset;
+    spare_block_.mapped() = size;
+    free_.insert(std::move(spare_block_));
+  } else {
+    free_.emplace(offset, size);
+  }
+  if (spare_size_) {
+    spare_size_.value() = {size, offset};
+    by_size_.insert(std::move(spare_size_));
+  } else {
+    by_size_.emplace(size, offset);
+  }
   free_bytes_ += size;
 }
 
-void CodeArena::remove_free(std::map<size_t, size_t>::iterator block) {
-  by_size_.erase({block->second, block->first});
+void CodeArena::remove_free(FreeBlocks::iterator block) {
   free_bytes_ -= block->second;
-  free_.erase(block);
+  auto size_node = by_size_.extract({block->second, block->first});
+  auto block_node = free_.extract(block);
+  if (!spare_size_) spare_size_ = std::move(size_node);
+  if (!spare_block_) spare_block_ = std::move(block_node);
 }
 
 Status CodeArena::free(uint64_t address, size_t size) {

@@ -78,7 +78,7 @@ void check(bool ok, const char* what) {
 }
 
 constexpr size_t kBenchThunks = size_t{1} << 20;
-constexpr size_t kBatch = 1000;  // thunks per batch op
+constexpr size_t kBatch = 1000;  // thunks per batch op; live stubs and thunks in the churn ops
 
 __attribute__((ms_abi)) uint64_t null_handler(void*, uint64_t, uint64_t, uint64_t, uint64_t) { return 0; }
 
@@ -177,6 +177,29 @@ std::vector<Op> make_ops() {
                      if (++n % 1000 == 0) check(arena->commit().ok(), "commit failed");
                    });
                  }});
+  // Stubs that come and go: 1,000 live in the arena, each op frees the oldest (its bytes int3, its space
+  // a free block) and places a new stub, which reuses that space (committed every 1,000).
+  out.push_back({"template+arena+free", [] {
+                   auto tpl = std::make_shared<Template>(*Template::make(*emit(badcallback(), {.model = Model::Rip})));
+                   auto created = CodeArena::create({.capacity = size_t{1} << 20});
+                   check(created.ok(), "no arena");
+                   auto arena = std::make_shared<CodeArena>(std::move(*created));
+                   auto bound = std::make_shared<std::vector<uint64_t>>(tpl->bound_symbols().size(), 0x7f00'0000'1000);
+                   auto live = std::make_shared<std::vector<uint64_t>>(kBatch);
+                   for (uint64_t& address : *live) {
+                     auto slot = arena->allocate(tpl->text_size());
+                     check(slot.ok() && tpl->place(slot->address, 0, *bound, slot->bytes, {}).ok(), "place failed");
+                     address = slot->address;
+                   }
+                   return std::function<void()>([tpl, arena, bound, live, n = size_t{0}]() mutable {
+                     uint64_t& oldest = (*live)[n % kBatch];
+                     check(arena->free(oldest, tpl->text_size()).ok(), "free failed");
+                     auto slot = arena->allocate(tpl->text_size());
+                     check(slot.ok() && tpl->place(slot->address, 0, *bound, slot->bytes, {}).ok(), "place failed");
+                     oldest = slot->address;
+                     if (++n % kBatch == 0) check(arena->commit().ok(), "commit failed");
+                   });
+                 }});
   // Callback thunks: one made (16 bytes into the factory's arena and a table entry), against their limit,
   // a 16-byte copy and two patched fields.
   out.push_back({"thunk", [] {
@@ -186,6 +209,19 @@ std::vector<Op> make_ops() {
                      if (f->size() == kBenchThunks) [[unlikely]]  // full: a new one (rarely timed)
                        *factory = new_thunk_factory(), f = factory->get();
                      check(f->make(&null_handler, nullptr).ok(), "make failed");
+                   });
+                 }});
+  // Callbacks that come and go: each op releases one thunk of 1,000 live ones and makes one (in its slot).
+  out.push_back({"thunk-release", [] {
+                   auto factory = std::make_shared<std::unique_ptr<ThunkFactory>>(new_thunk_factory());
+                   auto live = std::make_shared<std::vector<uint64_t>>(kBatch);
+                   for (uint64_t& address : *live) address = *(*factory)->make(&null_handler, nullptr);
+                   return std::function<void()>([factory, live, n = size_t{0}]() mutable {
+                     uint64_t& oldest = (*live)[n++ % kBatch];
+                     check((*factory)->release(oldest).ok(), "release failed");
+                     auto made = (*factory)->make(&null_handler, nullptr);
+                     check(made.ok(), "make failed");
+                     oldest = *made;
                    });
                  }});
   out.push_back({"thunk-limit", [] {

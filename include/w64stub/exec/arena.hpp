@@ -75,7 +75,8 @@ class CodeArena {
   BySize::iterator best_fit(size_t size, size_t align);
   size_t take(BySize::iterator fit, size_t size, size_t align);  // the stub's offset in the block
   void add_free(size_t offset, size_t size);
-  void remove_free(std::map<size_t, size_t>::iterator block);
+  using FreeBlocks = std::map<size_t, size_t>;  // offset -> size
+  void remove_free(FreeBlocks::iterator block);
 
   Mode mode_ = Mode::DualMapped;
   size_t capacity_ = 0, used_ = 0;
@@ -84,8 +85,10 @@ class CodeArena {
   bool executable_ = false;   // Protected: the mapping is read-execute now
   // The free blocks below used_, none adjacent to another or to used_: by offset (to coalesce) and by
   // (size, offset) (to find the best fit).
-  std::map<size_t, size_t> free_;
+  FreeBlocks free_;
   BySize by_size_;
+  FreeBlocks::node_type spare_block_;  // see add_free
+  BySize::node_type spare_size_;
   size_t free_bytes_ = 0;
 };
 
