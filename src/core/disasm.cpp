@@ -132,6 +132,10 @@ Expected<Decoded> decode_one(std::span<const uint8_t> bytes, uint64_t address) {
   }
   for (ZyanU8 i = 0; i < instr.operand_count; ++i) {
     const ZydisDecodedOperand& op = operands[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT)
+      d.memory = op.mem.type == ZYDIS_MEMOP_TYPE_AGEN               ? MemoryUse::AddressOnly
+                 : (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ? MemoryUse::Written
+                                                                    : MemoryUse::Read;
     if (op.type != ZYDIS_OPERAND_TYPE_REGISTER || !(op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) continue;
     std::string reg = full_register_name(op.reg.value);
     if (!reg.empty() && std::find(d.writes.begin(), d.writes.end(), reg) == d.writes.end()) d.writes.push_back(reg);

@@ -67,3 +67,27 @@ TEST_CASE("what an instruction writes: full register names and the direction fla
   CHECK_FALSE(d(std_at + 1).writes_df);  // cld restores the contract's state
   CHECK_FALSE(d(0).writes_df);
 }
+
+TEST_CASE("what an instruction's memory operand does: read, written (read-modify-write too), or only its address") {
+  namespace x86 = asmjit::x86;
+  asmjit::CodeHolder code;
+  code.init(asmjit::Environment(asmjit::Arch::kX64));
+  x86::Assembler a(&code);
+  std::vector<std::pair<size_t, MemoryUse>> expected;
+  auto next = [&](MemoryUse use) { expected.push_back({code.textSection()->buffer().size(), use}); };
+  next(MemoryUse::Read), a.mov(x86::rax, x86::qword_ptr(x86::rbx, 8));
+  next(MemoryUse::Written), a.mov(x86::qword_ptr(x86::rbx, 8), x86::rax);
+  next(MemoryUse::Written), a.inc(x86::dword_ptr(x86::rbx));
+  next(MemoryUse::AddressOnly), a.lea(x86::rax, x86::ptr(x86::rbx, 8));
+  next(MemoryUse::Read), a.push(x86::qword_ptr(x86::rbx));  // its stack write is implicit
+  next(MemoryUse::Read), a.call(x86::qword_ptr(x86::rbx));
+  next(MemoryUse::None), a.xor_(x86::eax, x86::eax);
+  next(MemoryUse::None), a.push(x86::rax);
+  const asmjit::CodeBuffer& buf = code.textSection()->buffer();
+  for (const auto& [at, use] : expected) {
+    auto d = decode_one({buf.data() + at, buf.size() - at}, at);
+    REQUIRE(d.ok());
+    CAPTURE(d->text);
+    CHECK(d->memory == use);
+  }
+}

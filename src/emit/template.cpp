@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
+#include "w64stub/core/disasm.hpp"
 #include "w64stub/core/field.hpp"
 #include "w64stub/core/layout.hpp"
 
@@ -67,6 +70,7 @@ Expected<Template> Template::make(Image image) {
     auto it = target.find(r.symbol);
     if (it == target.end()) return Error{fmt::format("{}: relocation at {:#x} names {}, which is no symbol of it", im.stub, r.offset, r.symbol)};
     if (auto added = t.add_field(r, it->second, patches); !added) return added.error();
+    if (it->second.base == Base::Data) t.data_use_ = std::max(t.data_use_, data_use_of(im, r));
   }
   // The data's window starts at an address of the data's residue, so that place() finds the alignment in
   // the offset into the window it computes anyway.
@@ -87,6 +91,39 @@ Expected<Template> Template::make(Image image) {
   }
   t.bound_count_ = static_cast<uint32_t>(t.bound_.size());
   return t;
+}
+
+// How the instruction holding a field that names the data uses it: Read or Written through its memory
+// operand, AddressTaken when the field is an immediate or lea's - unless emit made the immediate for the
+// next instruction of the same source line to access (abs64: mov r64, imm64; mov r, [r64]). An instruction
+// that cannot be found or decoded counts as a write (its data is then never shared).
+Template::DataUse Template::data_use_of(const Image& image, const Relocation& r) {
+  auto after = std::upper_bound(image.instrs.begin(), image.instrs.end(), r.offset,
+                                [](uint32_t at, const InstrInfo& instr) { return at < instr.offset; });
+  if (after == image.instrs.begin()) return DataUse::Written;
+  const InstrInfo& instr = *std::prev(after);
+  auto decode_at = [&](const InstrInfo& i) -> std::optional<Decoded> {
+    auto d = decode_one({image.text.bytes.data() + i.offset, i.length}, image.text.address + i.offset);
+    return d ? std::optional<Decoded>(std::move(*d)) : std::nullopt;
+  };
+  auto decoded = r.offset < instr.offset + instr.length ? decode_at(instr) : std::nullopt;
+  if (!decoded) return DataUse::Written;
+  MemoryUse use = MemoryUse::AddressOnly;  // the field is an immediate: the address itself
+  if (decoded->disp.present() && instr.offset + static_cast<uint32_t>(decoded->disp.offset) == r.offset)
+    use = decoded->memory;
+  else if (after != image.instrs.end() && instr.origin == InstrOrigin::Program && after->origin == InstrOrigin::Program &&
+           after->program_index == instr.program_index)
+    if (auto access = decode_at(*after)) use = access->memory == MemoryUse::None ? MemoryUse::AddressOnly : access->memory;
+  switch (use) {
+    case MemoryUse::Read: return DataUse::Read;
+    case MemoryUse::AddressOnly: return DataUse::AddressTaken;
+    case MemoryUse::Written: case MemoryUse::None: return DataUse::Written;
+  }
+  return DataUse::Written;
+}
+
+Error Template::unshareable() const {
+  return Error{fmt::format("{}: its code writes its data: every stub needs a copy of its own (place)", image_.stub)};
 }
 
 // Sorts a field into place()'s tables: by how its value must fit, with the base it moves with.

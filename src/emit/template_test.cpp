@@ -287,3 +287,52 @@ TEST_CASE("a template of no code is refused: nothing to place") {
     CHECK(made.error().message == "empty: no code to place");
   }
 }
+
+TEST_CASE("a template knows what its code does with its data: shared only where no instruction writes it") {
+  using Use = Template::DataUse;
+  auto use_of = [](std::vector<Instr> instrs, Model model = Model::Go2012) {
+    Program p;
+    p.symbol = "use";
+    p.instrs = std::move(instrs);
+    p.instrs.push_back({x86::Inst::kIdRet, {}});
+    p.data = {DataSymbol{"value", std::vector<uint8_t>(8, 0), 8}, DataSymbol{"other", std::vector<uint8_t>(8, 0), 8}};
+    auto image = emit(p, {.model = model});
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    return Template::make(*image)->data_use();
+  };
+  const asmjit::Operand rax = x86::rax;
+  const Instr load{x86::Inst::kIdMov, {rax, SymbolMem{"value", 0, 8}}};
+  const Instr store{x86::Inst::kIdMov, {SymbolMem{"other", 0, 8}, rax}};
+  CHECK(use_of({load}) == Use::Read);
+  CHECK(use_of({load, {x86::Inst::kIdCmp, {rax, SymbolMem{"other", 0, 8}}}}) == Use::Read);
+  CHECK(use_of({load, store}) == Use::Written);
+  CHECK(use_of({{x86::Inst::kIdInc, {SymbolMem{"value", 0, 8}}}}) == Use::Written);  // read-modify-write
+  CHECK(use_of({{x86::Inst::kIdLea, {rax, SymbolMem{"value", 0, 8}}}}) == Use::AddressTaken);
+  CHECK(use_of({load, {x86::Inst::kIdMov, {rax, SymbolAddr{"value", 0}}}}) == Use::AddressTaken);
+  CHECK(use_of({load}, Model::Abs64) == Use::Read);
+  CHECK(use_of({{x86::Inst::kIdMov, {rax, SymbolAddr{"value", 0}}}}, Model::Abs64) == Use::AddressTaken);  // movabs
+  CHECK(use_of({load, store}, Model::Rip) == Use::None);  // the data travels in the text
+  CHECK(use_of({}) == Use::None);
+  // badcallback hands its message's address to WriteFile: shared only on the caller's word.
+  auto badcallback = emit(*catalog_program("badcallback", Variant::Fixed), {.model = Model::Go2012});
+  CHECK(Template::make(*badcallback)->data_use() == Use::AddressTaken);
+
+  // Sharing is refused where the code writes its data, and checked as place() checks the addresses.
+  Program writer;
+  writer.symbol = "writer";
+  writer.instrs = {store, {x86::Inst::kIdRet, {}}};
+  writer.data = {DataSymbol{"other", std::vector<uint8_t>(8, 0), 8}};
+  auto written = Template::make(*emit(writer, {.model = Model::Go2012}));
+  REQUIRE(written.ok());
+  std::vector<uint8_t> text(written->text_size());
+  CHECK(written->place_sharing_data(0x400000, 0x500000, {}, text).error().message ==
+        "writer: its code writes its data: every stub needs a copy of its own (place)");
+  Program reader = writer;
+  reader.instrs = {load, {x86::Inst::kIdRet, {}}};
+  reader.data = {DataSymbol{"value", std::vector<uint8_t>(8, 0), 8}};
+  auto shared = Template::make(*emit(reader, {.model = Model::Go2012}));
+  REQUIRE(shared.ok());
+  CHECK(shared->place_sharing_data(0x400000, 0x500000, {}, text).ok());
+  CHECK_FALSE(shared->place_sharing_data(0x400000, 0x500004, {}, text).ok());  // not at the data's alignment
+  CHECK_FALSE(shared->place_sharing_data(0x400000, uint64_t{1} << 31, {}, text).ok());  // past go2012's reach
+}

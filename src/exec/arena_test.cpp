@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,4 +199,37 @@ TEST_CASE("a code arena under random allocation and freeing keeps every live stu
     CHECK(arena->used() == 0);
     CHECK(arena->free_bytes() == 0);
   }
+}
+
+// go2012: 1,000 stubs in a low arena read one copy of their data, placed once; a change to it is seen by all.
+TEST_CASE("stubs of one template share one copy of data their code only reads") {
+  Program p;
+  p.symbol = "get";
+  p.instrs = {{x86::Inst::kIdMov, {asmjit::Operand(x86::rax), SymbolMem{"value", 0, 8}}}, {x86::Inst::kIdRet, {}}};
+  p.data = {DataSymbol{"value", std::vector<uint8_t>(8, 0), 8}};
+  auto get = Template::make(*emit(p, {.model = Model::Go2012}));
+  REQUIRE(get.ok());
+  REQUIRE(get->data_use() == Template::DataUse::Read);
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  REQUIRE(page != MAP_FAILED);
+  const auto data = reinterpret_cast<uint64_t>(page);
+  auto arena = CodeArena::create({.capacity = 1 << 20, .below_2g = true});
+  REQUIRE(arena.ok());
+  std::vector<uint64_t> stubs;
+  for (int k = 0; k < 1000; ++k) {
+    auto slot = arena->allocate(get->text_size());
+    REQUIRE(slot.ok());
+    auto placed = k == 0 ? get->place(slot->address, data, {}, slot->bytes, {static_cast<uint8_t*>(page), 4096})
+                         : get->place_sharing_data(slot->address, data, {}, slot->bytes);
+    REQUIRE_MESSAGE(placed.ok(), placed.error().message);
+    stubs.push_back(slot->address);
+  }
+  REQUIRE(arena->commit().ok());
+  for (uint64_t value : {uint64_t{42}, uint64_t{7}}) {
+    std::memcpy(page, &value, 8);
+    size_t wrong = 0;
+    for (uint64_t stub : stubs) wrong += reinterpret_cast<uint64_t (*)()>(stub)() != value;
+    CHECK(wrong == 0);
+  }
+  munmap(page, 4096);
 }

@@ -28,6 +28,9 @@ enum class Flow {
   Stop,          // int3, hlt, ud2: not past here
 };
 
+// What an instruction's explicit memory operand does with the memory it names.
+enum class MemoryUse { None, Read, Written, AddressOnly };  // AddressOnly: lea, which only computes it
+
 struct Decoded {
   uint32_t length = 0;
   std::string text;          // Intel syntax, addresses resolved against the runtime address given
@@ -36,6 +39,7 @@ struct Decoded {
   bool imm_signed = false;   // the immediate is sign-extended to the operand width
   uint32_t operand_width = 0;
   bool rip_relative = false;
+  MemoryUse memory = MemoryUse::None;  // Written also for read-modify-write (inc [x])
   // Registers the instruction may write, explicitly or implicitly, by their full name: "rsi" for a write to
   // esi or si, "xmm7" for one to ymm7; flags are not registers here (see writes_df).
   std::vector<std::string> writes;

@@ -37,8 +37,26 @@ class Template {
   // does not fit its field; also data at an address emit would align its symbols differently from
   // (Image::data_align). Inline (below): its callers place stubs by the thousand, and the call and its
   // prologue were a tenth of a placement.
-  Status place(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
-               std::span<uint8_t> data_out) const;
+  [[gnu::always_inline]] Status place(uint64_t code, uint64_t data, std::span<const uint64_t> bound,
+                                      std::span<uint8_t> text, std::span<uint8_t> data_out) const {
+    return place_into<true>(code, data, bound, text, data_out);
+  }
+
+  // What the code does with its data section (the absolute models'; the rip model's data travels in the
+  // text): nothing (no data), only reads it in place, takes its address (lea, an immediate: what is then
+  // done through the pointer is not known here), or writes it (an instruction stores to it).
+  enum class DataUse { None, Read, AddressTaken, Written };
+  DataUse data_use() const { return data_use_; }
+  // The code alone, against data that an earlier place() with the same bindings put at `data`: the stubs of
+  // one template then share one copy of their data. Refused as place() refuses the addresses, and for code
+  // that writes its data (DataUse::Written); code that takes its data's address shares it on the caller's
+  // word that nothing writes through the pointer.
+  [[gnu::always_inline]] Status place_sharing_data(uint64_t code, uint64_t data, std::span<const uint64_t> bound,
+                                                   std::span<uint8_t> text) const {
+    if (data_use_ == DataUse::Written) [[unlikely]]
+      return unshareable();
+    return place_into<false>(code, data, bound, text, {});
+  }
 
  private:
   static constexpr uint32_t kCode = 0, kData = 1, kWide = 2;  // Patch::base, windows_ and the patch groups
@@ -74,7 +92,12 @@ class Template {
 
   using Patches = std::vector<Patch>[3];  // 32-bit from the code, 32-bit from the data, 64-bit
   Status add_field(const Relocation& r, const Target& target, Patches& patches);
+  template <bool kWriteData>
+  [[gnu::always_inline]] Status place_into(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
+                    std::span<uint8_t> data_out) const;
+  static DataUse data_use_of(const Image& image, const Relocation& r);
   [[gnu::cold, gnu::noinline]] Error misuse(size_t bindings) const;
+  [[gnu::cold, gnu::noinline]] Error unshareable() const;
   [[gnu::cold, gnu::noinline]] Error misplaced(uint64_t code, uint64_t data, std::span<const uint64_t> bound) const;
 
   Image image_;
@@ -90,16 +113,19 @@ class Template {
   // The data moves by multiples of its alignment (Image::data_align): its address modulo it stays the residue.
   uint64_t data_align_mask_ = 0, data_residue_ = 0;
   std::vector<const Symbol*> bound_;
+  DataUse data_use_ = DataUse::None;
   uint64_t data_limit_ = 0;  // the highest data address whose section the model still reaches
   // The highest address of the data an abs32 field holds: the model's reach (go2012: below 2^31, where
   // emit refuses it); the code's is the field's own.
   uint64_t data_unsigned_limit_ = 0;
 };
 
-[[gnu::always_inline]] inline Status Template::place(uint64_t code, uint64_t data, std::span<const uint64_t> bound,
-                                                     std::span<uint8_t> text, std::span<uint8_t> data_out) const {
+// kWriteData: the data too (place), or only the code against data placed before (place_sharing_data).
+template <bool kWriteData>
+[[gnu::always_inline]] inline Status Template::place_into(uint64_t code, uint64_t data, std::span<const uint64_t> bound,
+                                                          std::span<uint8_t> text, std::span<uint8_t> data_out) const {
   const size_t text_bytes = text_size_, data_bytes = data_size_;
-  if (bound.size() != bound_count_ || text.size() < text_bytes || data_out.size() < data_bytes) [[unlikely]]
+  if (bound.size() != bound_count_ || text.size() < text_bytes || (kWriteData && data_out.size() < data_bytes)) [[unlikely]]
     return misuse(bound.size());
   // The checks before the first write: the code's window, then the data's and their overlap (a binding's
   // field is checked as it is written).
@@ -110,7 +136,7 @@ class Template {
     if (into >= windows_[kData].size || (into & data_align_mask_) != 0 ||
         data - code + overlap_shift_ < overlap_span_) [[unlikely]]
       return misplaced(code, data, bound);
-    std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
+    if constexpr (kWriteData) std::memcpy(data_out.data(), bytes_.data() + text_bytes, data_bytes);
   }
   std::memcpy(text.data(), bytes_.data(), text_bytes);  // never empty (make)
   // Every field lies inside the text (make checked) and holds its value (the windows): a store of its width.
@@ -137,7 +163,8 @@ class Template {
   // Import slots hold their functions (inside their sections: make checked).
   const Slot* s = slots_.data();
   for (const Slot* end = s + text_slots_; s != end; ++s) std::memcpy(out + s->offset, &bound[s->bound], 8);
-  for (const Slot* end = slots_.data() + slots_.size(); s != end; ++s) std::memcpy(data_out.data() + s->offset, &bound[s->bound], 8);
+  if constexpr (kWriteData)
+    for (const Slot* end = slots_.data() + slots_.size(); s != end; ++s) std::memcpy(data_out.data() + s->offset, &bound[s->bound], 8);
   return Ok{};
 }
 
