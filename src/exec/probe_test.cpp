@@ -82,8 +82,9 @@ TEST_CASE("acceptance 2: faithful's WriteFile count is reported as the length's 
 }
 
 TEST_CASE("acceptance 3: broken stubs, each with the right diagnosis") {
-  SUBCASE("clobbers RSI") {
+  SUBCASE("clobbers RSI (written twice: the last writer is named)") {
     Stub s;
+    s.add("mov esi, 5", x86::Inst::kIdMov, {x86::esi, asmjit::Imm(5)});
     s.get_std_handle(40).add("xor esi, esi", x86::Inst::kIdXor, {x86::esi, x86::esi});
     const int culprit = s.line();
     Image image = s.leave(40).image();
@@ -209,6 +210,47 @@ TEST_CASE("acceptance 3: broken stubs, each with the right diagnosis") {
     ProbeReport r = probe_ok(image);
     REQUIRE(rules(r) == "volatile-reliance");
     CHECK(r.violations[0].message.find("what a previous callee wrote to [RSP+8] of its home area") != std::string::npos);
+  }
+  SUBCASE("keeps a value in the last slot of the home area it gave a callee") {
+    Stub s;
+    s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+    s.add("mov ecx, -12", x86::Inst::kIdMov, {x86::ecx, asmjit::Imm(-12)});
+    s.add("mov rax, [GetStdHandle]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetStdHandle", 0, 8}});
+    s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+    s.add("mov rcx, [rsp+24]", x86::Inst::kIdMov, {x86::rcx, x86::qword_ptr(x86::rsp, 24)});
+    s.add("mov rax, [GetStdHandle]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetStdHandle", 0, 8}});
+    s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+    Image image = s.leave(40).image();
+    ProbeReport r = probe_ok(image);
+    REQUIRE(rules(r) == "volatile-reliance");
+    CHECK(r.violations[0].message.find("what a previous callee wrote to [RSP+32] of its home area") != std::string::npos);
+  }
+  SUBCASE("passes a previous callee's leftover as a stack argument") {
+    // WriteFile's fifth argument, lpOverlapped, at [RSP+32]: R10 as GetStdHandle left it.
+    Stub s;
+    s.get_std_handle(56);
+    s.add("mov [rsp+32], r10", x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 32), x86::r10});
+    s.add("mov rcx, rax", x86::Inst::kIdMov, {x86::rcx, x86::rax});
+    s.add("xor edx, edx", x86::Inst::kIdXor, {x86::edx, x86::edx});
+    s.add("xor r8d, r8d", x86::Inst::kIdXor, {x86::r8d, x86::r8d});
+    s.add("xor r9d, r9d", x86::Inst::kIdXor, {x86::r9d, x86::r9d});
+    s.add("mov rax, [WriteFile]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"WriteFile", 0, 8}});
+    s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+    const int second = s.line();
+    Image image = s.leave(56).image();
+    ProbeReport r = probe_ok(image);
+    REQUIRE(rules(r) == "volatile-reliance");
+    CHECK(r.violations[0].message.find("lpOverlapped = 0xbad000000000000a, the value a previous callee left in R10") !=
+          std::string::npos);
+    CHECK(r.violations[0].offset == Stub::offset_of_line(second, image));
+  }
+  SUBCASE("writes the last word of its caller's frame that the caller watches") {
+    Stub s;
+    s.add("mov qword [rsp+64], 0", x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 64), asmjit::Imm(0)});
+    Image image = s.add("ret", x86::Inst::kIdRet).image();
+    ProbeReport r = probe_ok(image);
+    REQUIRE(rules(r) == "caller-frame");
+    CHECK(r.violations[0].message == "the caller's frame above the stub's home area was overwritten at [entry RSP+64]: 0x0");
   }
 }
 
