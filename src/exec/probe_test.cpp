@@ -406,3 +406,16 @@ TEST_CASE("declared floating arguments: the canary in XMM0 is followed to the ca
   for (const Finding& f : r.calls[0].findings) notes.push_back(f.text);
   CHECK(std::find(notes.begin(), notes.end(), "argument 1 of the stub (x) reached sqrt as v") != notes.end());
 }
+
+// No stub here can leave a process behind (the sandbox denies fork and clone, and the harness kills the run's
+// whole group); the judgement of a run that says one did is checked on its own.
+TEST_CASE("a run that left a process behind is judged escaped") {
+  Stub s;
+  Image image = s.add("ret", x86::Inst::kIdRet).image();
+  RunReport run = probe_ok(image).run;
+  REQUIRE(check_contract(image, run).conformant());
+  run.processes_left = true;
+  const ProbeReport r = check_contract(image, run);
+  REQUIRE(rules(r) == "escaped");
+  CHECK(r.violations[0].message == "a process of the run outlived it");
+}

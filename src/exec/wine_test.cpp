@@ -213,6 +213,21 @@ TEST_CASE("unwind acceptance 2: a wrong unwind table fails, with the offset") {
   CHECK(verdict.violations.front().offset == 2);
 }
 
+TEST_CASE("unwind acceptance 3: an image without unwind data fails the unwind check, saying so") {
+  Image image = unwind_prologue("push3");
+  image.unwind.clear();
+  auto runs = run_wine({&image, 1}, setup(), {.unwind_check = true});
+  REQUIRE_MESSAGE(runs.ok(), runs.error().message);
+  REQUIRE(runs->front().ok());
+  const RunReport& run = *runs->front();
+  CHECK(run.returned());
+  CHECK(run.unwind_checked <= 0);
+  ProbeReport verdict = check_contract(image, run);
+  REQUIRE(test::rules(verdict) == "unwind");
+  CHECK(verdict.violations.front().message ==
+        "no instruction boundary could be checked: the image has no unwind data (w64stub unwind says why)");
+}
+
 TEST_CASE("the worked example under Wine: the 6-in, 7-out thunk returns the right value and unwinds everywhere") {
   auto image = emit(test::make_thunk(), {.model = Model::Rip});
   REQUIRE(image.ok());

@@ -346,8 +346,8 @@ std::string run_image(const std::string& path, const Options& options) {
     for (int k = 0; k < 8; ++k) out += (k ? ", " : "") + std::to_string(call.guard.after[k]);
     out += "]}";
   }
-  if (unwind_check) {
-    out += ", \"unwind\": {\"checked\": " + std::to_string(call.check ? call.result.checked : -1) + ", \"failures\": [";
+  if (unwind_check) {  // an image without unwind data had nothing registered: no boundary checked
+    out += ", \"unwind\": {\"checked\": " + std::to_string(call.check ? call.result.checked : 0) + ", \"failures\": [";
     for (size_t k = 0; k < call.result.failures.size(); ++k)
       out += (k ? ", [" : "[") + std::to_string(call.result.failures[k].offset) + ", " +
              json_string(call.result.failures[k].what) + "]";
