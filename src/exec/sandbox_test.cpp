@@ -2,6 +2,7 @@
 // huge writes, exit statuses that pass for the harness's own, breakpoints, import slots in code, and the three
 // mutations of the probe that once survived the suite.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -262,4 +263,34 @@ TEST_CASE("the child's census of writable and executable mappings counts one mad
   munmap(writable, 4096);
   munmap(page, 4096);
   CHECK(harness::count_wx_mappings() == before);
+}
+
+TEST_CASE("the child keeps no descriptor of the host but the harness's pipe, moved to 3, and reads nothing from stdin") {
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  const int stray = open("/dev/null", O_WRONLY);  // stands for a file the host has open
+  REQUIRE(stray >= 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // each failed expectation sets a bit of the exit status
+    int input[2];  // a stdin with something in it, which the child must no longer see
+    if (pipe(input) != 0 || write(input[1], "y", 1) != 1 || dup2(input[0], 0) != 0) _exit(16);
+    const int kept = harness::isolate_process(pipe_fds[1]);
+    int failed = kept == 3 ? 0 : 1;
+    failed |= write(kept, "x", 1) == 1 ? 0 : 2;  // the pipe, now at 3
+    for (int fd = 4; fd < 64; ++fd) failed |= fcntl(fd, F_GETFD) == -1 ? 0 : 4;
+    char byte = 0;
+    failed |= read(0, &byte, 1) == 0 ? 0 : 8;  // /dev/null: end of file at once
+    _exit(failed);
+  }
+  close(pipe_fds[1]);
+  close(stray);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  char byte = 0;
+  CHECK(read(pipe_fds[0], &byte, 1) == 1);
+  CHECK(byte == 'x');
+  close(pipe_fds[0]);
 }
