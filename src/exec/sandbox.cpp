@@ -105,6 +105,7 @@ Status add_rules(scmp_filter_ctx ctx, scmp_datum_t self) {
       trap(ctx, SCMP_SYS(tkill), {arg(0, SCMP_CMP_NE, self)}), trap(ctx, SCMP_SYS(tgkill), {arg(0, SCMP_CMP_NE, self)}),
       trap(ctx, SCMP_SYS(rt_tgsigqueueinfo), {arg(0, SCMP_CMP_NE, self)}),
       trap(ctx, SCMP_SYS(process_vm_writev), {arg(0, SCMP_CMP_NE, self)}),
+      trap(ctx, SCMP_SYS(process_vm_readv), {arg(0, SCMP_CMP_NE, self)}),
       trap(ctx, SCMP_SYS(open)), trap(ctx, SCMP_SYS(creat)), trap(ctx, SCMP_SYS(unlink)), trap(ctx, SCMP_SYS(socket)),
       trap(ctx, SCMP_SYS(unlinkat)), trap(ctx, SCMP_SYS(rename)), trap(ctx, SCMP_SYS(renameat)), trap(ctx, SCMP_SYS(renameat2)),
       trap(ctx, SCMP_SYS(truncate)), trap(ctx, SCMP_SYS(mkdir)), trap(ctx, SCMP_SYS(mkdirat)), trap(ctx, SCMP_SYS(rmdir)),
