@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -71,22 +70,6 @@ TEST_CASE("a code arena refuses what does not fit, and below_2g keeps it low") {
   CHECK(arena->allocate(4096).ok());
 }
 
-namespace {
-
-// What a child sees calling `address`: the signal that ended it, or 0 when it returned.
-int signal_calling(uint64_t address) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    reinterpret_cast<void (*)()>(address)();
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
-}  // namespace
-
 TEST_CASE("a code arena frees a stub: its bytes trap, its space is reused, free neighbours merge") {
   const Template get = value_getter();
   for (bool force_protected : {false, true}) {
@@ -110,8 +93,8 @@ TEST_CASE("a code arena frees a stub: its bytes trap, its space is reused, free 
     REQUIRE(arena->commit().ok());
     CHECK(arena->free_bytes() == taken);
     CHECK(arena->used() == top);
-    CHECK(signal_calling(slots[1].address) == SIGTRAP);  // int3, not the stub it was
-    CHECK(signal_calling(slots[0].address) == 0);
+    CHECK(test::signal_in_child([&] { reinterpret_cast<void (*)()>(slots[1].address)(); }) == SIGTRAP);  // int3, not the stub it was
+    CHECK(test::signal_in_child([&] { reinterpret_cast<void (*)()>(slots[0].address)(); }) == 0);
     CHECK(test::wx_mappings() == 0);
 
     auto again = arena->allocate(size);  // the freed block, not the bump pointer

@@ -3,9 +3,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <csignal>
 
 #include "../testing/test_support.hpp"
@@ -27,18 +24,6 @@ __attribute__((ms_abi)) uint64_t mix(void* context, uint64_t a1, uint64_t a2, ui
 
 __attribute__((ms_abi)) uint64_t other(void* context, uint64_t, uint64_t, uint64_t, uint64_t) {
   return ~reinterpret_cast<uint64_t>(context);
-}
-
-// What a child sees calling thunk `address`: the signal that ended it, or 0 when it returned.
-int signal_calling(uint64_t address) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    reinterpret_cast<Callback>(address)(1, 2, 3, 4);
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 }  // namespace
@@ -151,8 +136,8 @@ TEST_CASE("a released thunk traps when called, its slot is made again, and a fac
   REQUIRE(factory->release(thunks[2]).ok());
   REQUIRE(factory->commit().ok());
   CHECK(factory->size() == 2);
-  CHECK(signal_calling(thunks[1]) == SIGTRAP);
-  CHECK(signal_calling(thunks[0]) == 0);
+  CHECK(test::signal_in_child([&] { reinterpret_cast<Callback>(thunks[1])(1, 2, 3, 4); }) == SIGTRAP);
+  CHECK(test::signal_in_child([&] { reinterpret_cast<Callback>(thunks[0])(1, 2, 3, 4); }) == 0);
   CHECK(reinterpret_cast<Callback>(thunks[3])(1, 2, 3, 4) == 3 * 100000 + 1234);
   CHECK(factory->release(thunks[1]).error().message ==
         fmt::format("thunk factory: {:#x} is not a live thunk of this factory", thunks[1]));

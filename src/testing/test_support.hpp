@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,6 +20,19 @@
 #include "w64stub/catalog/verify.hpp"
 
 namespace w64stub::test {
+
+// The signal that ended a child process running `run`, or 0 when it returned (a call into freed code: SIGTRAP).
+template <class Run>
+int signal_in_child(Run run) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    run();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
 
 inline std::string ref_path(std::string_view stem, std::string_view ext = "hex") {
   return fmt::format("{}/{}.{}", W64STUB_REF_DIR, stem, ext);
