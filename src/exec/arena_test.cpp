@@ -28,12 +28,16 @@ Template value_getter() {
   return *Template::make(*emit(p, {.model = Model::Rip}));
 }
 
+// Where a placed getter's `value` lies, from the start of its text.
+size_t value_offset(const Template& get) {
+  return get.image().find_symbol("value")->address - get.image().text.address;
+}
+
 }  // namespace
 
 TEST_CASE("a code arena holds 10,000 placed stubs that run, and no mapping is ever writable and executable") {
   const Template get = value_getter();
-  const Symbol& value = *get.image().find_symbol("value");
-  const size_t value_offset = value.address - get.image().text.address;
+  const size_t value_at = value_offset(get);
   for (bool force_protected : {false, true}) {
     CAPTURE(force_protected);
     auto arena = CodeArena::create({.capacity = 1 << 20, .force_protected = force_protected});
@@ -44,7 +48,7 @@ TEST_CASE("a code arena holds 10,000 placed stubs that run, and no mapping is ev
       auto slot = arena->allocate(get.text_size());
       REQUIRE_MESSAGE(slot.ok(), slot.error().message);
       REQUIRE(get.place(slot->address, 0, {}, slot->bytes, {}).ok());
-      std::memcpy(slot->bytes.data() + value_offset, &k, 8);
+      std::memcpy(slot->bytes.data() + value_at, &k, 8);
       entries.push_back(slot->address);
       if (k % 1000 == 999) REQUIRE(arena->commit().ok());  // batches of 1,000
       if (k == 5000) CHECK(test::wx_mappings() == 0);
@@ -143,8 +147,7 @@ TEST_CASE("a code arena refuses to free what it did not hand out, or twice") {
 // freed the arena is empty again (every free block merged back).
 TEST_CASE("a code arena under random allocation and freeing keeps every live stub intact") {
   const Template get = value_getter();
-  const Symbol& value = *get.image().find_symbol("value");
-  const size_t value_offset = value.address - get.image().text.address;
+  const size_t value_at = value_offset(get);
   for (bool force_protected : {false, true}) {
     CAPTURE(force_protected);
     auto arena = CodeArena::create({.capacity = 1 << 20, .force_protected = force_protected});
@@ -163,7 +166,7 @@ TEST_CASE("a code arena under random allocation and freeing keeps every live stu
         REQUIRE((after == live.end() || after->first >= slot->address + size));
         REQUIRE((after == live.begin() || std::prev(after)->first + std::prev(after)->second.first <= slot->address));
         REQUIRE(get.place(slot->address, 0, {}, slot->bytes, {}).ok());
-        std::memcpy(slot->bytes.data() + value_offset, &step, 8);
+        std::memcpy(slot->bytes.data() + value_at, &step, 8);
         live[slot->address] = {size, step};
         live_bytes += size;
       } else {

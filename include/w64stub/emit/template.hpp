@@ -93,8 +93,8 @@ class Template {
   using Patches = std::vector<Patch>[3];  // 32-bit from the code, 32-bit from the data, 64-bit
   Status add_field(const Relocation& r, const Target& target, Patches& patches);
   template <bool kWriteData>
-  [[gnu::always_inline]] Status place_into(uint64_t code, uint64_t data, std::span<const uint64_t> bound, std::span<uint8_t> text,
-                    std::span<uint8_t> data_out) const;
+  [[gnu::always_inline]] Status place_into(uint64_t code, uint64_t data, std::span<const uint64_t> bound,
+                                           std::span<uint8_t> text, std::span<uint8_t> data_out) const;
   static DataUse data_use_of(const Image& image, const Relocation& r);
   [[gnu::cold, gnu::noinline]] Error misuse(size_t bindings) const;
   [[gnu::cold, gnu::noinline]] Error unshareable() const;
