@@ -52,7 +52,8 @@ Expected<Template> Template::make(Image image) {
   std::vector<Slot> slots[2];
   // Where each symbol lands: a section and an offset in it, or a binding.
   std::map<std::string_view, Target> target;
-  for (const Symbol& s : im.symbols) {
+  for (uint32_t index = 0; index < im.symbols.size(); ++index) {
+    const Symbol& s = im.symbols[index];
     const bool in_data = !im.data.bytes.empty() && s.address >= im.data.address &&
                          s.address < im.data.address + im.data.bytes.size();
     const Target here{in_data ? Base::Data : Base::Code, s.address - (in_data ? im.data.address : im.text.address)};
@@ -61,7 +62,7 @@ Expected<Template> Template::make(Image image) {
       return Error{fmt::format("{}: import slot {} lies outside its section", im.stub, s.name)};
     if (s.kind == SymbolKind::Import)
       slots[in_data ? kData : kCode].push_back({static_cast<uint32_t>(here.offset), static_cast<uint32_t>(t.bound_.size())});
-    if (s.kind == SymbolKind::Import || s.kind == SymbolKind::External) t.bound_.push_back(&s);
+    if (s.kind == SymbolKind::Import || s.kind == SymbolKind::External) t.bound_.push_back(index);
     target.emplace(s.name, s.kind == SymbolKind::External ? Target{Base::Bound, t.bound_.size() - 1} : here);
   }
   for (const Relocation& r : im.relocations) {
@@ -91,6 +92,28 @@ Expected<Template> Template::make(Image image) {
   }
   t.bound_count_ = static_cast<uint32_t>(t.bound_.size());
   return t;
+}
+
+std::vector<const Symbol*> Template::bound_symbols() const {
+  std::vector<const Symbol*> out;
+  for (uint32_t index : bound_) out.push_back(&image_.symbols[index]);
+  return out;
+}
+
+Expected<Image> Template::image_at(uint64_t code, uint64_t data) const {
+  constexpr size_t kMostOnStack = 16;  // a stub's bindings; a linked file's may be more
+  uint64_t on_stack[kMostOnStack];
+  std::vector<uint64_t> on_heap(bound_count_ > kMostOnStack ? bound_count_ : 0);
+  const std::span<uint64_t> unbound = on_heap.empty() ? std::span<uint64_t>(on_stack, bound_count_) : on_heap;
+  for (size_t i = 0; i < bound_count_; ++i)  // emit puts an external at the code's start, its symbol at 0
+    unbound[i] = image_.symbols[bound_[i]].kind == SymbolKind::External && image_.model == Model::Rip ? code : 0;
+  Image out = image_;
+  if (auto placed = place(code, data, unbound, out.text.bytes, out.data.bytes); !placed) return placed.error();
+  for (Symbol& s : out.symbols)
+    if (s.kind != SymbolKind::External) s.address = image_.placed_address(s, code, data);
+  out.text.address = code;
+  if (!out.data.bytes.empty()) out.data.address = data;
+  return out;
 }
 
 // How the instruction holding a field that names the data uses it: Read or Written through its memory

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -58,6 +59,21 @@ std::vector<uint64_t> data_layout(const Image& image) {
   return out;
 }
 
+// The whole Image: what its file holds (sections, symbols, relocations, unwind data, ...), then the
+// instruction map and the source, which the file leaves out.
+void check_same_image(const Image& placed, const Image& fresh) {
+  CHECK(imagefile::write(to_file(placed)) == imagefile::write(to_file(fresh)));
+  REQUIRE(placed.instrs.size() == fresh.instrs.size());
+  for (size_t k = 0; k < placed.instrs.size(); ++k) {
+    const InstrInfo &p = placed.instrs[k], &f = fresh.instrs[k];
+    CHECK((p.offset == f.offset && p.length == f.length && p.program_index == f.program_index && p.origin == f.origin &&
+           p.loc.line == f.loc.line && placed.source_line(p) == fresh.source_line(f)));
+  }
+  CHECK(placed.policy == fresh.policy);
+  CHECK((placed.text.name == fresh.text.name && placed.data.name == fresh.data.name));
+  CHECK(placed.data.address == fresh.data.address);  // also without a data section, which the file leaves out
+}
+
 // place() must refuse exactly where a fresh emission at the same addresses refuses, and match its bytes
 // where it does not. The data's page is where the data starts, less what precedes its first symbol in the
 // page (`lead`). Returns how many placements were refused.
@@ -90,19 +106,22 @@ int place_like_emit(const Program& program, Model model, Policy policy, std::spa
     if (status.ok() != (fresh.ok() && data_there))
       FAIL_CHECK((status ? fmt::format("emit's data at {:#x}", fresh->data.address)
                   : fresh ? status.error().message : fresh.error().message));
+    auto image = made->image_at(code, data);
+    CHECK(image.ok() == status.ok());
     if (!fresh || !status) {
       ++refused;
       continue;
     }
     CHECK(text == fresh->text.bytes);
     CHECK(data_bytes == fresh->data.bytes);
+    check_same_image(*image, *fresh);
   }
   return refused;
 }
 
 }  // namespace
 
-TEST_CASE("a template placed anywhere equals a fresh emission there: every stub, variant, model and policy") {
+TEST_CASE("a template placed anywhere equals a fresh emission there, bytes and Image: every stub, variant, model and policy") {
   std::mt19937_64 rng(20121128);
   int placements = 0;
   for (const CatalogStub& stub : catalog_stubs())
@@ -130,6 +149,9 @@ TEST_CASE("a template placed anywhere equals a fresh emission there: every stub,
             REQUIRE(made->place(code, data, unbound, text, data_bytes).ok());
             CHECK(text == fresh->text.bytes);
             CHECK(data_bytes == fresh->data.bytes);
+            auto image = made->image_at(code, data);
+            REQUIRE_MESSAGE(image.ok(), image.error().message);
+            check_same_image(*image, *fresh);
             ++placements;
           }
         }
@@ -335,4 +357,24 @@ TEST_CASE("a template knows what its code does with its data: shared only where 
   CHECK(shared->place_sharing_data(0x400000, 0x500000, {}, text).ok());
   CHECK_FALSE(shared->place_sharing_data(0x400000, 0x500004, {}, text).ok());  // not at the data's alignment
   CHECK_FALSE(shared->place_sharing_data(0x400000, uint64_t{1} << 31, {}, text).ok());  // past go2012's reach
+}
+
+TEST_CASE("a copy of a template outlives its original: its bindings are its own image's symbols") {
+  std::optional<Template> copy;
+  {
+    auto made = Template::make(*emit(*catalog_program("badsignal", Variant::Fixed), {Model::Go2012}));
+    REQUIRE(made.ok());
+    copy.emplace(static_cast<const Template&>(*made));
+  }  // the original is gone
+  const std::vector<const Symbol*> bound = copy->bound_symbols();
+  REQUIRE(bound.size() == 2);
+  for (const Symbol* s : bound) {
+    CHECK(s >= copy->image().symbols.data());
+    CHECK(s < copy->image().symbols.data() + copy->image().symbols.size());
+    CHECK(s->kind == SymbolKind::Import);
+  }
+  auto image = copy->image_at(0x10000000, 0x20000000);
+  REQUIRE(image.ok());
+  CHECK(image->text.address == 0x10000000);
+  CHECK(image->data.address == 0x20000000);
 }

@@ -28,7 +28,9 @@ class Template {
   size_t text_size() const { return text_size_; }
   size_t data_size() const { return data_size_; }
   // What a placement binds, in this order: the Image's imports (the function each slot holds) and externals.
-  const std::vector<const Symbol*>& bound_symbols() const { return bound_; }
+  // (By index into image().symbols: a copy of a Template is as good as the original.)
+  std::vector<const Symbol*> bound_symbols() const;
+  size_t bound_count() const { return bound_.size(); }
 
   // The text and data as they are at `code` and `data` (data ignored without a data section), with
   // bound[i] the address of bound_symbols()[i]: every field patched, every import slot filled. `text` and
@@ -41,6 +43,14 @@ class Template {
                                       std::span<uint8_t> text, std::span<uint8_t> data_out) const {
     return place_into<true>(code, data, bound, text, data_out);
   }
+
+  // What emit gives for code at `code` and data at `data` (ignored without a data section), as a whole Image:
+  // the bytes as place() writes them, unbound as emit leaves them (import slots zero; an external 0 in an
+  // absolute field, the code's start in a relative one), the symbols moved with their sections, and the
+  // instruction map, relocations, unwind data and source lines, which no placement changes, as they are.
+  // The per-program work (lowering, encoding, relaxation, deriving the unwind data) was make()'s: this
+  // costs a copy of the Image. Refused where place() refuses.
+  Expected<Image> image_at(uint64_t code, uint64_t data) const;
 
   // What the code does with its data section (the absolute models'; the rip model's data travels in the
   // text): nothing (no data), only reads it in place, takes its address (lea, an immediate: what is then
@@ -112,7 +122,7 @@ class Template {
   uint64_t overlap_shift_ = 0, overlap_span_ = 0;  // see make()
   // The data moves by multiples of its alignment (Image::data_align): its address modulo it stays the residue.
   uint64_t data_align_mask_ = 0, data_residue_ = 0;
-  std::vector<const Symbol*> bound_;
+  std::vector<uint32_t> bound_;  // the bound symbols' indices in image_.symbols
   DataUse data_use_ = DataUse::None;
   uint64_t data_limit_ = 0;  // the highest data address whose section the model still reaches
   // The highest address of the data an abs32 field holds: the model's reach (go2012: below 2^31, where
