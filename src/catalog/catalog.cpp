@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <optional>
 
 #include "w64stub/core/frame_plan.hpp"
+#include "w64stub/emit/emit.hpp"
 
 namespace w64stub {
 namespace x86 = asmjit::x86;
@@ -153,10 +156,22 @@ Expected<Variant> parse_variant(std::string_view text) {
 
 std::span<const CatalogStub> catalog_stubs() { return kStubs; }
 
-const Program* find_catalog_program(std::string_view stub, Variant variant) {
+namespace {
+
+// A stub and variant's place among the catalog's Programs (and the tables kept per Program); nullopt for an
+// unknown one.
+std::optional<size_t> program_index(std::string_view stub, Variant variant) {
   const Shape* shape = find_shape(stub);
   const auto variant_index = static_cast<size_t>(std::find(std::begin(kVariants), std::end(kVariants), variant) - std::begin(kVariants));
-  if (!shape || variant_index == std::size(kVariants)) return nullptr;
+  if (!shape || variant_index == std::size(kVariants)) return std::nullopt;
+  return static_cast<size_t>(shape - kShapes) * std::size(kVariants) + variant_index;
+}
+
+}  // namespace
+
+const Program* find_catalog_program(std::string_view stub, Variant variant) {
+  const std::optional<size_t> index = program_index(stub, variant);
+  if (!index) return nullptr;
   // Each stub and variant built once (text, lines, operands), on first use.
   static const auto built = [] {
     std::vector<Program> all;
@@ -164,7 +179,27 @@ const Program* find_catalog_program(std::string_view stub, Variant variant) {
       for (Variant v : kVariants) all.push_back(build(sh, v));
     return all;
   }();
-  return &built[static_cast<size_t>(shape - kShapes) * std::size(kVariants) + variant_index];
+  return &built[*index];
+}
+
+const Template* find_catalog_template(std::string_view stub, Variant variant, Model model, Policy policy) {
+  const std::optional<size_t> index = program_index(stub, variant);
+  const auto model_index = static_cast<size_t>(std::find(std::begin(kModels), std::end(kModels), model) - std::begin(kModels));
+  const auto policy_index = static_cast<size_t>(std::find(std::begin(kPolicies), std::end(kPolicies), policy) - std::begin(kPolicies));
+  if (!index || model_index == std::size(kModels) || policy_index == std::size(kPolicies)) return nullptr;
+  // One slot per Program of find_catalog_program, model and policy; each made once.
+  struct Made {
+    std::once_flag once;
+    std::optional<Template> tpl;
+  };
+  constexpr size_t kPerProgram = std::size(kModels) * std::size(kPolicies);
+  static Made made[std::size(kShapes) * std::size(kVariants) * kPerProgram];
+  Made& slot = made[*index * kPerProgram + model_index * std::size(kPolicies) + policy_index];
+  std::call_once(slot.once, [&] {
+    if (auto image = emit(*find_catalog_program(stub, variant), {.model = model, .policy = policy}))
+      if (auto tpl = Template::make(std::move(*image))) slot.tpl.emplace(std::move(*tpl));
+  });
+  return slot.tpl ? &*slot.tpl : nullptr;
 }
 
 Expected<Program> catalog_program(std::string_view stub, Variant variant) {

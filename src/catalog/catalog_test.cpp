@@ -2,6 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "w64stub/emit/emit.hpp"
+
 using namespace w64stub;
 
 TEST_CASE("the catalog holds DESIGN.md's stubs and messages") {
@@ -50,6 +57,41 @@ TEST_CASE("the shared program is the one a copy is made of, one per stub and var
   REQUIRE(copy.instrs.size() == shared->instrs.size());
   for (size_t k = 0; k < copy.instrs.size(); ++k) CHECK(copy.instrs[k].loc.str() == shared->instrs[k].loc.str());
   CHECK(copy.source_line(2) == shared->source_line(2));
+}
+
+TEST_CASE("the shared templates: one per stub, variant, model and policy, made once even when threads race for it") {
+  // Each thread asks for every combination, in its own order; all must get the same template.
+  constexpr int kThreads = 4;
+  std::vector<std::vector<const Template*>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&seen, t] {
+      for (int pass = 0; pass < 2; ++pass)
+        for (const CatalogStub& stub : catalog_stubs())
+          for (Variant variant : kVariants)
+            for (Model model : kModels)
+              for (Policy policy : kPolicies) seen[t].push_back(find_catalog_template(stub.name, variant, model, policy));
+    });
+  for (std::thread& t : threads) t.join();
+  for (int t = 1; t < kThreads; ++t) CHECK(seen[t] == seen[0]);
+  const std::vector<const Template*>& all = seen[0];
+  const size_t half = all.size() / 2;
+  CHECK(std::equal(all.begin(), all.begin() + half, all.begin() + half));  // the second pass: the same
+  // Distinct, but the faithful text has no abs64 form: 3 stubs by 2 policies without one.
+  CHECK(std::count(all.begin(), all.begin() + half, nullptr) == 6);
+  CHECK(std::set<const Template*>(all.begin(), all.begin() + half).size() == half - 6 + 1);
+
+  const Template* fixed = find_catalog_template("badcallback", Variant::Fixed, Model::Go2012, Policy::Size);
+  REQUIRE(fixed);
+  CHECK(fixed->image().stub == "runtime·badcallback");
+  CHECK(fixed->image().policy == Policy::Size);
+  const std::vector<AddressOverride> at = {{"code", 0x7000000}, {"data", 0x6000000}};
+  auto fresh = emit(*find_catalog_program("badcallback", Variant::Fixed), {Model::Go2012, Policy::Size, at});
+  auto placed = fixed->image_at(0x7000000, 0x6000000);
+  REQUIRE(placed.ok());
+  CHECK(imagefile::write(to_file(*placed)) == imagefile::write(to_file(*fresh)));
+  CHECK(find_catalog_template("badcalback", Variant::Fixed, Model::Rip, Policy::As) == nullptr);
+  CHECK(find_catalog_template("badsignal", Variant::Fixed, static_cast<Model>(9), Policy::As) == nullptr);
 }
 
 TEST_CASE("unknown names are clear errors") {

@@ -125,6 +125,19 @@ std::vector<Op> make_ops() {
                      keep(image);
                    });
                  }});
+  // The catalog's prepared stub (find_catalog_template: emitted once per process) as a whole Image at a new
+  // code address each time: what catalog+emit gives, without encoding it again.
+  out.push_back({"catalog+image_at", [] {
+                   check(find_catalog_template("badcallback", Variant::Fixed, Model::Go2012, Policy::As), "no such stub");
+                   return std::function<void()>([code = kCode]() mutable {
+                     const Template* tpl = find_catalog_template("badcallback", Variant::Fixed, Model::Go2012, Policy::As);
+                     check(tpl, "no such stub");
+                     auto image = tpl->image_at(code, kData);
+                     check(image.ok(), "image_at failed");
+                     keep(image);
+                     code = code + 0x1000 < 0x4000'0000 ? code + 0x1000 : kCode;
+                   });
+                 }});
   // What catalog_program's copy of the shared Program costs, on its own.
   out.push_back({"catalog-copy", [] {
                    return std::function<void()>([] {

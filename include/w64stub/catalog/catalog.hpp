@@ -5,7 +5,9 @@
 #include <string_view>
 
 #include "w64stub/core/error.hpp"
+#include "w64stub/core/layout.hpp"
 #include "w64stub/core/program.hpp"
+#include "w64stub/emit/template.hpp"
 #include "w64stub/exec/probe.hpp"
 
 namespace w64stub {
@@ -30,6 +32,12 @@ Expected<Program> catalog_program(std::string_view stub, Variant variant);
 // The catalog's own Program of a stub and variant, built once and shared, for emitting as it is without a
 // copy (a copy costs about a third of an emission); nullptr for an unknown stub or variant.
 const Program* find_catalog_program(std::string_view stub, Variant variant);
+
+// The catalog's Template of a stub, variant, model and policy (emitted at the model's default addresses),
+// made on first use and shared, safe to call from any thread: a catalog stub emitted anywhere (image_at) or
+// placed into memory (place) without lowering and encoding it again. nullptr for an unknown stub or
+// variant, or where emit refuses the stub in that model (the faithful text has no abs64 form).
+const Template* find_catalog_template(std::string_view stub, Variant variant, Model model, Policy policy);
 
 // Puts the 2012 data page's symbols (runtime·GetStdHandle, runtime·badcallbacklen, ...) of any Program at
 // DESIGN.md's offsets, as the catalog's own Programs have them: for the same stubs assembled from Plan 9 text.
