@@ -20,7 +20,7 @@ constexpr uint64_t kDataOffset = 0x1000;  // the data section, from the image ba
 constexpr uint64_t kCodeOffset = 0x2000;
 
 // "X", "runtime.X" and "runtime·X" all name runtime·X.
-bool names_symbol(std::string_view wanted, const std::string& symbol) {
+bool names_symbol(std::string_view wanted, std::string_view symbol) {
   return short_symbol_name(wanted) == short_symbol_name(symbol);
 }
 

@@ -38,7 +38,7 @@ Expected<AddressOverride> parse_address_override(std::string_view text);
 
 // Where an import slot or a data symbol lies (absolute models).
 struct SymbolAddress {
-  std::string symbol;
+  std::string_view symbol;  // the Program's own name (see plan_layout)
   uint64_t address = 0;
   uint64_t size = 0;  // bytes: 8 for an import slot
   uint64_t align = 1;  // what the layout aligned it to: 1 when a data_offset or an override fixed it
@@ -57,6 +57,7 @@ struct Layout {
   std::optional<uint64_t> address_of(std::string_view symbol) const;
 };
 
+// The Layout names symbols by the Program's own strings: use it while the Program lives, unchanged.
 Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides = {});
 
 // Largest address (exclusive) a model can reach with its encodings.
