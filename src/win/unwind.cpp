@@ -71,17 +71,16 @@ void encode_code(std::vector<uint8_t>& out, const UnwindCode& c) {
 }  // namespace
 
 std::vector<uint8_t> UnwindInfo::encode() const {
-  std::vector<uint8_t> slots;
-  slots.reserve(codes.size() * 6 + 2);  // a code takes at most three slots
-  for (auto it = codes.rbegin(); it != codes.rend(); ++it) encode_code(slots, *it);
-  const auto count = static_cast<uint8_t>(slots.size() / 2);
-  slots.resize(slots.size() + (count % 2) * 2, 0);  // the code array has an even number of slots
-  std::vector<uint8_t> out(4 + slots.size());
+  std::vector<uint8_t> out;
+  out.reserve(4 + codes.size() * 6 + 2);  // a code takes at most three slots, the array an even number
+  out.resize(4);  // the header, written below
+  for (auto it = codes.rbegin(); it != codes.rend(); ++it) encode_code(out, *it);
+  const auto count = static_cast<uint8_t>((out.size() - 4) / 2);
+  out.resize(out.size() + (count % 2) * 2, 0);
   out[0] = 1;  // version 1, no handler, not chained
   out[1] = prolog_size;
   out[2] = count;
   out[3] = static_cast<uint8_t>(frame_register | (frame_offset / 16) << 4);
-  std::copy(slots.begin(), slots.end(), out.begin() + 4);
   return out;
 }
 

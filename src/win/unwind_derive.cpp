@@ -39,7 +39,9 @@ std::string where(const Image& image, const Placed& in) {
 
 class Deriver {
  public:
-  Deriver(const Image& image, const Symbol& function) : image_(image), function_(function) {}
+  // The function of `size` bytes at `begin` in the text, named `name` in messages.
+  Deriver(const Image& image, std::string_view name, uint64_t begin, uint64_t size)
+      : image_(image), name_(name), begin_(begin), size_(size) {}
   Expected<UnwindInfo> run();
 
  private:
@@ -50,11 +52,12 @@ class Deriver {
   // The canonical epilog that begins at instruction k: how many instructions it spans, or an error.
   Expected<size_t> epilog(size_t k) const;
   Error refuse(const Placed& in, std::string why) const {
-    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", function_.name, where(image_, in), why)};
+    return Error{fmt::format("{}: {}: {}; Win64 unwind data cannot describe it", name_, where(image_, in), why)};
   }
 
   const Image& image_;
-  const Symbol& function_;  // the Code symbol whose bytes are described
+  std::string_view name_;   // of the function whose bytes are described
+  uint64_t begin_, size_;    // its bytes in the text
   std::vector<Placed> insns_;
   UnwindInfo info_;
   std::vector<ZydisRegister> pushed_;  // in push order
@@ -68,7 +71,7 @@ class Deriver {
 };
 
 Status Deriver::decode_all() {
-  const uint64_t begin = function_.address - image_.text.address, end = begin + function_.size;
+  const uint64_t begin = begin_, end = begin + size_;
   // The function's instructions: the map is in offset order, so a linked Image's other functions cost nothing.
   auto first = std::lower_bound(image_.instrs.begin(), image_.instrs.end(), begin,
                                 [](const InstrInfo& info, uint64_t offset) { return info.offset < offset; });
@@ -82,7 +85,7 @@ Status Deriver::decode_all() {
     in.end = in.offset + info.length;
     in.info = &info;
     if (!unwind_detail::decode_insn({image_.text.bytes.data() + info.offset, info.length}, in))
-      return Error{fmt::format("{}: +{:#x}: no valid instruction", function_.name, in.offset)};
+      return Error{fmt::format("{}: +{:#x}: no valid instruction", name_, in.offset)};
   }
   return Ok{};
 }
@@ -232,7 +235,7 @@ Expected<UnwindInfo> Deriver::run() {
   if (body_start < insns_.size() && insns_[body_start].end > 255 && info_.prolog_size == 255)
     return refuse(insns_[body_start], "a prolog longer than 255 bytes");
   if (auto st = body(body_start); !st) return st.error();
-  return info_;
+  return std::move(info_);
 }
 
 }  // namespace
@@ -242,12 +245,11 @@ Expected<UnwindInfo> derive_unwind(const Image& image, const Symbol& function) {
   if (function.kind != SymbolKind::Code || function.address < image.text.address || offset > image.text.bytes.size() ||
       function.size > image.text.bytes.size() - offset)
     return Error{fmt::format("{}: not a function of {}'s code", function.name, image.symbol)};
-  return Deriver(image, function).run();
+  return Deriver(image, function.name, offset, function.size).run();
 }
 
 Expected<UnwindInfo> derive_unwind(const Image& image) {
-  const Symbol entry{image.symbol, SymbolKind::Code, image.text.address, image.entry_size()};
-  return Deriver(image, entry).run();
+  return Deriver(image, image.symbol, 0, image.entry_size()).run();
 }
 
 }  // namespace w64stub
