@@ -56,15 +56,17 @@ asmjit::CodeHolder& reused_code_holder() {
 class Emitter {
  public:
   // short_branches: by program index, the jumps to emit in their rel8 form (see relaxable()); empty for none.
-  Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::vector<bool>& short_branches)
-      : program_(program), options_(options), layout_(layout), short_branches_(short_branches) {
+  // Fills `image`, which starts empty.
+  Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::vector<bool>& short_branches,
+          Image& image)
+      : program_(program), options_(options), layout_(layout), image_(image), short_branches_(short_branches) {
     if (!program.externals.empty() || !program.functions.empty())
       placed_later_.reserve(program.externals.size() + program.functions.size());
     for (const std::string& e : program.externals) placed_later_.insert(e);
     for (const Function& f : program.functions) placed_later_.insert(f.symbol);
   }
 
-  Expected<Image> run();
+  Status run();
   // The jumps to labels GNU as's relaxation makes rel8, on this pass's layout (find_relaxable).
   const std::vector<bool>& relaxable() const { return relaxable_; }
 
@@ -93,7 +95,8 @@ class Emitter {
   // An external's address is 0 until it is placed, a function's until the code is laid out: the relocation
   // carries it (resolve_functions writes the functions').
   uint64_t address_of(const std::string& symbol) const {
-    return placed_later_.count(symbol) ? 0 : layout_.address_of(symbol).value();  // check_symbols: it is there
+    if (!placed_later_.empty() && placed_later_.count(symbol)) return 0;  // (a stub has none: no hashing)
+    return layout_.address_of(symbol).value();  // check_symbols: it is there
   }
   Status resolve_functions();
 
@@ -107,7 +110,7 @@ class Emitter {
   // By the names the Program holds (it outlives the Emitter), hashed: a linked file has thousands.
   std::unordered_map<std::string_view, asmjit::Label> labels_;       // rip model: import slots and data
   std::unordered_map<std::string_view, asmjit::Label> code_labels_;  // the Program's own labels
-  Image image_;
+  Image& image_;
   const std::vector<bool>& short_branches_;
   std::vector<bool> relaxable_;
   struct Branch {
@@ -401,7 +404,7 @@ Status Emitter::build_data_section() {
   return Ok{};
 }
 
-Expected<Image> Emitter::run() {
+Status Emitter::run() {
   asmjit::Environment env(asmjit::Arch::kX64);
   code_.reset(asmjit::ResetPolicy::kSoft);
   if (asmjit::Error err = code_.init(env, layout_.code_address)) return asm_error(err, program_.loc, "the stub");
@@ -423,7 +426,7 @@ Expected<Image> Emitter::run() {
   function_starts_.reserve(function_count());
   image_.instrs.reserve(program_.instrs.size() + 2 * function_count());  // with each function's $N sub/add
   image_.relocations.reserve(program_.instrs.size());
-  if (auto s = emit_body(); !s) return s.error();
+  if (auto s = emit_body(); !s) return s;
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
   find_relaxable();
   if (options_.model == Model::Rip) append_rip_data();
@@ -449,9 +452,8 @@ Expected<Image> Emitter::run() {
     image_.symbols.push_back(Symbol{d.symbol, SymbolKind::Data, symbol_address(d.symbol),
                                     static_cast<uint32_t>(d.bytes.size()), {}, {}, {}});
   if (options_.model != Model::Rip && !layout_.addresses.empty())
-    if (auto s = build_data_section(); !s) return s.error();
-  if (auto s = resolve_functions(); !s) return s.error();
-  return std::move(image_);
+    if (auto s = build_data_section(); !s) return s;
+  return resolve_functions();
 }
 
 // Fields that hold a function's address (MOVQ $f(SB), AX; CALL f+8(SB)) now that the code is laid out; the
@@ -478,30 +480,30 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   if (!layout) return Error::at(program.loc, layout.error().message);
 
   // Once to learn the layout, once more with the jumps GNU as's relaxation keeps short.
-  Expected<Image> image = Error{"no pass"};
+  Image image;
   std::vector<bool> short_branches;
   for (int pass = 0; pass < 2; ++pass) {
-    Emitter emitter(program, options, *layout, short_branches);
-    image = emitter.run();
-    if (!image || emitter.relaxable() == short_branches) break;
+    if (pass) image = Image{};
+    Emitter emitter(program, options, *layout, short_branches, image);
+    if (auto s = emitter.run(); !s) return s.error();
+    if (emitter.relaxable() == short_branches) break;
     short_branches = emitter.relaxable();
   }
-  if (!image) return image;
-  if (image->text.bytes.size() > kUserSpaceEnd - layout->code_address)  // plan_layout: it starts below
+  if (image.text.bytes.size() > kUserSpaceEnd - layout->code_address)  // plan_layout: it starts below
     return Error::at(program.loc, fmt::format("code at {:#x}..{:#x} reaches past user space's end ({:#x})",
-                                              layout->code_address, layout->code_address + image->text.bytes.size(),
+                                              layout->code_address, layout->code_address + image.text.bytes.size(),
                                               kUserSpaceEnd));
-  image->stub = options.stub.empty() ? program.symbol : options.stub;
-  image->symbol = program.symbol;
-  image->model = options.model;
-  image->policy = options.policy;
-  image->declared_frame = program.declared_frame;
-  image->data_align = static_cast<uint32_t>(layout->data_align);
+  image.stub = options.stub.empty() ? program.symbol : options.stub;
+  image.symbol = program.symbol;
+  image.model = options.model;
+  image.policy = options.policy;
+  image.declared_frame = program.declared_frame;
+  image.data_align = static_cast<uint32_t>(layout->data_align);
   // Unwind data when the code allows it; derive_unwind says why not (w64stub unwind shows it).
-  if (auto unwind = derive_unwind(*image)) image->unwind = unwind->encode();
-  image->source_lines = program.source_lines;
-  image->first_line = program.first_line;
-  image->source_file = program.source_file;
+  if (auto unwind = derive_unwind(image)) image.unwind = unwind->encode();
+  image.source_lines = program.source_lines;
+  image.first_line = program.first_line;
+  image.source_file = program.source_file;
   return image;
 }
 
