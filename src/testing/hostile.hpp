@@ -8,6 +8,7 @@
 //   # expect-asan: <rules>                where the asan preset's sandbox (a denylist) gives another verdict
 //                                         (it then replaces expect and message, wherever it stands)
 //   # message: <text>                     part of the first violation's message
+//   # message-asan: <text>                the message under the asan preset, where it differs
 //   # failure: <text>                     part of a call's failure finding (the call failed, the ABI was kept)
 //   # imports: GetStdHandle WriteFile     kernel32 imports, slots after the code
 //   # data: NAME "C string"  |  # data: NAME fill COUNT BYTE
@@ -44,6 +45,7 @@ struct HostileCase {
   std::string name, what, expect, message, failure, expect_wine;
   bool native = true, wine = false;
   bool asan_verdict = false;  // expect-asan applies: the message is the release build's
+  bool asan_message = false;  // message-asan applies
   ForeignCode code;
 
   const std::string& wine_expect() const { return expect_wine.empty() ? expect : expect_wine; }
@@ -78,8 +80,12 @@ inline void header_line(HostileCase& c, const std::string& line) {
   const std::string key = colon == std::string::npos ? "" : line.substr(2, colon - 2);
   const std::string value = colon == std::string::npos ? "" : line.substr(colon + 2);
   if (key == "expect") c.expect = value;
-  else if (key == "expect-asan" && kAsanBuild) c.expect = value, c.message.clear(), c.asan_verdict = true;
-  else if (key == "message" && c.asan_verdict) return;
+  else if (key == "expect-asan" && kAsanBuild) {
+    c.expect = value, c.asan_verdict = true;
+    if (!c.asan_message) c.message.clear();
+  } else if (key == "message-asan") {
+    if (kAsanBuild) c.message = value, c.asan_message = true;
+  } else if (key == "message" && (c.asan_verdict || c.asan_message)) return;
   else if (key == "expect-wine") c.expect_wine = value;
   else if (key == "message") c.message = value;
   else if (key == "failure") c.failure = value;

@@ -1,6 +1,7 @@
-# kill(getppid(), SIGKILL): the host
+# kill(getppid(), SIGKILL): the host (the allow-list stops it at getppid; asan's denylist at kill)
 # expect: syscall
-# message: a system call the sandbox denies
+# message: a system call the sandbox denies: getppid
+# message-asan: a system call the sandbox denies: kill
 .intel_syntax noprefix
 .text
 stub:

@@ -1,6 +1,7 @@
-# ptrace(PTRACE_ATTACH, getppid()): take over the host
+# ptrace(PTRACE_ATTACH, getppid()): take over the host (the allow-list stops it at getppid; asan's denylist at ptrace)
 # expect: syscall
-# message: a system call the sandbox denies
+# message: a system call the sandbox denies: getppid
+# message-asan: a system call the sandbox denies: ptrace
 .intel_syntax noprefix
 .text
 stub:

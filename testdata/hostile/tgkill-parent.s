@@ -1,6 +1,7 @@
-# tgkill(getppid(), getppid(), SIGKILL): the host by thread id
+# tgkill(getppid(), getppid(), SIGKILL): the host by thread id (the allow-list stops it at getppid; asan's denylist at tgkill)
 # expect: syscall
-# message: a system call the sandbox denies
+# message: a system call the sandbox denies: getppid
+# message-asan: a system call the sandbox denies: tgkill
 .intel_syntax noprefix
 .text
 stub:
