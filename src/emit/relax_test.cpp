@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include "../testing/jump_chain.hpp"
 #include "../testing/test_support.hpp"
 #include "relax_p.hpp"
 #include "w64stub/emit/emit.hpp"
@@ -83,35 +84,24 @@ Random mutual_pair() {
   return r;
 }
 
-// A chain in which each jump reaches past the next one and grows only once that one has grown: the last
-// starts one byte out of reach. Jump k stands at byte 80k and its label at 80k + 129 (all jumps short), so
-// its span holds jump k + 1 and no other. Checking every jump after each growth took one pass over the code
-// per jump here.
+// The chain of test::jump_chain: checking every jump after each growth took one pass over the code per jump.
 Random growth_chain(int jumps) {
   Random r;
   r.program.symbol = "chain";
   r.program.loc = {"relax.s", 1, 1};
-  std::vector<std::pair<int, int>> events;  // (byte, k): jump k when k >= 0, the label of jump -k - 1
-  for (int k = 0; k < jumps; ++k) {
-    events.push_back({80 * k, k});
-    events.push_back({80 * k + 129 + (k == jumps - 1), -k - 1});
-  }
-  std::sort(events.begin(), events.end());
-  int at = 0;
-  for (auto [byte, k] : events) {
-    for (; byte - at >= 5; at += 5) {
-      r.program.instrs.push_back(Instr{x86::Inst::kIdMov, {asmjit::Operand(x86::eax), asmjit::Operand(asmjit::Imm(0x12345678))}});
-      r.gnu += "  mov eax, 0x12345678\n";
-    }
-    for (; byte > at; ++at) r.program.instrs.push_back(Instr{x86::Inst::kIdNop, {}}), r.gnu += "  nop\n";
-    const std::string label = fmt::format("c{}", k >= 0 ? k : -k - 1);
-    if (k >= 0) {
-      r.program.instrs.push_back(Instr{x86::Inst::kIdJmp, {CodeLabel{label}}});
-      r.gnu += "  jmp " + label + "\n";
-      at += 2;
-    } else {
-      r.program.instrs.push_back(Instr::bind(label));
-      r.gnu += label + ":\n";
+  for (const test::ChainItem& item : test::jump_chain(jumps)) {
+    const std::string label = fmt::format("c{}", item.index);
+    switch (item.kind) {
+      case test::ChainItem::Mov5:
+        r.program.instrs.push_back(Instr{x86::Inst::kIdMov, {asmjit::Operand(x86::eax), asmjit::Operand(asmjit::Imm(0x12345678))}});
+        r.gnu += "  mov eax, 0x12345678\n";
+        break;
+      case test::ChainItem::Nop: r.program.instrs.push_back(Instr{x86::Inst::kIdNop, {}}), r.gnu += "  nop\n"; break;
+      case test::ChainItem::Jump:
+        r.program.instrs.push_back(Instr{x86::Inst::kIdJmp, {CodeLabel{label}}});
+        r.gnu += "  jmp " + label + "\n";
+        break;
+      case test::ChainItem::Label: r.program.instrs.push_back(Instr::bind(label)), r.gnu += label + ":\n"; break;
     }
   }
   r.program.instrs.push_back(Instr{x86::Inst::kIdRet, {}});

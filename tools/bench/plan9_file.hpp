@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "../../src/testing/jump_chain.hpp"
+
 namespace w64stub::bench {
 
 inline std::string plan9_file(int symbols) {
@@ -22,26 +24,16 @@ inline std::string plan9_file(int symbols) {
   return text;
 }
 
-// Jump relaxation's worst case: N jumps, each reaching past the next and growing only once that one has
-// grown (jump k at byte 80k, its label at 80k + 129 while all are short; the last one byte further, out of
-// reach). `w64stub_bench --write-jump-chain N FILE` writes it.
+// Jump relaxation's worst case (test::jump_chain) as Plan 9 text. `w64stub_bench --write-jump-chain N FILE`
+// writes it.
 inline std::string jump_chain_file(int jumps) {
-  std::vector<std::pair<int, int>> events;  // (byte, k): jump k when k >= 0, the label of jump -k - 1
-  for (int k = 0; k < jumps; ++k) {
-    events.push_back({80 * k, k});
-    events.push_back({80 * k + 129 + (k == jumps - 1), -k - 1});
-  }
-  std::sort(events.begin(), events.end());
   std::string text = "TEXT ·chain(SB),7,$0\n";
-  int at = 0;
-  for (auto [byte, k] : events) {
-    for (; byte - at >= 5; at += 5) text += "\tMOVL\t$0x12345678, AX\n";
-    for (; byte > at; ++at) text += "\tBYTE\t$0x90\n";
-    if (k >= 0) {
-      text += fmt::format("\tJMP\tc{}\n", k);
-      at += 2;
-    } else {
-      text += fmt::format("c{}:\n", -k - 1);
+  for (const test::ChainItem& item : test::jump_chain(jumps)) {
+    switch (item.kind) {
+      case test::ChainItem::Mov5: text += "\tMOVL\t$0x12345678, AX\n"; break;
+      case test::ChainItem::Nop: text += "\tBYTE\t$0x90\n"; break;
+      case test::ChainItem::Jump: text += fmt::format("\tJMP\tc{}\n", item.index); break;
+      case test::ChainItem::Label: text += fmt::format("c{}:\n", item.index); break;
     }
   }
   return text + "\tRET\n";
