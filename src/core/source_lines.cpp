@@ -7,10 +7,8 @@ namespace w64stub {
 
 std::vector<std::string_view> split_lines(std::string_view text) {
   const char* const end = text.data() + text.size();
-  size_t count = 1;
-  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p) ++count;
   std::vector<std::string_view> lines;
-  lines.reserve(count);
+  lines.reserve(text.size() / 24 + 8);  // assembly lines are short: rarely a reallocation, and one pass over the text
   for (const char* line = text.data();;) {
     const auto* newline = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
     lines.emplace_back(line, static_cast<size_t>((newline ? newline : end) - line));
