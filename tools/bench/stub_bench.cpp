@@ -88,8 +88,8 @@ std::unique_ptr<ThunkFactory> new_thunk_factory() {
   return std::make_unique<ThunkFactory>(std::move(*created));
 }
 
-std::vector<Op> make_ops() {
-  std::vector<Op> out;
+// The two figures every op is measured against.
+void add_baselines(std::vector<Op>& out) {
   out.push_back({"asmjit", [] {
                    badcallback_image();  // checks the baseline's bytes
                    return std::function<void()>([] { keep(asmjit_badcallback()); });
@@ -108,6 +108,10 @@ std::vector<Op> make_ops() {
                      ++value;
                    });
                  }});
+}
+
+// Emission: a Program, the catalog's, Plan 9 text.
+void add_emission(std::vector<Op>& out) {
   out.push_back({"emit", [] {
                    auto program = std::make_shared<Program>(badcallback());
                    return std::function<void()>([program] {
@@ -160,6 +164,10 @@ std::vector<Op> make_ops() {
                      keep(image);
                    });
                  }});
+}
+
+// Templates: placed into buffers, into an arena, freed and placed again.
+void add_templates(std::vector<Op>& out) {
   out.push_back({"template", [] {
                    auto tpl = std::make_shared<Template>(*Template::make(badcallback_image()));
                    auto text = std::make_shared<std::vector<uint8_t>>(tpl->text_size());
@@ -213,6 +221,10 @@ std::vector<Op> make_ops() {
                      if (++n % kBatch == 0) check(arena->commit().ok(), "commit failed");
                    });
                  }});
+}
+
+// Callback thunks, one at a time and by the thousand, against their limits.
+void add_thunks(std::vector<Op>& out) {
   // Callback thunks: one made (16 bytes into the factory's arena and a table entry), against their limit,
   // a 16-byte copy and two patched fields.
   out.push_back({"thunk", [] {
@@ -280,6 +292,10 @@ std::vector<Op> make_ops() {
                      benchmark::ClobberMemory();
                    });
                  }});
+}
+
+// Delivery: a COFF object, executable memory, a probe.
+void add_delivery(std::vector<Op>& out) {
   // A COFF object of the stub (write_object: sections, symbols, relocations, .pdata/.xdata).
   out.push_back({"object", [] {
                    auto image = std::make_shared<Image>(badcallback_image());
@@ -310,6 +326,15 @@ std::vector<Op> make_ops() {
                    });
                  },
                  true});
+}
+
+std::vector<Op> make_ops() {
+  std::vector<Op> out;
+  add_baselines(out);
+  add_emission(out);
+  add_templates(out);
+  add_thunks(out);
+  add_delivery(out);
   return out;
 }
 
