@@ -72,6 +72,9 @@ class Emitter {
 
  private:
   [[gnu::always_inline]] Status lower(const Instr& instr, Lowered& out);  // once per instruction, from emit_body
+  Status lower_memory(const Instr& instr, const SymbolMem& mem, bool mov_to_reg, Lowered& out);
+  Status lower_address(const Instr& instr, const SymbolAddr& addr, bool mov_to_reg, Lowered::Machine& m);
+  Error unsupported(const Instr& instr, std::string_view why) const;
   Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
   // program_.function_list() without a copy of it: a Program without functions is one, its own symbol.
   struct FunctionView {
@@ -149,100 +152,114 @@ std::string out_of_reach(const std::string& symbol, int64_t offset, uint64_t at)
   return fmt::format("{}{:+#x} lies at {:#x}, beyond a sign-extended 32-bit field", symbol, offset, at);
 }
 
-inline Status Emitter::lower(const Instr& instr, Lowered& out) {
-  // Built in place; an abs64 load's address move, made on the way, goes before it at the end.
+Error Emitter::unsupported(const Instr& instr, std::string_view why) const {
+  return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, program_.source_text(instr.loc)));
+}
+
+// sym+off(SB) as memory: an absolute field (go2012), RIP-relative (rip), or the abs64 pair - the destination
+// loaded with the address, then read through it (made in out.machine[1]; lower() puts it first).
+Status Emitter::lower_memory(const Instr& instr, const SymbolMem& mem, bool mov_to_reg, Lowered& out) {
   Lowered::Machine& m = out.machine[0];
-  Lowered::Machine* addr_move = nullptr;
+  if (m.disp.symbol) return unsupported(instr, "two memory operands name symbols");
+  m.disp = {&mem.symbol, mem.offset};
+  switch (options_.model) {
+    case Model::Go2012: {
+      // ptr_abs keeps the SIB no-base form (48 8b 04 25); a plain ptr(abs) would become RIP-relative.
+      const uint64_t at = address_of(mem.symbol) + static_cast<uint64_t>(mem.offset);
+      if (!fits_go2012(at)) return unsupported(instr, out_of_reach(mem.symbol, mem.offset, at));
+      m.push(x86::ptr_abs(at, mem.size));
+      return Ok{};
+    }
+    case Model::Rip:
+      m.push(x86::ptr(labels_.at(mem.symbol), static_cast<int32_t>(mem.offset), mem.size));
+      return Ok{};
+    case Model::Abs64: {
+      if (!mov_to_reg) return unsupported(instr, "only a load into a register can reach a symbol through a 64-bit address");
+      // The destination doubles as the address register: mov r64, imm64; mov r, [r64].
+      x86::Gp scratch = x86::gpq(std::get<asmjit::Operand>(instr.operands[0]).id());
+      Lowered::Machine& addr = out.machine[1];
+      addr.id = x86::Inst::kIdMov;
+      addr.push(scratch);
+      addr.push(asmjit::Imm(address_of(mem.symbol) + static_cast<uint64_t>(mem.offset)));
+      addr.long_form = true;
+      addr.imm = m.disp;
+      m.disp = {};
+      m.push(x86::ptr(scratch, 0, mem.size));
+      out.count = 2;
+      return Ok{};
+    }
+  }
+  return Ok{};
+}
+
+// $sym+off(SB) as a value: a CALL/JMP's rel32 to another symbol, or the address itself - an immediate
+// (go2012, abs64) or a LEA (rip, Go's -shared rewrite).
+Status Emitter::lower_address(const Instr& instr, const SymbolAddr& addr, bool mov_to_reg, Lowered::Machine& m) {
+  if (is_branch(instr.id)) {  // placed by a relocation
+    m.push(labels_.at(addr.symbol));
+    m.imm = {&addr.symbol, addr.offset};
+    m.long_form = m.branch = true;
+    return Ok{};
+  }
+  if (m.imm.symbol) return unsupported(instr, "two immediates name symbols");
+  const Lowered::Machine::Site site{&addr.symbol, addr.offset};
+  switch (options_.model) {
+    case Model::Go2012: {
+      const uint64_t at = address_of(addr.symbol) + static_cast<uint64_t>(addr.offset);
+      if (!fits_go2012(at)) return unsupported(instr, out_of_reach(addr.symbol, addr.offset, at));
+      m.push(asmjit::Imm(at));
+      m.imm = site;
+      return Ok{};
+    }
+    case Model::Rip:
+      // MOVQ/MOVL $sym, R becomes LEAQ/LEAL sym(SB), R.
+      if (!mov_to_reg) return unsupported(instr, "a symbol's address can only be moved into a register");
+      m.id = x86::Inst::kIdLea;
+      m.push(x86::ptr(labels_.at(addr.symbol), static_cast<int32_t>(addr.offset)));
+      m.disp = site;
+      return Ok{};
+    case Model::Abs64:
+      if (!mov_to_reg) return unsupported(instr, "a symbol's address can only be moved into a register");
+      if (std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() != 8)
+        return unsupported(instr, fmt::format("a 32-bit destination cannot hold the 64-bit address of {}; a linker "
+                                              "would stop with 'relocation truncated to fit'", addr.symbol));
+      m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
+      m.long_form = true;
+      m.imm = site;
+      return Ok{};
+  }
+  return Ok{};
+}
+
+inline Status Emitter::lower(const Instr& instr, Lowered& out) {
+  Lowered::Machine& m = out.machine[0];  // built in place
   m.id = instr.id;
-  auto text = [&] { return program_.source_text(instr.loc); };
-  auto unsupported = [&](std::string_view why) {
-    return Error::at(instr.loc, fmt::format("{} model: {} ({})", name(options_.model), why, text()));
-  };
+  out.count = 1;
   if (instr.operands.size() > Lowered::Machine::kMaxOps)
-    return Error::at(instr.loc, fmt::format("more operands than any instruction has ({})", text()));
+    return Error::at(instr.loc, fmt::format("more operands than any instruction has ({})", program_.source_text(instr.loc)));
   const bool mov_to_reg = instr.id == x86::Inst::kIdMov && !instr.operands.empty() &&
                           std::holds_alternative<asmjit::Operand>(instr.operands[0]) &&
                           std::get<asmjit::Operand>(instr.operands[0]).isReg();
-
   for (const Operand& op : instr.operands) {
     // A RIP-relative field holds 32 bits: an offset from a symbol beyond them is refused, never cut.
     const int64_t offset = std::holds_alternative<SymbolMem>(op) ? std::get<SymbolMem>(op).offset
                            : std::holds_alternative<SymbolAddr>(op) ? std::get<SymbolAddr>(op).offset : 0;
     if (offset < INT32_MIN || offset > INT32_MAX)
-      return Error::at(instr.loc, fmt::format("the offset {:#x} from a symbol does not fit in 32 bits ({})", offset, text()));
+      return Error::at(instr.loc, fmt::format("the offset {:#x} from a symbol does not fit in 32 bits ({})", offset,
+                                              program_.source_text(instr.loc)));
     if (auto* plain = std::get_if<asmjit::Operand>(&op)) {
       m.push(*plain);
     } else if (auto* label = std::get_if<CodeLabel>(&op)) {
       m.push(code_label(label->name));
     } else if (auto* mem = std::get_if<SymbolMem>(&op)) {
-      if (m.disp.symbol) return unsupported("two memory operands name symbols");
-      m.disp = {&mem->symbol, mem->offset};
-      switch (options_.model) {
-        case Model::Go2012: {
-          // ptr_abs keeps the SIB no-base form (48 8b 04 25); a plain ptr(abs) would become RIP-relative.
-          const uint64_t at = address_of(mem->symbol) + static_cast<uint64_t>(mem->offset);
-          if (!fits_go2012(at)) return unsupported(out_of_reach(mem->symbol, mem->offset, at));
-          m.push(x86::ptr_abs(at, mem->size));
-          break;
-        }
-        case Model::Rip:
-          m.push(x86::ptr(labels_.at(mem->symbol), static_cast<int32_t>(mem->offset), mem->size));
-          break;
-        case Model::Abs64: {
-          if (!mov_to_reg) return unsupported("only a load into a register can reach a symbol through a 64-bit address");
-          // The destination doubles as the address register: mov r64, imm64; mov r, [r64].
-          x86::Gp scratch = x86::gpq(std::get<asmjit::Operand>(instr.operands[0]).id());
-          Lowered::Machine& addr = *(addr_move = &out.machine[1]);
-          addr.id = x86::Inst::kIdMov;
-          addr.push(scratch);
-          addr.push(asmjit::Imm(address_of(mem->symbol) + static_cast<uint64_t>(mem->offset)));
-          addr.long_form = true;
-          addr.imm = m.disp;
-          m.disp = {};
-          m.push(x86::ptr(scratch, 0, mem->size));
-          break;
-        }
-      }
-    } else if (const auto& addr = std::get<SymbolAddr>(op); is_branch(instr.id)) {
-      // CALL/JMP ·f(SB): rel32 to a symbol of another TEXT symbol or file, placed by a relocation.
-      m.push(labels_.at(addr.symbol));
-      m.imm = {&addr.symbol, addr.offset};
-      m.long_form = m.branch = true;
-    } else {
-      if (m.imm.symbol) return unsupported("two immediates name symbols");
-      const Lowered::Machine::Site site{&addr.symbol, addr.offset};
-      const bool wide = mov_to_reg && std::get<asmjit::Operand>(instr.operands[0]).as<x86::Gp>().size() == 8;
-      switch (options_.model) {
-        case Model::Go2012: {
-          const uint64_t at = address_of(addr.symbol) + static_cast<uint64_t>(addr.offset);
-          if (!fits_go2012(at)) return unsupported(out_of_reach(addr.symbol, addr.offset, at));
-          m.push(asmjit::Imm(at));
-          m.imm = site;
-          break;
-        }
-        case Model::Rip:
-          // Go's -shared rewrite: MOVQ/MOVL $sym, R becomes LEAQ/LEAL sym(SB), R.
-          if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
-          m.id = x86::Inst::kIdLea;
-          m.push(x86::ptr(labels_.at(addr.symbol), static_cast<int32_t>(addr.offset)));
-          m.disp = site;
-          break;
-        case Model::Abs64:
-          if (!mov_to_reg) return unsupported("a symbol's address can only be moved into a register");
-          if (!wide)
-            return unsupported(fmt::format("a 32-bit destination cannot hold the 64-bit address of {}; a linker "
-                                           "would stop with 'relocation truncated to fit'", addr.symbol));
-          m.push(asmjit::Imm(address_of(addr.symbol) + static_cast<uint64_t>(addr.offset)));
-          m.long_form = true;
-          m.imm = site;
-          break;
-      }
+      if (auto s = lower_memory(instr, *mem, mov_to_reg, out); !s) return s;
+    } else if (auto s = lower_address(instr, std::get<SymbolAddr>(op), mov_to_reg, m); !s) {
+      return s;
     }
   }
   m.prefix = instr.prefix;
   m.reg_from_rm = instr.reg_from_rm;
-  out.count = addr_move ? 2 : 1;
-  if (addr_move) std::swap(out.machine[0], out.machine[1]);
+  if (out.count == 2) std::swap(out.machine[0], out.machine[1]);  // the abs64 address move goes first
   return Ok{};
 }
 
