@@ -49,6 +49,8 @@ class Checker {
  private:
   void check_call(const CallRecord& call, CallCheck& check);
   void check_stub();
+  void check_ending();    // how the run ended: returned, faulted, timed out, died
+  void check_returned();  // what the caller finds after the return: registers, MXCSR, RSP, DF, its frame
   void check_gps();  // the nonvolatile GPs came back as the caller gave them
   void check_df();
   void violate(std::string rule, std::string message, int64_t offset = -1);
@@ -200,10 +202,28 @@ void Checker::check_df() {
 
 void Checker::check_stub() {
   const RunReport& run = report_.run;
-  StubCheck& stub = report_.stub;
-  stub.returned = run.returned();
+  report_.stub.returned = run.returned();
   // First: whatever else the run says may be the stub's own writing.
   if (!run.outcome_forged.empty()) violate("forged-outcome", run.outcome_forged);
+  check_ending();
+  // Under Wine with the unwind check: none checked when the image had no unwind data to register.
+  if (run.unwind_checked == 0 && run.returned())
+    violate("unwind", "no instruction boundary could be checked: the image has no unwind data (w64stub unwind says why)");
+  for (const auto& [offset, what] : run.unwind_failures)
+    violate("unwind", fmt::format("at +{:#x}, Windows' unwinder: {}", offset, what), offset);
+  if (run.processes_left) violate("escaped", "a process of the run outlived it");
+  // What follows is read after the return, from a record the stub must not have written over; under Wine only
+  // the nonvolatile GPs and DF, where winrun observed them.
+  if (!report_.stub.returned || !run.outcome_forged.empty()) return;
+  if (run.host != Host::Native) {
+    if (run.gp_and_flags_only) check_gps(), check_df();
+    return;
+  }
+  check_returned();
+}
+
+void Checker::check_ending() {
+  const RunReport& run = report_.run;
   switch (run.ending) {
     case Ending::Returned: break;
     case Ending::Faulted:
@@ -244,19 +264,11 @@ void Checker::check_stub() {
                                        : fmt::format("the process exited with status {}", run.fault.code));
       break;
   }
-  // Under Wine with the unwind check: none checked when the image had no unwind data to register.
-  if (run.unwind_checked == 0 && run.returned())
-    violate("unwind", "no instruction boundary could be checked: the image has no unwind data (w64stub unwind says why)");
-  for (const auto& [offset, what] : run.unwind_failures)
-    violate("unwind", fmt::format("at +{:#x}, Windows' unwinder: {}", offset, what), offset);
-  if (run.processes_left) violate("escaped", "a process of the run outlived it");
-  // What follows is read after the return, from a record the stub must not have written over; under Wine only
-  // the nonvolatile GPs and DF, where winrun observed them.
-  if (!stub.returned || !run.outcome_forged.empty()) return;
-  if (run.host != Host::Native) {
-    if (run.gp_and_flags_only) check_gps(), check_df();
-    return;
-  }
+}
+
+void Checker::check_returned() {
+  const RunReport& run = report_.run;
+  StubCheck& stub = report_.stub;
   check_gps();
   const Nonvolatiles before = canaries();
   for (size_t j = 0; j < run.after.xmm.size(); ++j) {
