@@ -199,15 +199,100 @@ std::optional<double> floating_constant(Tokens t, size_t b, size_t e) {
   return negative ? -t[b].real : t[b].real;
 }
 
+namespace {
+
+Error arg_error(const Arg& a, const SourceLoc& at, std::string what) {
+  return Error::at(at, fmt::format("{} in '{}'", what, a.text()));
+}
+
+// An operand with no parenthesised group, t[b, e) after any `$`: a register pair, a register, a label, or
+// a bare constant (memory at that address).
+Expected<Arg> parse_ungrouped(Arg a, Tokens t, size_t b, size_t e, bool dollar) {
+  if (e == b + 3 && !dollar && is(t[b + 1], ":")) {  // DX:AX, 6a's register pair
+    auto hi = find_register(t[b].text), lo = find_register(t[b + 2].text);
+    if (!hi || !lo || hi->cls != Reg::Gp || lo->cls != Reg::Gp) return arg_error(a, t[b].loc, "a register pair is two general registers, hi:lo");
+    a.kind = Arg::Register;
+    a.reg = *hi;
+    a.low = *lo;
+    return a;
+  }
+  if (e == b + 1 && t[b].kind == TokenKind::Ident) {
+    if (auto r = find_register(t[b].text)) {
+      if (r->cls == Reg::Sb || r->cls == Reg::Fp || r->cls == Reg::Pc)
+        return arg_error(a, t[b].loc, fmt::format("{} is a pseudo-register: write sym(SB), name+8(FP) or 2(PC)", t[b].text));
+      a.kind = Arg::Register;
+      a.reg = *r;
+      return a;
+    }
+    a.kind = Arg::Label;
+    a.name = t[b].text;
+    return a;
+  }
+  // A bare constant: memory at that absolute address (MOVL $0xf1, 0xf1, the runtime's crash on purpose).
+  if (auto v = evaluate(t, b, e); v && !dollar) {
+    a.kind = Arg::Memory;
+    a.value = *v;
+    return a;
+  }
+  return arg_error(a, t[b].loc, "expected a register, $constant, label or memory operand like 8(SP) or sym(SB)");
+}
+
+// An operand whose group, (REG), starts at t[group]: `sym`, `sym+off`, `name+off` or an offset before it,
+// (REG) itself, then optionally (index*scale).
+Expected<Arg> parse_grouped(Arg a, Tokens t, size_t b, size_t group, size_t e, bool dollar) {
+  size_t offset_begin = b;
+  if (t[b].kind == TokenKind::Ident && !find_register(t[b].text)) {
+    a.name = t[b].text;
+    offset_begin = b + 1;
+    if (offset_begin < group && !is(t[offset_begin], "+") && !is(t[offset_begin], "-"))
+      return arg_error(a, t[offset_begin].loc, "expected + or - after the name");
+  }
+  if (offset_begin < group) {
+    auto v = evaluate(t, offset_begin, group);
+    if (!v) return v.error();
+    a.value = *v;
+  }
+  size_t i = group;
+  if (i + 2 < e && is(t[i + 2], "*") && a.name.empty()) {  // off(R*s): an index with no base
+    a.kind = Arg::Memory;
+    if (auto st = parse_index(t, i, e, a); !st) return st.error();
+    if (dollar) return arg_error(a, t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
+    if (i + 5 < e) return arg_error(a, t[i + 5].loc, fmt::format("unexpected '{}' after the operand", t[i + 5].text));
+    return a;
+  }
+  const Reg first = *find_register(t[i + 1].text);
+  if (i + 2 >= e || !is(t[i + 2], ")")) return arg_error(a, t[i + 1].loc, "expected ) after the register");
+  i += 3;
+  if (dollar && first.cls != Reg::Sb) return arg_error(a, t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
+  switch (first.cls) {
+    case Reg::Sb: a.kind = dollar ? Arg::Address : Arg::Symbol; break;
+    case Reg::Fp: a.kind = Arg::Frame; break;
+    case Reg::Pc: a.kind = Arg::PcRelative; break;
+    case Reg::Seg: a.kind = Arg::Memory, a.segment = first; break;
+    case Reg::Gp: a.kind = Arg::Memory, a.base = first; break;
+    default: return arg_error(a, t[group + 1].loc, fmt::format("{} cannot address memory", t[group + 1].text));
+  }
+  if ((a.kind == Arg::Symbol || a.kind == Arg::Address) && a.name.empty())
+    return arg_error(a, t[group].loc, "(SB) needs a symbol name before it, as in runtime·x(SB)");
+  if (a.kind == Arg::PcRelative && !a.name.empty()) return arg_error(a, t[b].loc, "N(PC) takes a number, not a name");
+  if (a.kind == Arg::Memory && !a.name.empty() && !(a.base && a.base->id == asmjit::x86::Gp::kIdSp))
+    return arg_error(a, t[b].loc, fmt::format("undefined: {} (a name before (REG) needs (SB), (FP) or (SP))", a.name));
+  if (i < e && is(t[i], "(")) {
+    if (auto st = parse_index(t, i, e, a); !st) return st.error();
+    i += 5;
+  }
+  if (i < e) return arg_error(a, t[i].loc, fmt::format("unexpected '{}' after the operand", t[i].text));
+  return a;
+}
+
+}  // namespace
+
 Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
   if (b >= e) return Error::at(b < t.size() ? t[b].loc : t.empty() ? SourceLoc{} : t.back().loc, "missing operand");
   Arg a;
   a.loc = t[b].loc;
   a.tokens = t, a.begin = b, a.end = e;
-  auto fail = [&](const SourceLoc& at, std::string what) { return Error::at(at, fmt::format("{} in '{}'", what, a.text())); };
-
   const size_t group = register_group(t, b, e);
-
   if (is(t[b], "$")) {
     if (auto real = floating_constant(t, b + 1, e)) {
       a.kind = Arg::Float;
@@ -215,7 +300,7 @@ Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
       return a;
     }
     if (b + 1 < e && t[b + 1].kind == TokenKind::String) {
-      if (e != b + 2) return fail(t[b + 2].loc, "unexpected text after the string");
+      if (e != b + 2) return arg_error(a, t[b + 2].loc, "unexpected text after the string");
       a.kind = Arg::String;
       a.name = t[b + 1].text;
       return a;
@@ -231,84 +316,7 @@ Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
     ++b;
   }
   const bool dollar = a.kind == Arg::Address;
-
-  if (group == e && e == b + 3 && !dollar && is(t[b + 1], ":")) {  // DX:AX, 6a's register pair
-    auto hi = find_register(t[b].text), lo = find_register(t[b + 2].text);
-    if (!hi || !lo || hi->cls != Reg::Gp || lo->cls != Reg::Gp) return fail(t[b].loc, "a register pair is two general registers, hi:lo");
-    a.kind = Arg::Register;
-    a.reg = *hi;
-    a.low = *lo;
-    return a;
-  }
-  if (group == e) {
-    if (e == b + 1 && t[b].kind == TokenKind::Ident) {
-      if (auto r = find_register(t[b].text)) {
-        if (r->cls == Reg::Sb || r->cls == Reg::Fp || r->cls == Reg::Pc)
-          return fail(t[b].loc, fmt::format("{} is a pseudo-register: write sym(SB), name+8(FP) or 2(PC)", t[b].text));
-        a.kind = Arg::Register;
-        a.reg = *r;
-        return a;
-      }
-      a.kind = Arg::Label;
-      a.name = t[b].text;
-      return a;
-    }
-    // A bare constant: memory at that absolute address (MOVL $0xf1, 0xf1, the runtime's crash on purpose).
-    if (auto v = evaluate(t, b, e); v && !dollar) {
-      a.kind = Arg::Memory;
-      a.value = *v;
-      return a;
-    }
-    return fail(t[b].loc, "expected a register, $constant, label or memory operand like 8(SP) or sym(SB)");
-  }
-
-  // Before the group: `sym`, `sym+off`, `name+off` (FP), or an offset expression.
-  size_t offset_begin = b;
-  if (t[b].kind == TokenKind::Ident && !find_register(t[b].text)) {
-    a.name = t[b].text;
-    offset_begin = b + 1;
-    if (offset_begin < group && !is(t[offset_begin], "+") && !is(t[offset_begin], "-"))
-      return fail(t[offset_begin].loc, "expected + or - after the name");
-  }
-  if (offset_begin < group) {
-    auto v = evaluate(t, offset_begin, group);
-    if (!v) return v.error();
-    a.value = *v;
-  }
-
-  // (reg), then optionally (index*scale).
-  size_t i = group;
-  if (i + 2 < e && is(t[i + 2], "*") && a.name.empty()) {  // off(R*s): an index with no base
-    a.kind = Arg::Memory;
-    if (auto st = parse_index(t, i, e, a); !st) return st.error();
-    if (dollar) return fail(t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
-    if (i + 5 < e) return fail(t[i + 5].loc, fmt::format("unexpected '{}' after the operand", t[i + 5].text));
-    return a;
-  }
-  const Reg first = *find_register(t[i + 1].text);
-  if (i + 2 >= e || !is(t[i + 2], ")")) return fail(t[i + 1].loc, "expected ) after the register");
-  i += 3;
-  if (dollar && first.cls != Reg::Sb) return fail(t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
-  switch (first.cls) {
-    case Reg::Sb: a.kind = dollar ? Arg::Address : Arg::Symbol; break;
-    case Reg::Fp: a.kind = Arg::Frame; break;
-    case Reg::Pc: a.kind = Arg::PcRelative; break;
-    case Reg::Seg: a.kind = Arg::Memory, a.segment = first; break;
-    case Reg::Gp: a.kind = Arg::Memory, a.base = first; break;
-    default: return fail(t[group + 1].loc, fmt::format("{} cannot address memory", t[group + 1].text));
-  }
-  if ((a.kind == Arg::Symbol || a.kind == Arg::Address) && a.name.empty())
-    return fail(t[group].loc, "(SB) needs a symbol name before it, as in runtime·x(SB)");
-  if (a.kind == Arg::PcRelative && !a.name.empty()) return fail(t[b].loc, "N(PC) takes a number, not a name");
-  if (a.kind == Arg::Memory && !a.name.empty() && !(a.base && a.base->id == asmjit::x86::Gp::kIdSp))
-    return fail(t[b].loc, fmt::format("undefined: {} (a name before (REG) needs (SB), (FP) or (SP))", a.name));
-
-  if (i < e && is(t[i], "(")) {
-    if (auto st = parse_index(t, i, e, a); !st) return st.error();
-    i += 5;
-  }
-  if (i < e) return fail(t[i].loc, fmt::format("unexpected '{}' after the operand", t[i].text));
-  return a;
+  return group == e ? parse_ungrouped(std::move(a), t, b, e, dollar) : parse_grouped(std::move(a), t, b, group, e, dollar);
 }
 
 }  // namespace w64stub::plan9
