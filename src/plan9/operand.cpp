@@ -207,7 +207,7 @@ Error arg_error(const Arg& a, const SourceLoc& at, std::string what) {
 
 // An operand with no parenthesised group, t[b, e) after any `$`: a register pair, a register, a label, or
 // a bare constant (memory at that address).
-Expected<Arg> parse_ungrouped(Arg a, Tokens t, size_t b, size_t e, bool dollar) {
+Expected<Arg> parse_ungrouped(Arg& a, Tokens t, size_t b, size_t e, bool dollar) {
   if (e == b + 3 && !dollar && is(t[b + 1], ":")) {  // DX:AX, 6a's register pair
     auto hi = find_register(t[b].text), lo = find_register(t[b + 2].text);
     if (!hi || !lo || hi->cls != Reg::Gp || lo->cls != Reg::Gp) return arg_error(a, t[b].loc, "a register pair is two general registers, hi:lo");
@@ -239,7 +239,7 @@ Expected<Arg> parse_ungrouped(Arg a, Tokens t, size_t b, size_t e, bool dollar) 
 
 // An operand whose group, (REG), starts at t[group]: `sym`, `sym+off`, `name+off` or an offset before it,
 // (REG) itself, then optionally (index*scale).
-Expected<Arg> parse_grouped(Arg a, Tokens t, size_t b, size_t group, size_t e, bool dollar) {
+Expected<Arg> parse_grouped(Arg& a, Tokens t, size_t b, size_t group, size_t e, bool dollar) {
   size_t offset_begin = b;
   if (t[b].kind == TokenKind::Ident && !find_register(t[b].text)) {
     a.name = t[b].text;
@@ -316,7 +316,7 @@ Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
     ++b;
   }
   const bool dollar = a.kind == Arg::Address;
-  return group == e ? parse_ungrouped(std::move(a), t, b, e, dollar) : parse_grouped(std::move(a), t, b, group, e, dollar);
+  return group == e ? parse_ungrouped(a, t, b, e, dollar) : parse_grouped(a, t, b, group, e, dollar);
 }
 
 }  // namespace w64stub::plan9
