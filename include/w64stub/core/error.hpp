@@ -51,8 +51,9 @@ struct Error {
 template <class T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : state_(std::move(value)) {}
-  Expected(Error error) : state_(std::move(error)) {}
+  Expected(const T& value) : state_(std::in_place_index<0>, value) {}
+  Expected(T&& value) : state_(std::in_place_index<0>, std::move(value)) {}  // one move, not two
+  Expected(Error error) : state_(std::in_place_index<1>, std::move(error)) {}
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -62,6 +63,7 @@ class [[nodiscard]] Expected {
   T&& value() && { return std::get<0>(std::move(state_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }  // *make(): the value moved out, not copied
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
