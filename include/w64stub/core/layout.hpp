@@ -59,6 +59,8 @@ struct Layout {
 
 // The Layout names symbols by the Program's own strings: use it while the Program lives, unchanged.
 Expected<Layout> plan_layout(const Program& program, Model model, std::span<const AddressOverride> overrides = {});
+// Not of a temporary Program: its names would be gone before the Layout is read.
+Expected<Layout> plan_layout(Program&& program, Model model, std::span<const AddressOverride> overrides = {}) = delete;
 
 // Largest address (exclusive) a model can reach with its encodings.
 uint64_t address_limit(Model model);
