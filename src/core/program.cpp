@@ -33,11 +33,6 @@ bool Program::is_function(std::string_view name) const {
   return std::any_of(functions.begin(), functions.end(), [&](const Function& f) { return f.symbol == name; });
 }
 
-std::vector<Function> Program::function_list() const {
-  if (!functions.empty()) return functions;
-  return {Function{symbol, 0, declared_frame, loc}};
-}
-
 const DataSymbol* Program::find_data(std::string_view name) const {
   for (const DataSymbol& d : data)
     if (d.symbol == name) return &d;

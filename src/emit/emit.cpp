@@ -76,19 +76,7 @@ class Emitter {
   Status lower_address(const Instr& instr, const SymbolAddr& addr, bool mov_to_reg, Lowered::Machine& m);
   Error unsupported(const Instr& instr, std::string_view why) const;
   Status encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc);
-  // program_.function_list() without a copy of it: a Program without functions is one, its own symbol.
-  struct FunctionView {
-    const std::string* symbol;
-    size_t first_instr;
-    int32_t declared_frame;
-    const SourceLoc* loc;
-  };
-  size_t function_count() const { return program_.functions.empty() ? 1 : program_.functions.size(); }
-  FunctionView function(size_t k) const {
-    if (program_.functions.empty()) return {&program_.symbol, 0, program_.declared_frame, &program_.loc};
-    const Function& f = program_.functions[k];
-    return {&f.symbol, f.first_instr, f.declared_frame, &f.loc};
-  }
+  using FunctionView = Program::FunctionView;
   Status emit_frame_adjust(asmjit::InstId id, const FunctionView& function);
   Status emit_body();
   void find_relaxable();
@@ -123,7 +111,7 @@ class Emitter {
   };
   std::vector<Branch> branches_;
   std::unordered_set<std::string_view> placed_later_;  // externals and functions: by name, once
-  std::vector<uint32_t> function_starts_;  // of each function(k), in the text
+  std::vector<uint32_t> function_starts_;  // of each program_.function(k), in the text
 };
 
 // asmjit numbers the conditional jumps ja..jz in one run (jecxz among them: rel8 only).
@@ -324,12 +312,12 @@ Status Emitter::emit_frame_adjust(asmjit::InstId id, const FunctionView& functio
 // Go's linker: a declared $N frame means sub rsp, N at entry and add rsp, N before every RET. A linked
 // Program's functions each start with their label and have their own frame.
 Status Emitter::emit_body() {
-  const size_t functions = function_count();
+  const size_t functions = program_.function_count();
   size_t next = 0;
   std::optional<FunctionView> current;
   for (size_t i = 0; i <= program_.instrs.size(); ++i) {
-    for (; next < functions && function(next).first_instr == i; ++next) {
-      current = function(next);
+    for (; next < functions && program_.function(next).first_instr == i; ++next) {
+      current = program_.function(next);
       function_starts_.push_back(static_cast<uint32_t>(code_.textSection()->buffer().size()));
       if (!program_.functions.empty())
         if (asmjit::Error err = a_->bind(code_label(*current->symbol))) return asm_error(err, *current->loc, *current->symbol);
@@ -440,8 +428,8 @@ Status Emitter::run() {
   }
   if (!program_.functions.empty()) code_labels_.reserve(2 * program_.functions.size());  // else: none for a stub without labels
   for (const Function& f : program_.functions) labels_[f.symbol] = code_label(f.symbol);
-  function_starts_.reserve(function_count());
-  image_.instrs.reserve(program_.instrs.size() + 2 * function_count());  // with each function's $N sub/add
+  function_starts_.reserve(program_.function_count());
+  image_.instrs.reserve(program_.instrs.size() + 2 * program_.function_count());  // with each function's $N sub/add
   image_.relocations.reserve(program_.instrs.size());
   if (auto s = emit_body(); !s) return s;
   image_.code_size = static_cast<uint32_t>(code_.textSection()->buffer().size());
@@ -451,11 +439,11 @@ Status Emitter::run() {
 
   const asmjit::CodeBuffer& buf = code_.textSection()->buffer();
   image_.text = Section{".text", layout_.code_address, {buf.data(), buf.data() + buf.size()}};
-  const size_t functions = function_count();
+  const size_t functions = program_.function_count();
   image_.symbols.reserve(functions + program_.externals.size() + program_.imports.size() + program_.data.size());
   for (size_t k = 0; k < functions; ++k) {
     const uint32_t end = k + 1 < functions ? function_starts_[k + 1] : image_.code_size;
-    image_.symbols.push_back(Symbol{*function(k).symbol, SymbolKind::Code, layout_.code_address + function_starts_[k],
+    image_.symbols.push_back(Symbol{*program_.function(k).symbol, SymbolKind::Code, layout_.code_address + function_starts_[k],
                                     end - function_starts_[k], {}, {}, {}});
   }
   auto symbol_address = [&](const std::string& symbol) {

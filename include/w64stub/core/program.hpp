@@ -104,8 +104,19 @@ struct Program {
   const DataSymbol* find_data(std::string_view symbol) const;
   bool is_external(std::string_view symbol) const;
   bool is_function(std::string_view symbol) const;
-  // Its functions: `functions`, or the one the Program is.
-  std::vector<Function> function_list() const;
+  // Its functions, read in place: `functions`, or the one the Program is when that is empty.
+  struct FunctionView {
+    const std::string* symbol;
+    size_t first_instr;
+    int32_t declared_frame;
+    const SourceLoc* loc;
+  };
+  size_t function_count() const { return functions.empty() ? 1 : functions.size(); }
+  FunctionView function(size_t k) const {  // inline: emit reads it per function and instruction
+    if (functions.empty()) return {&symbol, 0, declared_frame, &loc};
+    const Function& f = functions[k];
+    return {&f.symbol, f.first_instr, f.declared_frame, &f.loc};
+  }
   // Every symbol an instruction names is declared as an import or data, and every label it names is bound
   // exactly once; the first that is not is an error.
   Status check_symbols() const;
