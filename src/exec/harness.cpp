@@ -14,6 +14,7 @@
 
 #include "outcome_p.hpp"
 #include "w64stub/core/disasm.hpp"
+#include "w64stub/exec/run_host.hpp"
 #include "sandbox_p.hpp"
 
 namespace w64stub {
@@ -60,12 +61,6 @@ namespace {
 // for `timeout`, the child is asked where it is (kStopSignal), then its whole group is killed.
 constexpr std::chrono::seconds kSetupLimit{10};
 
-struct Waited {
-  int status = 0;
-  bool started = false;  // the whole Setup arrived: the stub was called
-  bool stopped = false;  // the harness asked it to stop
-};
-
 // Reads what the setup pipe has (non-blocking); true once all of `setup` is in.
 bool read_setup(int fd, Setup& setup, size_t& got) {
   for (ssize_t n; got < sizeof setup && (n = read(fd, reinterpret_cast<char*>(&setup) + got, sizeof setup - got)) > 0;)
@@ -73,24 +68,24 @@ bool read_setup(int fd, Setup& setup, size_t& got) {
   return got == sizeof setup;
 }
 
-Expected<Waited> wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds timeout, Setup& setup) {
+// Fills in the wait status, whether the stub started and whether it was stopped, and the Setup.
+Status wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds timeout, Execution& w) {
   using Clock = std::chrono::steady_clock;
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // -1 before Linux 5.3: 5 ms polls
   struct Close {
     int fd;
     ~Close() { if (fd >= 0) close(fd); }
   } close_pidfd{pidfd};
-  Waited w;
   size_t got = 0;
   auto deadline = Clock::now() + kSetupLimit;
   for (;;) {
     pid_t r = waitpid(pid, &w.status, WNOHANG);
     if (r == pid) {
-      w.started = w.started || read_setup(setup_fd, setup, got);
-      return w;
+      w.started = w.started || read_setup(setup_fd, w.setup, got);
+      return Ok{};
     }
     if (r < 0 && errno != EINTR) return Error{fmt::format("waitpid: {}", std::strerror(errno))};
-    if (!w.started && read_setup(setup_fd, setup, got)) {
+    if (!w.started && read_setup(setup_fd, w.setup, got)) {
       w.started = true;
       deadline = Clock::now() + timeout;
     }
@@ -99,7 +94,7 @@ Expected<Waited> wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds tim
       if (w.stopped) {
         kill(-pid, SIGKILL);  // the whole process group
         waitpid(pid, &w.status, 0);
-        return w;
+        return Ok{};
       }
       kill(pid, kStopSignal);
       w.stopped = true;
@@ -145,10 +140,66 @@ static Status check_externals_called(const Image& image) {
   return Ok{};
 }
 
+namespace harness {
+
+Expected<Execution> execute(const Image& image, const RunOptions& options, Outcome* out) {
+  if (auto prepared = prepare_sandbox(); !prepared) return prepared.error();
+  int setup_pipe[2];
+  if (pipe2(setup_pipe, O_CLOEXEC) != 0) return Error{fmt::format("pipe: {}", std::strerror(errno))};
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(setup_pipe[0]);
+    close(setup_pipe[1]);
+    return Error{fmt::format("fork: {}", std::strerror(errno))};
+  }
+  if (pid == 0) child_main(image, options, out, setup_pipe[1]);
+  setpgid(pid, pid);  // as the child does: whichever runs first
+  close(setup_pipe[1]);
+  fcntl(setup_pipe[0], F_SETFL, O_NONBLOCK);
+  Execution done;
+  auto waited = wait_for(pid, setup_pipe[0], options.timeout, done);
+  close(setup_pipe[0]);
+  done.group_ended = end_process_group(pid);
+  if (!waited) return waited.error();
+  return done;
+}
+
+}  // namespace harness
+
+namespace {
+
+// The report of a finished execution, or why the stub was never called.
+Expected<RunReport> finish(const Image& image, const RunOptions& options, const Outcome& out, const Execution& done) {
+  const int status = done.status;
+  // Before the Setup arrived the stub was not called: the harness failed, whatever the child left.
+  if (!done.started) {
+    std::string why(out.error, strnlen(out.error, sizeof out.error));
+    if (why.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != kExitSetupFailed)
+      why = fmt::format("the harness's child ended before the call (wait status {:#x})", status);
+    return Error{fmt::format("{}: {}", image.stub, why)};
+  }
+  RunReport report = collect(image, options, out, done.setup);
+  report.processes_left = !done.group_ended;
+  report.ending = ending_of(status, done.stopped, out);
+  if (report.ending == Ending::Died) {
+    report.fault.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    report.fault.code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  }
+  return report;
+}
+
+}  // namespace
+
 Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
   if (options.signature && options.signature->count() > kMaxStubArguments)
     return Error{fmt::format("{}: a stub may declare up to {} arguments", image.stub, kMaxStubArguments)};
   if (auto s = check_externals_called(image); !s) return s.error();
+  if (RunHost* host = options.host) {
+    std::lock_guard lock(host->mutex_);
+    auto done = host->execute(image, options);
+    if (!done) return done.error();
+    return finish(image, options, *host->outcome_, *done);
+  }
   void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
   struct Unmap {
@@ -156,38 +207,9 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
     ~Unmap() { munmap(p, sizeof(Outcome)); }
   } unmap{shared};
   auto* out = static_cast<Outcome*>(shared);
-
-  if (auto prepared = prepare_sandbox(); !prepared) return prepared.error();
-  int setup_pipe[2];
-  if (pipe2(setup_pipe, O_CLOEXEC) != 0) return Error{fmt::format("pipe: {}", std::strerror(errno))};
-  pid_t pid = fork();
-  if (pid < 0) return Error{fmt::format("fork: {}", std::strerror(errno))};
-  if (pid == 0) child_main(image, options, out, setup_pipe[1]);
-  setpgid(pid, pid);  // as the child does: whichever runs first
-  close(setup_pipe[1]);
-  fcntl(setup_pipe[0], F_SETFL, O_NONBLOCK);
-  Setup setup{};
-  auto waited = wait_for(pid, setup_pipe[0], options.timeout, setup);
-  close(setup_pipe[0]);
-  const bool group_ended = end_process_group(pid);
-  if (!waited) return waited.error();
-  const int status = waited->status;
-  // Before the Setup arrived the stub was not called: the harness failed, whatever the child left.
-  if (!waited->started) {
-    std::string why(out->error, strnlen(out->error, sizeof out->error));
-    if (why.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != kExitSetupFailed)
-      why = fmt::format("the harness's child ended before the call (wait status {:#x})", status);
-    return Error{fmt::format("{}: {}", image.stub, why)};
-  }
-
-  RunReport report = collect(image, options, *out, setup);
-  report.processes_left = !group_ended;
-  report.ending = ending_of(status, waited->stopped, *out);
-  if (report.ending == Ending::Died) {
-    report.fault.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    report.fault.code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-  }
-  return report;
+  auto done = execute(image, options, out);
+  if (!done) return done.error();
+  return finish(image, options, *out, *done);
 }
 
 }  // namespace w64stub

@@ -1,5 +1,5 @@
 // The catalog of hostile and broken images (testdata/hostile), probed natively: each gets its expected
-// verdict, the host survives every one (this process, and the CLI as a child), no process of a run is left,
+// verdict, the host survives every one (this process, a run host, and the CLI as a child), no process of a run is left,
 // and nothing outside the run's scratch directory changes - not even inside it, where the stubs aim.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -13,6 +13,7 @@
 #include "../testing/hostile.hpp"
 #include "../testing/probe_stubs.hpp"
 #include "../testing/test_support.hpp"
+#include "w64stub/exec/run_host.hpp"
 
 using namespace w64stub;
 namespace fs = std::filesystem;
@@ -63,20 +64,17 @@ struct Scratch {
   }
 };
 
-}  // namespace
-
-TEST_CASE("the hostile catalog: at least 50 images, each with its expected verdict") {
-  const auto names = test::hostile_names();
-  CHECK(names.size() >= 50);
-  Scratch scratch;
-  for (const std::string& name : names) {
+// Probes every native image of the catalog with `options` in a scratch directory; `children` of this process
+// live meanwhile (a run host is one).
+void check_verdicts(const Scratch& scratch, const RunOptions& options, int children) {
+  for (const std::string& name : test::hostile_names()) {
     const test::HostileCase c = test::load_hostile(name);
     if (!c.native) continue;
     CAPTURE(name);
     CAPTURE(c.what);
     REQUIRE_FALSE(c.expect.empty());
     const Image image = test::adopt_hostile(c);
-    auto report = probe(image, {.timeout = kTimeout});
+    auto report = probe(image, options);
     REQUIRE_MESSAGE(report.ok(), report.error().message);
     CHECK(verdict(*report) == c.expect);
     if (getenv("HOSTILE_DUMP")) std::ofstream(std::string(getenv("HOSTILE_DUMP")) + "/" + name + ".image") << imagefile::write(to_file(image));
@@ -91,12 +89,30 @@ TEST_CASE("the hostile catalog: at least 50 images, each with its expected verdi
       CHECK_MESSAGE(found, "no call failed with: " << c.failure);
     }
     CHECK_FALSE(report->run.processes_left);
-    CHECK(live_children() == 0);
+    CHECK(live_children() == children);
   }
   CHECK(scratch.listing() == std::set<std::string>{"canary"});
   CHECK(test::slurp((scratch.dir / "canary").string()) == kCanaryText);
   CHECK((fs::status(scratch.dir / "canary").permissions() & fs::perms::others_write) == fs::perms::none);
   CHECK_FALSE(fs::exists("/tmp/w64stub-hostile-created"));
+}
+
+}  // namespace
+
+TEST_CASE("the hostile catalog: at least 50 images, each with its expected verdict") {
+  CHECK(test::hostile_names().size() >= 50);
+  Scratch scratch;
+  check_verdicts(scratch, {.timeout = kTimeout}, 0);
+}
+
+TEST_CASE("the hostile catalog through a run host: the same verdicts, and the run host lives through them all") {
+  Scratch scratch;  // first: the run host keeps the working directory it started in
+  auto host = RunHost::start();
+  REQUIRE_MESSAGE(host.ok(), host.error().message);
+  check_verdicts(scratch, {.timeout = kTimeout, .host = host->get()}, 1);
+  auto after = probe(test::emit_catalog("badsignal", Variant::Abi, Model::Rip), {.host = host->get()});
+  REQUIRE_MESSAGE(after.ok(), after.error().message);
+  CHECK(after->conformant());
 }
 
 TEST_CASE("the hostile catalog through the CLI: w64stub probe survives each image file and reports its verdict") {

@@ -74,6 +74,20 @@ std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn
 // goes to `setup_fd` just before the call.
 [[noreturn]] void child_main(const Image& image, const RunOptions& options, Outcome* out, int setup_fd);
 
+// How a child ended, beyond what it left in the Outcome: its wait status, and the Setup it sent.
+struct Execution {
+  int status = 0;
+  bool started = false;      // the whole Setup arrived: the stub was called
+  bool stopped = false;      // the harness asked it to stop (its time was up)
+  bool group_ended = false;  // no process of its group is left
+  Setup setup{};
+};
+static_assert(std::is_trivially_copyable_v<Execution>);
+
+// Forks the child that runs the stub (from this process), waits for it and ends its process group. `out`
+// is memory shared with the child, zeroed.
+Expected<Execution> execute(const Image& image, const RunOptions& options, Outcome* out);
+
 // The RunReport a finished child's outcome describes, placed as `setup` says. Every count and offset the child
 // wrote is checked: a stub can write to the outcome page too, and nothing it writes may crash the parent;
 // a field no harness could have written is reported in RunReport::outcome_forged.

@@ -25,6 +25,8 @@
 
 namespace w64stub {
 
+class RunHost;
+
 // What the trampoline loads before the call: distinct and non-canonical, so a stub that dereferences one faults.
 Nonvolatiles canaries();
 // What the caller keeps in its frame above the stub's home area.
@@ -49,6 +51,9 @@ struct RunOptions {
   // The stub's own arguments, when it declares them: the caller passes argument_canary(i) for each (in their
   // registers and stack slots) and the report says which callee argument each reached. Up to 16.
   std::optional<win64::Signature> signature;
+  // Where the child is forked from: this process (null), or a RunHost started while this process was small,
+  // so that a run costs the same however much memory this process holds by now (fork copies page tables).
+  RunHost* host = nullptr;
 };
 
 // Instantiates the Image in a child process and calls it once. Errors are for what kept it from running at

@@ -1,0 +1,170 @@
+#include "w64stub/exec/run_host.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "../testing/probe_stubs.hpp"
+#include "../testing/test_support.hpp"
+#include "w64stub/exec/probe.hpp"
+
+using namespace w64stub;
+namespace x86 = asmjit::x86;
+
+namespace {
+
+std::unique_ptr<RunHost> start_host(std::span<const StandIn> standins = builtin_standins()) {
+  auto host = RunHost::start(standins);
+  REQUIRE_MESSAGE(host.ok(), host.error().message);
+  return std::move(*host);
+}
+
+// What a run observed that does not depend on where the child's memory happens to lie.
+void check_same_run(const RunReport& here, const RunReport& there) {
+  CHECK(name(there.ending) == name(here.ending));
+  CHECK(there.fault.signal == here.fault.signal);
+  CHECK(there.fault.offset == here.fault.offset);
+  CHECK(there.at_image_addresses == here.at_image_addresses);
+  if (here.at_image_addresses) {
+    CHECK(there.text_address == here.text_address);
+    CHECK(there.placed == here.placed);
+  }
+  CHECK(there.value == here.value);
+  CHECK(there.rsp_after_return - there.stub_entry_rsp == here.rsp_after_return - here.stub_entry_rsp);
+  CHECK(there.after.gp == here.after.gp);
+  CHECK(there.after.xmm == here.after.xmm);
+  CHECK(there.caller_frame == here.caller_frame);
+  CHECK(there.captured_stdout == here.captured_stdout);
+  CHECK(there.captured_stderr == here.captured_stderr);
+  CHECK(there.wx_mappings == here.wx_mappings);
+  REQUIRE(there.calls.size() == here.calls.size());
+  for (size_t i = 0; i < here.calls.size(); ++i) {
+    CAPTURE(i);
+    CHECK(there.calls[i].function == here.calls[i].function);
+    CHECK(there.calls[i].result == here.calls[i].result);
+    CHECK(there.calls[i].last_error == here.calls[i].last_error);
+    CHECK(there.calls[i].call_residue == here.calls[i].call_residue);
+    CHECK(there.calls[i].call_offset == here.calls[i].call_offset);
+    CHECK(there.calls[i].output == here.calls[i].output);
+    CHECK(there.calls[i].args[0] == here.calls[i].args[0]);  // the handle: not an address
+    CHECK(there.calls[i].entry_rsp - there.stub_entry_rsp == here.calls[i].entry_rsp - here.stub_entry_rsp);
+    CHECK(there.calls[i].xmm_args == here.calls[i].xmm_args);
+  }
+}
+
+uint64_t fixed_handle(StandInContext&, std::span<const uint64_t>) { return 0x1234; }
+uint64_t other_handle(StandInContext&, std::span<const uint64_t>) { return 0x5678; }
+
+}  // namespace
+
+TEST_CASE("a run host runs the catalog as this process does, at the image's addresses and relocated") {
+  auto host = start_host();
+  for (std::string stub : {"badcallback", "badsignal"})
+    for (Model m : kModels)
+      for (Variant v : kVariants) {
+        if (m == Model::Abs64 && v == Variant::Faithful) continue;  // refused by emit
+        const Image image = test::emit_catalog(stub, v, m);
+        for (bool relocate : {false, true}) {
+          CAPTURE(stub);
+          CAPTURE(name(m));
+          CAPTURE(name(v));
+          CAPTURE(relocate);
+          auto here = probe(image, {.at_image_addresses = !relocate});
+          auto there = probe(image, {.at_image_addresses = !relocate, .host = host.get()});
+          REQUIRE_MESSAGE(here.ok(), here.error().message);
+          REQUIRE_MESSAGE(there.ok(), there.error().message);
+          check_same_run(here->run, there->run);
+          CHECK(test::rules(*there) == test::rules(*here));
+          CHECK(there->run.calls.size() == 2);
+        }
+      }
+}
+
+TEST_CASE("a run host: the entry residue, the timeout and the stub's declared arguments reach it") {
+  auto host = start_host();
+  const Image abi = test::emit_catalog("badcallback", Variant::Abi, Model::Rip);
+  ProbeReport shifted = test::probe_ok(abi, {.entry_residue = 0, .host = host.get()});
+  CHECK(test::rules(shifted) == "call-alignment, call-alignment");
+
+  test::Stub spin;
+  spin.label("spin").add("jmp spin", x86::Inst::kIdJmp, {CodeLabel{"spin"}});
+  const Image forever = spin.image();
+  const auto t0 = std::chrono::steady_clock::now();
+  ProbeReport stopped = test::probe_ok(forever, {.timeout = std::chrono::milliseconds(50), .host = host.get()});
+  CHECK(name(stopped.run.ending) == name(Ending::TimedOut));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));  // 50 ms asked, not the default 2 s
+
+  test::Stub s;
+  s.program().imports = {{"sqrt", "msvcrt.dll", "sqrt", "v:f64->f64"}};
+  s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  s.add("mov rax, [sqrt]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"sqrt", 0, 8}});
+  s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  const Image image = s.leave(40).image();
+  const auto signature = *win64::parse_signature("x:f64,n:i64");
+  ProbeReport r = test::probe_ok(image, {.signature = signature, .host = host.get()});
+  REQUIRE(r.run.signature);
+  CHECK(win64::to_string(*r.run.signature) == "x:f64,n:i64->u64");
+  REQUIRE(r.calls.size() == 1);
+  CHECK(r.run.calls[0].argument(0) == argument_canary(0));  // XMM0: the stub's first argument, passed through
+}
+
+TEST_CASE("a run host answers with the stand-ins it started with, and refuses others") {
+  std::vector<StandIn> standins(builtin_standins().begin(), builtin_standins().end());
+  for (StandIn& s : standins)
+    if (s.function == "GetStdHandle") s.behaviour = fixed_handle;
+  auto host = start_host(standins);
+  const Image image = test::emit_catalog("badcallback", Variant::Abi, Model::Rip);
+  // Changed after the start: this process sees the change, the run host kept the stand-ins as they were.
+  for (StandIn& s : standins)
+    if (s.function == "GetStdHandle") s.behaviour = other_handle;
+  auto there = run_native(image, {.standins = standins, .host = host.get()});
+  REQUIRE_MESSAGE(there.ok(), there.error().message);
+  CHECK(there->calls.at(0).result == 0x1234);
+  CHECK(there->calls.at(1).args[0] == 0x1234);
+  auto here = run_native(image, {.standins = standins});
+  REQUIRE(here.ok());
+  CHECK(here->calls.at(0).result == 0x5678);
+
+  auto refused = run_native(image, {.host = host.get()});  // the built-in stand-ins: not the ones it has
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("only with the stand-ins it started with") != std::string::npos);
+}
+
+TEST_CASE("a run host that is gone is an error, and the one after it works") {
+  auto host = start_host();
+  const Image image = test::emit_catalog("badsignal", Variant::Abi, Model::Go2012);
+  REQUIRE(run_native(image, {.host = host.get()}).ok());
+  REQUIRE(kill(host->pid(), SIGKILL) == 0);
+  auto gone = run_native(image, {.host = host.get()});
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().message.find("the run host (pid") != std::string::npos);
+  host.reset();  // reaps it
+  auto next = start_host();
+  CHECK(run_native(image, {.host = next.get()}).ok());
+}
+
+TEST_CASE("a run host ends with its RunHost: no process is left") {
+  pid_t pid = 0;
+  {
+    auto host = start_host();
+    pid = host->pid();
+    CHECK(kill(pid, 0) == 0);
+  }
+  CHECK(waitpid(pid, nullptr, WNOHANG) < 0);  // reaped already: no longer a child of this process
+  CHECK(errno == ECHILD);
+}
+
+TEST_CASE("a run host holds no file of this process's but the standard three: a pipe's reader here sees its end") {
+  int fds[2];
+  REQUIRE(pipe2(fds, O_NONBLOCK) == 0);
+  auto host = start_host();
+  close(fds[1]);
+  char byte = 0;
+  CHECK(read(fds[0], &byte, 1) == 0);  // the end of the pipe, not EAGAIN: nobody else holds its write end
+  close(fds[0]);
+}
