@@ -20,7 +20,11 @@ int main(int argc, char** argv) {
     std::ofstream(argv[3]) << w64stub::bench::jump_chain_file(std::atoi(argv[2]));
     return 0;
   }
-  if (argc == 4 && std::string(argv[1]) == "--repeat") {
+  // The run host is forked before anything grows this process; not for other ops under callgrind, which
+  // would follow it into the fork.
+  const bool repeat = argc == 4 && std::string(argv[1]) == "--repeat";
+  if (!repeat || std::string(argv[2]) == "probe+host") w64stub::bench::start_run_host();
+  if (repeat) {
     for (const w64stub::bench::Op& op : w64stub::bench::ops()) {
       if (op.name != argv[2]) continue;
       auto run = op.make();

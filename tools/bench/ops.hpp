@@ -18,4 +18,8 @@ struct Op {
 
 const std::vector<Op>& ops();
 
+// Starts the run host the op probe+host uses: main calls it first, while this process is small, so that the
+// op costs what a probe costs in a large host that started its run host early.
+void start_run_host();
+
 }  // namespace w64stub::bench

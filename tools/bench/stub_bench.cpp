@@ -20,6 +20,7 @@
 #include "w64stub/exec/arena.hpp"
 #include "w64stub/exec/jit.hpp"
 #include "w64stub/exec/probe.hpp"
+#include "w64stub/exec/run_host.hpp"
 #include "w64stub/exec/thunks.hpp"
 #include "w64stub/out/coff.hpp"
 #include "w64stub/plan9/asm.hpp"
@@ -75,6 +76,11 @@ void keep(T&& value) {
 
 void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(what);
+}
+
+std::unique_ptr<RunHost>& run_host() {
+  static std::unique_ptr<RunHost> host;
+  return host;
 }
 
 constexpr size_t kBenchThunks = size_t{1} << 20;
@@ -294,7 +300,7 @@ void add_thunks(std::vector<Op>& out) {
                  }});
 }
 
-// Delivery: a COFF object, executable memory, a probe.
+// Delivery: a COFF object, executable memory, a probe (forked here, or by the run host).
 void add_delivery(std::vector<Op>& out) {
   // A COFF object of the stub (write_object: sections, symbols, relocations, .pdata/.xdata).
   out.push_back({"object", [] {
@@ -321,6 +327,16 @@ void add_delivery(std::vector<Op>& out) {
                    auto image = std::make_shared<Image>(badcallback_image());
                    return std::function<void()>([image] {
                      auto report = probe(*image);
+                     check(report.ok(), "probe failed");
+                     keep(report);
+                   });
+                 },
+                 true});
+  // The same probe, its child forked by the run host main started.
+  out.push_back({"probe+host", [] {
+                   auto image = std::make_shared<Image>(badcallback_image());
+                   return std::function<void()>([image] {
+                     auto report = probe(*image, {.host = run_host().get()});
                      check(report.ok(), "probe failed");
                      keep(report);
                    });
@@ -378,6 +394,12 @@ const bool registered = [] {
 }();
 
 }  // namespace
+
+void start_run_host() {
+  auto host = RunHost::start();
+  if (!host) throw std::runtime_error(host.error().message);
+  run_host() = std::move(*host);
+}
 
 const std::vector<Op>& ops() {
   static const std::vector<Op> all = make_ops();
