@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -21,11 +22,32 @@ size_t page_ceil(size_t v) {
 
 Error os_error(std::string_view what) { return Error{fmt::format("code arena: {}: {}", what, std::strerror(errno))}; }
 
+constexpr size_t kWordBits = 64;
+bool bit(const uint64_t* bits, size_t index) { return (bits[index / kWordBits] >> (index % kWordBits)) & 1; }
+void flip(uint64_t* bits, size_t index) { bits[index / kWordBits] ^= uint64_t{1} << (index % kWordBits); }
+// Whether any of bits [from, to) is set: a word at a time.
+bool any(const uint64_t* bits, size_t from, size_t to) {
+  for (size_t i = from; i < to;) {
+    const size_t word = i / kWordBits, shift = i % kWordBits, n = std::min(to - i, kWordBits - shift);
+    const uint64_t mask = (n == kWordBits ? ~uint64_t{0} : (uint64_t{1} << n) - 1) << shift;
+    if (bits[word] & mask) return true;
+    i += n;
+  }
+  return false;
+}
+
 }  // namespace
+
+void CodeArena::FreeBits::operator()(uint64_t* bits) const { std::free(bits); }
 
 Expected<CodeArena> CodeArena::create(const Options& options) {
   CodeArena arena;
   arena.capacity_ = page_ceil(options.capacity ? options.capacity : 1);
+  // calloc: a large request is fresh zero pages, touched only where stubs are marked.
+  const size_t words = (arena.capacity_ / kGranule + kWordBits - 1) / kWordBits;
+  arena.starts_ = Bits(static_cast<uint64_t*>(std::calloc(words, sizeof(uint64_t))));
+  arena.ends_ = Bits(static_cast<uint64_t*>(std::calloc(words, sizeof(uint64_t))));
+  if (!arena.starts_ || !arena.ends_) return Error{fmt::format("code arena: no memory for the marks of {} bytes", arena.capacity_)};
   const int low = options.below_2g ? MAP_32BIT : 0;
   if (!options.force_protected) {
     const int fd = memfd_create("w64stub-arena", MFD_CLOEXEC);
@@ -66,8 +88,32 @@ CodeArena& CodeArena::operator=(CodeArena&& other) noexcept {
   spare_block_ = std::move(other.spare_block_);
   spare_size_ = std::move(other.spare_size_);
   free_bytes_ = std::exchange(other.free_bytes_, 0);
-  other.reset();
+  starts_ = std::move(other.starts_);
+  ends_ = std::move(other.ends_);
+  other.free_.clear();
+  other.by_size_.clear();
   return *this;
+}
+
+void CodeArena::reset() {
+  const size_t words = (used_ / kGranule + kWordBits - 1) / kWordBits;  // no mark lies above used_
+  if (starts_) std::memset(starts_.get(), 0, words * sizeof(uint64_t));
+  if (ends_) std::memset(ends_.get(), 0, words * sizeof(uint64_t));
+  used_ = free_bytes_ = 0;
+  free_.clear();
+  by_size_.clear();
+}
+
+void CodeArena::mark(size_t offset, size_t size) {
+  if (size == 0) return;  // no granule: nothing to free
+  flip(starts_.get(), offset / kGranule);
+  flip(ends_.get(), (offset + granules(size)) / kGranule - 1);
+}
+
+// [offset, offset + taken) is one block in use: it starts and ends where one does, and none starts inside.
+bool CodeArena::is_block(size_t offset, size_t taken) const {
+  const size_t first = offset / kGranule, last = (offset + taken) / kGranule - 1;
+  return bit(starts_.get(), first) && bit(ends_.get(), last) && !any(starts_.get(), first + 1, last + 1);
 }
 
 CodeArena::~CodeArena() { unmap(); }
@@ -93,6 +139,7 @@ inline Expected<CodeArena::Slot> CodeArena::bump(size_t size, size_t align) {
   if (auto s = writable(); !s) return s.error();
   if (start > used_) add_free(used_, start - used_);  // an alignment above a granule: the gap is free space
   used_ = start + granules(size);  // capacity_ is a whole number of pages, so of granules
+  mark(start, size);
   return Slot{reinterpret_cast<uint64_t>(exec_ + start), {write_ + start, size}};
 }
 
@@ -108,6 +155,7 @@ Expected<CodeArena::Slot> CodeArena::allocate_freed(size_t size, size_t align) {
   if (fit == by_size_.end()) return bump(size, align);
   if (auto s = writable(); !s) return s.error();
   const size_t start = take(fit, granules(size), align);
+  mark(start, size);
   return Slot{reinterpret_cast<uint64_t>(exec_ + start), {write_ + start, size}};
 }
 
@@ -163,11 +211,13 @@ Status CodeArena::free(uint64_t address, size_t size) {
   if (size == 0 || offset % kGranule != 0 || offset > used_ || size > used_ - offset)
     return Error{fmt::format("code arena: {:#x} (+{} bytes) was not handed out by this arena", address, size)};
   const size_t taken = granules(size);  // as allocate() took it (used_ is a whole number of granules)
+  if (!is_block(offset, taken))
+    return Error{fmt::format("code arena: {:#x} (+{} bytes) is not a block in use (freed already, or not the size "
+                             "it was allocated with)", address, size)};
+  if (auto s = writable(); !s) return s;
+  mark(offset, size);  // the marks flip back
   auto next = free_.lower_bound(offset);
   auto prev = next == free_.begin() ? free_.end() : std::prev(next);
-  if ((next != free_.end() && next->first < offset + taken) || (prev != free_.end() && prev->first + prev->second > offset))
-    return Error{fmt::format("code arena: {:#x} (+{} bytes) overlaps space already free (freed twice?)", address, size)};
-  if (auto s = writable(); !s) return s;
   std::memset(write_ + offset, 0xCC, taken);  // int3: a call into freed code traps
   size_t start = offset, end = offset + taken;
   if (prev != free_.end() && prev->first + prev->second == start) {

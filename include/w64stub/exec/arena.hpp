@@ -4,13 +4,18 @@
 // runs from. Where the kernel refuses the second view (a hardened system: memfd without exec rights), the
 // arena falls back to one mapping that is read-write while a batch is written and read-execute after
 // commit() - one mprotect per batch, not per stub. Space is handed out by a bump pointer; free() gives a
-// block back and allocate() reuses freed space first, best fit. The arena keeps nothing per live stub, only
-// a record per free block (coalesced with its neighbours); reset() frees everything at once.
+// block back and allocate() reuses freed space first, best fit. Per live stub the arena keeps two bits, its
+// first and last granule marked (2 bits per 16 bytes of capacity, zero pages until used), so that free()
+// takes back exactly a block it handed out; per free block a record (coalesced with its neighbours). reset()
+// frees everything at once.
+//
+// Not thread-safe: one arena per thread, or the caller's lock around every call.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <utility>
@@ -53,16 +58,13 @@ class CodeArena {
   // Protected mode: makes the mapping writable again for a batch into space allocated earlier (allocate()
   // does this itself). Dual mapped: nothing to do.
   Status reopen() { return writable(); }
-  // Gives back a block allocate() handed out, by its address and size. Its bytes become int3, so that a call
-  // into freed code traps (Protected: the mapping turns writable, as for allocate(); commit() again before
-  // calling into the arena). Refused, changing nothing: a range outside the space handed out, or one that
-  // overlaps space already free (a block freed twice).
+  // Gives back a block allocate() handed out, by its address and the size it was asked for. Its bytes become
+  // int3, so that a call into freed code traps (Protected: the mapping turns writable, as for allocate();
+  // commit() again before calling into the arena). Refused, changing nothing: a range outside the space
+  // handed out, and one that is not exactly a block in use (freed already, part of one, or reaching into the
+  // next).
   Status free(uint64_t address, size_t size);
-  void reset() {
-    used_ = free_bytes_ = 0;
-    free_.clear();
-    by_size_.clear();
-  }
+  void reset();
 
  private:
   CodeArena() = default;
@@ -77,6 +79,13 @@ class CodeArena {
   void add_free(size_t offset, size_t size);
   using FreeBlocks = std::map<size_t, size_t>;  // offset -> size
   void remove_free(FreeBlocks::iterator block);
+  // The blocks in use: a bit per granule where one starts, and one where one ends (its last granule).
+  void mark(size_t offset, size_t size);
+  bool is_block(size_t offset, size_t taken) const;
+  struct FreeBits {
+    void operator()(uint64_t* bits) const;
+  };
+  using Bits = std::unique_ptr<uint64_t[], FreeBits>;
 
   Mode mode_ = Mode::DualMapped;
   size_t capacity_ = 0, used_ = 0;
@@ -90,6 +99,7 @@ class CodeArena {
   FreeBlocks::node_type spare_block_;  // see add_free
   BySize::node_type spare_size_;
   size_t free_bytes_ = 0;
+  Bits starts_, ends_;
 };
 
 }  // namespace w64stub
