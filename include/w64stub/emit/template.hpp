@@ -3,7 +3,8 @@
 // instruction's form: each fixes the width of its address fields (go2012 refuses an address beyond a
 // sign-extended 32 bits, where asmjit would pick another form), and jumps within the code do not move with
 // it. A placement allocates nothing and names no symbol by string: the fields are a table of offsets and
-// constants, and the addresses each section may take are two ranges computed once.
+// constants, and the addresses each section may take are two ranges computed once. A Template does not change
+// once made: place() and image_at() may run on several threads at once.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,9 @@
 // jmp dispatcher`, encoded once by asmjit and placed by its template's fields - and enters one shared
 // dispatcher, a Win64 function with unwind data, that calls the thunk's handler as
 // handler(context, arg1, arg2, arg3, arg4) under the Win64 convention. No cap but the arena's capacity.
+//
+// Not thread-safe, as its arena: one factory per thread, or the caller's lock around make() and release().
+// The thunks it made may be called from any thread.
 #pragma once
 
 #include <cstdint>
