@@ -242,70 +242,79 @@ struct Options {
   std::string report_file;      // the reports go here, where the stubs' own output cannot reach; "" stdout
 };
 
-std::string run_image(const std::string& path, const Options& options) {
-  const bool use_probes = options.use_probes, unwind_check = options.unwind_check;
-  const std::vector<uint64_t>& args = options.args;
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
+// An image file in this process: placed, relocated, its imports bound, its code read-execute. Its memory
+// goes with it.
+struct Loaded {
   imagefile::File file;
-  std::string error;
-  auto fail = [&](const std::string& why) {
-    return "{\"image\": " + json_string(path) + ", \"error\": " + json_string(why) + "}";
-  };
-  if (!in) return fail("cannot open " + path);
-  if (!imagefile::parse(text.str(), path, file, error)) return fail(error);
-  for (const imagefile::Symbol& s : file.symbols)
-    if (s.kind == "external") return fail(s.name + " is external (another TEXT symbol or file) and not bound");
-
   Placed placed;
-  if (!allocate(file, placed, error)) return fail(error);
-  const imagefile::Section* text_section = file.section("text");
-  const uint64_t text_address = placed.place(text_section->address);
-  for (const imagefile::Section& s : file.sections)
-    std::memcpy(reinterpret_cast<void*>(placed.place(s.address)), s.bytes.data(), s.bytes.size());
-  std::span<uint8_t> code(reinterpret_cast<uint8_t*>(text_address), text_section->bytes.size());
-  for (const imagefile::Reloc& r : file.relocs)
-    if (!imagefile::apply(code, text_address, r, placed.place(file.find(r.symbol)->address)))
-      return fail("relocation at +" + std::to_string(r.offset) + " against " + r.symbol + " does not fit");
+  uint64_t text_address = 0;
+  std::vector<const imagefile::Symbol*> imports;  // in slot order, as the probes number them
+  Loaded() = default;
+  Loaded(const Loaded&) = delete;
+  ~Loaded() {
+    if (placed.base) VirtualFree(placed.base, 0, MEM_RELEASE);
+  }
+};
 
-  std::vector<const imagefile::Symbol*> imports;
-  for (const imagefile::Symbol& s : file.symbols) {
+// Writes each import's slot: the real function, or its logging probe. "" or what went wrong.
+std::string bind_imports(Loaded& image, bool use_probes) {
+  for (const imagefile::Symbol& s : image.file.symbols) {
     if (s.kind != "import") continue;
-    if (imports.size() == kMaxImports) return fail("more imports than winrun probes");
+    if (image.imports.size() == kMaxImports) return "more imports than winrun probes";
     HMODULE dll = LoadLibraryA(s.dll.c_str());
     void* function = dll ? reinterpret_cast<void*>(GetProcAddress(dll, s.function.c_str())) : nullptr;
-    if (!function) return fail("cannot resolve " + s.dll + "!" + s.function);
-    g_real[imports.size()] = function;
-    g_out32[imports.size()] = imagefile::out32_parameters(s.signature);
-    void* target = use_probes ? kProbes[imports.size()] : function;
-    std::memcpy(reinterpret_cast<void*>(placed.place(s.address)), &target, 8);
-    imports.push_back(&s);
+    if (!function) return "cannot resolve " + s.dll + "!" + s.function;
+    g_real[image.imports.size()] = function;
+    g_out32[image.imports.size()] = imagefile::out32_parameters(s.signature);
+    void* target = use_probes ? kProbes[image.imports.size()] : function;
+    std::memcpy(reinterpret_cast<void*>(image.placed.place(s.address)), &target, 8);
+    image.imports.push_back(&s);
   }
+  return "";
+}
+
+// "" or why the image file at `path` could not be loaded.
+std::string load(const std::string& path, bool use_probes, Loaded& image) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot open " + path;
+  std::stringstream text;
+  text << in.rdbuf();
+  imagefile::File& file = image.file;
+  std::string error;
+  if (!imagefile::parse(text.str(), path, file, error)) return error;
+  for (const imagefile::Symbol& s : file.symbols)
+    if (s.kind == "external") return s.name + " is external (another TEXT symbol or file) and not bound";
+  if (!allocate(file, image.placed, error)) return error;
+  const imagefile::Section* text_section = file.section("text");
+  image.text_address = image.placed.place(text_section->address);
+  for (const imagefile::Section& s : file.sections)
+    std::memcpy(reinterpret_cast<void*>(image.placed.place(s.address)), s.bytes.data(), s.bytes.size());
+  std::span<uint8_t> code(reinterpret_cast<uint8_t*>(image.text_address), text_section->bytes.size());
+  for (const imagefile::Reloc& r : file.relocs)
+    if (!imagefile::apply(code, image.text_address, r, image.placed.place(file.find(r.symbol)->address)))
+      return "relocation at +" + std::to_string(r.offset) + " against " + r.symbol + " does not fit";
+  if (auto bound = bind_imports(image, use_probes); !bound.empty()) return bound;
 
   // Code pages read-execute; a data page that shares one with code would become executable: refuse.
   const uint64_t page = 0x1000;
-  const uint64_t code_start = text_address & ~(page - 1);
-  const uint64_t code_end = (text_address + text_section->bytes.size() + page - 1) & ~(page - 1);
+  const uint64_t code_start = image.text_address & ~(page - 1);
+  const uint64_t code_end = (image.text_address + text_section->bytes.size() + page - 1) & ~(page - 1);
   if (const imagefile::Section* data = file.section("data")) {
-    const uint64_t data_address = placed.place(data->address);
-    if (data_address < code_end && data_address + data->bytes.size() > code_start)
-      return fail("text and data share a page");
+    const uint64_t data_address = image.placed.place(data->address);
+    if (data_address < code_end && data_address + data->bytes.size() > code_start) return "text and data share a page";
   }
   DWORD old = 0;
   if (!VirtualProtect(reinterpret_cast<void*>(code_start), code_end - code_start, PAGE_EXECUTE_READ, &old))
-    return fail("VirtualProtect failed: " + std::to_string(GetLastError()));
+    return "VirtualProtect failed: " + std::to_string(GetLastError());
   FlushInstructionCache(GetCurrentProcess(), reinterpret_cast<void*>(code_start), code_end - code_start);
+  return "";
+}
 
-  const bool registered = register_unwind(file, placed, text_address);
-  g_calls.clear();
-  g_fault = {};
-  g_stub_text = text_address, g_stub_size = file.code_size;
-  Call call{text_address, file.code_size, text_address + file.entry, unwind_check && registered, &args, 0, {}};
+// Calls the stub on a thread of its own; `stopped` says where it was when it had not returned in time.
+std::string call_on_thread(Call& call, DWORD timeout_ms, std::string& stopped) {
   HANDLE thread = CreateThread(nullptr, 16u << 20, call_stub, &call, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
-  if (!thread) return fail("CreateThread failed: " + std::to_string(GetLastError()));
-  std::string stopped;  // the stub still running at the timeout: where it was
-  if (WaitForSingleObject(thread, options.timeout_ms) == WAIT_TIMEOUT) {
+  if (!thread) return "CreateThread failed: " + std::to_string(GetLastError());
+  if (WaitForSingleObject(thread, timeout_ms) == WAIT_TIMEOUT) {
     SuspendThread(thread);
     CONTEXT context{};
     context.ContextFlags = CONTEXT_CONTROL;
@@ -314,20 +323,15 @@ std::string run_image(const std::string& path, const Options& options) {
     stopped = ", \"timed_out\": true, \"rip\": " + std::to_string(context.Rip);
   }
   CloseHandle(thread);
-  const std::string faulted = !g_fault.code ? "" : ", \"exception\": {\"code\": " + std::to_string(g_fault.code) +
-      ", \"rip\": " + std::to_string(g_fault.rip) + ", \"address\": " + std::to_string(g_fault.address) + "}";
-  if (registered) RtlDeleteFunctionTable(reinterpret_cast<RUNTIME_FUNCTION*>(placed.base + placed.size - 0x1000));
+  return "";
+}
 
-  std::string out = "{\"image\": " + json_string(path) + ", \"stub\": " + json_string(file.stub) +
-                    ", \"text_address\": " + std::to_string(text_address) + ", \"data_address\": " +
-                    std::to_string(file.section("data") ? placed.place(file.section("data")->address) : 0) +
-                    ", \"at_image_addresses\": " + (placed.at_image_addresses ? "true" : "false") +
-                    ", \"returned\": " + (stopped.empty() && !g_fault.code ? "true" : "false") + stopped + faulted +
-                    ", \"value\": " +
-                    std::to_string(call.value) + ", \"calls\": [";
+// The report's calls, and the registers and unwind results when they were observed.
+std::string report_details(const Loaded& image, const Call& call, bool registered, bool unwind_check) {
+  std::string out = ", \"calls\": [";
   for (size_t i = 0; i < g_calls.size(); ++i) {
     const CallLog& c = g_calls[i];
-    const imagefile::Symbol& s = *imports[c.import];
+    const imagefile::Symbol& s = *image.imports[c.import];
     out += (i ? ", " : "") + std::string("{\"function\": ") + json_string(s.function) + ", \"dll\": " +
            json_string(s.dll) + ", \"args\": [";
     for (int a = 0; a < 5; ++a) out += (a ? ", " : "") + std::to_string(c.args[a]);
@@ -353,8 +357,36 @@ std::string run_image(const std::string& path, const Options& options) {
              json_string(call.result.failures[k].what) + "]";
     out += "]}";
   }
-  VirtualFree(placed.base, 0, MEM_RELEASE);
-  return out + "}";
+  return out;
+}
+
+std::string run_image(const std::string& path, const Options& options) {
+  auto fail = [&](const std::string& why) {
+    return "{\"image\": " + json_string(path) + ", \"error\": " + json_string(why) + "}";
+  };
+  Loaded image;
+  if (auto error = load(path, options.use_probes, image); !error.empty()) return fail(error);
+  const imagefile::File& file = image.file;
+  const bool registered = register_unwind(file, image.placed, image.text_address);
+  g_calls.clear();
+  g_fault = {};
+  g_stub_text = image.text_address, g_stub_size = file.code_size;
+  Call call{image.text_address, file.code_size, image.text_address + file.entry, options.unwind_check && registered,
+            &options.args, 0, {}};
+  std::string stopped;  // the stub still running at the timeout: where it was
+  if (auto error = call_on_thread(call, options.timeout_ms, stopped); !error.empty()) return fail(error);
+  const std::string faulted = !g_fault.code ? "" : ", \"exception\": {\"code\": " + std::to_string(g_fault.code) +
+      ", \"rip\": " + std::to_string(g_fault.rip) + ", \"address\": " + std::to_string(g_fault.address) + "}";
+  if (registered) RtlDeleteFunctionTable(reinterpret_cast<RUNTIME_FUNCTION*>(image.placed.base + image.placed.size - 0x1000));
+
+  const imagefile::Section* data = file.section("data");
+  return "{\"image\": " + json_string(path) + ", \"stub\": " + json_string(file.stub) +
+         ", \"text_address\": " + std::to_string(image.text_address) + ", \"data_address\": " +
+         std::to_string(data ? image.placed.place(data->address) : 0) +
+         ", \"at_image_addresses\": " + (image.placed.at_image_addresses ? "true" : "false") +
+         ", \"returned\": " + (stopped.empty() && !g_fault.code ? "true" : "false") + stopped + faulted +
+         ", \"value\": " + std::to_string(call.value) + report_details(image, call, registered, options.unwind_check) +
+         "}";
 }
 
 }  // namespace
