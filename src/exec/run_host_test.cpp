@@ -24,7 +24,8 @@ std::unique_ptr<RunHost> start_host(std::span<const StandIn> standins = builtin_
   return std::move(*host);
 }
 
-// What a run observed that does not depend on where the child's memory happens to lie.
+// What a run observed that does not depend on where the child's memory happens to lie. (Not XMM0-XMM3 at a
+// callee's entry either: these stubs leave there whatever the harness's own code did before the call.)
 void check_same_run(const RunReport& here, const RunReport& there) {
   CHECK(name(there.ending) == name(here.ending));
   CHECK(there.fault.signal == here.fault.signal);
@@ -53,7 +54,6 @@ void check_same_run(const RunReport& here, const RunReport& there) {
     CHECK(there.calls[i].output == here.calls[i].output);
     CHECK(there.calls[i].args[0] == here.calls[i].args[0]);  // the handle: not an address
     CHECK(there.calls[i].entry_rsp - there.stub_entry_rsp == here.calls[i].entry_rsp - here.stub_entry_rsp);
-    CHECK(there.calls[i].xmm_args == here.calls[i].xmm_args);
   }
 }
 
