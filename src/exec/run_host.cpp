@@ -88,6 +88,11 @@ Expected<Execution> run_request(const Request& q, const std::string& image_text,
 [[noreturn]] void serve(int socket, std::span<const StandIn> standins, Outcome* out, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) syscall(SYS_exit_group, 0);  // it ended before the line above
+  // Children to wait for, whatever this process did with SIGCHLD (ignored, children reap themselves) or its mask.
+  signal(SIGCHLD, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   // Only the socket beyond stdin, stdout and stderr: a pipe this process holds must not stay open in here.
   if (socket != 3) socket = dup2(socket, 3);
   close_range(4, UINT_MAX, 0);

@@ -168,3 +168,16 @@ TEST_CASE("a run host holds no file of this process's but the standard three: a 
   CHECK(read(fds[0], &byte, 1) == 0);  // the end of the pipe, not EAGAIN: nobody else holds its write end
   close(fds[0]);
 }
+
+TEST_CASE("a run host waits for its children even when this process ignores SIGCHLD") {
+  struct sigaction old {};
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  REQUIRE(sigaction(SIGCHLD, &ignore, &old) == 0);
+  auto host = RunHost::start();
+  sigaction(SIGCHLD, &old, nullptr);  // this process waits for its own children again
+  REQUIRE_MESSAGE(host.ok(), host.error().message);
+  auto report = run_native(test::emit_catalog("badsignal", Variant::Abi, Model::Rip), {.host = host->get()});
+  REQUIRE_MESSAGE(report.ok(), report.error().message);
+  CHECK(report->returned());
+}
