@@ -3,7 +3,8 @@
 // again: after 90 MB of heap a probe takes 5-6 ms instead of under 1 ms (BENCHMARKS.md).
 //
 // start() forks this process once, early, while it is small: the run host keeps a copy of it as it is then:
-// its stand-ins (std::functions in this memory), working directory and environment. Each run then sends the
+// its stand-ins (std::functions in this memory), working directory, environment and standard streams (where
+// a run that does not capture writes). Each run then sends the
 // Image (as an image file) and the options over a socket; the run host forks the child from its own small
 // self; the child leaves its outcome in memory the three processes share, and the report is built here, as
 // without a run host. Runs through one RunHost take turns (it has one outcome page).
