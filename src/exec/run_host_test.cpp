@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "../testing/probe_stubs.hpp"
@@ -180,4 +182,25 @@ TEST_CASE("a run host waits for its children even when this process ignores SIGC
   auto report = run_native(test::emit_catalog("badsignal", Variant::Abi, Model::Rip), {.host = host->get()});
   REQUIRE_MESSAGE(report.ok(), report.error().message);
   CHECK(report->returned());
+}
+
+TEST_CASE("runs from several threads through one run host take turns, each with its own report") {
+  auto host = start_host();
+  const Image images[2] = {test::emit_catalog("badcallback", Variant::Abi, Model::Rip),
+                           test::emit_catalog("badsignal", Variant::Abi, Model::Rip)};
+  const std::string expected[2] = {"runtime: cgo callback on thread not created by Go.\n",
+                                    "runtime: signal received on thread not created by Go.\n"};
+  std::atomic<int> right{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 5; ++k) {
+        const int which = (t + k) % 2;
+        auto report = run_native(images[which], {.host = host.get()});
+        (report.ok() && report->captured_stderr == expected[which] ? right : wrong)++;
+      }
+    });
+  for (std::thread& thread : threads) thread.join();
+  CHECK(right == 20);
+  CHECK(wrong == 0);
 }
