@@ -54,6 +54,22 @@ bool is_nonvolatile_gp(uint32_t id) {
 
 bool is_float(ValueType type) { return type == ValueType::F32 || type == ValueType::F64; }
 
+namespace {
+
+// Letters, digits (not first), '_' and any byte of a UTF-8 sequence: a name a report can show, and which can
+// never be mistaken for a generated "argument N".
+bool is_identifier(std::string_view name) {
+  auto letter = [](unsigned char c) { return c == '_' || c >= 0x80 || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); };
+  if (name.empty() || !letter(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) {
+    return letter(static_cast<unsigned char>(c)) || (c >= '0' && c <= '9');
+  });
+}
+
+std::string generated_name(size_t index) { return fmt::format("argument {}", index + 1); }
+
+}  // namespace
+
 Expected<Signature> parse_signature(std::string_view text) {
   Signature sig;
   std::string_view params = text;
@@ -74,12 +90,14 @@ Expected<Signature> parse_signature(std::string_view text) {
       p.name = std::string(trim(one.substr(0, colon)));
       type = trim(one.substr(colon + 1));
       if (p.name.empty()) return Error{fmt::format("empty parameter name in signature '{}'", text)};
+      if (!is_identifier(p.name))
+        return Error{fmt::format("parameter name '{}' is not an identifier in signature '{}'", p.name, text)};
     }
     auto t = parse_type(type, text);
     if (!t) return t.error();
     if (*t == ValueType::Void) return Error{fmt::format("a parameter cannot be void in signature '{}'", text)};
     p.type = *t;
-    if (p.name.empty()) p.name = fmt::format("argument {}", sig.params.size() + 1);
+    if (p.name.empty()) p.name = generated_name(sig.params.size());
     sig.params.push_back(std::move(p));
     if (sig.params.size() > 64) return Error{fmt::format("more than 64 parameters in signature '{}'", text.substr(0, 80))};
   }
@@ -88,9 +106,10 @@ Expected<Signature> parse_signature(std::string_view text) {
 
 std::string to_string(const Signature& signature) {
   std::string out;
-  for (const Param& p : signature.params) {
-    if (!out.empty()) out += ',';
-    if (!p.name.starts_with("argument ")) out += p.name + ':';
+  for (size_t i = 0; i < signature.params.size(); ++i) {
+    const Param& p = signature.params[i];
+    if (i) out += ',';
+    if (p.name != generated_name(i)) out += p.name + ':';
     out += name(p.type);
   }
   return out + "->" + std::string(name(signature.result));

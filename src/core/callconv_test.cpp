@@ -54,6 +54,14 @@ TEST_CASE("signatures: parse, print, refuse") {
   CHECK(win64::parse_signature("x:int").error().message.find("unknown type 'int'") == 0);
   CHECK(win64::parse_signature("void").error().message.find("cannot be void") != std::string::npos);
   CHECK(win64::parse_signature(":u32").error().message.find("empty parameter name") == 0);
+  // A name is an identifier: one like a generated name would print as none and come back as another.
+  CHECK(win64::parse_signature("u32,argument 7:u32").error().message ==
+        "parameter name 'argument 7' is not an identifier in signature 'u32,argument 7:u32'");
+  CHECK(win64::parse_signature("1st:u32").error().message.find("is not an identifier") != std::string::npos);
+  CHECK(win64::parse_signature(std::string("a\0b:u32", 7)).error().message.find("is not an identifier") != std::string::npos);
+  auto mixed = win64::parse_signature("u32,runtime·x:ptr,_9:u32");
+  REQUIRE(mixed.ok());
+  CHECK(win64::to_string(*mixed) == "u32,runtime·x:ptr,_9:u32->u64");
 }
 
 TEST_CASE("values are shown by type") {
