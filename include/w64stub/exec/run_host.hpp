@@ -4,10 +4,11 @@
 //
 // start() forks this process once, early, while it is small: the run host keeps a copy of it as it is then:
 // its stand-ins (std::functions in this memory), working directory, environment and standard streams (where
-// a run that does not capture writes). Each run then sends the
-// Image (as an image file) and the options over a socket; the run host forks the child from its own small
-// self; the child leaves its outcome in memory the three processes share, and the report is built here, as
-// without a run host. Runs through one RunHost take turns (it has one outcome page).
+// a run that does not capture writes). Each run then sends the Image (as an image file) and the options over
+// a socket; the run host forks the child from its own small self; the child leaves its outcome in memory the
+// three processes share, and the report is built here, as without a run host. Runs through one RunHost take
+// turns (it has one outcome page). The run host reads the Image back as `w64stub run FILE.image` does: code
+// that does not decode is refused there (emit and adopt never make such an Image; only one built by hand).
 //
 //   auto host = RunHost::start();            // first thing in main, before threads and big allocations
 //   auto report = probe(image, {.host = host->get()});
