@@ -58,7 +58,8 @@ TEST_CASE("signatures: parse, print, refuse") {
   CHECK(win64::parse_signature("u32,argument 7:u32").error().message ==
         "parameter name 'argument 7' is not an identifier in signature 'u32,argument 7:u32'");
   CHECK(win64::parse_signature("1st:u32").error().message.find("is not an identifier") != std::string::npos);
-  CHECK(win64::parse_signature(std::string("a\0b:u32", 7)).error().message.find("is not an identifier") != std::string::npos);
+  const std::string with_nul("a\0b:u32", 7);
+  CHECK(win64::parse_signature(with_nul).error().message.find("is not an identifier") != std::string::npos);
   auto mixed = win64::parse_signature("u32,runtime·x:ptr,_9:u32");
   REQUIRE(mixed.ok());
   CHECK(win64::to_string(*mixed) == "u32,runtime·x:ptr,_9:u32->u64");

@@ -47,7 +47,8 @@ Expected<CodeArena> CodeArena::create(const Options& options) {
   const size_t words = (arena.capacity_ / kGranule + kWordBits - 1) / kWordBits;
   arena.starts_ = Bits(static_cast<uint64_t*>(std::calloc(words, sizeof(uint64_t))));
   arena.ends_ = Bits(static_cast<uint64_t*>(std::calloc(words, sizeof(uint64_t))));
-  if (!arena.starts_ || !arena.ends_) return Error{fmt::format("code arena: no memory for the marks of {} bytes", arena.capacity_)};
+  if (!arena.starts_ || !arena.ends_)
+    return Error{fmt::format("code arena: no memory for the marks of {} bytes", arena.capacity_)};
   const int low = options.below_2g ? MAP_32BIT : 0;
   if (!options.force_protected) {
     const int fd = memfd_create("w64stub-arena", MFD_CLOEXEC);
