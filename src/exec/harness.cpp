@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -200,16 +199,11 @@ Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
     if (!done) return done.error();
     return finish(image, options, *host->outcome_, *done);
   }
-  void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
-  struct Unmap {
-    void* p;
-    ~Unmap() { munmap(p, sizeof(Outcome)); }
-  } unmap{shared};
-  auto* out = static_cast<Outcome*>(shared);
-  auto done = execute(image, options, out);
+  auto out = map_outcome();
+  if (!out) return out.error();
+  auto done = execute(image, options, out->get());
   if (!done) return done.error();
-  return finish(image, options, *out, *done);
+  return finish(image, options, **out, *done);
 }
 
 }  // namespace w64stub

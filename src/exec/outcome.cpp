@@ -1,10 +1,22 @@
 #include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 
 #include "outcome_p.hpp"
 
 namespace w64stub::harness {
+
+void UnmapOutcome::operator()(Outcome* out) const { munmap(out, sizeof(Outcome)); }
+
+Expected<SharedOutcome> map_outcome() {
+  void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
+  return SharedOutcome(static_cast<Outcome*>(shared));
+}
 
 std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn> standins) {
   std::vector<ImportSlot> slots;

@@ -6,11 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 
 #include "w64stub/core/callconv.hpp"
 #include "w64stub/core/image.hpp"
 #include "w64stub/exec/harness.hpp"
+#include "w64stub/exec/run_host.hpp"
 
 namespace w64stub::harness {
 
@@ -50,6 +52,10 @@ struct Outcome {
   char out[2][kCaptureBytes];
 };
 static_assert(std::is_standard_layout_v<Outcome>);
+
+// An Outcome in memory shared with every process forked after it is mapped, zeroed.
+using SharedOutcome = std::unique_ptr<Outcome, UnmapOutcome>;
+Expected<SharedOutcome> map_outcome();
 
 // What the child sends the parent through a pipe just before it calls the stub, and then closes: the stub
 // cannot reach it, so the parent takes the placement from here and judges the shared outcome against it.

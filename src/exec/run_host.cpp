@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -122,27 +121,23 @@ Expected<Execution> run_request(const Request& q, const std::string& image_text,
 
 Expected<std::unique_ptr<RunHost>> RunHost::start(std::span<const StandIn> standins) {
   if (auto prepared = prepare_sandbox(); !prepared) return prepared.error();  // the run host inherits it
-  void* shared = mmap(nullptr, sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (shared == MAP_FAILED) return Error{fmt::format("mmap of the shared outcome: {}", std::strerror(errno))};
-  auto* out = static_cast<Outcome*>(shared);
+  auto out = map_outcome();
+  if (!out) return out.error();
   int sockets[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) {
-    munmap(shared, sizeof(Outcome));
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0)
     return Error{fmt::format("socketpair: {}", std::strerror(errno))};
-  }
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
     close(sockets[0]);
-    serve(sockets[1], standins, out, parent);
+    serve(sockets[1], standins, out->get(), parent);
   }
   close(sockets[1]);
   if (pid < 0) {
     close(sockets[0]);
-    munmap(shared, sizeof(Outcome));
     return Error{fmt::format("fork: {}", std::strerror(errno))};
   }
-  std::unique_ptr<RunHost> host(new RunHost(pid, sockets[0], out, standins));
+  std::unique_ptr<RunHost> host(new RunHost(pid, sockets[0], std::move(*out), standins));
   uint8_t ready = 0;  // once it holds none of this process's files but the standard three
   if (!read_all(sockets[0], &ready, 1)) return Error{fmt::format("the run host (pid {}) did not start", pid)};
   return host;
@@ -152,7 +147,6 @@ RunHost::~RunHost() {
   close(socket_);
   kill(pid_, SIGKILL);  // between runs it has no child of its own to leave behind
   waitpid(pid_, nullptr, 0);
-  munmap(outcome_, sizeof(Outcome));
 }
 
 Expected<Execution> RunHost::execute(const Image& image, const RunOptions& options) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <utility>
 
 #include "w64stub/core/error.hpp"
 #include "w64stub/core/image.hpp"
@@ -30,6 +31,9 @@ namespace w64stub {
 namespace harness {
 struct Outcome;
 struct Execution;
+struct UnmapOutcome {  // outcome_p.hpp: an Outcome in shared memory
+  void operator()(Outcome* out) const;
+};
 }  // namespace harness
 
 class RunHost {
@@ -45,15 +49,16 @@ class RunHost {
   std::span<const StandIn> standins() const { return standins_; }
 
  private:
-  RunHost(pid_t pid, int socket, harness::Outcome* outcome, std::span<const StandIn> standins)
-      : pid_(pid), socket_(socket), outcome_(outcome), standins_(standins) {}
+  using SharedOutcome = std::unique_ptr<harness::Outcome, harness::UnmapOutcome>;
+  RunHost(pid_t pid, int socket, SharedOutcome outcome, std::span<const StandIn> standins)
+      : pid_(pid), socket_(socket), outcome_(std::move(outcome)), standins_(standins) {}
   // Has the run host run the Image; its outcome is then in *outcome_ until the next run.
   Expected<harness::Execution> execute(const Image& image, const RunOptions& options);
   friend Expected<RunReport> run_native(const Image& image, const RunOptions& options);
 
   pid_t pid_;
   int socket_;
-  harness::Outcome* outcome_;
+  SharedOutcome outcome_;
   std::span<const StandIn> standins_;
   std::mutex mutex_;  // one run at a time
 };
