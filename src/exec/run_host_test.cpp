@@ -205,3 +205,16 @@ TEST_CASE("runs from several threads through one run host take turns, each with 
   CHECK(right == 20);
   CHECK(wrong == 0);
 }
+
+TEST_CASE("a run host reads the Image back as an image file: code that does not decode is refused there, with why") {
+  auto host = start_host();
+  Image image = test::emit_catalog("badsignal", Variant::Abi, Model::Rip);
+  image.text.bytes[0] = 0x06;  // PUSH ES: no instruction in 64-bit mode (only an Image built by hand has one)
+  auto here = run_native(image);
+  REQUIRE_MESSAGE(here.ok(), here.error().message);
+  CHECK(name(here->ending) == name(Ending::Faulted));  // SIGILL, reported
+  auto there = run_native(image, {.host = host.get()});
+  REQUIRE_FALSE(there.ok());
+  CHECK_MESSAGE(there.error().message.find("+0x0") != std::string::npos, there.error().message);
+  CHECK(run_native(test::emit_catalog("badsignal", Variant::Abi, Model::Rip), {.host = host.get()}).ok());  // goes on
+}
