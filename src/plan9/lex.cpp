@@ -57,50 +57,62 @@ class LineLexer {
   LineLexer(std::string_view text, const FileName& file, int line, TokenText& storage)
       : text_(text), file_(&file), line_(line), storage_(storage) {}
 
+  // The tokens go to the end of `out`; on an error, those before it stay there. Identifiers and punctuation,
+  // nearly every token, are read here; the rest one at a time out of line.
   Status run(std::vector<Token>& out) {
-    while (pos_ < text_.size()) {
-      const auto c = static_cast<unsigned char>(text_[pos_]);
-      if (space(c)) {
-        ++pos_;
-        continue;
-      }
-      Token t;
-      t.loc = here();
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    for (const char* p = begin;;) {
+      while (p < end && space(static_cast<unsigned char>(*p))) ++p;
+      if (p == end) return Ok{};
+      const auto c = static_cast<unsigned char>(*p);
+      Token& t = out.emplace_back();  // made in place: a token is 64 bytes
+      t.loc = {file_, line_, static_cast<int>(p - begin) + 1};
       if (ident_start(c)) {
-        size_t start = pos_;
-        while (pos_ < text_.size() && ident_char(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-        const bool angle = pos_ < text_.size() && text_[pos_] == '<';
-        if (angle && text_.substr(pos_, 2) == "<>") pos_ += 2;  // a file-local symbol: name<>
+        const char* q = p + 1;
+        while (q < end && ident_char(static_cast<unsigned char>(*q))) ++q;
         t.kind = TokenKind::Ident;
-        t.text = text_.substr(start, pos_ - start);
-        // Go's ABI selectors (name<ABIInternal>, name<ABI0>) choose a calling convention for Go's linker: the
-        // code and the symbol are the same.
-        if (angle)
-          for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
-            if (text_.substr(pos_, abi.size()) == abi) pos_ += abi.size();
-      } else if (digit(c)) {
-        if (auto s = number(t); !s) return s;
-      } else if (c == '"') {
-        if (auto s = string(t); !s) return s;
-      } else if (c == '\'') {
-        if (auto s = character(t); !s) return s;
-      } else if ((c == '<' || c == '>') && pos_ + 1 < text_.size() && text_[pos_ + 1] == static_cast<char>(c)) {
-        t.text = text_.substr(pos_, 2);  // << or >>
-        pos_ += 2;
-      } else if (punctuation(c)) {
-        t.text = text_.substr(pos_, 1);
-        ++pos_;
+        t.text = {p, static_cast<size_t>(q - p)};
+        if (q < end && *q == '<') q = angle(t, q);
+        p = q;
+      } else if (punctuation(c) && !((c == '<' || c == '>') && p + 1 < end && p[1] == *p)) {
+        t.text = {p++, 1};
       } else {
-        return Error::at(t.loc, std::isprint(c) ? fmt::format("unexpected character '{}'", static_cast<char>(c))
-                                                : fmt::format("unexpected byte {:#04x}", c));
+        pos_ = static_cast<size_t>(p - begin);
+        if (auto s = other(c, t); !s) return out.pop_back(), s;
+        p = begin + pos_;
       }
-      out.push_back(std::move(t));
     }
-    return Ok{};
   }
 
  private:
-  TokenLoc here() const { return {file_, line_, static_cast<int>(pos_) + 1}; }
+  // After an identifier, at `q`: a file-local symbol's <> (part of the name), or Go's ABI selectors
+  // (name<ABIInternal>, name<ABI0>), which choose a calling convention for Go's linker: the code and the
+  // symbol are the same.
+  const char* angle(Token& t, const char* q) const {
+    const std::string_view rest(q, static_cast<size_t>(text_.data() + text_.size() - q));
+    if (rest.starts_with("<>")) {
+      t.text = {t.text.data(), t.text.size() + 2};
+      q += 2;
+    }
+    for (std::string_view abi : {"<ABIInternal>", "<ABI0>"})
+      if (std::string_view(q, static_cast<size_t>(text_.data() + text_.size() - q)).starts_with(abi)) q += abi.size();
+    return q;
+  }
+
+  // A token that is neither an identifier nor one punctuation character, at pos_ (c is its first byte).
+  Status other(unsigned char c, Token& t) {
+    if (digit(c)) return number(t);
+    if (c == '"') return string(t);
+    if (c == '\'') return character(t);
+    if (c == '<' || c == '>') {
+      t.text = text_.substr(pos_, 2);  // << or >>
+      pos_ += 2;
+      return Ok{};
+    }
+    return Error::at(t.loc, std::isprint(c) ? fmt::format("unexpected character '{}'", static_cast<char>(c))
+                                            : fmt::format("unexpected byte {:#04x}", c));
+  }
 
   Status number(Token& t) {
     size_t start = pos_;
@@ -225,13 +237,39 @@ class LineLexer {
   size_t pos_ = 0;
 };
 
+// A text's physical lines, one at a time: every newline ends one, and what follows the last newline is one
+// more (perhaps empty).
+class Lines {
+ public:
+  explicit Lines(std::string_view text) : rest_(text) {}
+  bool done() const { return done_; }
+  int number() const { return number_; }  // the last line's, from 1
+
+  // The next line without its trailing spaces, tabs and carriage returns; `more`: another line follows.
+  std::string_view next(bool& more) {
+    const auto* newline = static_cast<const char*>(std::memchr(rest_.data(), '\n', rest_.size()));
+    std::string_view line = rest_.substr(0, newline ? static_cast<size_t>(newline - rest_.data()) : rest_.size());
+    more = newline != nullptr;
+    if (more) rest_.remove_prefix(line.size() + 1);
+    done_ = !more;
+    ++number_;
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
+    return line;
+  }
+
+ private:
+  std::string_view rest_;
+  bool done_ = false;
+  int number_ = 0;
+};
+
 struct Macro {
   bool function_like = false;
   std::vector<std::string> params;
   std::vector<Token> body;
 };
 
-bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
+bool is(const Token& t, char punct) { return t.kind == TokenKind::Punct && t.text.size() == 1 && t.text[0] == punct; }
 
 class Preprocessor {
  public:
@@ -265,7 +303,9 @@ class Preprocessor {
   Status directive(const std::vector<Token>& tokens, const std::string& path, int depth,
                    std::vector<Condition>& conditions);
   Status expand(const std::vector<Token>& in, std::vector<Token>& out, int depth, const TokenLoc* use);
-  Status statements(std::vector<Token>& tokens);
+  Status logical_line(Lines& lines, const FileName& name, size_t mark);
+  bool names_macro(size_t mark) const;
+  void statements(size_t mark);
   void add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from, std::vector<Token>::const_iterator to,
                      const TokenLoc& loc);
   std::optional<std::string> read(const std::string& path) const {
@@ -307,41 +347,28 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if (!blanked) return blanked.error();
   const std::string* stripped = &out_->text->emplace_back(std::move(*blanked));  // the file's tokens view it
 
-  const std::vector<std::string_view> lines = split_lines(*stripped);
   std::vector<Condition> conditions;
-  // Reused line to line: their room stays here, and each statement gets a vector of its own size.
-  std::vector<Token> tokens, expanded;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    // A logical line: physical lines joined where one ends in a backslash.
-    tokens.clear();
-    for (;; ++i) {
-      std::string_view line = lines[i];
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
-      const bool continued = !line.empty() && line.back() == '\\' && i + 1 < lines.size();
-      if (continued) line.remove_suffix(1);
-      if (auto s = LineLexer(line, name, static_cast<int>(i) + 1, *out_->text).run(tokens); !s) {
-        if (active(conditions)) return s;  // text in a branch not taken need not lex
-      }
-      if (!continued) break;
-      // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
-      if (!tokens.empty() && is(tokens[0], "#")) tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {&name, static_cast<int>(i) + 1, 1}});
+  std::vector<Token> moved;  // a directive's or a macro line's tokens, out of the file's vector; reused
+  for (Lines lines(*stripped); !lines.done();) {
+    // A logical line: physical lines joined where one ends in a backslash. Its tokens go straight to the
+    // end of the file's one vector, where a plain line's statements view them.
+    const size_t mark = out_->tokens.size();
+    if (auto s = logical_line(lines, name, mark); !s && active(conditions)) return s;  // a branch not taken need not lex
+    if (out_->tokens.size() == mark) continue;
+    const bool directive_line = is(out_->tokens[mark], '#');
+    if (!directive_line && !active(conditions)) {
+      out_->tokens.resize(mark);
+    } else if (!directive_line && !names_macro(mark)) {
+      if ((produced_ += out_->tokens.size() - mark) > kMaxTokens)
+        return Error::at(out_->tokens.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
+      statements(mark);
+    } else {
+      moved.assign(out_->tokens.begin() + static_cast<std::ptrdiff_t>(mark), out_->tokens.end());
+      out_->tokens.resize(mark);
+      if (auto s = directive_line ? directive(moved, path, depth, conditions) : expand(moved, out_->tokens, 0, nullptr); !s)
+        return s;
+      if (!directive_line) statements(mark);
     }
-    if (tokens.empty()) continue;
-    if (is(tokens[0], "#")) {
-      if (auto s = directive(tokens, path, depth, conditions); !s) return s;
-      continue;
-    }
-    if (!active(conditions)) continue;
-    // Most lines name no macro: their tokens go on as they are, not copied one by one through expand.
-    const bool plain = std::none_of(tokens.begin(), tokens.end(), [this](const Token& t) {
-      return t.kind == TokenKind::Ident && macros_.count(t.text);
-    });
-    if (plain && (produced_ += tokens.size()) > kMaxTokens)
-      return Error::at(tokens.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
-    expanded.clear();
-    if (!plain)
-      if (auto s = expand(tokens, expanded, 0, nullptr); !s) return s;
-    if (auto s = statements(plain ? tokens : expanded); !s) return s;
   }
   if (!conditions.empty()) return Error::at(conditions.back().loc, "#ifdef/#ifndef without #endif");
   return Ok{};
@@ -378,16 +405,16 @@ Status Preprocessor::directive(const std::vector<Token>& t, const std::string& p
     Macro m;
     size_t body = 3;
     // Function-like only when ( follows the name with no space: #define f(a) vs #define f (a).
-    if (t.size() > 3 && is(t[3], "(") && t[3].loc.line == t[2].loc.line &&
+    if (t.size() > 3 && is(t[3], '(') && t[3].loc.line == t[2].loc.line &&
         t[3].loc.column == t[2].loc.column + static_cast<int>(t[2].text.size())) {
       m.function_like = true;
       size_t k = 4;
-      while (k < t.size() && !is(t[k], ")")) {
+      while (k < t.size() && !is(t[k], ')')) {
         if (t[k].kind != TokenKind::Ident) return Error::at(t[k].loc, fmt::format("expected a parameter name, got '{}'", t[k].text));
         m.params.emplace_back(t[k].text);
         ++k;
-        if (k < t.size() && is(t[k], ",")) ++k;
-        else if (k < t.size() && !is(t[k], ")")) return Error::at(t[k].loc, "expected , or ) in the parameter list");
+        if (k < t.size() && is(t[k], ',')) ++k;
+        else if (k < t.size() && !is(t[k], ')')) return Error::at(t[k].loc, "expected , or ) in the parameter list");
       }
       if (k >= t.size()) return Error::at(t[3].loc, "unterminated parameter list");
       body = k + 1;
@@ -426,7 +453,7 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
   for (size_t i = 0; i < in.size(); ++i) {
     const Token& t = in[i];
     auto found = t.kind == TokenKind::Ident && !disabled_.count(t.text) ? macros_.find(t.text) : macros_.end();
-    if (found == macros_.end() || (found->second.function_like && (i + 1 >= in.size() || !is(in[i + 1], "(")))) {
+    if (found == macros_.end() || (found->second.function_like && (i + 1 >= in.size() || !is(in[i + 1], '(')))) {
       out.push_back(t);
       if (use) out.back().loc = *use;
       if (++produced_ > kMaxTokens) return Error::at(use ? *use : t.loc, "macro expansion produces too many tokens");
@@ -440,9 +467,9 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
       int nesting = 0;
       size_t j = i + 2;
       for (; j < in.size(); ++j) {
-        if (is(in[j], "(")) ++nesting;
-        if (is(in[j], ")") && nesting-- == 0) break;
-        if (is(in[j], ",") && nesting == 0) args.emplace_back();
+        if (is(in[j], '(')) ++nesting;
+        if (is(in[j], ')') && nesting-- == 0) break;
+        if (is(in[j], ',') && nesting == 0) args.emplace_back();
         else args.back().push_back(in[j]);
       }
       if (j >= in.size()) return Error::at(t.loc, fmt::format("unterminated call of macro {}", t.text));
@@ -463,11 +490,11 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
       // cpp rescans a replacement together with the text after it: an object-like macro that ends by naming
       // a function-like one takes its arguments from there (#define g f; g(2) is f(2)).
       auto callee = !body.empty() && body.back().kind == TokenKind::Ident ? macros_.find(body.back().text) : macros_.end();
-      if (callee != macros_.end() && callee->second.function_like && i + 1 < in.size() && is(in[i + 1], "(")) {
+      if (callee != macros_.end() && callee->second.function_like && i + 1 < in.size() && is(in[i + 1], '(')) {
         size_t j = i + 1;
         for (int nesting = 0; j < in.size(); ++j)
-          if (is(in[j], "(")) ++nesting;
-          else if (is(in[j], ")") && --nesting == 0) break;
+          if (is(in[j], '(')) ++nesting;
+          else if (is(in[j], ')') && --nesting == 0) break;
         if (j < in.size()) body.insert(body.end(), in.begin() + static_cast<std::ptrdiff_t>(i) + 1, in.begin() + static_cast<std::ptrdiff_t>(j) + 1), i = j;
       }
     }
@@ -480,20 +507,45 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
   return Ok{};
 }
 
-// `;` separates statements; `name:` at the start of one is a label.
-Status Preprocessor::statements(std::vector<Token>& tokens) {
-  auto from = tokens.begin();
-  for (auto end = from;; ++end) {
-    if (end != tokens.end() && !is(*end, ";")) continue;
-    while (end - from >= 2 && from->kind == TokenKind::Ident && is(from[1], ":")) {
-      add_statement(Statement::Label, from, from + 1, from->loc);
+// One logical line's tokens to the end of the file's vector: physical lines joined where one ends in a
+// backslash. Its first error comes back once the whole logical line is read (a branch not taken ignores it).
+Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mark) {
+  Status first = Ok{};
+  for (;;) {
+    bool more = false;
+    std::string_view line = lines.next(more);
+    const bool continued = more && !line.empty() && line.back() == '\\';
+    if (continued) line.remove_suffix(1);
+    if (auto s = LineLexer(line, name, lines.number(), *out_->text).run(out_->tokens); !s && first) first = s;
+    if (!continued) return first;
+    // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
+    if (out_->tokens.size() > mark && is(out_->tokens[mark], '#'))
+      out_->tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {&name, lines.number(), 1}});
+  }
+}
+
+// Whether the tokens from `mark` on name a macro (most lines do not: they are not copied through expand).
+bool Preprocessor::names_macro(size_t mark) const {
+  if (macros_.empty()) return false;
+  for (size_t k = mark; k < out_->tokens.size(); ++k)
+    if (out_->tokens[k].kind == TokenKind::Ident && macros_.count(out_->tokens[k].text)) return true;
+  return false;
+}
+
+// `;` separates statements; `name:` at the start of one is a label. The tokens from `mark` on are one line's:
+// each statement views a run of them, the `;` and `:` left out.
+void Preprocessor::statements(size_t mark) {
+  const std::vector<Token>& t = out_->tokens;
+  for (size_t from = mark, end = mark;; ++end) {
+    if (end != t.size() && !is(t[end], ';')) continue;
+    while (end - from >= 2 && t[from].kind == TokenKind::Ident && is(t[from + 1], ':')) {
+      out_->statements.push_back({Statement::Label, {}, t[from].loc, from, 1});
       from += 2;
     }
-    if (from != end) add_statement(Statement::Instruction, from, end, from->loc);
-    if (end == tokens.end()) break;
+    if (from != end) out_->statements.push_back({Statement::Instruction, {}, t[from].loc, from, end - from});
+    if (end == t.size()) break;
     from = end + 1;
   }
-  return Ok{};
 }
 
 // The tokens go to the end of the file's one vector; the statement's view of them is set when the file is
@@ -527,9 +579,9 @@ std::string spell(Tokens tokens, size_t from, size_t to) {
       tight = t.loc.column == prev->loc.column + static_cast<int>(prev->text.size()) && prev->kind != TokenKind::String;
     } else if (prev) {
       // Macro output shares one location: put spaces where Go's style has them.
-      const bool paren = is(t, "(") && !(i - 1 == 0 && prev->kind == TokenKind::Ident) && !is(*prev, ",");
-      tight = is(t, ",") || is(t, ")") || paren || is(*prev, "(") || is(*prev, "$") || is(*prev, "~") || is(t, "*") ||
-              is(*prev, "*") || is(t, "+") || is(*prev, "+") || is(t, "-") || is(*prev, "-") || is(t, ":");
+      const bool paren = is(t, '(') && !(i - 1 == 0 && prev->kind == TokenKind::Ident) && !is(*prev, ',');
+      tight = is(t, ',') || is(t, ')') || paren || is(*prev, '(') || is(*prev, '$') || is(*prev, '~') || is(t, '*') ||
+              is(*prev, '*') || is(t, '+') || is(*prev, '+') || is(t, '-') || is(*prev, '-') || is(t, ':');
     }
     if (!tight) out += ' ';
     out += text;
