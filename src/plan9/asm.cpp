@@ -28,6 +28,19 @@ static bool is_text(const Statement& s) {
   return s.kind == Statement::Instruction && !s.tokens.empty() && s.tokens[0].text == "TEXT";
 }
 
+// Room for the instructions of the TEXT at statements[k]: the statements up to the next TEXT that can make one
+// (each is looked at once in the whole file), so that the body does not grow by copying its instructions.
+void Assembler::reserve_body(size_t k) {
+  const auto& statements = source_.statements;
+  size_t n = 0;
+  for (size_t j = k + 1; j < statements.size() && !is_text(statements[j]); ++j) {
+    const std::string_view first = statements[j].tokens.empty() ? "" : statements[j].tokens[0].text;
+    n += statements[j].kind != Statement::Pragma && first != "DATA" && first != "GLOBL";
+  }
+  body_->program.instrs.reserve(n);
+  body_->prog_starts.reserve(n);
+}
+
 Status Assembler::statement(const Statement& s) {
   if (s.kind == Statement::Pragma) return pragma(s);
   if (s.kind == Statement::Label) {
@@ -357,7 +370,9 @@ Plan9File Assembler::run() {
     if (auto st = finish_body(); !st) refuse(file, std::move(symbol), st.error());
     body_.reset();
   };
-  for (const Statement& s : source_.statements) {
+  const auto& statements = source_.statements;
+  for (size_t k = 0; k < statements.size(); ++k) {
+    const Statement& s = statements[k];
     if (file.errors.size() >= kMaxPlan9Errors) {
       file.stopped = true;
       break;
@@ -372,6 +387,8 @@ Plan9File Assembler::run() {
       refuse(file, symbol, st.error());
       skipping = body_.has_value() || is_text(s);
       body_.reset();
+    } else if (is_text(s)) {
+      reserve_body(k);
     }
   }
   end_body();

@@ -59,12 +59,16 @@ struct Body {
 
 class Assembler {
  public:
-  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
+  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {
+    ranges_.reserve(8);  // operands of one statement: rarely more
+    args_.reserve(8);
+  }
   Plan9File run();
 
  private:
   Status statement(const Statement& s);
   Status text(const Statement& s);
+  void reserve_body(size_t k);
   Status globl(const Statement& s);
   Status data(const Statement& s);
   Status pragma(const Statement& s);
