@@ -75,6 +75,26 @@ class [[nodiscard]] Expected {
 
 // For stages that produce nothing but may fail.
 struct Ok {};
+
+// Expected<Ok> is one pointer, null when it succeeded: nearly every function of every stage makes, tests and
+// drops a Status, and all but the failing one then touch nothing more than a register.
+template <>
+class [[nodiscard]] Expected<Ok> {
+ public:
+  Expected(Ok) {}
+  Expected(Error error) : error_(std::make_unique<Error>(std::move(error))) {}
+  Expected(const Expected& other) : error_(other.error_ ? std::make_unique<Error>(*other.error_) : nullptr) {}
+  Expected(Expected&&) noexcept = default;
+  Expected& operator=(const Expected& other) { return *this = Expected(other); }
+  Expected& operator=(Expected&&) noexcept = default;
+
+  bool ok() const { return !error_; }
+  explicit operator bool() const { return ok(); }
+  const Error& error() const { return *error_; }
+
+ private:
+  std::unique_ptr<Error> error_;
+};
 using Status = Expected<Ok>;
 
 }  // namespace w64stub
