@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -160,6 +162,18 @@ TEST_CASE("a run host ends with its RunHost: no process is left") {
   }
   CHECK(waitpid(pid, nullptr, WNOHANG) < 0);  // reaped already: no longer a child of this process
   CHECK(errno == ECHILD);
+}
+
+TEST_CASE("a run host that stopped answering still ends with its RunHost") {
+  auto host = start_host();
+  const pid_t pid = host->pid();
+  REQUIRE(kill(pid, SIGSTOP) == 0);  // it no longer sees its socket close
+  auto ended = std::async(std::launch::async, [&] { host.reset(); });
+  const bool prompt = ended.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  if (!prompt) kill(pid, SIGKILL);  // lets the destructor return: the check below has failed
+  ended.wait();
+  CHECK(prompt);
+  CHECK(waitpid(pid, nullptr, WNOHANG) < 0);  // reaped
 }
 
 TEST_CASE("a run host holds no file of this process's but the standard three: a pipe's reader here sees its end") {
