@@ -39,7 +39,6 @@ struct Arg {
 // `names` gives values to identifiers (TEXT flags); any other identifier is an error.
 Expected<int64_t> evaluate(Tokens tokens, size_t begin, size_t end, const Names* names = nullptr);
 
-// One operand: tokens [begin, end).
 // "" when `value` fits an immediate of an instruction of `size` bytes (signed or unsigned, as Go takes it),
 // else why not: never truncated into another value. Size 0: no limit.
 std::string immediate_fits(int64_t value, uint32_t size);
@@ -48,6 +47,7 @@ std::string immediate_fits(int64_t value, uint32_t size);
 // and its `width` bytes.
 std::pair<std::string, std::vector<uint8_t>> floating_constant_data(double value, uint32_t width);
 
+// One operand: tokens [begin, end).
 Expected<Arg> parse_arg(Tokens tokens, size_t begin, size_t end);
 
 // Top-level comma-separated ranges of tokens [begin, end); a trailing comma adds nothing (`DIVL CX,`).
