@@ -1,12 +1,14 @@
 // One stub, every path (badcallback, fixed variant, go2012 model: 18 instructions, 98 bytes of code, 84 of
 // data, four relocations), side by side with the two figures everything is measured against
-// (tools/bench/report prints each one's ratio to both):
+// (tools/bench/run prints each one's ratio to both):
 //   - asmjit: asmjit's own x86::Assembler emitting exactly w64stub's bytes, written out below and checked
 //     byte-identical to emit's before anything is timed;
 //   - memcpy: the physical limit, a copy of the pre-encoded bytes (text and data, what a placed stub holds)
 //     and four patched fields.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -329,6 +331,17 @@ void add_delivery(std::vector<Op>& out) {
                      auto report = probe(*image);
                      check(report.ok(), "probe failed");
                      keep(report);
+                   });
+                 },
+                 true});
+  // The floor under any probe: a child forked here that exits at once, and reaped (a probe's child also
+  // sets itself up, runs the stub under its sandbox and reports).
+  out.push_back({"fork", [] {
+                   return std::function<void()>([] {
+                     const pid_t pid = fork();
+                     if (pid == 0) _exit(0);
+                     int status = 0;
+                     check(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status), "fork failed");
                    });
                  },
                  true});
