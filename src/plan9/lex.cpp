@@ -309,7 +309,7 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
     std::string_view line = lines.next(more);
     const bool continued = more && !line.empty() && line.back() == '\\';
     if (continued) line.remove_suffix(1);
-    if (auto s = LineLexer(line, name, lines.number(), *out_->text).run(out_->tokens); !s && first) first = s;
+    if (auto s = LineLexer(line, name, lines.number(), *out_->text).run(out_->tokens); !s && first) first = std::move(s);
     if (!continued) return first;
     // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
     if (out_->tokens.size() > mark && is(out_->tokens[mark], '#'))
