@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "w64stub/core/error.hpp"
+#include "w64stub/core/small_vector.hpp"
 #include "w64stub/core/source_lines.hpp"
 
 namespace w64stub {
@@ -36,13 +37,15 @@ struct CodeLabel {
 
 // Registers, immediates and symbol-free memory are asmjit operands; symbols and labels are resolved by emit.
 using Operand = std::variant<asmjit::Operand, SymbolMem, SymbolAddr, CodeLabel>;
+// An instruction's operands: two in place, more (rare: IMUL3Q, SHLQ CX, AX, DX) on the heap.
+using OperandList = SmallVector<Operand, 2>;
 
 // A prefix that is its own statement in Plan 9 text (`REP; MOVSQ`).
 enum class Prefix { None, Rep, Repne, Lock };
 
 struct Instr {
   asmjit::InstId id = asmjit::x86::Inst::kIdNone;
-  std::vector<Operand> operands;  // Intel order: destination first
+  OperandList operands;  // Intel order: destination first
   SourceLoc loc;
   Prefix prefix = Prefix::None;
   bool reg_from_rm = false;  // register to register by the r/m-to-register opcode (8b, not 89): Go's MOVLQZX
