@@ -56,10 +56,12 @@ asmjit::CodeHolder& reused_code_holder() {
 class Emitter {
  public:
   // short_branches: by program index, the jumps to emit in their rel8 form (see relaxable()); empty for none.
+  // all_short: every jump to a label in its rel8 form instead (asmjit refuses one that does not reach).
   // Fills `image`, which starts empty.
   Emitter(const Program& program, const EmitOptions& options, const Layout& layout, const std::vector<bool>& short_branches,
-          Image& image)
-      : program_(program), options_(options), layout_(layout), image_(image), short_branches_(short_branches) {
+          bool all_short, Image& image)
+      : program_(program), options_(options), layout_(layout), image_(image), short_branches_(short_branches),
+        all_short_(all_short) {
     if (!program.externals.empty() || !program.functions.empty())
       placed_later_.reserve(program.externals.size() + program.functions.size());
     for (const std::string& e : program.externals) placed_later_.insert(e);
@@ -69,6 +71,9 @@ class Emitter {
   Status run();
   // The jumps to labels GNU as's relaxation makes rel8, on this pass's layout (find_relaxable).
   const std::vector<bool>& relaxable() const { return relaxable_; }
+  // Whether this pass already encoded exactly those jumps short (backward ones in reach, asmjit's own
+  // choice, and no forward one): its bytes are then the relaxed ones, and another pass would repeat them.
+  bool settled() const { return settled_; }
 
  private:
   [[gnu::always_inline]] Status lower(const Instr& instr, Lowered& out);  // once per instruction, from emit_body
@@ -103,7 +108,9 @@ class Emitter {
   std::unordered_map<std::string_view, asmjit::Label> code_labels_;  // the Program's own labels
   Image& image_;
   const std::vector<bool>& short_branches_;
+  const bool all_short_;
   std::vector<bool> relaxable_;
+  bool settled_ = true;
   struct Branch {
     int program_index;
     asmjit::Label label;  // the Program's label (a jump to another symbol is no Branch: it stays long)
@@ -118,6 +125,13 @@ class Emitter {
 bool is_jcc(asmjit::InstId id) { return id >= x86::Inst::kIdJa && id <= x86::Inst::kIdJz; }
 
 bool is_branch(asmjit::InstId id) { return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || is_jcc(id); }
+// A jump whose form relaxation chooses (a JECXZ has only its rel8 one).
+bool relaxes(asmjit::InstId id) { return id == x86::Inst::kIdJmp || (is_jcc(id) && id != x86::Inst::kIdJecxz); }
+// So is this one: a jump to one of the Program's labels (one to a symbol stays long, for its relocation).
+bool relaxes(const Lowered::Machine& m) {
+  if (m.branch || !relaxes(m.id)) return false;
+  return std::any_of(m.ops, m.ops + m.op_count, [](const asmjit::Operand_& op) { return op.isLabel(); });
+}
 
 Error Emitter::asm_error(asmjit::Error err, const SourceLoc& loc, std::string_view what) const {
   return Error::at(loc, fmt::format("asmjit cannot encode {}: {}", what, asmjit::DebugUtils::errorAsString(err)));
@@ -254,8 +268,8 @@ inline Status Emitter::lower(const Instr& instr, Lowered& out) {
 Status Emitter::encode(const Lowered::Machine& m, int program_index, const SourceLoc& loc) {
   const size_t start = code_.textSection()->buffer().size();
   if (m.long_form) a_->long_();
-  if (program_index >= 0 && static_cast<size_t>(program_index) < short_branches_.size() &&
-      short_branches_[static_cast<size_t>(program_index)])
+  if (program_index >= 0 && (all_short_ ? relaxes(m) : static_cast<size_t>(program_index) < short_branches_.size() &&
+                                                          short_branches_[static_cast<size_t>(program_index)]))
     a_->short_();
   if (m.reg_from_rm) a_->mod_rm();
   switch (m.prefix) {
@@ -362,7 +376,7 @@ void Emitter::find_relaxable() {
   std::vector<int> jump_index;  // each jump's program index
   for (const Branch& b : branches_) {
     const asmjit::InstId id = program_.instrs[static_cast<size_t>(b.program_index)].id;
-    if (id != x86::Inst::kIdJmp && !(is_jcc(id) && id != x86::Inst::kIdJecxz)) continue;
+    if (!relaxes(id)) continue;
     if (!code_.isLabelBound(b.label)) continue;
     const auto target = static_cast<uint32_t>(code_.labelOffset(b.label));
     jumps.push_back({item_at(b.offset), item_at(target), id == x86::Inst::kIdJmp ? 5u : 6u});
@@ -373,6 +387,7 @@ void Emitter::find_relaxable() {
   for (const RelaxJump& j : jumps) length[j.item] = 2;
   const std::vector<bool> short_form = relax_jumps(length, jumps);
   for (size_t k = 0; k < jumps.size(); ++k) {
+    if (short_form[k] != (instrs[jumps[k].item].length == 2)) settled_ = false;
     if (!short_form[k]) continue;
     if (relaxable_.empty()) relaxable_.assign(program_.instrs.size(), false);  // empty: none (as pass 0's)
     relaxable_[static_cast<size_t>(jump_index[k])] = true;
@@ -477,6 +492,26 @@ Status Emitter::resolve_functions() {
   return Ok{};
 }
 
+// The encoded Image, described: its names, model, unwind data and source.
+Expected<Image> finish(const Program& program, const EmitOptions& options, const Layout& layout, Image image) {
+  if (image.text.bytes.size() > kUserSpaceEnd - layout.code_address)  // plan_layout: it starts below
+    return Error::at(program.loc, fmt::format("code at {:#x}..{:#x} reaches past user space's end ({:#x})",
+                                              layout.code_address, layout.code_address + image.text.bytes.size(),
+                                              kUserSpaceEnd));
+  image.stub = options.stub.empty() ? program.symbol : options.stub;
+  image.symbol = program.symbol;
+  image.model = options.model;
+  image.policy = options.policy;
+  image.declared_frame = program.declared_frame;
+  image.data_align = static_cast<uint32_t>(layout.data_align);
+  // Unwind data when the code allows it; derive_unwind says why not (w64stub unwind shows it).
+  if (auto unwind = derive_unwind(image)) image.unwind = unwind->encode();
+  image.source_lines = program.source_lines;
+  image.first_line = program.first_line;
+  image.source_file = program.source_file;
+  return image;
+}
+
 }  // namespace
 
 Expected<Image> emit(const Program& program, const EmitOptions& options) {
@@ -484,32 +519,22 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   auto layout = plan_layout(program, options.model, options.addresses);
   if (!layout) return Error::at(program.loc, layout.error().message);
 
-  // Once to learn the layout, once more with the jumps GNU as's relaxation keeps short.
+  // GNU as's relaxation starts with every jump to a label short and grows those that do not reach. Most
+  // functions' jumps all reach: one pass with them all short is then the relaxed code (settled() checks it).
+  // Else, as before: once with them long to learn the layout, once more with those that stay short -
+  // unless the first already has them so (a function whose short jumps all go back).
   Image image;
   std::vector<bool> short_branches;
+  if (Emitter emitter(program, options, *layout, short_branches, true, image); emitter.run() && emitter.settled())
+    return finish(program, options, *layout, std::move(image));
   for (int pass = 0; pass < 2; ++pass) {
-    if (pass) image = Image{};
-    Emitter emitter(program, options, *layout, short_branches, image);
+    image = Image{};
+    Emitter emitter(program, options, *layout, short_branches, false, image);
     if (auto s = emitter.run(); !s) return s.error();
-    if (emitter.relaxable() == short_branches) break;
+    if (emitter.settled() || emitter.relaxable() == short_branches) break;
     short_branches = emitter.relaxable();
   }
-  if (image.text.bytes.size() > kUserSpaceEnd - layout->code_address)  // plan_layout: it starts below
-    return Error::at(program.loc, fmt::format("code at {:#x}..{:#x} reaches past user space's end ({:#x})",
-                                              layout->code_address, layout->code_address + image.text.bytes.size(),
-                                              kUserSpaceEnd));
-  image.stub = options.stub.empty() ? program.symbol : options.stub;
-  image.symbol = program.symbol;
-  image.model = options.model;
-  image.policy = options.policy;
-  image.declared_frame = program.declared_frame;
-  image.data_align = static_cast<uint32_t>(layout->data_align);
-  // Unwind data when the code allows it; derive_unwind says why not (w64stub unwind shows it).
-  if (auto unwind = derive_unwind(image)) image.unwind = unwind->encode();
-  image.source_lines = program.source_lines;
-  image.first_line = program.first_line;
-  image.source_file = program.source_file;
-  return image;
+  return finish(program, options, *layout, std::move(image));
 }
 
 }  // namespace w64stub
