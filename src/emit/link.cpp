@@ -23,7 +23,8 @@ bool is_branch(asmjit::InstId id) {
 // (unless it is a jump that must keep its rel32 form: a branch to the function's symbol, resolved by emit).
 void append_function(Program& out, const Program& p, const NameSet& functions, bool relax) {
   out.functions.push_back(Function{p.symbol, out.instrs.size(), p.declared_frame, p.loc});
-  for (Instr instr : p.instrs) {
+  for (const Instr& source : p.instrs) {
+    Instr& instr = out.instrs.emplace_back(source);  // copied in place (join reserved the room)
     for (Operand& op : instr.operands) {
       if (auto* label = std::get_if<CodeLabel>(&op)) label->name = p.symbol + ":" + label->name;
       auto* addr = std::get_if<SymbolAddr>(&op);
@@ -31,7 +32,6 @@ void append_function(Program& out, const Program& p, const NameSet& functions, b
       if (addr && addr->offset == 0 && is_branch(instr.id) && relaxable && functions.count(addr->symbol))
         op = CodeLabel{addr->symbol};
     }
-    out.instrs.push_back(std::move(instr));
   }
 }
 
@@ -127,6 +127,10 @@ Expected<Program> join(std::span<const Program> programs, const std::vector<size
   out.source_file = head.source_file;
   NameSet externals;  // what out.externals holds, by name
   Shared shared;
+  size_t instrs = 0;
+  for (size_t k : order) instrs += programs[k].instrs.size();
+  out.instrs.reserve(instrs);
+  out.functions.reserve(order.size());
   for (size_t k : order) {
     const Program& p = programs[k];
     if (auto s = p.check_symbols(); !s) return s.error();
