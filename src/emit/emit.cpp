@@ -493,7 +493,7 @@ Status Emitter::resolve_functions() {
 }
 
 // The encoded Image, described: its names, model, unwind data and source.
-Expected<Image> finish(const Program& program, const EmitOptions& options, const Layout& layout, Image image) {
+Status finish(const Program& program, const EmitOptions& options, const Layout& layout, Image& image) {
   if (image.text.bytes.size() > kUserSpaceEnd - layout.code_address)  // plan_layout: it starts below
     return Error::at(program.loc, fmt::format("code at {:#x}..{:#x} reaches past user space's end ({:#x})",
                                               layout.code_address, layout.code_address + image.text.bytes.size(),
@@ -509,7 +509,7 @@ Expected<Image> finish(const Program& program, const EmitOptions& options, const
   image.source_lines = program.source_lines;
   image.first_line = program.first_line;
   image.source_file = program.source_file;
-  return image;
+  return Ok{};
 }
 
 }  // namespace
@@ -525,16 +525,18 @@ Expected<Image> emit(const Program& program, const EmitOptions& options) {
   // unless the first already has them so (a function whose short jumps all go back).
   Image image;
   std::vector<bool> short_branches;
+  bool relaxed = false;
   if (Emitter emitter(program, options, *layout, short_branches, true, image); emitter.run() && emitter.settled())
-    return finish(program, options, *layout, std::move(image));
-  for (int pass = 0; pass < 2; ++pass) {
+    relaxed = true;
+  for (int pass = 0; pass < 2 && !relaxed; ++pass) {
     image = Image{};
     Emitter emitter(program, options, *layout, short_branches, false, image);
     if (auto s = emitter.run(); !s) return s.error();
-    if (emitter.settled() || emitter.relaxable() == short_branches) break;
+    relaxed = emitter.settled() || emitter.relaxable() == short_branches;
     short_branches = emitter.relaxable();
   }
-  return finish(program, options, *layout, std::move(image));
+  if (auto s = finish(program, options, *layout, image); !s) return s.error();
+  return image;
 }
 
 }  // namespace w64stub
