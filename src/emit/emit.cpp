@@ -71,8 +71,9 @@ class Emitter {
   Status run();
   // The jumps to labels GNU as's relaxation makes rel8, on this pass's layout (find_relaxable).
   const std::vector<bool>& relaxable() const { return relaxable_; }
-  // Whether this pass already encoded exactly those jumps short (backward ones in reach, asmjit's own
-  // choice, and no forward one): its bytes are then the relaxed ones, and another pass would repeat them.
+  // Whether this pass encoded exactly those jumps short, so that its bytes are the relaxed ones: the
+  // all-short pass when asmjit accepted every jump, or a long-first pass whose only short jumps are the
+  // backward ones asmjit chose itself.
   bool settled() const { return settled_; }
 
  private:
@@ -127,7 +128,7 @@ bool is_jcc(asmjit::InstId id) { return id >= x86::Inst::kIdJa && id <= x86::Ins
 bool is_branch(asmjit::InstId id) { return id == x86::Inst::kIdCall || id == x86::Inst::kIdJmp || is_jcc(id); }
 // A jump whose form relaxation chooses (a JECXZ has only its rel8 one).
 bool relaxes(asmjit::InstId id) { return id == x86::Inst::kIdJmp || (is_jcc(id) && id != x86::Inst::kIdJecxz); }
-// So is this one: a jump to one of the Program's labels (one to a symbol stays long, for its relocation).
+// Such a jump to one of the Program's labels (one to a symbol stays long, for its relocation).
 bool relaxes(const Lowered::Machine& m) {
   if (m.branch || !relaxes(m.id)) return false;
   return std::any_of(m.ops, m.ops + m.op_count, [](const asmjit::Operand_& op) { return op.isLabel(); });

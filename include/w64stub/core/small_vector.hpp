@@ -1,7 +1,7 @@
-// SmallVector: a vector that holds its first N elements in place and only more than N on the heap. An
-// instruction's operands are one (nearly every instruction has at most two): as a std::vector each cost an
-// allocation where it was made, another wherever it was copied (link copies every function's code), and a
-// free at each end.
+// SmallVector: a vector that holds its first N elements in place and only more than N on the heap. It holds
+// an instruction's operands (nearly every instruction has at most two): as a std::vector they cost an
+// allocation where the instruction was made, another wherever it was copied (link copies every function's
+// code), and a free at each end.
 #pragma once
 
 #include <algorithm>
