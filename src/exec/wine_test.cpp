@@ -17,6 +17,7 @@
 #include "w64stub/win/unwind.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 using namespace w64stub;
 
@@ -116,6 +117,36 @@ TEST_CASE("an image winrun cannot load is that image's error - the others still 
   CHECK((*runs)[0].error().message.find("winrun: cannot resolve kernel32.dll!NoSuchFunction") != std::string::npos);
   REQUIRE((*runs)[1].ok());
   CHECK((*runs)[1]->captured_stderr == catalog_message("badsignal"));
+}
+
+TEST_CASE("a wine64 that fails to start, writing nothing, is started once more - and only once") {
+  const WineSetup real = setup();
+  const std::string dir = fmt::format("/tmp/w64stub-wine-start-{}", getpid());
+  std::filesystem::create_directories(dir);
+  // A wine64 that counts its starts, fails the first `fails` of them without a word, then is the real one.
+  auto flaky = [&](int fails) {
+    const std::string script = fmt::format("{}/wine64-{}", dir, fails);
+    std::ofstream(script) << fmt::format("#!/bin/sh\necho start >> {0}/starts-{1}\n"
+                                         "[ $(wc -l < {0}/starts-{1}) -le {1} ] && exit 1\nexec {2} \"$@\"\n",
+                                         dir, fails, real.wine64);
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    return WineSetup{script, real.winrun, real.prefix};
+  };
+  auto starts = [&](int fails) { return test::slurp(fmt::format("{}/starts-{}", dir, fails)).size() / 6; };
+  const Image image = test::emit_catalog("badsignal", Variant::Abi, Model::Rip);
+
+  auto once = run_wine({&image, 1}, flaky(1));
+  REQUIRE_MESSAGE(once.ok(), once.error().message);
+  REQUIRE_MESSAGE((*once)[0].ok(), (*once)[0].error().message);
+  CHECK((*once)[0]->captured_stderr == catalog_message("badsignal"));
+  CHECK(starts(1) == 2);
+
+  auto twice = run_wine({&image, 1}, flaky(2));  // still nothing the second time: the image's error
+  REQUIRE(twice.ok());
+  REQUIRE_FALSE((*twice)[0].ok());
+  CHECK((*twice)[0].error().message.find("winrun gave no report (exited, exit status 1)") != std::string::npos);
+  CHECK(starts(2) == 2);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("w64stub run --host wine: the native report's shape, Windows' answers") {
