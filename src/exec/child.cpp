@@ -5,8 +5,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "outcome_p.hpp"
 #include "sandbox_p.hpp"
@@ -43,12 +47,30 @@ bool read_remote(uint64_t address, void* to, size_t size) {
   return size == 0 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
 }
 
+bool write_all(int fd, const void* data, size_t size) {
+  for (auto* p = static_cast<const char*>(data); size > 0;) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// One stub of the child: its callees, its instance and the caller that enters it, all mapped before the
+// sandbox is entered (the sandbox allows no new executable memory).
 class Child : public StandInContext {
  public:
-  Child(const Image& image, const RunOptions& options, Outcome* out, int setup_fd)
-      : image_(image), options_(options), out_(out), setup_fd_(setup_fd), imports_(import_slots(image, options.standins)) {}
+  Child(const Image& image, const RunOptions& options, Outcome* out)
+      : image_(image), options_(options), out_(out), imports_(import_slots(image, options.standins)) {}
+  Child(const Child&) = delete;  // the callees hold its address
+  Child& operator=(const Child&) = delete;
 
-  Status run();
+  Status prepare();
+  Setup setup() const;
+  void call() const { reinterpret_cast<void (*)()>(caller_.data())(); }
+
   void record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index);
   uint64_t answer();
 
@@ -60,8 +82,10 @@ class Child : public StandInContext {
   const Image& image_;
   const RunOptions& options_;
   Outcome* out_;
-  int setup_fd_;  // the pipe the Setup goes to
   std::vector<ImportSlot> imports_;
+  std::vector<Mapping> callees_;
+  std::optional<Instance> instance_;
+  Mapping caller_;
   uint32_t pending_index_ = 0;  // the call being answered
   std::array<uint64_t, kMaxArgs> pending_args_{};
   CallSlot* pending_slot_ = nullptr;  // null when the call did not fit in the Outcome
@@ -154,8 +178,7 @@ uint64_t Child::answer() {
   return result;
 }
 
-Status Child::run() {
-  std::vector<Mapping> callees;
+Status Child::prepare() {
   std::vector<Binding> bindings;
   for (uint32_t i = 0; i < imports_.size(); ++i) {
     // An external is reached by a rel32 from the text: near the image's own address, or low where a relocated
@@ -165,34 +188,71 @@ Status Child::run() {
     auto callee = build_callee(this, i, record_call, answer_call, xmm_args_.data(), near);
     if (!callee) return callee.error();
     bindings.push_back(Binding{imports_[i].symbol->name, callee->data()});
-    callees.push_back(std::move(*callee));
+    callees_.push_back(std::move(*callee));
   }
   auto instance = instantiate(image_, bindings, {options_.at_image_addresses});
   if (!instance) return instance.error();
-  out_->text_address = instance->text_address();
-  out_->data_address = instance->data_address();
-  out_->at_image_addresses = instance->at_image_addresses();
+  instance_ = std::move(*instance);
+  out_->text_address = instance_->text_address();
+  out_->data_address = instance_->data_address();
+  out_->at_image_addresses = instance_->at_image_addresses();
   for (size_t i = 0; i < image_.symbols.size() && i < kMaxSymbols; ++i)
-    out_->placed[i] = instance->address_of(image_.symbols[i].name);
-  auto caller = build_caller(out_, instance->text_address(), options_.entry_residue,
+    out_->placed[i] = instance_->address_of(image_.symbols[i].name);
+  auto caller = build_caller(out_, instance_->text_address(), options_.entry_residue,
                              options_.signature ? &*options_.signature : nullptr);
   if (!caller) return caller.error();
-  out_->wx_mappings = count_wx_mappings();
+  caller_ = std::move(*caller);
+  return Ok{};
+}
+
+Setup Child::setup() const {
   Setup setup{out_->text_address, out_->data_address, out_->marker_offset, out_->wx_mappings, out_->at_image_addresses, {}};
   std::copy(std::begin(out_->placed), std::end(out_->placed), setup.placed);
-  const bool sent = ::write(setup_fd_, &setup, sizeof setup) == static_cast<ssize_t>(sizeof setup);
-  close(setup_fd_);
-  if (!sent) return Error{std::string("the setup pipe: ") + std::strerror(errno)};
-  if (auto sandboxed = enter_sandbox(options_.timeout); !sandboxed) return sandboxed;
-  reinterpret_cast<void (*)()>(caller->data())();
+  return setup;
+}
+
+// Builds each stub in turn; stops before one that cannot be built or that an earlier one keeps from its own
+// addresses (the parent runs it first in a child of its own, where it gets what a run of it alone gets).
+std::vector<std::unique_ptr<Child>> prepare_all(std::span<const Image* const> images, const RunOptions& options,
+                                                Outcome* outs) {
+  std::vector<std::unique_ptr<Child>> stubs;
+  for (size_t k = 0; k < images.size(); ++k) {
+    auto stub = std::make_unique<Child>(*images[k], options, &outs[k]);
+    Status status = stub->prepare();
+    if (k == 0 && !status) {
+      std::snprintf(outs[0].error, sizeof outs[0].error, "%s", status.error().message.c_str());
+      end_child(kExitSetupFailed);
+    }
+    if (!status || (k > 0 && options.at_image_addresses && !outs[k].at_image_addresses)) break;
+    stubs.push_back(std::move(stub));
+  }
+  return stubs;
+}
+
+// Sends the count of stubs, then each one's Setup, and closes the pipe: the stubs cannot reach it.
+Status send_setups(int fd, std::span<const std::unique_ptr<Child>> stubs) {
+  std::vector<Setup> setups;
+  for (const auto& stub : stubs) setups.push_back(stub->setup());
+  const uint32_t count = static_cast<uint32_t>(setups.size());
+  const bool sent = write_all(fd, &count, sizeof count) && write_all(fd, setups.data(), setups.size() * sizeof(Setup));
+  const int error = errno;
+  close(fd);
+  if (!sent) return Error{std::string("the setup pipe: ") + std::strerror(error)};
   return Ok{};
+}
+
+// What an earlier stub of this child left below the stack pointer (its callees' poisons among it) is gone
+// before the next is called: a stub that reads stack it never wrote finds zeros, not another stub's values.
+__attribute__((noinline)) void scrub_stack() {
+  char below[16384];
+  explicit_bzero(below, sizeof below);
 }
 
 }  // namespace
 
-void child_main(const Image& image, const RunOptions& options, Outcome* out, int setup_fd) {
+void child_main(std::span<const Image* const> images, const RunOptions& options, Outcome* outs, int setup_fd) {
   setup_fd = isolate_process(setup_fd);
-  g_outcome = out;
+  g_outcome = &outs[0];
   static char alternate_stack[1 << 16];
   stack_t ss{};
   ss.ss_sp = alternate_stack;
@@ -204,11 +264,19 @@ void child_main(const Image& image, const RunOptions& options, Outcome* out, int
   sigemptyset(&action.sa_mask);
   for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, kStopSignal}) sigaction(signal, &action, nullptr);
 
-  Child child(image, options, out, setup_fd);
-  Status status = child.run();
+  const auto stubs = prepare_all(images, options, outs);
+  const int wx_mappings = count_wx_mappings();
+  for (size_t k = 0; k < stubs.size(); ++k) outs[k].wx_mappings = wx_mappings;
+  Status status = send_setups(setup_fd, stubs);
+  if (status) status = enter_sandbox(options.timeout * static_cast<int64_t>(stubs.size()));
   if (!status) {
-    std::snprintf(out->error, sizeof out->error, "%s", status.error().message.c_str());
+    std::snprintf(outs[0].error, sizeof outs[0].error, "%s", status.error().message.c_str());
     end_child(kExitSetupFailed);
+  }
+  for (size_t k = 0; k < stubs.size(); ++k) {
+    g_outcome = &outs[k];
+    if (k > 0) scrub_stack();
+    stubs[k]->call();
   }
   end_child(0);
 }

@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <vector>
 #include <unordered_set>
 
 #include "outcome_p.hpp"
@@ -60,35 +62,80 @@ namespace {
 // for `timeout`, the child is asked where it is (kStopSignal), then its whole group is killed.
 constexpr std::chrono::seconds kSetupLimit{10};
 
-// Reads what the setup pipe has (non-blocking); true once all of `setup` is in.
-bool read_setup(int fd, Setup& setup, size_t& got) {
-  for (ssize_t n; got < sizeof setup && (n = read(fd, reinterpret_cast<char*>(&setup) + got, sizeof setup - got)) > 0;)
-    got += static_cast<size_t>(n);
-  return got == sizeof setup;
+// The Setups a child sends, their count first, read without blocking as they come.
+class SetupReader {
+ public:
+  explicit SetupReader(size_t most) : most_(most), bytes_(sizeof(uint32_t) + most * sizeof(Setup)) {}
+  bool read(int fd) {  // true once all are in
+    for (ssize_t n; !complete() && (n = ::read(fd, bytes_.data() + got_, wanted() - got_)) > 0;)
+      got_ += static_cast<size_t>(n);
+    return complete();
+  }
+  size_t count() const {
+    uint32_t count = 0;
+    if (got_ >= sizeof count) std::memcpy(&count, bytes_.data(), sizeof count);
+    return std::min<size_t>(count, most_);
+  }
+  Setup setup(size_t k) const {
+    Setup setup;
+    std::memcpy(&setup, bytes_.data() + sizeof(uint32_t) + k * sizeof(Setup), sizeof setup);
+    return setup;
+  }
+
+ private:
+  size_t wanted() const { return sizeof(uint32_t) + (got_ < sizeof(uint32_t) ? 0 : count() * sizeof(Setup)); }
+  bool complete() const { return got_ >= sizeof(uint32_t) && got_ == wanted(); }
+  size_t most_;
+  std::vector<char> bytes_;
+  size_t got_ = 0;
+};
+
+// How many stubs, from the first, returned: the one after them is running. The stubs can write these fields
+// too; a wrong count only moves a deadline or the blame within the child's own stubs.
+size_t returned_count(const Outcome* outs, size_t count) {
+  size_t k = 0;
+  while (k < count && __atomic_load_n(&outs[k].returned, __ATOMIC_RELAXED) != 0 &&
+         __atomic_load_n(&outs[k].signal, __ATOMIC_RELAXED) == 0)
+    ++k;
+  return k;
 }
 
-// Fills in the wait status, whether the stub started and whether it was stopped, and the Setup.
-Status wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds timeout, Execution& w) {
+struct ChildEnd {
+  int status = 0;
+  bool started = false;  // the Setups arrived: the first stub was called
+  bool stopped = false;
+};
+
+// Waits for the child, blocked in poll on the setup pipe and a pidfd rather than sleeping and polling. A stub's
+// time starts when it is seen called: the first when the Setups arrive (building them does not count, up to
+// kSetupLimit), each later one when the one before is seen returned, looked at every eighth of the timeout.
+// Once a stub has run for `timeout`, the child is asked where it is (kStopSignal), then its whole group killed.
+Status wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds timeout, const Outcome* outs, SetupReader& setups,
+                ChildEnd& w) {
   using Clock = std::chrono::steady_clock;
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // -1 before Linux 5.3: 5 ms polls
   struct Close {
     int fd;
     ~Close() { if (fd >= 0) close(fd); }
   } close_pidfd{pidfd};
-  size_t got = 0;
   auto deadline = Clock::now() + kSetupLimit;
+  size_t running = 0;
   for (;;) {
     pid_t r = waitpid(pid, &w.status, WNOHANG);
     if (r == pid) {
-      w.started = w.started || read_setup(setup_fd, w.setup, got);
+      w.started = w.started || (setups.read(setup_fd) && setups.count() > 0);
       return Ok{};
     }
     if (r < 0 && errno != EINTR) return Error{fmt::format("waitpid: {}", std::strerror(errno))};
-    if (!w.started && read_setup(setup_fd, w.setup, got)) {
-      w.started = true;
-      deadline = Clock::now() + timeout;
-    }
     const auto now = Clock::now();
+    if (!w.started && setups.read(setup_fd) && setups.count() > 0) {
+      w.started = true;
+      deadline = now + timeout;
+    }
+    if (const size_t k = w.started ? returned_count(outs, setups.count()) : 0; k != running && !w.stopped) {
+      running = k;
+      deadline = now + timeout;
+    }
     if (now >= deadline) {
       if (w.stopped) {
         kill(-pid, SIGKILL);  // the whole process group
@@ -100,7 +147,8 @@ Status wait_for(pid_t pid, int setup_fd, std::chrono::milliseconds timeout, Exec
       deadline = now + std::chrono::seconds(1);
       continue;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    if (w.started && !w.stopped && setups.count() > 1) left = std::min<int64_t>(left, timeout.count() / 8 + 1);
     pollfd fds[2] = {{w.started ? -1 : setup_fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
     poll(fds, 2, static_cast<int>(pidfd < 0 ? std::min<int64_t>(left, 5) : std::min<int64_t>(left, INT32_MAX)));
   }
@@ -141,7 +189,8 @@ static Status check_externals_called(const Image& image) {
 
 namespace harness {
 
-Expected<Execution> execute(const Image& image, const RunOptions& options, Outcome* out) {
+Expected<std::vector<Execution>> execute(std::span<const Image* const> images, const RunOptions& options,
+                                         Outcome* outs) {
   if (auto prepared = prepare_sandbox(); !prepared) return prepared.error();
   int setup_pipe[2];
   if (pipe2(setup_pipe, O_CLOEXEC) != 0) return Error{fmt::format("pipe: {}", std::strerror(errno))};
@@ -151,15 +200,24 @@ Expected<Execution> execute(const Image& image, const RunOptions& options, Outco
     close(setup_pipe[1]);
     return Error{fmt::format("fork: {}", std::strerror(errno))};
   }
-  if (pid == 0) child_main(image, options, out, setup_pipe[1]);
+  if (pid == 0) child_main(images, options, outs, setup_pipe[1]);
   setpgid(pid, pid);  // as the child does: whichever runs first
   close(setup_pipe[1]);
   fcntl(setup_pipe[0], F_SETFL, O_NONBLOCK);
-  Execution done;
-  auto waited = wait_for(pid, setup_pipe[0], options.timeout, done);
+  SetupReader setups(images.size());
+  ChildEnd end;
+  auto waited = wait_for(pid, setup_pipe[0], options.timeout, outs, setups, end);
   close(setup_pipe[0]);
-  done.group_ended = end_process_group(pid);
+  const bool group_ended = end_process_group(pid);
   if (!waited) return waited.error();
+  std::vector<Execution> done(images.size());
+  done[0].status = end.status;
+  done[0].group_ended = group_ended;
+  if (!end.started) return done;
+  const size_t prepared = setups.count();
+  const size_t last = std::min(returned_count(outs, prepared), prepared - 1);  // the one that ended the child
+  for (size_t k = 0; k <= last; ++k)
+    done[k] = Execution{k == last ? end.status : 0, true, k == last && end.stopped, group_ended, setups.setup(k)};
   return done;
 }
 
@@ -189,21 +247,62 @@ Expected<RunReport> finish(const Image& image, const RunOptions& options, const 
 
 }  // namespace
 
-Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
+// What keeps an Image from a native run before any process starts.
+static Status check_runnable(const Image& image, const RunOptions& options) {
   if (options.signature && options.signature->count() > kMaxStubArguments)
     return Error{fmt::format("{}: a stub may declare up to {} arguments", image.stub, kMaxStubArguments)};
-  if (auto s = check_externals_called(image); !s) return s.error();
+  return check_externals_called(image);
+}
+
+Expected<RunReport> run_native(const Image& image, const RunOptions& options) {
+  return std::move(run_native_all({&image, 1}, options).front());
+}
+
+namespace harness {
+
+void execute_all(std::span<const Image* const> images, const RunOptions& options, const EachExecution& each) {
+  for (size_t next = 0; next < images.size();) {
+    const auto batch = images.subspan(next, std::min(kBatchLimit, images.size() - next));
+    auto outs = map_outcomes(batch.size());
+    auto done = outs ? execute(batch, options, outs->get()) : Expected<std::vector<Execution>>(outs.error());
+    if (!done) {
+      each(next++, nullptr, done.error());
+      continue;
+    }
+    // The stubs the child called, in order; at least the first, whose report says why it was not called.
+    size_t k = 0;
+    do {
+      each(next + k, &outs->get()[k], (*done)[k]);
+    } while (++k < batch.size() && (*done)[k].started);
+    next += k;
+  }
+}
+
+}  // namespace harness
+
+std::vector<Expected<RunReport>> run_native_all(std::span<const Image> images, const RunOptions& options) {
+  std::vector<std::optional<Expected<RunReport>>> reports(images.size());
+  std::vector<const Image*> runnable;
+  std::vector<size_t> where;  // each runnable Image's index in `images`
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (auto s = check_runnable(images[i], options); !s) reports[i] = s.error();
+    else runnable.push_back(&images[i]), where.push_back(i);
+  }
+  auto each = [&](size_t k, const Outcome* out, Expected<Execution> done) {
+    reports[where[k]] = done ? finish(*runnable[k], options, *out, *done) : Expected<RunReport>(done.error());
+  };
   if (RunHost* host = options.host) {
     std::lock_guard lock(host->mutex_);
-    auto done = host->execute(image, options);
-    if (!done) return done.error();
-    return finish(image, options, *host->outcome_, *done);
+    if (auto sent = host->execute_all(runnable, options, each); !sent)
+      for (size_t i = 0; i < images.size(); ++i)
+        if (!reports[i]) reports[i] = Error{fmt::format("{}: {}", images[i].stub, sent.error().message)};
+  } else {
+    execute_all(runnable, options, each);
   }
-  auto out = map_outcome();
-  if (!out) return out.error();
-  auto done = execute(image, options, out->get());
-  if (!done) return done.error();
-  return finish(image, options, **out, *done);
+  std::vector<Expected<RunReport>> out;
+  out.reserve(reports.size());
+  for (auto& report : reports) out.push_back(std::move(*report));
+  return out;
 }
 
 }  // namespace w64stub

@@ -18,6 +18,14 @@ Expected<SharedOutcome> map_outcome() {
   return SharedOutcome(static_cast<Outcome*>(shared));
 }
 
+void UnmapOutcomes::operator()(Outcome* outs) const { munmap(outs, count * sizeof(Outcome)); }
+
+Expected<SharedOutcomes> map_outcomes(size_t count) {
+  void* shared = mmap(nullptr, count * sizeof(Outcome), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) return Error{fmt::format("mmap of {} shared outcomes: {}", count, std::strerror(errno))};
+  return SharedOutcomes(static_cast<Outcome*>(shared), UnmapOutcomes{count});
+}
+
 std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn> standins) {
   std::vector<ImportSlot> slots;
   for (const Symbol& s : image.symbols)

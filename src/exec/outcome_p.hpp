@@ -6,7 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
+#include <vector>
 #include <type_traits>
 
 #include "w64stub/core/callconv.hpp"
@@ -57,8 +60,21 @@ static_assert(std::is_standard_layout_v<Outcome>);
 using SharedOutcome = std::unique_ptr<Outcome, UnmapOutcome>;
 Expected<SharedOutcome> map_outcome();
 
-// What the child sends the parent through a pipe just before it calls the stub, and then closes: the stub
-// cannot reach it, so the parent takes the placement from here and judges the shared outcome against it.
+// `count` of them, one per stub of a batch.
+struct UnmapOutcomes {
+  size_t count = 0;
+  void operator()(Outcome* outs) const;
+};
+using SharedOutcomes = std::unique_ptr<Outcome[], UnmapOutcomes>;
+Expected<SharedOutcomes> map_outcomes(size_t count);
+
+// The most stubs one child runs: each keeps its callees, instance and caller mapped until the child ends, and
+// the Setups of all of them pass through one pipe.
+inline constexpr size_t kBatchLimit = 64;
+
+// What the child sends the parent through a pipe for each stub (after their count, a uint32_t) before it
+// calls the first, and then closes: no stub can reach it, so the parent takes the placement from here and
+// judges the shared outcome against it.
 struct Setup {
   uint64_t text_address, data_address;
   uint32_t marker_offset;
@@ -76,9 +92,12 @@ struct ImportSlot {
 };
 std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn> standins);
 
-// Runs the stub in this (forked) process and never returns: exit 0 once it returned, else kExit*. The Setup
-// goes to `setup_fd` just before the call.
-[[noreturn]] void child_main(const Image& image, const RunOptions& options, Outcome* out, int setup_fd);
+// Runs the stubs in this (forked) process, in turn, stub k's outcome in outs[k], and never returns: exit 0
+// once the last returned, else kExit*. The Setups go to `setup_fd` before the first call. It builds as many
+// of the stubs as it can before the first (at most all): one that cannot be built is left to a child of its
+// own, as is one an earlier stub keeps from its own addresses.
+[[noreturn]] void child_main(std::span<const Image* const> images, const RunOptions& options, Outcome* outs,
+                             int setup_fd);
 
 // How a child ended, beyond what it left in the Outcome: its wait status, and the Setup it sent.
 struct Execution {
@@ -90,9 +109,19 @@ struct Execution {
 };
 static_assert(std::is_trivially_copyable_v<Execution>);
 
-// Forks the child that runs the stub (from this process), waits for it and ends its process group. `out`
-// is memory shared with the child, zeroed.
-Expected<Execution> execute(const Image& image, const RunOptions& options, Outcome* out);
+// Forks the child that runs up to kBatchLimit stubs (from this process), waits for it and ends its process
+// group: one Execution per stub. `outs` is memory shared with the child, zeroed, an Outcome per stub. Each
+// stub has `options.timeout` from when the parent sees it called (it looks every eighth of that). The first
+// stub that does not return ends the child and carries its wait status; it and those before it are started,
+// the ones after it not (to be run in another child).
+Expected<std::vector<Execution>> execute(std::span<const Image* const> images, const RunOptions& options,
+                                         Outcome* outs);
+
+// Runs the stubs, up to kBatchLimit to a child, the ones after a stub that ended its child in the next, and
+// hands `each` every stub's index, Outcome and Execution (or why it could not run: no Outcome), in order. The
+// Outcome lives until `each` returns.
+using EachExecution = std::function<void(size_t index, const Outcome* out, Expected<Execution> done)>;
+void execute_all(std::span<const Image* const> images, const RunOptions& options, const EachExecution& each);
 
 // The RunReport a finished child's outcome describes, placed as `setup` says. Every count and offset the child
 // wrote is checked: a stub can write to the outcome page too, and nothing it writes may crash the parent;

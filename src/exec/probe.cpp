@@ -333,4 +333,16 @@ Expected<ProbeReport> probe(const Image& image, const RunOptions& options, std::
   return check_contract(image, std::move(*run), diagnoses, options.standins);
 }
 
+std::vector<Expected<ProbeReport>> probe_all(std::span<const Image> images, const RunOptions& options,
+                                             std::span<const Diagnosis> diagnoses) {
+  auto runs = run_native_all(images, options);
+  std::vector<Expected<ProbeReport>> reports;
+  reports.reserve(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (!runs[i]) reports.push_back(runs[i].error());
+    else reports.push_back(check_contract(images[i], std::move(*runs[i]), diagnoses, options.standins));
+  }
+  return reports;
+}
+
 }  // namespace w64stub

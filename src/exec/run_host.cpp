@@ -23,16 +23,21 @@ using namespace harness;
 
 namespace {
 
-// What this process sends for a run: the options, then the image file's text and the stub's signature.
+// What this process sends for a run: the options and the stub's signature, then each image file's text, its
+// size first (a uint64_t).
 struct Request {
-  uint64_t image_size = 0, signature_size = 0;
+  uint32_t count = 0;  // images
+  uint64_t signature_size = 0;
   int64_t timeout_ms = 0;
   int32_t entry_residue = 0;
   uint8_t capture = 0, at_image_addresses = 0, has_signature = 0;
 };
+constexpr uint32_t kMostImages = 1u << 20;  // a request for more is the sign of a broken stream
 
-// What the run host answers: how the child ended, or why it could not run it.
+// What the run host answers for each image, in order: how its child ended, or why it could not run it. The
+// image's outcome is in the shared page until this process acknowledges the reply (one byte).
 struct Reply {
+  uint32_t index = 0;
   Execution done;
   uint8_t failed = 0;
   char error[512] = {};
@@ -60,14 +65,8 @@ bool read_all(int fd, void* data, size_t size) {
   return true;
 }
 
-// In the run host: the Image and options a request describes, run from here.
-Expected<Execution> run_request(const Request& q, const std::string& image_text, const std::string& signature_text,
-                                std::span<const StandIn> standins, Outcome* out) {
-  imagefile::File file;
-  std::string error;
-  if (!imagefile::parse(image_text, "the run host's image", file, error)) return Error{error};
-  auto image = from_file(file);
-  if (!image) return image.error();
+// In the run host: the options a request describes.
+Expected<RunOptions> request_options(const Request& q, const std::string& signature_text, std::span<const StandIn> standins) {
   RunOptions options{.capture = q.capture != 0,
                      .entry_residue = q.entry_residue,
                      .at_image_addresses = q.at_image_addresses != 0,
@@ -78,8 +77,61 @@ Expected<Execution> run_request(const Request& q, const std::string& image_text,
     if (!signature) return signature.error();
     options.signature = std::move(*signature);
   }
-  std::memset(static_cast<void*>(out), 0, sizeof *out);
-  return execute(*image, options, out);
+  return options;
+}
+
+bool send_failure(int socket, uint32_t index, const Error& error) {
+  Reply reply{.index = index, .failed = 1};
+  std::snprintf(reply.error, sizeof reply.error, "%s", error.message.c_str());
+  uint8_t ack = 0;
+  return write_all(socket, &reply, sizeof reply) && read_all(socket, &ack, 1);
+}
+
+// In the run host: runs the images of a request, from here, and answers for each; false once this process is gone.
+bool serve_request(int socket, const Request& q, const std::vector<std::string>& texts, const std::string& signature_text,
+                   std::span<const StandIn> standins, Outcome* shared) {
+  auto options = request_options(q, signature_text, standins);
+  std::vector<Image> images;
+  std::vector<uint32_t> where;  // each parsed image's index in the request
+  for (uint32_t i = 0; i < texts.size(); ++i) {
+    imagefile::File file;
+    std::string error;
+    auto image = !options ? Expected<Image>(options.error())
+                 : imagefile::parse(texts[i], "the run host's image", file, error) ? from_file(file)
+                                                                                    : Expected<Image>(Error{error});
+    if (!image && !send_failure(socket, i, image.error())) return false;
+    if (image) images.push_back(std::move(*image)), where.push_back(i);
+  }
+  std::vector<const Image*> runnable;
+  for (const Image& image : images) runnable.push_back(&image);
+  bool alive = true;
+  execute_all(runnable, *options, [&](size_t k, const Outcome* out, Expected<Execution> done) {
+    if (!alive) return;
+    if (!done) {
+      alive = send_failure(socket, where[k], done.error());
+      return;
+    }
+    std::memcpy(static_cast<void*>(shared), out, sizeof *shared);
+    const Reply reply{.index = where[k], .done = *done};
+    uint8_t ack = 0;
+    alive = write_all(socket, &reply, sizeof reply) && read_all(socket, &ack, 1);
+  });
+  return alive;
+}
+
+// In the run host: the next request, whole; false once this process is gone.
+bool read_request(int socket, Request& q, std::string& signature_text, std::vector<std::string>& texts) {
+  if (!read_all(socket, &q, sizeof q) || q.count > kMostImages) return false;
+  signature_text.resize(q.signature_size);
+  if (!read_all(socket, signature_text.data(), signature_text.size())) return false;
+  texts.resize(q.count);
+  for (std::string& text : texts) {
+    uint64_t size = 0;
+    if (!read_all(socket, &size, sizeof size)) return false;
+    text.resize(size);
+    if (!read_all(socket, text.data(), size)) return false;
+  }
+  return true;
 }
 
 // The run host's life: a request at a time until this process closes its end. It ends with exit_group, as a
@@ -97,21 +149,10 @@ Expected<Execution> run_request(const Request& q, const std::string& image_text,
   close_range(4, UINT_MAX, 0);
   const uint8_t ready = 1;
   if (!write_all(socket, &ready, 1)) syscall(SYS_exit_group, 0);
-  std::string image_text, signature_text;
-  for (Request q; read_all(socket, &q, sizeof q);) {
-    image_text.resize(q.image_size);
-    signature_text.resize(q.signature_size);
-    if (!read_all(socket, image_text.data(), image_text.size()) ||
-        !read_all(socket, signature_text.data(), signature_text.size()))
-      break;
-    Reply reply;
-    if (auto done = run_request(q, image_text, signature_text, standins, out)) {
-      reply.done = *done;
-    } else {
-      reply.failed = 1;
-      std::snprintf(reply.error, sizeof reply.error, "%s", done.error().message.c_str());
-    }
-    if (!write_all(socket, &reply, sizeof reply)) break;
+  Request q;
+  std::string signature_text;
+  std::vector<std::string> texts;
+  while (read_request(socket, q, signature_text, texts) && serve_request(socket, q, texts, signature_text, standins, out)) {
   }
   syscall(SYS_exit_group, 0);
   __builtin_unreachable();
@@ -149,24 +190,36 @@ RunHost::~RunHost() {
   waitpid(pid_, nullptr, 0);
 }
 
-Expected<Execution> RunHost::execute(const Image& image, const RunOptions& options) {
+Status RunHost::execute_all(std::span<const Image* const> images, const RunOptions& options, const EachExecution& each) {
   if (options.standins.data() != standins_.data() || options.standins.size() != standins_.size())
-    return Error{fmt::format("{}: a RunHost answers imports only with the stand-ins it started with", image.stub)};
-  const std::string image_text = imagefile::write(to_file(image));
+    return Error{"a RunHost answers imports only with the stand-ins it started with"};
+  if (images.empty()) return Ok{};
   const std::string signature_text = options.signature ? win64::to_string(*options.signature) : "";
-  const Request q{.image_size = image_text.size(),
+  const Request q{.count = static_cast<uint32_t>(images.size()),
                   .signature_size = signature_text.size(),
                   .timeout_ms = options.timeout.count(),
                   .entry_residue = options.entry_residue,
                   .capture = options.capture,
                   .at_image_addresses = options.at_image_addresses,
                   .has_signature = options.signature.has_value()};
-  Reply reply;
-  if (!write_all(socket_, &q, sizeof q) || !write_all(socket_, image_text.data(), image_text.size()) ||
-      !write_all(socket_, signature_text.data(), signature_text.size()) || !read_all(socket_, &reply, sizeof reply))
-    return Error{fmt::format("{}: the run host (pid {}) is gone", image.stub, pid_)};
-  if (reply.failed) return Error{std::string(reply.error, strnlen(reply.error, sizeof reply.error))};
-  return reply.done;
+  const Error gone{fmt::format("the run host (pid {}) is gone", pid_)};
+  if (images.size() > kMostImages) return Error{fmt::format("a RunHost takes up to {} images at once", kMostImages)};
+  if (!write_all(socket_, &q, sizeof q) || !write_all(socket_, signature_text.data(), signature_text.size())) return gone;
+  for (const Image* image : images) {
+    const std::string text = imagefile::write(to_file(*image));
+    const uint64_t size = text.size();
+    if (!write_all(socket_, &size, sizeof size) || !write_all(socket_, text.data(), text.size())) return gone;
+  }
+  for (size_t n = 0; n < images.size(); ++n) {
+    Reply reply;
+    if (!read_all(socket_, &reply, sizeof reply) || reply.index >= images.size()) return gone;
+    each(reply.index, outcome_.get(),
+         reply.failed ? Expected<Execution>(Error{std::string(reply.error, strnlen(reply.error, sizeof reply.error))})
+                      : Expected<Execution>(reply.done));
+    const uint8_t ack = 1;
+    if (!write_all(socket_, &ack, 1)) return gone;
+  }
+  return Ok{};
 }
 
 }  // namespace w64stub

@@ -232,3 +232,39 @@ TEST_CASE("a run host reads the Image back as an image file: code that does not 
   CHECK_MESSAGE(there.error().message.find("+0x0") != std::string::npos, there.error().message);
   CHECK(run_native(test::emit_catalog("badsignal", Variant::Abi, Model::Rip), {.host = host.get()}).ok());  // goes on
 }
+
+TEST_CASE("a run host runs a batch as this process does: one request, each report its own, a refused image in place") {
+  auto host = start_host();
+  Image refused = test::emit_catalog("badsignal", Variant::Abi, Model::Rip);
+  refused.text.bytes[0] = 0x06;  // does not decode: refused by the run host alone
+  std::vector<Image> images;
+  for (int k = 0; k < 70; ++k)  // more than one child's worth
+    images.push_back(k == 33 ? refused : test::emit_catalog(k % 2 ? "badsignal" : "badcallback", Variant::Abi, Model::Rip));
+  const auto here = run_native_all(images, {.at_image_addresses = false});
+  const auto there = run_native_all(images, {.at_image_addresses = false, .host = host.get()});
+  REQUIRE(there.size() == images.size());
+  for (size_t k = 0; k < images.size(); ++k) {
+    CAPTURE(k);
+    REQUIRE_MESSAGE(here[k].ok(), here[k].error().message);
+    if (k == 33) {
+      REQUIRE_FALSE(there[k].ok());
+      CHECK_MESSAGE(there[k].error().message.find("+0x0") != std::string::npos, there[k].error().message);
+      continue;
+    }
+    REQUIRE_MESSAGE(there[k].ok(), there[k].error().message);
+    check_same_run(*here[k], *there[k]);
+  }
+  CHECK(run_native(images[0], {.host = host.get()}).ok());  // and goes on
+}
+
+TEST_CASE("a batch through a run host that is gone is an error for each image") {
+  auto host = start_host();
+  REQUIRE(kill(host->pid(), SIGKILL) == 0);
+  const std::vector<Image> images(3, test::emit_catalog("badsignal", Variant::Abi, Model::Rip));
+  const auto runs = run_native_all(images, {.host = host.get()});
+  REQUIRE(runs.size() == 3);
+  for (const auto& run : runs) {
+    REQUIRE_FALSE(run.ok());
+    CHECK(run.error().message.starts_with("badsignal: the run host (pid"));
+  }
+}

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "w64stub/core/callconv.hpp"
 #include "w64stub/core/error.hpp"
@@ -59,5 +60,15 @@ struct RunOptions {
 // Instantiates the Image in a child process and calls it once. Errors are for what kept it from running at
 // all; a stub that misbehaves is a RunReport.
 Expected<RunReport> run_native(const Image& image, const RunOptions& options = {});
+
+// Runs each Image as run_native does, one report each in the same order, but up to 64 of them in one child,
+// called in turn: the fork, the child's set-up and its sandbox are paid once for them. Each stub gets fresh
+// callees, its own outcome and a stack cleared of the stub before; the one that does not return ends its
+// child, and those after it run in the next. An Image that an earlier one of its child keeps from its own
+// addresses runs first in a child of its own, so a report is what a run alone gives. The stubs of a child
+// share its address space: one that writes past its own memory (a wild pointer) can change what the harness
+// records for the others in that child, as a lone stub can for itself. Through a RunHost (options.host), the
+// Images run one child each.
+std::vector<Expected<RunReport>> run_native_all(std::span<const Image> images, const RunOptions& options = {});
 
 }  // namespace w64stub

@@ -68,5 +68,8 @@ ProbeReport check_contract(const Image& image, RunReport run, std::span<const Di
 // Runs the Image under the harness and checks the contract.
 Expected<ProbeReport> probe(const Image& image, const RunOptions& options = {},
                             std::span<const Diagnosis> diagnoses = {});
+// Probes each Image, as probe does, through run_native_all: up to 64 stubs in one child.
+std::vector<Expected<ProbeReport>> probe_all(std::span<const Image> images, const RunOptions& options = {},
+                                             std::span<const Diagnosis> diagnoses = {});
 
 }  // namespace w64stub

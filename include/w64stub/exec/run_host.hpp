@@ -7,7 +7,8 @@
 // a run that does not capture writes). Each run then sends the Image (as an image file) and the options over
 // a socket; the run host forks the child from its own small self; the child leaves its outcome in memory the
 // three processes share, and the report is built here, as without a run host. Runs through one RunHost take
-// turns (it has one outcome page). The run host reads the Image back as `w64stub run FILE.image` does: code
+// turns (it has one outcome page). A batch (run_native_all, probe_all) goes over in one request: the run host
+// runs it up to 64 stubs to a child and hands back one outcome at a time. The run host reads the Image back as `w64stub run FILE.image` does: code
 // that does not decode is refused there (emit and adopt never make such an Image; only one built by hand).
 //
 //   auto host = RunHost::start();            // first thing in main, before threads and big allocations
@@ -16,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -52,9 +54,12 @@ class RunHost {
   using SharedOutcome = std::unique_ptr<harness::Outcome, harness::UnmapOutcome>;
   RunHost(pid_t pid, int socket, SharedOutcome outcome, std::span<const StandIn> standins)
       : pid_(pid), socket_(socket), outcome_(std::move(outcome)), standins_(standins) {}
-  // Has the run host run the Image; its outcome is then in *outcome_ until the next run.
-  Expected<harness::Execution> execute(const Image& image, const RunOptions& options);
-  friend Expected<RunReport> run_native(const Image& image, const RunOptions& options);
+  // Has the run host run the Images, up to 64 to a child as run_native_all does here; `each` gets every one's
+  // index and Execution (or why it could not run), its outcome in *outcome_ meanwhile. An error: the run host
+  // is gone, and the Images `each` did not get are not run.
+  using EachExecution = std::function<void(size_t index, const harness::Outcome* out, Expected<harness::Execution> done)>;
+  Status execute_all(std::span<const Image* const> images, const RunOptions& options, const EachExecution& each);
+  friend std::vector<Expected<RunReport>> run_native_all(std::span<const Image> images, const RunOptions& options);
 
   pid_t pid_;
   int socket_;

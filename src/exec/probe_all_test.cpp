@@ -1,0 +1,163 @@
+// probe_all and run_native_all: many stubs to a child, each report what a probe of the stub alone gives.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+
+#include "../testing/probe_stubs.hpp"
+#include "../testing/test_support.hpp"
+
+using namespace w64stub;
+using namespace w64stub::test;
+
+namespace {
+
+Image conformant_stub() { return Stub().get_std_handle(40).leave(40).image(); }
+
+Image spinning_stub() {
+  Stub s;
+  s.label("spin").add("jmp spin", x86::Inst::kIdJmp, {CodeLabel{"spin"}});
+  return s.add("ret", x86::Inst::kIdRet).image();
+}
+
+Image faulting_stub() {
+  Stub s;
+  s.add("xor eax, eax", x86::Inst::kIdXor, {x86::eax, x86::eax});
+  s.add("mov [rax], eax", x86::Inst::kIdMov, {x86::dword_ptr(x86::rax), x86::eax});
+  return s.add("ret", x86::Inst::kIdRet).image();
+}
+
+Image rbx_clobbering_stub() {
+  Stub s;
+  s.add("xor ebx, ebx", x86::Inst::kIdXor, {x86::ebx, x86::ebx});
+  return s.add("ret", x86::Inst::kIdRet).image();
+}
+
+// Counts RCX down from `count` and returns: a stub that takes a while and then returns.
+Image counting_stub(int64_t count) {
+  Stub s;
+  s.add(fmt::format("mov rcx, {}", count), x86::Inst::kIdMov, {x86::rcx, asmjit::Imm(count)});
+  s.label("again").add("sub rcx, 1", x86::Inst::kIdSub, {x86::rcx, asmjit::Imm(1)});
+  s.add("jnz again", x86::Inst::kIdJnz, {CodeLabel{"again"}});
+  return s.add("ret", x86::Inst::kIdRet).image();
+}
+
+// Returns what GetCurrentProcessId answers; the stand-in below answers with the child's pid.
+Image pid_stub() {
+  Stub s;
+  s.program().imports = {Import{"GetCurrentProcessId", "kernel32.dll", "GetCurrentProcessId", "", {}}};
+  s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  s.add("mov rax, [GetCurrentProcessId]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetCurrentProcessId", 0, 8}});
+  s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  return s.leave(40).image();
+}
+
+std::vector<StandIn> pid_standins() {
+  auto signature = win64::parse_signature("->u32");
+  REQUIRE(signature.ok());
+  return {StandIn{"kernel32.dll", "GetCurrentProcessId", *signature,
+                  [](StandInContext&, std::span<const uint64_t>) -> uint64_t { return static_cast<uint64_t>(getpid()); },
+                  {}}};
+}
+
+std::string verdict(const Expected<ProbeReport>& r) {
+  REQUIRE_MESSAGE(r.ok(), r.error().message);
+  return r->conformant() ? "conformant" : rules(*r);
+}
+
+}  // namespace
+
+TEST_CASE("probe_all: a stub that does not return ends its child, the ones after it run in the next") {
+  const std::vector<Image> images = {conformant_stub(), spinning_stub(),       conformant_stub(), faulting_stub(),
+                                     conformant_stub(), rbx_clobbering_stub(), conformant_stub()};
+  const RunOptions options{.at_image_addresses = false, .timeout = std::chrono::milliseconds(200)};
+  const auto reports = probe_all(images, options);
+  REQUIRE(reports.size() == images.size());
+  const char* const expected[] = {"conformant", "timeout",     "conformant", "fault",
+                                  "conformant", "nonvolatile", "conformant"};
+  for (size_t i = 0; i < images.size(); ++i) {
+    CAPTURE(i);
+    CHECK(verdict(reports[i]) == expected[i]);
+    const auto alone = probe(images[i], options);
+    CHECK(verdict(alone) == verdict(reports[i]));
+    CHECK(reports[i]->run.ending == alone->run.ending);
+    CHECK(reports[i]->run.fault.offset == alone->run.fault.offset);
+    CHECK(reports[i]->calls.size() == alone->calls.size());
+  }
+}
+
+TEST_CASE("probe_all: the stubs that return share a child, up to 64 of them") {
+  const auto standins = pid_standins();
+  const std::vector<Image> images(150, pid_stub());
+  const auto reports = probe_all(images, {.at_image_addresses = false, .standins = standins});
+  std::vector<uint64_t> pids;
+  for (const auto& r : reports) {
+    REQUIRE(verdict(r) == "conformant");
+    pids.push_back(r->run.value);
+  }
+  CHECK(std::set<uint64_t>(pids.begin(), pids.end()).size() == 3);  // 64, 64 and 22
+  CHECK(pids[0] == pids[63]);
+  CHECK(pids[63] != pids[64]);
+  CHECK(pids[64] == pids[127]);
+  CHECK(pids[127] != pids[128]);
+}
+
+TEST_CASE("probe_all: a stub finds zeros below its stack, not the poisons of the callees of the stub before it") {
+  // The first stub's callee wrecks its home area, [RSP, RSP+32) of that stub's frame; the second stub, entered
+  // at the same RSP, passes [RSP] of the same frame unwritten. Alone it finds whatever the harness left there.
+  Stub reader;
+  reader.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  reader.add("mov rcx, [rsp]", x86::Inst::kIdMov, {x86::rcx, x86::qword_ptr(x86::rsp)});
+  reader.add("mov rax, [GetStdHandle]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetStdHandle", 0, 8}});
+  reader.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  const std::vector<Image> images = {conformant_stub(), reader.leave(40).image()};
+  const auto reports = probe_all(images, {.at_image_addresses = false});
+  CHECK(verdict(reports[0]) == "conformant");
+  CHECK(verdict(reports[1]) == "conformant");
+  CHECK(reports[1]->run.calls.at(0).args[0] == 0);
+}
+
+TEST_CASE("probe_all: each stub has the whole timeout, however long the ones before it in its child took") {
+  // A stub that counts for a while, timed alone; eight of them in one child take about eight times that,
+  // and a timeout of three times it is still each one's own.
+  const Image slow = counting_stub(int64_t{100'000'000});
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(verdict(probe(slow, {.timeout = std::chrono::seconds(30)})) == "conformant");
+  const auto once = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  const std::vector<Image> images(8, slow);
+  const auto reports =
+      probe_all(images, {.at_image_addresses = false, .timeout = std::max(3 * once, std::chrono::milliseconds(100))});
+  for (size_t i = 0; i < images.size(); ++i) {
+    CAPTURE(i);
+    CHECK(verdict(reports[i]) == "conformant");
+  }
+}
+
+TEST_CASE("probe_all: Images at the same addresses each run at their own, in a child of their own") {
+  const Image image = test::emit_catalog("badcallback", Variant::Abi, Model::Go2012);
+  const std::vector<Image> images(3, image);
+  const auto runs = run_native_all(images);
+  for (const auto& run : runs) {
+    REQUIRE_MESSAGE(run.ok(), run.error().message);
+    CHECK(run->at_image_addresses);
+    CHECK(run->text_address == image.text.address);
+    CHECK(run->captured_stderr == "runtime: cgo callback on thread not created by Go.\n");
+  }
+}
+
+TEST_CASE("probe_all: an Image that cannot run is an error in its place, the others are probed") {
+  Stub s;
+  s.program().imports.clear();
+  s.program().externals = {"elsewhere"};
+  s.add("lea rax, [elsewhere]", x86::Inst::kIdLea, {x86::rax, SymbolMem{"elsewhere", 0, 0}});
+  s.add("ret", x86::Inst::kIdRet);
+  auto taken = emit(s.program(), {Model::Rip, Policy::As, {}, "broken"});
+  REQUIRE_MESSAGE(taken.ok(), taken.error().message);
+  const std::vector<Image> images = {conformant_stub(), *taken, conformant_stub()};
+  const auto reports = probe_all(images);
+  CHECK(verdict(reports[0]) == "conformant");
+  REQUIRE_FALSE(reports[1].ok());
+  CHECK(reports[1].error().message.find("is external and not called") != std::string::npos);
+  CHECK(verdict(reports[2]) == "conformant");
+}
