@@ -18,6 +18,13 @@ Expected<SharedOutcome> map_outcome() {
   return SharedOutcome(static_cast<Outcome*>(shared));
 }
 
+void copy_outcome(Outcome& to, const Outcome& from) {
+  std::memcpy(static_cast<void*>(&to), &from, offsetof(Outcome, calls));
+  std::copy_n(from.calls, std::min<size_t>(from.call_count, kMaxCalls), to.calls);
+  std::memcpy(static_cast<void*>(&to.placed), &from.placed, offsetof(Outcome, out) - offsetof(Outcome, placed));
+  for (int s = 0; s < 2; ++s) std::memcpy(to.out[s], from.out[s], std::min<size_t>(from.out_size[s], kCaptureBytes));
+}
+
 void UnmapOutcomes::operator()(Outcome* outs) const { munmap(outs, count * sizeof(Outcome)); }
 
 Expected<SharedOutcomes> map_outcomes(size_t count) {
@@ -34,6 +41,12 @@ std::vector<ImportSlot> import_slots(const Image& image, std::span<const StandIn
 }
 
 namespace {
+
+// A call's output lies in what its stream captured: the harness writes no other.
+bool output_in_range(const Outcome& out, const CallSlot& s) {
+  const uint32_t captured = std::min<uint32_t>(out.out_size[s.stream - 1], kCaptureBytes);
+  return s.output_offset <= captured && s.output_size <= captured - s.output_offset;
+}
 
 CallRecord call_record(const Image& image, const RunOptions& options, uint64_t text_address, const Outcome& out,
                        const CallSlot& s, const ImportSlot& import) {
@@ -53,8 +66,7 @@ CallRecord call_record(const Image& image, const RunOptions& options, uint64_t t
     if (const InstrInfo* call = image.instr_ending_at(static_cast<uint32_t>(back))) c.call_offset = call->offset;
   c.result = s.result;
   c.last_error = s.last_error;
-  if ((s.stream == 1 || s.stream == 2) && s.output_offset <= kCaptureBytes &&
-      s.output_size <= kCaptureBytes - s.output_offset) {
+  if ((s.stream == 1 || s.stream == 2) && output_in_range(out, s)) {
     c.stream = s.stream;
     c.output.assign(out.out[s.stream - 1] + s.output_offset, s.output_size);
   }
@@ -80,8 +92,8 @@ std::string forged_field(const Outcome& out, const Setup& setup, size_t imports)
     return fmt::format("its output sizes are {}/{}", out.out_size[0], out.out_size[1]);
   for (uint32_t i = 0; i < out.call_count; ++i) {
     const CallSlot& s = out.calls[i];
-    const bool output_in_range = s.output_offset <= kCaptureBytes && s.output_size <= kCaptureBytes - s.output_offset;
-    if (s.import_index >= imports || s.stream < -1 || s.stream == 0 || s.stream > 2 || !output_in_range)
+    if (s.import_index >= imports || s.stream < -1 || s.stream == 0 || s.stream > 2 ||
+        (s.stream > 0 && !output_in_range(out, s)))
       return fmt::format("call {} names import {}, stream {}, output [{}, +{})", i, s.import_index, s.stream,
                          s.output_offset, s.output_size);
   }

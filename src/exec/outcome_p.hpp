@@ -60,6 +60,10 @@ static_assert(std::is_standard_layout_v<Outcome>);
 using SharedOutcome = std::unique_ptr<Outcome, UnmapOutcome>;
 Expected<SharedOutcome> map_outcome();
 
+// Copies what collect reads of `from` to `to`: all but the calls and the output beyond the counts, which a
+// copy of the whole would page in for nothing (87 KB a stub).
+void copy_outcome(Outcome& to, const Outcome& from);
+
 // `count` of them, one per stub of a batch.
 struct UnmapOutcomes {
   size_t count = 0;

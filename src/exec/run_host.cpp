@@ -111,7 +111,7 @@ bool serve_request(int socket, const Request& q, const std::vector<std::string>&
       alive = send_failure(socket, where[k], done.error());
       return;
     }
-    std::memcpy(static_cast<void*>(shared), out, sizeof *shared);
+    copy_outcome(*shared, *out);
     const Reply reply{.index = where[k], .done = *done};
     uint8_t ack = 0;
     alive = write_all(socket, &reply, sizeof reply) && read_all(socket, &ack, 1);
