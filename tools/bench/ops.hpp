@@ -14,6 +14,7 @@ struct Op {
   std::string name;
   std::function<std::function<void()>()> make;  // the setup; returns the operation (which throws on failure)
   bool slow = false;                            // milliseconds an operation (the probe): timed in real time
+  int stubs = 1;                                // stubs an operation handles (probe-all: a batch of them)
 };
 
 const std::vector<Op>& ops();

@@ -65,6 +65,8 @@ std::vector<uint8_t> asmjit_badcallback() {
 
 Program badcallback() { return *catalog_program("badcallback", Variant::Fixed); }
 
+constexpr int kProbeBatch = 64;
+
 Image badcallback_image() {
   Image image = *emit(badcallback(), {.model = Model::Go2012});
   if (asmjit_badcallback() != image.text.bytes) throw std::runtime_error("the asmjit baseline's bytes differ from emit's");
@@ -345,6 +347,25 @@ void add_delivery(std::vector<Op>& out) {
                    });
                  },
                  true});
+  // A batch of stubs, relocated, probed together: up to 64 share a child and its set-up (per_stub: a stub's share).
+  out.push_back({"probe-all", [] {
+                   auto images = std::make_shared<std::vector<Image>>(kProbeBatch, badcallback_image());
+                   return std::function<void()>([images] {
+                     auto reports = probe_all(*images, {.at_image_addresses = false});
+                     for (const auto& report : reports) check(report.ok(), "probe failed");
+                     keep(reports);
+                   });
+                 },
+                 true, kProbeBatch});
+  out.push_back({"probe-all+host", [] {
+                   auto images = std::make_shared<std::vector<Image>>(kProbeBatch, badcallback_image());
+                   return std::function<void()>([images] {
+                     auto reports = probe_all(*images, {.at_image_addresses = false, .host = run_host().get()});
+                     for (const auto& report : reports) check(report.ok(), "probe failed");
+                     keep(reports);
+                   });
+                 },
+                 true, kProbeBatch});
   // The same probe, its child forked by the run host main started.
   out.push_back({"probe+host", [] {
                    auto image = std::make_shared<Image>(badcallback_image());
@@ -397,6 +418,9 @@ const bool registered = [] {
       try {
         auto run = op.make();
         for (auto _ : state) run();
+        if (op.stubs > 1)
+          state.counters["per_stub"] = benchmark::Counter(op.stubs, benchmark::Counter::kIsIterationInvariantRate |
+                                                                        benchmark::Counter::kInvert);
       } catch (const std::exception& e) {
         state.SkipWithError(e.what());
       }
