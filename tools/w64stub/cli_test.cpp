@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -95,7 +97,7 @@ TEST_CASE("cli: every verb's --help lists exactly the options it accepts, list l
       {"dump", with({stub, {"--format"}})},
       {"asm", with({{"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--keep-going", "--model", "--policy", "--addr", "--format"}})},
       {"run", with({stub, exec})},
-      {"probe", with({stub, exec})},
+      {"probe", with({stub, exec, {"--each"}})},
       {"frame", with({stub, {"--entry-rsp-mod16", "--strict", "--nosplit-limit"}})},
       {"verify", with({{"--ref-dir"}})},
       {"unwind", with({stub, {"--format"}})},
@@ -221,6 +223,37 @@ TEST_CASE("cli: a mismatching reference is exit 1 with a diff") {
   CHECK(system(fmt::format("rm -rf {}", dir).c_str()) == 0);
 }
 
+TEST_CASE("cli: probe --each probes every TEXT symbol of a file, each report as probe of that symbol gives it") {
+  const std::string go = std::string(W64STUB_REF_DIR) + "/../go";
+  const std::string file = go + "/sys_windows_amd64.s", include = go + "/include";
+  Result symbols = cli({"asm", file, "-I", include, "--model", "rip", "--format", "json"});
+  REQUIRE(symbols.status == 0);
+  const auto linked = nlohmann::json::parse(symbols.out);
+  std::vector<std::string> functions;
+  for (const auto& symbol : linked["symbols"])
+    if (symbol["kind"] == "code") functions.push_back(symbol["name"]);
+  Result each = cli({"probe", file, "-I", include, "--model", "rip", "--each", "--relocate", "--format", "json"});
+  CHECK(each.status == 1);  // the runtime's stubs reach for the TLS through GS, which faults here
+  const auto reports = nlohmann::json::parse(each.out);
+  REQUIRE(reports.is_array());
+  REQUIRE(reports.size() == functions.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const std::string& symbol = functions[i];
+    CAPTURE(symbol);
+    CHECK(reports[i]["symbol"] == symbol);
+    Result alone = cli({"probe", file, "-I", include, "--model", "rip", "--symbol", symbol, "--relocate", "--format", "json"});
+    const auto one = nlohmann::json::parse(alone.out);
+    CHECK(reports[i]["violations"].size() == one["violations"].size());
+    for (size_t v = 0; v < one["violations"].size(); ++v) CHECK(reports[i]["violations"][v]["rule"] == one["violations"][v]["rule"]);
+  }
+  // One symbol: the text probe gives, but for the stack's addresses, which vary from run to run.
+  const std::regex stack_address("0x7ff[0-9a-f]{9}");
+  Result text = cli({"probe", go + "/badsignal.s", "--each", "--entry-rsp-mod16", "0"});
+  CHECK(std::regex_replace(text.out, stack_address, "STACK") ==
+        std::regex_replace(cli({"probe", go + "/badsignal.s", "--entry-rsp-mod16", "0"}).out, stack_address, "STACK"));
+  CHECK(text.status == 1);
+}
+
 TEST_CASE("cli: bad input is one line on stderr and exit 2") {
   const std::vector<std::vector<std::string>> bad = {
       {},
@@ -275,6 +308,8 @@ TEST_CASE("cli: an option a verb cannot honour for its STUB is refused, each wit
       {{"run", image, "--addr", "code=0x1000"}, "--addr does not apply to an image file: " + image + " is already laid out"},
       {{"run", "badsignal", "--host", "wine", "--entry-rsp-mod16", "0"}, "--host wine always enters with RSP = 8 (mod 16)"},
       {{"probe", "badsignal", "--host", "wine", "--relocate"}, "--relocate applies to native runs, not --host wine"},
+      {{"probe", "badsignal", "--each"}, "--each applies to Plan 9 files (FILE.s), and badsignal is not one"},
+      {{"probe", go + "/badsignal.s", "--each", "--symbol", "badsignal"}, "--symbol names one stub's parts, and --each probes them all"},
       {{"run", "badsignal", "--host", "wine", "--live"}, "--live applies to native runs, not --host wine"},
       {{"dump", "badsignal", "--model", "rip", "--addr", "data=0x1000"},
        "badsignal:1:1: --addr data: the rip model places data right after the code; only 'code' can be set"},

@@ -310,6 +310,40 @@ Expected<Output> execute(const Options& o, bool probe_table) {
   return out;
 }
 
+// probe --each: every symbol of the file, probed together (natively in batches, under Wine in one session);
+// the reports one after another (json: an array), a stub that could not run an error on stderr.
+Expected<Output> probe_each(const Options& o) {
+  auto all = images(o, Pick::Each);
+  if (!all) return all.error();
+  std::vector<Expected<ProbeReport>> reports;
+  if (o.host == "native") {
+    reports = probe_all(*all, {!o.live, o.entry_rsp_mod16, !o.relocate, std::chrono::milliseconds(o.timeout_ms)},
+                        catalog_diagnoses());
+  } else {
+    auto setup = find_wine();
+    if (!setup) return setup.error();
+    auto runs = run_wine(*all, *setup, {.unwind_check = true, .stub_timeout = std::chrono::milliseconds(o.timeout_ms)});
+    if (!runs) return runs.error();
+    for (size_t i = 0; i < runs->size(); ++i)
+      reports.push_back((*runs)[i] ? Expected<ProbeReport>(check_contract((*all)[i], std::move(*(*runs)[i]), catalog_diagnoses()))
+                                   : Expected<ProbeReport>((*runs)[i].error()));
+  }
+  Output out;
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const Expected<ProbeReport>& report = reports[i];
+    if (!report) {
+      out.diagnostics += fmt::format("{}{}: error: {}", out.diagnostics.empty() ? "" : "\n", (*all)[i].stub, report.error().message);
+      out.status = kFinding;
+      continue;
+    }
+    texts.push_back(o.format == "json" ? format_json((*all)[i], *report) : format_probe((*all)[i], *report));
+    if (!report->conformant() || report->any(Finding::Failure) || (o.strict && report->any(Finding::Note))) out.status = kFinding;
+  }
+  out.text = o.format == "json" ? fmt::format("[{}]\n", fmt::join(texts, ",\n")) : fmt::format("{}", fmt::join(texts, "\n"));
+  return out;
+}
+
 Expected<Output> verb_unwind(const Options& o) {
   auto one = images(o, Pick::One);
   if (!one) return one.error();
@@ -371,7 +405,7 @@ Expected<Output> run_verb(const Options& o) {
   if (o.verb == "asm") return verb_asm(o);
   if (o.verb == "frame") return verb_frame(o);
   if (o.verb == "run") return execute(o, false);
-  if (o.verb == "probe") return execute(o, true);
+  if (o.verb == "probe") return o.each ? probe_each(o) : execute(o, true);
   if (o.verb == "unwind") return verb_unwind(o);
   if (o.verb == "obj") return verb_obj(o);
   return verb_verify(o);

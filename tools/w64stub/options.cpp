@@ -95,6 +95,10 @@ CommandLine::CommandLine() : app_("w64stub: emit, run, probe and compare Win64 s
     add_layout(verb, o);
     add_execution(verb, o);
   }
+  app_.get_subcommand("probe")->add_flag(
+      "--each", o.each,
+      "Plan 9 files: probe every TEXT symbol, each linked with what it calls, up to 64 to a child (with --relocate; "
+      "at their own addresses each needs a child of its own)");
   CLI::App* frame = app_.add_subcommand("frame", "the frame: declared and explicit parts, depth, each CALL's alignment");
   add_stub(frame, o);
   add_layout(frame, o);
@@ -171,12 +175,14 @@ Status CommandLine::check_applicable() const {
   const SourceKind kind = o.verb == "asm" ? SourceKind::Plan9 : source_kind(stub);
   if (kind != SourceKind::Catalog && given("--variant"))
     return refuse(fmt::format("--variant applies to catalog stubs, and {} is a file", stub));
-  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--nosplit-limit", "--package"})
+  for (const char* plan9_only : {"--symbol", "-I", "-D", "--catalog-page", "--long-symbol-jumps", "--nosplit-limit", "--package", "--each"})
     if (kind != SourceKind::Plan9 && given(plan9_only))
       return refuse(fmt::format("{} applies to Plan 9 files (FILE.s), and {} is not one", plan9_only, stub));
   for (const char* layout : {"--model", "--policy", "--addr"})
     if (kind == SourceKind::ImageFile && given(layout))
       return refuse(fmt::format("{} does not apply to an image file: {} is already laid out", layout, stub));
+  for (const char* one_stub : {"--symbol", "--import", "--bind", "--signature"})
+    if (o.each && given(one_stub)) return refuse(fmt::format("{} names one stub's parts, and --each probes them all", one_stub));
   if (o.host == "wine") {
     if (o.entry_rsp_mod16 != 8) return refuse("--host wine always enters with RSP = 8 (mod 16)");
     for (const char* native_only : {"--relocate", "--live", "--bind"})

@@ -29,6 +29,7 @@ struct Options {
   int64_t nosplit_limit = -1;          // frame --nosplit-limit N: the linker's check on NOSPLIT call chains
   int timeout_ms = 2000;
   bool live = false, relocate = false, strict = false;
+  bool each = false;                   // probe --each: every TEXT symbol of a Plan 9 file, in batches
   std::string signature;               // --signature: the stub's own arguments (canaries are passed)
   std::vector<std::string> imports;    // --import NAME=SIGNATURE
   std::vector<std::string> binds;      // --bind NAME=LIB.so:SYMBOL
