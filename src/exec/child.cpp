@@ -67,9 +67,9 @@ class Child : public StandInContext {
   Child(const Child&) = delete;  // the callees hold its address
   Child& operator=(const Child&) = delete;
 
-  Status prepare();
+  Status prepare(CodePool& pool);
   Setup setup() const;
-  void call() const { reinterpret_cast<void (*)()>(caller_.data())(); }
+  void call() const { reinterpret_cast<void (*)()>(caller_)(); }
 
   void record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index);
   uint64_t answer();
@@ -83,9 +83,8 @@ class Child : public StandInContext {
   const RunOptions& options_;
   Outcome* out_;
   std::vector<ImportSlot> imports_;
-  std::vector<Mapping> callees_;
   std::optional<Instance> instance_;
-  Mapping caller_;
+  uint64_t caller_ = 0;
   uint32_t pending_index_ = 0;  // the call being answered
   std::array<uint64_t, kMaxArgs> pending_args_{};
   CallSlot* pending_slot_ = nullptr;  // null when the call did not fit in the Outcome
@@ -178,17 +177,16 @@ uint64_t Child::answer() {
   return result;
 }
 
-Status Child::prepare() {
+Status Child::prepare(CodePool& pool) {
   std::vector<Binding> bindings;
   for (uint32_t i = 0; i < imports_.size(); ++i) {
     // An external is reached by a rel32 from the text: near the image's own address, or low where a relocated
     // text with externals goes (instantiate: below 2 GiB, so any two such addresses are in reach).
     const bool direct = imports_[i].symbol->kind == SymbolKind::External;
     const uint64_t near = !direct ? 0 : options_.at_image_addresses ? image_.text.address : kLowCallees;
-    auto callee = build_callee(this, i, record_call, answer_call, xmm_args_.data(), near);
+    auto callee = build_callee(pool, this, i, record_call, answer_call, xmm_args_.data(), near);
     if (!callee) return callee.error();
-    bindings.push_back(Binding{imports_[i].symbol->name, callee->data()});
-    callees_.push_back(std::move(*callee));
+    bindings.push_back(Binding{imports_[i].symbol->name, reinterpret_cast<const void*>(*callee)});
   }
   auto instance = instantiate(image_, bindings, {options_.at_image_addresses});
   if (!instance) return instance.error();
@@ -198,10 +196,10 @@ Status Child::prepare() {
   out_->at_image_addresses = instance_->at_image_addresses();
   for (size_t i = 0; i < image_.symbols.size() && i < kMaxSymbols; ++i)
     out_->placed[i] = instance_->address_of(image_.symbols[i].name);
-  auto caller = build_caller(out_, instance_->text_address(), options_.entry_residue,
+  auto caller = build_caller(pool, out_, instance_->text_address(), options_.entry_residue,
                              options_.signature ? &*options_.signature : nullptr);
   if (!caller) return caller.error();
-  caller_ = std::move(*caller);
+  caller_ = *caller;
   return Ok{};
 }
 
@@ -214,11 +212,11 @@ Setup Child::setup() const {
 // Builds each stub in turn; stops before one that cannot be built or that an earlier one keeps from its own
 // addresses (the parent runs it first in a child of its own, where it gets what a run of it alone gets).
 std::vector<std::unique_ptr<Child>> prepare_all(std::span<const Image* const> images, const RunOptions& options,
-                                                Outcome* outs) {
+                                                Outcome* outs, CodePool& pool) {
   std::vector<std::unique_ptr<Child>> stubs;
   for (size_t k = 0; k < images.size(); ++k) {
     auto stub = std::make_unique<Child>(*images[k], options, &outs[k]);
-    Status status = stub->prepare();
+    Status status = stub->prepare(pool);
     if (k == 0 && !status) {
       std::snprintf(outs[0].error, sizeof outs[0].error, "%s", status.error().message.c_str());
       end_child(kExitSetupFailed);
@@ -264,10 +262,12 @@ void child_main(std::span<const Image* const> images, const RunOptions& options,
   sigemptyset(&action.sa_mask);
   for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, kStopSignal}) sigaction(signal, &action, nullptr);
 
-  const auto stubs = prepare_all(images, options, outs);
+  CodePool pool;  // the stubs' callees and callers
+  const auto stubs = prepare_all(images, options, outs, pool);
+  Status status = pool.seal();
   const int wx_mappings = count_wx_mappings();
   for (size_t k = 0; k < stubs.size(); ++k) outs[k].wx_mappings = wx_mappings;
-  Status status = send_setups(setup_fd, stubs);
+  if (status) status = send_setups(setup_fd, stubs);
   if (status) status = enter_sandbox(options.timeout * static_cast<int64_t>(stubs.size()));
   if (!status) {
     std::snprintf(outs[0].error, sizeof outs[0].error, "%s", status.error().message.c_str());

@@ -38,6 +38,13 @@ Expected<Mapping> Mapping::map(size_t size, Place place, uint64_t address) {
   return m;
 }
 
+Expected<Mapping> Mapping::map_after(size_t size, uint64_t near) {
+  Expected<Mapping> mapping = Error{"not mapped"};
+  for (uint64_t at = page_ceil(near) + (16u << 20); !mapping && at < near + (1ull << 30); at += 16u << 20)
+    mapping = map(size, Place::Exactly, at);
+  return mapping ? std::move(mapping) : map(size, Place::Anywhere);
+}
+
 Mapping& Mapping::operator=(Mapping&& other) noexcept {
   if (this != &other) {
     if (data_) munmap(data_, size_);
@@ -62,11 +69,7 @@ Expected<Mapping> load_code(asmjit::CodeHolder& code, uint64_t near) {
     return Error{fmt::format("asmjit flatten: {}", asmjit::DebugUtils::errorAsString(err))};
   if (asmjit::Error err = code.resolveUnresolvedLinks())
     return Error{fmt::format("asmjit links: {}", asmjit::DebugUtils::errorAsString(err))};
-  Expected<Mapping> mapping = Error{"not mapped"};
-  // Free pages after `near`: 16 MiB steps, so that stub and callee pages do not meet.
-  for (uint64_t at = page_ceil(near) + (16u << 20); near && !mapping && at < near + (1ull << 30); at += 16u << 20)
-    mapping = Mapping::map(code.codeSize(), Mapping::Place::Exactly, at);
-  if (!mapping) mapping = Mapping::map(code.codeSize(), Mapping::Place::Anywhere);
+  auto mapping = near ? Mapping::map_after(code.codeSize(), near) : Mapping::map(code.codeSize(), Mapping::Place::Anywhere);
   if (!mapping) return mapping.error();
   if (asmjit::Error err = code.relocateToBase(mapping->address()))
     return Error{fmt::format("asmjit relocate: {}", asmjit::DebugUtils::errorAsString(err))};

@@ -21,7 +21,6 @@ Expected<SharedOutcome> map_outcome() {
 void copy_outcome(Outcome& to, const Outcome& from) {
   std::memcpy(static_cast<void*>(&to), &from, offsetof(Outcome, calls));
   std::copy_n(from.calls, std::min<size_t>(from.call_count, kMaxCalls), to.calls);
-  std::memcpy(static_cast<void*>(&to.placed), &from.placed, offsetof(Outcome, out) - offsetof(Outcome, placed));
   for (int s = 0; s < 2; ++s) std::memcpy(to.out[s], from.out[s], std::min<size_t>(from.out_size[s], kCaptureBytes));
 }
 

@@ -48,10 +48,10 @@ struct Outcome {
   uint32_t marker_offset;  // where the caller put the marker, from RSP at the call
   int32_t signal, code;
   uint64_t fault_address, fault_rip, fault_rsp;
-  uint32_t call_count;
-  CallSlot calls[kMaxCalls];
   uint64_t placed[kMaxSymbols];
   uint32_t out_size[2];
+  uint32_t call_count;
+  CallSlot calls[kMaxCalls];  // the first few on the first page with all the above: a run touches few pages
   char out[2][kCaptureBytes];
 };
 static_assert(std::is_standard_layout_v<Outcome>);

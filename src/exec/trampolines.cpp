@@ -1,6 +1,7 @@
 #include "trampolines_p.hpp"
 
 #include <asmjit/x86.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -17,10 +18,50 @@ x86::Mem at(const x86::Gp& base, size_t offset, uint32_t size = 8) {
 
 x86::Gp gpq(const win64::GpRegister& r) { return x86::gpq(r.id); }
 
+constexpr size_t kPoolPages = 64 << 10;  // address space: only the pages written cost
+
 }  // namespace
 
-Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record, AnswerCall answer, uint64_t* xmm_args,
-                              uint64_t near) {
+Expected<uint64_t> CodePool::add(asmjit::CodeHolder& code, uint64_t near) {
+  if (sealed_) return Error{"a sealed code pool takes no more code"};
+  if (asmjit::Error err = code.flatten())
+    return Error{fmt::format("asmjit flatten: {}", asmjit::DebugUtils::errorAsString(err))};
+  if (asmjit::Error err = code.resolveUnresolvedLinks())
+    return Error{fmt::format("asmjit links: {}", asmjit::DebugUtils::errorAsString(err))};
+  const size_t size = (code.codeSize() + 15) & ~size_t{15};
+  uint8_t* at = nullptr;
+  if (near) {
+    auto own = Mapping::map_after(size, near);
+    if (!own) return own.error();
+    at = own->data();
+    pages_.push_back(std::move(*own));
+  } else {
+    if (size > left_) {
+      auto more = Mapping::map(std::max(size, kPoolPages), Mapping::Place::Anywhere);
+      if (!more) return more.error();
+      next_ = more->data();
+      left_ = more->size();
+      pages_.push_back(std::move(*more));
+    }
+    at = next_;
+    next_ += size;
+    left_ -= size;
+  }
+  if (asmjit::Error err = code.relocateToBase(reinterpret_cast<uint64_t>(at)))
+    return Error{fmt::format("asmjit relocate: {}", asmjit::DebugUtils::errorAsString(err))};
+  code.copyFlattenedData(at, size, asmjit::CopySectionFlags::kPadTargetBuffer);
+  return reinterpret_cast<uint64_t>(at);
+}
+
+Status CodePool::seal() {
+  sealed_ = true;
+  for (Mapping& pages : pages_)
+    if (auto s = pages.make_executable(); !s) return s;
+  return Ok{};
+}
+
+Expected<uint64_t> build_callee(CodePool& pool, void* context, uint32_t index, RecordCall record, AnswerCall answer,
+                                uint64_t* xmm_args, uint64_t near) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
@@ -55,14 +96,15 @@ Expected<Mapping> build_callee(void* context, uint32_t index, RecordCall record,
   a.align(asmjit::AlignMode::kData, 16);
   a.bind(xmm_poison);
   for (uint64_t i = 0; i < win64::kVolatileXmms; ++i) a.embedUInt64(kXmmPoison + i, 2);
-  return load_code(code, near);
+  return pool.add(code, near);
 }
 
-Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue, const win64::Signature* signature) {
+Expected<uint64_t> build_caller(CodePool& pool, Outcome* out, uint64_t stub, int entry_residue,
+                                const win64::Signature* signature) {
   asmjit::CodeHolder code;
   code.init(asmjit::Environment(asmjit::Arch::kX64));
   x86::Assembler a(&code);
-  asmjit::Label pool = a.newLabel();
+  asmjit::Label canary_pool = a.newLabel();
   const Nonvolatiles canary = canaries();
   const x86::Gp sysv_saved[] = {x86::rbp, x86::rbx, x86::r12, x86::r13, x86::r14, x86::r15};
   const x86::Gp outcome = x86::r11;
@@ -85,8 +127,8 @@ Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue, c
   for (size_t i = 0; i < std::size(win64::kNonvolatileGps); ++i)
     a.mov(gpq(win64::kNonvolatileGps[i]), asmjit::Imm(canary.gp[i]));
   for (uint32_t j = 0; j < win64::kNonvolatileXmms; ++j)
-    a.movups(x86::xmm(win64::kFirstNonvolatileXmm + j), x86::ptr(pool, static_cast<int32_t>(16 * j)));
-  a.ldmxcsr(x86::dword_ptr(pool, 16 * win64::kNonvolatileXmms));
+    a.movups(x86::xmm(win64::kFirstNonvolatileXmm + j), x86::ptr(canary_pool, static_cast<int32_t>(16 * j)));
+  a.ldmxcsr(x86::dword_ptr(canary_pool, 16 * win64::kNonvolatileXmms));
   for (int i = 0; signature && i < signature->count(); ++i) {
     a.mov(x86::rax, asmjit::Imm(argument_canary(i)));
     if (i >= win64::kRegisterArguments) a.mov(x86::qword_ptr(x86::rsp, win64::call_slot(i)), x86::rax);
@@ -124,10 +166,10 @@ Expected<Mapping> build_caller(Outcome* out, uint64_t stub, int entry_residue, c
   for (auto it = std::rbegin(sysv_saved); it != std::rend(sysv_saved); ++it) a.pop(*it);
   a.ret();
   a.align(asmjit::AlignMode::kData, 16);
-  a.bind(pool);
+  a.bind(canary_pool);
   for (const Xmm& x : canary.xmm) a.embedUInt64(x[0]), a.embedUInt64(x[1]);
   a.embedUInt32(canary.mxcsr);
-  return load_code(code);
+  return pool.add(code);
 }
 
 }  // namespace w64stub::harness

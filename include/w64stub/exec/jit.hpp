@@ -22,6 +22,9 @@ class Mapping {
  public:
   enum class Place { Anywhere, Below2G, Exactly };
   static Expected<Mapping> map(size_t size, Place place, uint64_t address = 0);
+  // Within 1 GiB after `near` (a rel32 from code there reaches it), in 16 MiB steps so that the pages of code
+  // and of what it calls do not meet; anywhere when none is free there.
+  static Expected<Mapping> map_after(size_t size, uint64_t near);
 
   Mapping() = default;
   Mapping(Mapping&& other) noexcept { *this = std::move(other); }
