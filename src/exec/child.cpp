@@ -1,5 +1,6 @@
 // The child process of a native run: builds the callees, the instance and the caller, and calls the stub.
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <ucontext.h>
@@ -46,6 +47,12 @@ bool read_remote(uint64_t address, void* to, size_t size) {
   iovec local{to, size}, remote{reinterpret_cast<void*>(address), size};
   return size == 0 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
 }
+
+// A page nothing can read, mapped just before a stub's instance, so that the kernel (mapping top-down, or
+// bottom-up) puts it between the instance and the pages mapped before: the harness's code pool, the stubs
+// before in a batch. A read that runs past the instance (a WriteFile count far too large) ends there, however
+// many stubs share the child.
+void map_guard_page() { mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); }
 
 bool write_all(int fd, const void* data, size_t size) {
   for (auto* p = static_cast<const char*>(data); size > 0;) {
@@ -188,6 +195,7 @@ Status Child::prepare(CodePool& pool) {
     if (!callee) return callee.error();
     bindings.push_back(Binding{imports_[i].symbol->name, reinterpret_cast<const void*>(*callee)});
   }
+  map_guard_page();
   auto instance = instantiate(image_, bindings, {options_.at_image_addresses});
   if (!instance) return instance.error();
   instance_ = std::move(*instance);
