@@ -6,6 +6,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -48,11 +49,28 @@ bool read_remote(uint64_t address, void* to, size_t size) {
   return size == 0 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
 }
 
-// A page nothing can read, mapped just before a stub's instance, so that the kernel (mapping top-down, or
-// bottom-up) puts it between the instance and the pages mapped before: the harness's code pool, the stubs
-// before in a batch. A read that runs past the instance (a WriteFile count far too large) ends there, however
-// many stubs share the child.
-void map_guard_page() { mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); }
+constexpr uint64_t kPage = 4096;
+
+// A page nothing can read or write at `address` (anywhere: 0), unless something is mapped there already. A
+// stub's memory is bounded by such pages, so that a read or write that runs off it (a WriteFile count far too
+// large, a wild pointer) ends as it would for the stub alone, not in another stub of its child.
+void map_guard_page(uint64_t address = 0) {
+  const int fixed = address ? MAP_FIXED_NOREPLACE : 0;
+  void* want = reinterpret_cast<void*>(address);
+  void* got = mmap(want, kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0);
+  if (address && got != MAP_FAILED && got != want) munmap(got, kPage);  // before Linux 4.17 the flag is a hint
+}
+
+struct PageRange {
+  uint64_t begin, end;
+};
+
+PageRange pages_of(uint64_t address, uint64_t size) {
+  return {address & ~(kPage - 1), (address + size + kPage - 1) & ~(kPage - 1)};
+}
+
+// Whether `a` lies in `b` or in a page right beside it.
+bool touches(const PageRange& a, const PageRange& b) { return a.begin < b.end + kPage && b.begin < a.end + kPage; }
 
 bool write_all(int fd, const void* data, size_t size) {
   for (auto* p = static_cast<const char*>(data); size > 0;) {
@@ -76,6 +94,7 @@ class Child : public StandInContext {
 
   Status prepare(CodePool& pool);
   Setup setup() const;
+  std::vector<PageRange> sections() const;  // the pages the instance's text and data lie in
   void call() const { reinterpret_cast<void (*)()>(caller_)(); }
 
   void record(const std::array<uint64_t, 4>& regs, uint64_t entry_rsp, uint32_t index);
@@ -211,6 +230,12 @@ Status Child::prepare(CodePool& pool) {
   return Ok{};
 }
 
+std::vector<PageRange> Child::sections() const {
+  std::vector<PageRange> out{pages_of(instance_->text_address(), image_.text.bytes.size())};
+  if (instance_->data_address()) out.push_back(pages_of(instance_->data_address(), image_.data.bytes.size()));
+  return out;
+}
+
 Setup Child::setup() const {
   Setup setup{out_->text_address, out_->data_address, out_->marker_offset, out_->wx_mappings, out_->at_image_addresses, {}};
   std::copy(std::begin(out_->placed), std::end(out_->placed), setup.placed);
@@ -222,6 +247,7 @@ Setup Child::setup() const {
 std::vector<std::unique_ptr<Child>> prepare_all(std::span<const Image* const> images, const RunOptions& options,
                                                 Outcome* outs, CodePool& pool) {
   std::vector<std::unique_ptr<Child>> stubs;
+  std::vector<PageRange> taken;  // the pages of the stubs so far
   for (size_t k = 0; k < images.size(); ++k) {
     auto stub = std::make_unique<Child>(*images[k], options, &outs[k]);
     Status status = stub->prepare(pool);
@@ -230,6 +256,16 @@ std::vector<std::unique_ptr<Child>> prepare_all(std::span<const Image* const> im
       end_child(kExitSetupFailed);
     }
     if (!status || (k > 0 && options.at_image_addresses && !outs[k].at_image_addresses)) break;
+    const std::vector<PageRange> sections = stub->sections();
+    const auto beside_another = [&](const PageRange& mine) {
+      return std::any_of(taken.begin(), taken.end(), [&](const PageRange& theirs) { return touches(mine, theirs); });
+    };
+    if (std::any_of(sections.begin(), sections.end(), beside_another)) break;
+    for (const PageRange& section : sections) {
+      if (section.begin >= kPage) map_guard_page(section.begin - kPage);
+      map_guard_page(section.end);
+      taken.push_back(section);
+    }
     stubs.push_back(std::move(stub));
   }
   return stubs;

@@ -139,6 +139,44 @@ TEST_CASE("probe_all: a read past a stub's memory ends where it ends for the stu
   }
 }
 
+TEST_CASE("probe_all: stubs at their own addresses, a page apart, each read past as alone, in either order") {
+  // The first writes 16 bytes from the last 8 of its text page: alone, the page after it is not there and
+  // WriteFile fails; the second, a RET, has its text in exactly that page.
+  constexpr uint64_t kFirst = 0x1000'0000, kSecond = kFirst + 0x1000;
+  Stub writer;
+  writer.get_std_handle(56);
+  writer.add("mov rcx, rax", x86::Inst::kIdMov, {x86::rcx, x86::rax});
+  writer.add("mov rdx, 0x10000ff8", x86::Inst::kIdMov, {x86::rdx, asmjit::Imm(kFirst + 0xff8)});
+  writer.add("mov r8d, 16", x86::Inst::kIdMov, {x86::r8d, asmjit::Imm(16)});
+  writer.add("xor r9d, r9d", x86::Inst::kIdXor, {x86::r9d, x86::r9d});
+  writer.add("mov qword [rsp+32], 0", x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 32), asmjit::Imm(0)});
+  writer.add("mov rax, [WriteFile]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"WriteFile", 0, 8}});
+  writer.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  writer.leave(56);
+  auto first = emit(writer.program(), {Model::Rip, Policy::As, {{"code", kFirst}}, "writer"});
+  REQUIRE_MESSAGE(first.ok(), first.error().message);
+  REQUIRE(first->text.address + first->text.bytes.size() + first->data.bytes.size() <= kSecond);
+  Stub ret;
+  ret.program().imports.clear();
+  ret.add("ret", x86::Inst::kIdRet);
+  auto second = emit(ret.program(), {Model::Rip, Policy::As, {{"code", kSecond}}, "ret"});
+  REQUIRE_MESSAGE(second.ok(), second.error().message);
+
+  auto alone = probe(*first);
+  REQUIRE_MESSAGE(alone.ok(), alone.error().message);
+  REQUIRE(alone->run.at_image_addresses);
+  REQUIRE(alone->run.calls.at(1).last_error == 1784);  // ERROR_INVALID_USER_BUFFER
+  for (const auto& images : {std::vector<Image>{*first, *second}, std::vector<Image>{*second, *first}}) {
+    const auto reports = probe_all(images);
+    for (const auto& report : reports) {
+      REQUIRE(verdict(report) == "conformant");
+      CHECK(report->run.at_image_addresses);
+    }
+    const ProbeReport& writes = images[0].stub == "writer" ? *reports[0] : *reports[1];
+    CHECK(writes.run.calls.at(1).last_error == 1784);
+  }
+}
+
 TEST_CASE("probe_all: each stub has the whole timeout, however long the ones before it in its child took") {
   // A stub that counts for a while, timed alone; eight of them in one child take about eight times that,
   // and a timeout of three times it is still each one's own.
