@@ -91,14 +91,18 @@ bool send_failure(int socket, uint32_t index, const Error& error) {
 bool serve_request(int socket, const Request& q, const std::vector<std::string>& texts, const std::string& signature_text,
                    std::span<const StandIn> standins, Outcome* shared) {
   auto options = request_options(q, signature_text, standins);
+  if (!options) {
+    for (uint32_t i = 0; i < texts.size(); ++i)
+      if (!send_failure(socket, i, options.error())) return false;
+    return true;
+  }
   std::vector<Image> images;
   std::vector<uint32_t> where;  // each parsed image's index in the request
   for (uint32_t i = 0; i < texts.size(); ++i) {
     imagefile::File file;
     std::string error;
-    auto image = !options ? Expected<Image>(options.error())
-                 : imagefile::parse(texts[i], "the run host's image", file, error) ? from_file(file)
-                                                                                    : Expected<Image>(Error{error});
+    auto image = imagefile::parse(texts[i], "the run host's image", file, error) ? from_file(file)
+                                                                                : Expected<Image>(Error{error});
     if (!image && !send_failure(socket, i, image.error())) return false;
     if (image) images.push_back(std::move(*image)), where.push_back(i);
   }
