@@ -51,14 +51,13 @@ bool read_remote(uint64_t address, void* to, size_t size) {
 
 constexpr uint64_t kPage = 4096;
 
-// A page nothing can read or write at `address` (anywhere: 0), unless something is mapped there already. A
-// stub's memory is bounded by such pages, so that a read or write that runs off it (a WriteFile count far too
-// large, a wild pointer) ends as it would for the stub alone, not in another stub of its child.
-void map_guard_page(uint64_t address = 0) {
-  const int fixed = address ? MAP_FIXED_NOREPLACE : 0;
+// A page nothing can read or write at `address`, unless something is mapped there already. A stub's memory is
+// bounded by such pages (relocated, instantiate's own), so that a read or write that runs off it (a WriteFile
+// count far too large, a wild pointer) ends as it would for the stub alone, not in another stub of its child.
+void map_guard_page(uint64_t address) {
   void* want = reinterpret_cast<void*>(address);
-  void* got = mmap(want, kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0);
-  if (address && got != MAP_FAILED && got != want) munmap(got, kPage);  // before Linux 4.17 the flag is a hint
+  void* got = mmap(want, kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (got != MAP_FAILED && got != want) munmap(got, kPage);  // before Linux 4.17 the flag is a hint
 }
 
 struct PageRange {
@@ -214,8 +213,7 @@ Status Child::prepare(CodePool& pool) {
     if (!callee) return callee.error();
     bindings.push_back(Binding{imports_[i].symbol->name, reinterpret_cast<const void*>(*callee)});
   }
-  map_guard_page();
-  auto instance = instantiate(image_, bindings, {options_.at_image_addresses});
+  auto instance = instantiate(image_, bindings, {.at_image_addresses = options_.at_image_addresses, .guarded = true});
   if (!instance) return instance.error();
   instance_ = std::move(*instance);
   out_->text_address = instance_->text_address();
@@ -262,8 +260,8 @@ std::vector<std::unique_ptr<Child>> prepare_all(std::span<const Image* const> im
     };
     if (std::any_of(sections.begin(), sections.end(), beside_another)) break;
     for (const PageRange& section : sections) {
-      if (section.begin >= kPage) map_guard_page(section.begin - kPage);
-      map_guard_page(section.end);
+      if (outs[k].at_image_addresses && section.begin >= kPage) map_guard_page(section.begin - kPage);
+      if (outs[k].at_image_addresses) map_guard_page(section.end);  // relocated, instantiate put guards there
       taken.push_back(section);
     }
     stubs.push_back(std::move(stub));

@@ -45,17 +45,31 @@ Expected<Mapping> Mapping::map_after(size_t size, uint64_t near) {
   return mapping ? std::move(mapping) : map(size, Place::Anywhere);
 }
 
+Expected<Mapping> Mapping::map_guarded(size_t size, Place place) {
+  const size_t guard = page_size();
+  auto whole = map(page_ceil(size ? size : 1) + 2 * guard, place);
+  if (!whole) return whole.error();
+  Mapping m;
+  m.data_ = std::exchange(whole->data_, nullptr) + guard;
+  m.size_ = std::exchange(whole->size_, 0) - 2 * guard;
+  m.guard_ = guard;
+  if (mprotect(m.data_ - guard, guard, PROT_NONE) != 0 || mprotect(m.data_ + m.size_, guard, PROT_NONE) != 0)
+    return Error{fmt::format("mprotect of a guard page failed: {}", std::strerror(errno))};
+  return m;
+}
+
 Mapping& Mapping::operator=(Mapping&& other) noexcept {
   if (this != &other) {
-    if (data_) munmap(data_, size_);
+    if (data_) munmap(data_ - guard_, size_ + 2 * guard_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    guard_ = std::exchange(other.guard_, 0);
   }
   return *this;
 }
 
 Mapping::~Mapping() {
-  if (data_) munmap(data_, size_);
+  if (data_) munmap(data_ - guard_, size_ + 2 * guard_);
 }
 
 Status Mapping::make_executable() {
@@ -88,14 +102,14 @@ namespace {
 // Maps a section: at its own address when asked and free, else where the model can still reach it. Either
 // way at its own offset in a page, so that every alignment emit gave its symbols holds (Image::data_align).
 Expected<Mapping> place_section(const Section& section, bool at_image_address, Mapping::Place fallback,
-                                size_t* offset, bool* at_image) {
+                                bool guarded, size_t* offset, bool* at_image) {
   uint64_t start = page_floor(section.address);
   size_t size = page_ceil(section.address + section.bytes.size()) - start;
   *offset = section.address - start;
   if (at_image_address)
     if (auto m = Mapping::map(size, Mapping::Place::Exactly, start)) return m;
   *at_image = false;
-  return Mapping::map(size, fallback);
+  return guarded ? Mapping::map_guarded(size, fallback) : Mapping::map(size, fallback);
 }
 
 }  // namespace
@@ -115,7 +129,7 @@ Expected<Instance> instantiate(const Image& image, std::span<const Binding> bind
   const bool externals = std::any_of(image.symbols.begin(), image.symbols.end(),
                                      [](const Symbol& s) { return s.kind == SymbolKind::External; });
   auto text = place_section(image.text, options.at_image_addresses,
-                            externals ? Mapping::Place::Below2G : Mapping::Place::Anywhere, &inst.text_offset_,
+                            externals ? Mapping::Place::Below2G : Mapping::Place::Anywhere, options.guarded, &inst.text_offset_,
                             &inst.at_image_addresses_);
   if (!text) return Error{fmt::format("{}: {}", image.stub, text.error().message)};
   inst.text_ = std::move(*text);
@@ -123,7 +137,7 @@ Expected<Instance> instantiate(const Image& image, std::span<const Binding> bind
   if (has_data) {
     // go2012 reaches data through sign-extended 32-bit fields: keep it below 2 GiB.
     auto fallback = image.model == Model::Go2012 ? Mapping::Place::Below2G : Mapping::Place::Anywhere;
-    auto data = place_section(image.data, options.at_image_addresses, fallback, &inst.data_offset_,
+    auto data = place_section(image.data, options.at_image_addresses, fallback, options.guarded, &inst.data_offset_,
                               &inst.at_image_addresses_);
     if (!data) return Error{fmt::format("{}: {}", image.stub, data.error().message)};
     inst.data_ = std::move(*data);

@@ -42,6 +42,30 @@ TEST_CASE("instantiated code is read-execute, data read-write, nothing both") {
   }
 }
 
+TEST_CASE("guarded, each relocated section lies between two pages nothing can read, unmapped with it") {
+  for (Model m : kModels) {
+    CAPTURE(name(m));
+    const Image image = test::emit_catalog("badcallback", Variant::Fixed, m);
+    uint64_t text_page = 0;
+    {
+      auto inst = instantiate(image, kBindings, {.at_image_addresses = false, .guarded = true});
+      REQUIRE_MESSAGE(inst.ok(), inst.error().message);
+      text_page = inst->text_address() & ~uint64_t{0xfff};
+      const uint64_t text_end = (inst->text_address() + image.text.bytes.size() + 0xfff) & ~uint64_t{0xfff};
+      CHECK(perms_of(text_page) == "r-xp");
+      CHECK(perms_of(text_page - 0x1000) == "---p");
+      CHECK(perms_of(text_end) == "---p");
+      if (!image.data.bytes.empty()) {
+        const uint64_t data_page = inst->data_address() & ~uint64_t{0xfff};
+        CHECK(perms_of(data_page) == "rw-p");
+        CHECK(perms_of(data_page - 0x1000) == "---p");
+        CHECK(perms_of((inst->data_address() + image.data.bytes.size() + 0xfff) & ~uint64_t{0xfff}) == "---p");
+      }
+    }
+    CHECK(perms_of(text_page - 0x1000).empty());  // the guards went with the instance
+  }
+}
+
 TEST_CASE("relocating an image equals emitting it at the new addresses") {
   for (Model m : {Model::Go2012, Model::Abs64})
     for (Policy p : kPolicies) {

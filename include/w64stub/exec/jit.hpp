@@ -22,6 +22,9 @@ class Mapping {
  public:
   enum class Place { Anywhere, Below2G, Exactly };
   static Expected<Mapping> map(size_t size, Place place, uint64_t address = 0);
+  // Anywhere (or below 2 GiB), between two pages of its own that nothing can read or write: a read or write
+  // that runs off it faults there, whatever is mapped nearby.
+  static Expected<Mapping> map_guarded(size_t size, Place place);
   // Within 1 GiB after `near` (a rel32 from code there reaches it), in 16 MiB steps so that the pages of code
   // and of what it calls do not meet; anywhere when none is free there.
   static Expected<Mapping> map_after(size_t size, uint64_t near);
@@ -40,6 +43,7 @@ class Mapping {
  private:
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  size_t guard_ = 0;  // bytes of PROT_NONE on either side, unmapped with it
 };
 
 // Code built with asmjit at runtime (trampolines): relocated to its mapping, then made read-execute. With
@@ -56,6 +60,9 @@ struct InstantiateOptions {
   // Try the Image's own addresses first; otherwise (or if taken) relocate. Relocated, each section keeps its
   // offset in its page, so every alignment emit gave a symbol holds (Image::data_align).
   bool at_image_addresses = true;
+  // Relocated, each section between two guard pages (Mapping::map_guarded); at the Image's own addresses,
+  // nothing is mapped around it.
+  bool guarded = false;
 };
 
 class Instance {
