@@ -52,8 +52,9 @@ bool read_remote(uint64_t address, void* to, size_t size) {
 constexpr uint64_t kPage = 4096;
 
 // A page nothing can read or write at `address`, unless something is mapped there already. A stub's memory is
-// bounded by such pages (relocated, instantiate's own), so that a read or write that runs off it (a WriteFile
-// count far too large, a wild pointer) ends as it would for the stub alone, not in another stub of its child.
+// bounded by such pages (relocated, instantiate's own), so that a read or write that runs off it (a stand-in
+// told to read a buffer far too long, a wild pointer) ends as it would for the stub alone, not in another stub
+// of its child.
 void map_guard_page(uint64_t address) {
   void* want = reinterpret_cast<void*>(address);
   void* got = mmap(want, kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
