@@ -241,8 +241,9 @@ Setup Child::setup() const {
   return setup;
 }
 
-// Builds each stub in turn; stops before one that cannot be built or that an earlier one keeps from its own
-// addresses (the parent runs it first in a child of its own, where it gets what a run of it alone gets).
+// Builds each stub in turn; stops before one that cannot be built, that an earlier one keeps from its own
+// addresses, or whose pages lie in or beside an earlier one's (the parent runs it first in a child of its own,
+// where it gets what a run of it alone gets).
 std::vector<std::unique_ptr<Child>> prepare_all(std::span<const Image* const> images, const RunOptions& options,
                                                 Outcome* outs, CodePool& pool) {
   std::vector<std::unique_ptr<Child>> stubs;
@@ -283,7 +284,8 @@ Status send_setups(int fd, std::span<const std::unique_ptr<Child>> stubs) {
 }
 
 // What an earlier stub of this child left below the stack pointer (its callees' poisons among it) is gone
-// before the next is called: a stub that reads stack it never wrote finds zeros, not another stub's values.
+// before the next is called: a stub that reads stack it never wrote finds the harness's values or zeros, as
+// alone, not another stub's.
 __attribute__((noinline)) void scrub_stack() {
   char below[16384];
   explicit_bzero(below, sizeof below);
