@@ -269,10 +269,15 @@ void execute_all(std::span<const Image* const> images, const RunOptions& options
       each(next++, nullptr, done.error());
       continue;
     }
-    // The stubs the child called, in order; at least the first, whose report says why it was not called.
+    // The stubs the child called, in order; at least the first, whose report says why it was not called. One
+    // that ended the child after others ran there runs again, first in the next child: whatever it did is then
+    // judged as alone, not after what the stubs before it may have done to their shared process.
     size_t k = 0;
     do {
-      each(next + k, &outs->get()[k], (*done)[k]);
+      const Execution& e = (*done)[k];
+      const bool last_called = k + 1 == batch.size() || !(*done)[k + 1].started;
+      if (k > 0 && last_called && ending_of(e.status, e.stopped, outs->get()[k]) != Ending::Returned) break;
+      each(next + k, &outs->get()[k], e);
     } while (++k < batch.size() && (*done)[k].started);
     next += k;
   }

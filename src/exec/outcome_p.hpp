@@ -121,9 +121,9 @@ static_assert(std::is_trivially_copyable_v<Execution>);
 Expected<std::vector<Execution>> execute(std::span<const Image* const> images, const RunOptions& options,
                                          Outcome* outs);
 
-// Runs the stubs, up to kBatchLimit to a child, the ones after a stub that ended its child in the next, and
-// hands `each` every stub's index, Outcome and Execution (or why it could not run: no Outcome), in order. The
-// Outcome lives until `each` returns.
+// Runs the stubs, up to kBatchLimit to a child; a stub that ended its child after others ran there, and the
+// ones after it, in the next. Hands `each` every stub's index, Outcome and Execution (or why it could not run:
+// no Outcome), in order. The Outcome lives until `each` returns.
 using EachExecution = std::function<void(size_t index, const Outcome* out, Expected<Execution> done)>;
 void execute_all(std::span<const Image* const> images, const RunOptions& options, const EachExecution& each);
 

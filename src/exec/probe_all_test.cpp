@@ -104,6 +104,25 @@ TEST_CASE("probe_all: the stubs that return share a child, up to 64 of them") {
   CHECK(pids[127] != pids[128]);
 }
 
+TEST_CASE("probe_all: a stub that ends its child after others ran there is judged again, first in a child of its own") {
+  // It asks for the pid, then faults: the pid it got says which child its report comes from.
+  Stub faulting;
+  faulting.program().imports = {Import{"GetCurrentProcessId", "kernel32.dll", "GetCurrentProcessId", "", {}}};
+  faulting.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  faulting.add("mov rax, [GetCurrentProcessId]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetCurrentProcessId", 0, 8}});
+  faulting.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  faulting.add("xor ecx, ecx", x86::Inst::kIdXor, {x86::ecx, x86::ecx});
+  faulting.add("mov [rcx], eax", x86::Inst::kIdMov, {x86::dword_ptr(x86::rcx), x86::eax});
+  const auto standins = pid_standins();
+  const std::vector<Image> images = {pid_stub(), pid_stub(), faulting.leave(40).image(), pid_stub()};
+  const auto reports = probe_all(images, {.at_image_addresses = false, .standins = standins});
+  REQUIRE(verdict(reports[2]) == "fault");
+  const uint64_t first_child = reports[0]->run.value, its_child = reports[2]->run.calls.at(0).result;
+  CHECK(reports[1]->run.value == first_child);
+  CHECK(its_child != first_child);
+  CHECK(reports[3]->run.value != its_child);  // and the one after it in another again
+}
+
 TEST_CASE("probe_all: a stub finds zeros below its stack, not the poisons of the callees of the stub before it") {
   // The first stub's callee wrecks its home area, [RSP, RSP+32) of that stub's frame; the second stub, entered
   // at the same RSP, passes [RSP] of the same frame unwritten. Alone it finds whatever the harness left there.

@@ -62,13 +62,13 @@ struct RunOptions {
 Expected<RunReport> run_native(const Image& image, const RunOptions& options = {});
 
 // Runs each Image as run_native does, one report each in the same order, but up to 64 of them in one child,
-// called in turn: the fork, the child's set-up and its sandbox are paid once for them. Each stub gets fresh
-// callees, its own outcome and a stack cleared of the stub before; the one that does not return ends its
-// child, and those after it run in the next. An Image that an earlier one of its child keeps from its own
-// addresses runs first in a child of its own, so a report is what a run alone gives. The stubs of a child
-// share its address space: one that writes past its own memory (a wild pointer) can change what the harness
-// records for the others in that child, as a lone stub can for itself. Through a RunHost (options.host), the
-// Images run one child each.
+// called in turn: the fork, the child's set-up and its sandbox are paid once for them (through a RunHost too,
+// in one request). Each stub gets fresh callees, its own outcome, a stack cleared of the stub before, and
+// guard pages around its text and data. The one that does not return ends its child and runs again first in
+// the next (its report is then a lone run's), those after it behind it; one whose pages an earlier stub of
+// the child takes or touches runs first in a child of its own. The stubs of a child share its address
+// space: one that writes through a wild pointer can change what the harness records for the others there,
+// as a lone stub can for itself.
 std::vector<Expected<RunReport>> run_native_all(std::span<const Image> images, const RunOptions& options = {});
 
 }  // namespace w64stub
