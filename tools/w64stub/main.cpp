@@ -267,6 +267,11 @@ Expected<std::vector<StandIn>> bound_standins(const Options& o, Image& image) {
   return out;
 }
 
+// A report that makes `probe` and `run` exit 1: a violation, a failed call, or with --strict a note.
+bool has_findings(const Options& o, const ProbeReport& report) {
+  return !report.conformant() || report.any(Finding::Failure) || (o.strict && report.any(Finding::Note));
+}
+
 // Runs the stub natively in a child process between the probe's caller and callees, or under wine64 through
 // winrun (--host wine), and checks the contract on what was observed.
 Expected<Output> execute(const Options& o, bool probe_table) {
@@ -305,8 +310,7 @@ Expected<Output> execute(const Options& o, bool probe_table) {
   out.text = o.format == "json" ? format_json(image, *report)
              : probe_table      ? format_probe(image, *report)
                                 : format_run(image, *report);
-  const bool findings = !report->conformant() || report->any(Finding::Failure) || (o.strict && report->any(Finding::Note));
-  out.status = findings ? kFinding : kOk;
+  out.status = has_findings(o, *report) ? kFinding : kOk;
   return out;
 }
 
@@ -338,7 +342,7 @@ Expected<Output> probe_each(const Options& o) {
       continue;
     }
     texts.push_back(o.format == "json" ? format_json((*all)[i], *report) : format_probe((*all)[i], *report));
-    if (!report->conformant() || report->any(Finding::Failure) || (o.strict && report->any(Finding::Note))) out.status = kFinding;
+    if (has_findings(o, *report)) out.status = kFinding;
   }
   out.text = o.format == "json" ? fmt::format("[{}]\n", fmt::join(texts, ",\n")) : fmt::format("{}", fmt::join(texts, "\n"));
   return out;
