@@ -11,7 +11,7 @@ namespace {
 
 // Where the quoted constant starting at `open` ends: past its closing quote, or at the end of its line
 // (unterminated: the lexer says so).
-size_t skip_quoted(const std::string& text, size_t open) {
+size_t skip_quoted(std::string_view text, size_t open) {
   const char quote = text[open];
   const size_t n = text.size();
   size_t i = open + 1;
@@ -77,6 +77,15 @@ Expected<std::string> strip_comments(std::string text, const FileName& file) {
   }
   text.resize(kept);
   return text;
+}
+
+size_t code_end(std::string_view line) {
+  for (size_t i = 0; i + 1 < line.size();) {
+    if (line[i] == '"' || line[i] == '\'') i = skip_quoted(line, i);
+    else if (line[i] == '/' && line[i + 1] == '/') return i;
+    else ++i;
+  }
+  return line.size();
 }
 
 }  // namespace w64stub::plan9

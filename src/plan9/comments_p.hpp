@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "w64stub/core/error.hpp"
 
@@ -11,5 +12,8 @@ namespace w64stub::plan9 {
 
 // `text` without its comments; an unterminated /* is an error at its file:line:col.
 Expected<std::string> strip_comments(std::string text, const FileName& file);
+
+// Where one line's code ends: at its // comment (outside any constant), else at its end.
+size_t code_end(std::string_view line);
 
 }  // namespace w64stub::plan9

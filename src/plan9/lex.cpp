@@ -136,13 +136,18 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     out_->tokens.reserve(std::min(text->size() / 4, kMaxTokens));  // most tokens and their spacing take 4 bytes or more
   }
   const FileName& name = out_->files->emplace_back(path);  // one for every token of the file
-  auto blanked = strip_comments(std::move(*text), name);
-  if (!blanked) return blanked.error();
-  const std::string* stripped = &out_->text->emplace_back(std::move(*blanked));  // the file's tokens view it
+  // /* comments may span lines: a file with one has its comments taken out first. Else the line lexer ends
+  // each line at its // comment, and the text is not read twice.
+  if (text->find("/*") != std::string::npos) {
+    auto blanked = strip_comments(std::move(*text), name);
+    if (!blanked) return blanked.error();
+    *text = std::move(*blanked);
+  }
+  const std::string* source = &out_->text->emplace_back(std::move(*text));  // the file's tokens view it
 
   std::vector<Condition> conditions;
   std::vector<Token> moved;  // a directive's or a macro line's tokens, out of the file's vector; reused
-  for (Lines lines(*stripped); !lines.done();) {
+  for (Lines lines(*source); !lines.done();) {
     // A logical line: physical lines joined where one ends in a backslash. Its tokens go straight to the
     // end of the file's one vector, where a plain line's statements view them.
     const size_t mark = out_->tokens.size();
@@ -307,8 +312,13 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
   for (;;) {
     bool more = false;
     std::string_view line = lines.next(more);
-    const bool continued = more && !line.empty() && line.back() == '\\';
-    if (continued) line.remove_suffix(1);
+    // A backslash ends the line's code (before its // comment, if the line lexer is left that to end).
+    bool continued = false;
+    if (more && std::memchr(line.data(), '\\', line.size())) {
+      std::string_view code = line.substr(0, code_end(line));
+      while (!code.empty() && (code.back() == ' ' || code.back() == '\t' || code.back() == '\r')) code.remove_suffix(1);
+      if ((continued = !code.empty() && code.back() == '\\')) line = code.substr(0, code.size() - 1);
+    }
     if (auto s = LineLexer(line, name, lines.number(), *out_->text).run(out_->tokens); !s && first) first = std::move(s);
     if (!continued) return first;
     // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.

@@ -41,7 +41,7 @@ struct TokenLoc {
 
 struct Token {
   TokenKind kind = TokenKind::Punct;
-  std::string_view text;  // as written; for a String the decoded bytes (in a TokenText)
+  std::string_view text;  // as written; for a String the decoded bytes (the text itself when it has no escape)
   uint64_t value = 0;  // Number (and character constants)
   bool floating = false;  // a Number with a fraction or exponent (0.5, 1e-3): its value is `real`
   double real = 0;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <random>
+#include <regex>
 
 using namespace w64stub;
 using namespace w64stub::plan9;
@@ -109,4 +111,46 @@ TEST_CASE("an object-like macro naming a function-like one takes the arguments a
     return s;
   };
   CHECK(squeezed(spelled(*p)[0]) == squeezed(want));
+}
+
+namespace {
+
+// Every statement and token as the assembler sees it (kind, text, value, where), or the error; each line
+// number less `shift`.
+std::string rendered(const Expected<Preprocessed>& p, int shift) {
+  auto at = [&](const TokenLoc& loc) { return fmt::format("{}:{}", loc.line - shift, loc.column); };
+  if (!p) {
+    std::smatch m;
+    const std::string& message = p.error().message;
+    if (!std::regex_search(message, m, std::regex(R"(^main\.s:(\d+):)"))) return "error " + message;
+    return fmt::format("error {}:{}", std::stoi(m[1]) - shift, m.suffix().str());
+  }
+  std::string out;
+  for (const Statement& s : p->statements) {
+    out += fmt::format("{} {}:", static_cast<int>(s.kind), at(s.loc));
+    for (const Token& t : s.tokens) out += fmt::format(" {}|{}|{}|{}", static_cast<int>(t.kind), t.text, t.value, at(t.loc));
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+// A file without /* is not stripped first: the line lexer ends each line at its // comment. A /**/ line
+// line before it forces the other way (every comment taken out, then lexed), the reference for the rest.
+TEST_CASE("// comments: ended by the line lexer as when taken out first, continuations and errors included") {
+  auto same = [](const std::string& text) {
+    CAPTURE(text);
+    CHECK(rendered(run({{"main.s", text}}), 0) == rendered(run({{"main.s", "/**/\n" + text}}), 1));
+  };
+  for (const char* text : {"MOVQ AX, BX // x \\\nADDQ $1, AX", "#define X 1 // one \\\nMOVQ $X, AX",
+                           "#ifdef Y\nMOVQ @ // x \\\n#endif\nRET", "DATA m+0(SB)/8, $\"a//b\" // c \\\nRET",
+                           "'/' // x", "MOVQ $'\\'', AX // '\\\nRET", "\"open // x\\\nRET", "// \\\nRET", "a//b"})
+    same(text);
+  std::mt19937 rng(20121129);
+  for (int k = 0; k < 20000; ++k) {
+    std::string text(rng() % 48, ' ');
+    for (char& c : text) c = "a1/\"'\\\n #;$(),"[rng() % 14];
+    same(text);
+  }
 }

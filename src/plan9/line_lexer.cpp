@@ -32,7 +32,8 @@ bool space(unsigned char c) { return kClasses[c] & kSpace; }
 
 }  // namespace
 
-// Identifiers and punctuation, nearly every token, are read here; the rest one at a time out of line.
+// Identifiers and punctuation, nearly every token, are read here; the rest one at a time out of line. A //
+// outside a constant ends the line (a file with /* comments has them all taken out before).
 Status LineLexer::run(std::vector<Token>& out) {
   const char* const begin = text_.data();
   const char* const end = begin + text_.size();
@@ -40,6 +41,7 @@ Status LineLexer::run(std::vector<Token>& out) {
     while (p < end && space(static_cast<unsigned char>(*p))) ++p;
     if (p == end) return Ok{};
     const auto c = static_cast<unsigned char>(*p);
+    if (c == '/' && p + 1 < end && p[1] == '/') return Ok{};  // a comment to the end of the line
     Token& t = out.emplace_back();  // made in place: a token is 64 bytes
     t.loc = {file_, line_, static_cast<int>(p - begin) + 1};
     if (ident_start(c)) {
@@ -173,6 +175,13 @@ Status LineLexer::unit(char quote, char& out, const TokenLoc& at) {
 Status LineLexer::string(Token& t) {
   ++pos_;
   t.kind = TokenKind::String;
+  // Most strings hold no escape: their bytes are the text's own, viewed where they stand (no copy).
+  for (size_t i = pos_; i < text_.size() && text_[i] != '\\'; ++i)
+    if (text_[i] == '"') {
+      t.text = text_.substr(pos_, i - pos_);
+      pos_ = i + 1;
+      return Ok{};
+    }
   std::string bytes;
   while (true) {
     // The bytes up to a quote or an escape as they are, then one unit at a time.
