@@ -114,6 +114,7 @@ class Preprocessor {
   Preprocessed* out_ = nullptr;
   std::map<std::string, Macro, std::less<>> macros_;
   std::set<std::string, std::less<>> disabled_;  // macros being expanded: not expanded again inside themselves
+  bool separated_ = false;  // the logical line being read has a ; or : (else it is one statement)
   size_t produced_ = 0;
   size_t source_bytes_ = 0;  // read so far, the main file and its #includes
 };
@@ -151,6 +152,7 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     // A logical line: physical lines joined where one ends in a backslash. Its tokens go straight to the
     // end of the file's one vector, where a plain line's statements view them.
     const size_t mark = out_->tokens.size();
+    separated_ = false;
     if (auto s = logical_line(lines, name, mark); !s && active(conditions)) return s;  // a branch not taken need not lex
     if (out_->tokens.size() == mark) continue;
     const bool directive_line = is(out_->tokens[mark], '#');
@@ -159,7 +161,8 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     } else if (!directive_line && !names_macro(mark)) {
       if ((produced_ += out_->tokens.size() - mark) > kMaxTokens)
         return Error::at(out_->tokens.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
-      statements(mark);
+      if (separated_) statements(mark);
+      else out_->statements.push_back({Statement::Instruction, {}, out_->tokens[mark].loc, mark, out_->tokens.size() - mark});
     } else {
       moved.assign(out_->tokens.begin() + static_cast<std::ptrdiff_t>(mark), out_->tokens.end());
       out_->tokens.resize(mark);
@@ -319,7 +322,9 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
       while (!code.empty() && (code.back() == ' ' || code.back() == '\t' || code.back() == '\r')) code.remove_suffix(1);
       if ((continued = !code.empty() && code.back() == '\\')) line = code.substr(0, code.size() - 1);
     }
-    if (auto s = LineLexer(line, name, lines.number(), *out_->text).run(out_->tokens); !s && first) first = std::move(s);
+    LineLexer lexer(line, name, lines.number(), *out_->text);
+    if (auto s = lexer.run(out_->tokens); !s && first) first = std::move(s);
+    separated_ |= lexer.separated();
     if (!continued) return first;
     // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
     if (out_->tokens.size() > mark && is(out_->tokens[mark], '#'))

@@ -52,6 +52,7 @@ Status LineLexer::run(std::vector<Token>& out) {
       if (q < end && *q == '<') q = angle(t, q);
       p = q;
     } else if (punctuation(c) && !((c == '<' || c == '>') && p + 1 < end && p[1] == *p)) {
+      separated_ |= c == ';' || c == ':';
       t.text = {p++, 1};
     } else {
       pos_ = static_cast<size_t>(p - begin);

@@ -19,6 +19,8 @@ class LineLexer {
 
   // The tokens go to the end of `out`; on an error, those before it stay there.
   Status run(std::vector<Token>& out);
+  // Whether run() made a `;` or `:` token: else the line is one statement, found without reading it again.
+  bool separated() const { return separated_; }
 
  private:
   const char* angle(Token& t, const char* q) const;
@@ -35,6 +37,7 @@ class LineLexer {
   int line_;
   TokenText& storage_;
   size_t pos_ = 0;  // where other() and what it calls read
+  bool separated_ = false;
 };
 
 }  // namespace w64stub::plan9
