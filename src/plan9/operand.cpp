@@ -151,9 +151,14 @@ Status parse_index(Tokens t, size_t i, size_t e, Arg& a) {
 
 
 Expected<int64_t> evaluate(Tokens tokens, size_t begin, size_t end, const Names* names) {
-  // Most operands' expressions are one integer (an offset, $40): no descent through the grammar.
-  if (end == begin + 1 && end <= tokens.size() && tokens[begin].kind == TokenKind::Number && !tokens[begin].floating)
-    return static_cast<int64_t>(tokens[begin].value);
+  // Most operands' expressions are one integer, signed or not ($40, sym+8(SB), -8(SP)): no descent through the
+  // grammar.
+  const bool sign = end == begin + 2 && end <= tokens.size() && (is(tokens[begin], "+") || is(tokens[begin], "-"));
+  if ((end == begin + 1 || sign) && end <= tokens.size() && tokens[end - 1].kind == TokenKind::Number &&
+      !tokens[end - 1].floating) {
+    const uint64_t v = tokens[end - 1].value;
+    return static_cast<int64_t>(sign && tokens[begin].text[0] == '-' ? uint64_t{0} - v : v);
+  }
   return Evaluator(tokens, begin, end, names).all();
 }
 
@@ -162,9 +167,11 @@ void split_operands(Tokens t, size_t begin, size_t end, Ranges& out) {
   int nesting = 0;
   size_t start = begin;
   for (size_t i = begin; i < end; ++i) {
-    if (is(t[i], "(")) ++nesting;
-    else if (is(t[i], ")")) --nesting;
-    else if (is(t[i], ",") && nesting == 0) out.emplace_back(start, i), start = i + 1;
+    if (t[i].kind != TokenKind::Punct || t[i].text.size() != 1) continue;
+    const char c = t[i].text[0];
+    if (c == '(') ++nesting;
+    else if (c == ')') --nesting;
+    else if (c == ',' && nesting == 0) out.emplace_back(start, i), start = i + 1;
   }
   if (start < end || !out.empty()) out.emplace_back(start, end);
   if (out.size() > 1 && out.back().first == out.back().second) out.pop_back();

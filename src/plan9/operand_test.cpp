@@ -39,6 +39,13 @@ TEST_CASE("expressions: Go's two precedence levels, unary operators, parentheses
   CHECK(*value("0x30-060") == 0);  // hex and octal
   CHECK(*value("7/2%3") == 0);
   CHECK(*value("'A'&0x0f") == 1);
+  // A signed number alone (sym+8(SB), -8(SP)) is read without the grammar: the same values and refusals.
+  CHECK(*value("-8") == -8);
+  CHECK(*value("+8") == 8);
+  CHECK(*value("-0x8000000000000000") == INT64_MIN);
+  CHECK(*value("-0") == 0);
+  CHECK(*value("~8") == -9);
+  CHECK(value("-0.5").error().message == "t.s:1:2: 0.5 is a floating constant, not an integer");
   CHECK(value("1/0").error().message == "t.s:1:2: division by zero");
   CHECK(value("2 3").error().message == "t.s:1:3: unexpected '3' in an expression");
 }
