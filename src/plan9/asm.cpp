@@ -295,16 +295,20 @@ Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
     return Ok{};
   }
 
-  Instr instr{m.id, {}, t[0].loc, std::exchange(body.pending, Prefix::None)};
+  // Made in place (an Instr is large; the body has room for it, reserve_body): taken back on an error.
+  const size_t index = body.program.instrs.size();
+  Instr& instr = body.program.instrs.emplace_back();
+  instr.id = m.id;
+  instr.loc = t[0].loc;
+  instr.prefix = std::exchange(body.pending, Prefix::None);
   instr.operands.reserve(args.size());
   float_width_ = t[0].text.ends_with("SS") ? 4 : 8;
-  if (auto st = lower_operands(m, t[0], args, instr); !st) return st;
+  if (auto st = lower_operands(m, t[0], args, instr); !st) return body.program.instrs.pop_back(), st;
 
   // 6l's view of the stack for FP offsets: pushes and pops, not SUBQ/ADDQ (DESIGN: "hide from 6l").
   if (m.id == x86::Inst::kIdPush || m.id == x86::Inst::kIdPushfq) body.push_depth += static_cast<int32_t>(m.size ? m.size : 8);
   if (m.id == x86::Inst::kIdPop || m.id == x86::Inst::kIdPopfq) body.push_depth -= static_cast<int32_t>(m.size ? m.size : 8);
-  body.prog_starts.push_back(body.program.instrs.size());
-  body.program.instrs.push_back(std::move(instr));
+  body.prog_starts.push_back(index);
   return Ok{};
 }
 
