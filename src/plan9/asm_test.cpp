@@ -426,6 +426,27 @@ TEST_CASE("many GLOBLs, DATAs and imports: each found by name, the data where th
   CHECK(overlap.error().message.find("DATA big+4 overlaps an earlier DATA") != std::string::npos);
 }
 
+// Overlaps are judged in file order against the DATAs taken before: a refused one is not written, so a later
+// one that meets only it is taken. Two GLOBLs written at the same offsets do not meet.
+TEST_CASE("DATA overlaps: in file order, against the DATAs taken, each GLOBL on its own") {
+  const std::string text =
+      "TEXT t(SB),7,$0\n\tMOVQ a(SB), AX\n\tMOVQ b(SB), BX\n\tRET\n"
+      "GLOBL a(SB), $16\nGLOBL b(SB), $16\n"
+      "DATA a+0(SB)/8, $1\nDATA b+0(SB)/8, $2\nDATA a+4(SB)/8, $3\nDATA a+8(SB)/8, $4\nDATA b+8(SB)/8, $5\n"
+      "DATA b+8(SB)/1, $6\n";
+  Plan9Options options{{}, [text](const std::string&) -> std::optional<std::string> { return text; }};
+  auto file = assemble_plan9_file("t.s", options);
+  REQUIRE(file.ok());
+  REQUIRE(file->errors.size() == 2);
+  CHECK(file->errors[0].error.message == "t.s:9:1: DATA a+4 overlaps an earlier DATA");
+  CHECK(file->errors[1].error.message == "t.s:12:1: DATA b+8 overlaps an earlier DATA");
+  REQUIRE(file->programs.size() == 1);
+  const Program& p = file->programs.front();
+  REQUIRE(p.data.size() == 2);
+  CHECK(p.data[0].bytes == std::vector<uint8_t>{1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0});
+  CHECK(p.data[1].bytes == std::vector<uint8_t>{2, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0});
+}
+
 // The TEXT line has 8 tokens, each MOVQ line 2,006: the 523rd (line 524) passes 2^20, at its last token (AX).
 TEST_CASE("a file of more than 2^20 tokens is refused with its size as the reason") {
   std::string line = "\tMOVQ $0";

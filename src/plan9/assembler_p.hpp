@@ -32,7 +32,6 @@ struct GlobalData {
   std::string symbol;
   SourceLoc loc;  // the GLOBL
   std::vector<uint8_t> bytes;
-  std::map<size_t, size_t> written;  // DATA ranges, begin to end, for overlap checks
 };
 
 // A DATA statement, applied to its GLOBL when the file is read: at most 8 bytes, its symbol a view of the

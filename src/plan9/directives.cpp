@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <span>
+#include <vector>
 
 #include "assembler_p.hpp"
 
@@ -76,7 +79,7 @@ Status Assembler::globl(const Statement& s) {
   if (auto g = global_at_.find(sym->name); g != global_at_.end())
     return at(s.loc, fmt::format("GLOBL {} is already declared at {}", sym->name, globals_[g->second].loc.str()));
   global_at_.emplace(sym->name, globals_.size());
-  globals_.push_back({std::string(sym->name), s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0), {}});
+  globals_.push_back({std::string(sym->name), s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0)});
   return Ok{};
 }
 
@@ -150,8 +153,27 @@ void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
   else file.errors.push_back({std::move(symbol), std::move(error)});
 }
 
+namespace {
+
+// Whether two of the writes (each inside its GLOBL) meet: sorted by place, only neighbours can.
+bool any_overlap(std::span<const std::pair<GlobalData*, const DataWrite*>> writes) {
+  std::vector<std::pair<GlobalData*, const DataWrite*>> by_place(writes.begin(), writes.end());
+  std::sort(by_place.begin(), by_place.end(), [](const auto& a, const auto& b) {
+    return std::pair{a.first, a.second->offset} < std::pair{b.first, b.second->offset};
+  });
+  for (size_t k = 1; k < by_place.size(); ++k)
+    if (by_place[k].first == by_place[k - 1].first &&
+        by_place[k].second->offset < by_place[k - 1].second->offset + static_cast<int64_t>(by_place[k - 1].second->width))
+      return true;
+  return false;
+}
+
+}  // namespace
+
 // DATA into its GLOBL, once the whole file is read (DATA may come first).
 void Assembler::finish_data(Plan9File& file) {
+  std::vector<std::pair<GlobalData*, const DataWrite*>> inside;  // the writes that lie in their GLOBL, in file order
+  inside.reserve(writes_.size());
   for (const DataWrite& w : writes_) {
     auto at_name = global_at_.find(w.symbol);
     if (at_name == global_at_.end()) {
@@ -159,23 +181,33 @@ void Assembler::finish_data(Plan9File& file) {
       continue;
     }
     GlobalData* g = &globals_[at_name->second];
-    const auto begin = static_cast<size_t>(w.offset), end = begin + w.width;
-    if (end > g->bytes.size()) {
+    if (static_cast<size_t>(w.offset) + w.width > g->bytes.size()) {
       refuse(file, "", at(w.loc, fmt::format("DATA {}+{} of {} bytes lies outside its {}-byte GLOBL", w.symbol, w.offset,
                                              w.width, g->bytes.size())));
       continue;
     }
-    // The ranges written so far do not overlap: only the last one starting at or before `begin` and the first
+    inside.emplace_back(g, &w);
+  }
+  // Most files' DATA do not overlap, which their neighbours in place order tell; else each is checked in file
+  // order against the ones taken before it, and refused if it meets one.
+  if (!any_overlap(inside)) {
+    for (auto [g, w] : inside) std::copy(w->bytes, w->bytes + w->width, g->bytes.begin() + w->offset);
+    return;
+  }
+  std::map<std::pair<GlobalData*, size_t>, size_t> taken;  // (GLOBL, begin) -> end
+  for (auto [g, w] : inside) {
+    const auto begin = static_cast<size_t>(w->offset), end = begin + w->width;
+    // The ranges taken so far do not overlap: only the last one starting at or before `begin` and the first
     // one after it can meet this one.
-    const auto next = g->written.upper_bound(begin);  // the first range starting after begin
-    const bool overlaps = (next != g->written.end() && next->first < end) ||
-                          (next != g->written.begin() && std::prev(next)->second > begin);
+    const auto next = taken.upper_bound({g, begin});  // the first range starting after begin
+    const bool overlaps = (next != taken.end() && next->first.first == g && next->first.second < end) ||
+                          (next != taken.begin() && std::prev(next)->first.first == g && std::prev(next)->second > begin);
     if (overlaps) {
-      refuse(file, "", at(w.loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w.symbol, w.offset)));
+      refuse(file, "", at(w->loc, fmt::format("DATA {}+{} overlaps an earlier DATA", w->symbol, w->offset)));
       continue;
     }
-    g->written.emplace(begin, end);
-    std::copy(w.bytes, w.bytes + w.width, g->bytes.begin() + static_cast<std::ptrdiff_t>(begin));
+    taken.emplace(std::pair{g, begin}, end);
+    std::copy(w->bytes, w->bytes + w->width, g->bytes.begin() + w->offset);
   }
 }
 
