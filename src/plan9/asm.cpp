@@ -41,6 +41,23 @@ void Assembler::reserve_body(size_t k) {
   body_->prog_starts.reserve(n);
 }
 
+// Room for the file's imports, GLOBLs, DATAs and TEXT symbols, counted once: they do not grow by copying.
+void Assembler::reserve_declarations() {
+  size_t pragmas = 0, globls = 0, datas = 0, texts = 0;
+  for (const Statement& s : source_.statements) {
+    const std::string_view first = s.tokens.empty() ? "" : s.tokens[0].text;
+    pragmas += s.kind == Statement::Pragma;
+    globls += s.kind == Statement::Instruction && first == "GLOBL";
+    datas += s.kind == Statement::Instruction && first == "DATA";
+    texts += s.kind == Statement::Instruction && first == "TEXT";
+  }
+  imports_.reserve(pragmas);
+  globals_.reserve(globls);
+  writes_.reserve(datas);
+  symbols_.reserve(texts);
+  done_.reserve(texts);
+}
+
 Status Assembler::statement(const Statement& s) {
   if (s.kind == Statement::Pragma) return pragma(s);
   if (s.kind == Statement::Label) {
@@ -375,6 +392,7 @@ Plan9File Assembler::run() {
     body_.reset();
   };
   const auto& statements = source_.statements;
+  reserve_declarations();
   for (size_t k = 0; k < statements.size(); ++k) {
     const Statement& s = statements[k];
     if (file.errors.size() >= kMaxPlan9Errors) {

@@ -68,6 +68,7 @@ class Assembler {
   Status statement(const Statement& s);
   Status text(const Statement& s);
   void reserve_body(size_t k);
+  void reserve_declarations();
   Status globl(const Statement& s);
   Status data(const Statement& s);
   Status pragma(const Statement& s);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "assembler_p.hpp"
+#include "w64stub/core/small_vector.hpp"
 
 namespace w64stub::plan9 {
 
@@ -120,22 +121,29 @@ Status Assembler::data(const Statement& s) {
 }
 
 Status Assembler::attach_symbols(Program& p) {
-  std::vector<std::string_view> named;  // each symbol the code names, once, in name order
+  // The working sets of a stub fit in place: a stub names a few symbols.
+  SmallVector<std::string_view, 16> named;  // each symbol the code names, once, in name order
   for (const Instr& i : p.instrs)
     for (const Operand& op : i.operands) {
       if (auto* m = std::get_if<SymbolMem>(&op)) named.push_back(m->symbol);
       if (auto* a = std::get_if<SymbolAddr>(&op)) named.push_back(a->symbol);
     }
   std::sort(named.begin(), named.end());
-  named.erase(std::unique(named.begin(), named.end()), named.end());
+  for (const auto* last = std::unique(named.begin(), named.end()); named.end() != last;) named.pop_back();
   // Looked up by name (a file of many symbols costs no more per symbol), kept in declaration order.
-  std::vector<size_t> imports, globals;
+  SmallVector<size_t, 8> imports, globals;
+  size_t floats = 0;
   for (const std::string_view symbol : named) {
     if (auto i = import_at_.find(symbol); i != import_at_.end()) imports.push_back(i->second);
-    else if (auto f = floats_.find(symbol); f != floats_.end()) p.data.push_back({std::string(symbol), f->second, static_cast<uint32_t>(f->second.size())});
+    else if (floats_.count(symbol)) ++floats;
     else if (auto g = global_at_.find(symbol); g != global_at_.end()) globals.push_back(g->second);
     else p.externals.emplace_back(symbol);  // another TEXT symbol, or defined elsewhere: left to the linker, as Go's
   }
+  p.imports.reserve(imports.size());
+  p.data.reserve(floats + globals.size());
+  for (const std::string_view symbol : named)
+    if (auto f = floats_.find(symbol); f != floats_.end())
+      p.data.push_back({std::string(symbol), f->second, static_cast<uint32_t>(f->second.size())});
   std::sort(imports.begin(), imports.end());
   std::sort(globals.begin(), globals.end());
   for (size_t k : imports) p.imports.push_back(imports_[k]);
