@@ -1,6 +1,7 @@
-// Plan 9 comments, taken out before lexing so that every line and column keeps its meaning: a // comment is
-// left out up to its newline, a /* ... */ becomes spaces (its newlines stay). A slash inside a string or character constant is
-// text; such a constant ends at its quote or at the end of its line.
+// Plan 9 comments. A file with a /* comment has them all taken out before lexing, so that every line and
+// column keeps its meaning: a // comment is left out up to its newline, a /* ... */ becomes spaces (its
+// newlines stay). In any other file the line lexer ends each line at its // comment itself. Either way a
+// slash inside a string or character constant is text; such a constant ends at its quote or its line's end.
 #pragma once
 
 #include <string>

@@ -315,7 +315,7 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
   for (;;) {
     bool more = false;
     std::string_view line = lines.next(more);
-    // A backslash ends the line's code (before its // comment, if the line lexer is left that to end).
+    // A line continues when its code (what stands before its // comment) ends in a backslash.
     bool continued = false;
     if (more && std::memchr(line.data(), '\\', line.size())) {
       std::string_view code = line.substr(0, code_end(line));

@@ -21,8 +21,8 @@ namespace w64stub::plan9 {
 
 enum class TokenKind { Ident, Number, String, Punct };
 
-// The text tokens view, at addresses that stay: each file's text (comments blanked), and the bytes of
-// decoded strings and character constants. A token copies no text.
+// The text tokens view, at addresses that stay: each file's text (its comments taken out first when it has a
+// /* comment), and the bytes of strings and character constants that needed decoding. A token copies no text.
 using TokenText = std::deque<std::string>;
 
 // Where a token stands. Its file's name is not owned but pointed to (it lives in the Preprocessed's
