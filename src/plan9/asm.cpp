@@ -399,17 +399,18 @@ Plan9File Assembler::run() {
       file.stopped = true;
       break;
     }
-    if (is_text(s)) end_body(), skipping = false;
+    const bool text = is_text(s);
+    if (text) end_body(), skipping = false;
     if (skipping) continue;
     if (auto st = statement(s); !st) {
       // The symbol the statement belongs to: a TEXT names its own; no other statement starts or ends one.
-      const std::string symbol = is_text(s) ? (s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "")
+      const std::string symbol = text ? (s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "")
                                  : body_    ? body_->program.symbol
                                             : "";
       refuse(file, symbol, st.error());
-      skipping = body_.has_value() || is_text(s);
+      skipping = body_.has_value() || text;
       body_.reset();
-    } else if (is_text(s)) {
+    } else if (text) {
       reserve_body(k);
     }
   }
