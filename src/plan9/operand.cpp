@@ -114,15 +114,12 @@ class Evaluator {
   const Names* names_;
 };
 
-bool register_at(Tokens t, size_t i, size_t end) {
-  return i < end && t[i].kind == TokenKind::Ident && find_register(t[i].text).has_value();
-}
-
-// The first top-level ( that opens a register group in tokens [b, e): what precedes it is a symbol or an
-// offset. e when there is none.
-size_t register_group(Tokens t, size_t b, size_t e) {
+// The first top-level ( that opens a register group in tokens [b, e), and the register after it: what
+// precedes it is a symbol or an offset. e when there is none.
+size_t register_group(Tokens t, size_t b, size_t e, Reg& first) {
   for (size_t i = b, nesting = 0; i < e; ++i) {
-    if (is(t[i], "(") && nesting == 0 && register_at(t, i + 1, e)) return i;
+    if (is(t[i], "(") && nesting == 0 && i + 1 < e && t[i + 1].kind == TokenKind::Ident)
+      if (auto r = find_register(t[i + 1].text)) return first = *r, i;
     if (is(t[i], "(")) ++nesting;
     if (is(t[i], ")") && nesting > 0) --nesting;
   }
@@ -245,8 +242,8 @@ Expected<Arg> parse_ungrouped(Arg& a, Tokens t, size_t b, size_t e, bool dollar)
 }
 
 // An operand whose group, (REG), starts at t[group]: `sym`, `sym+off`, `name+off` or an offset before it,
-// (REG) itself, then optionally (index*scale).
-Expected<Arg> parse_grouped(Arg& a, Tokens t, size_t b, size_t group, size_t e, bool dollar) {
+// (REG) itself (`first`, found by register_group), then optionally (index*scale).
+Expected<Arg> parse_grouped(Arg& a, Tokens t, size_t b, size_t group, const Reg& first, size_t e, bool dollar) {
   size_t offset_begin = b;
   if (t[b].kind == TokenKind::Ident && !find_register(t[b].text)) {
     a.name = t[b].text;
@@ -267,7 +264,6 @@ Expected<Arg> parse_grouped(Arg& a, Tokens t, size_t b, size_t group, size_t e, 
     if (i + 5 < e) return arg_error(a, t[i + 5].loc, fmt::format("unexpected '{}' after the operand", t[i + 5].text));
     return a;
   }
-  const Reg first = *find_register(t[i + 1].text);
   if (i + 2 >= e || !is(t[i + 2], ")")) return arg_error(a, t[i + 1].loc, "expected ) after the register");
   i += 3;
   if (dollar && first.cls != Reg::Sb) return arg_error(a, t[b - 1].loc, "$ takes a constant or the address of sym(SB)");
@@ -299,7 +295,8 @@ Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
   Arg a;
   a.loc = t[b].loc;
   a.tokens = t, a.begin = b, a.end = e;
-  const size_t group = register_group(t, b, e);
+  Reg first;  // the group's register
+  const size_t group = register_group(t, b, e, first);
   if (is(t[b], "$")) {
     if (auto real = floating_constant(t, b + 1, e)) {
       a.kind = Arg::Float;
@@ -323,7 +320,7 @@ Expected<Arg> parse_arg(Tokens t, size_t b, size_t e) {
     ++b;
   }
   const bool dollar = a.kind == Arg::Address;
-  return group == e ? parse_ungrouped(a, t, b, e, dollar) : parse_grouped(a, t, b, group, e, dollar);
+  return group == e ? parse_ungrouped(a, t, b, e, dollar) : parse_grouped(a, t, b, group, first, e, dollar);
 }
 
 }  // namespace w64stub::plan9
