@@ -187,7 +187,8 @@ std::optional<Mnemonic> derive_mnemonic(std::string_view name) {
 }  // namespace
 
 std::optional<Mnemonic> find_mnemonic(std::string_view name) {
-  if (auto it = mnemonics().find(name); it != mnemonics().end()) return it->second;
+  const NameMap<Mnemonic>& table = mnemonics();
+  if (auto it = table.find(name); it != table.end()) return it->second;
   thread_local NameMap<Mnemonic> derived;  // bounded: asmjit's instructions with their suffixes
   if (auto it = derived.find(name); it != derived.end()) return it->second;
   auto m = derive_mnemonic(name);
