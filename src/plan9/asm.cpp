@@ -434,7 +434,7 @@ namespace w64stub {
 using plan9::Assembler;
 
 Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Options& options) {
-  auto source = plan9::preprocess(path, {options.include_dirs, options.read, options.defines});
+  auto source = plan9::preprocess(path, options);
   if (!source) return source.error();
   return Assembler(path, *source).run();
 }

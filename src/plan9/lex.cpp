@@ -72,11 +72,11 @@ class Preprocessor {
     out_ = &out;
     for (const std::string& d : options_.defines) {  // -D NAME[=VALUE]: VALUE defaults to 1, as cpp's
       const size_t eq = d.find('=');
-      TokenText& text = *out.text;
-      const std::string_view name = text.emplace_back(d.substr(0, eq));
-      const std::string_view value = text.emplace_back(eq == std::string::npos ? "1" : d.substr(eq + 1));
+      TokenText& text = out.text;
+      const std::string_view name = text.emplace_front(d.substr(0, eq));
+      const std::string_view value = text.emplace_front(eq == std::string::npos ? "1" : d.substr(eq + 1));
       std::vector<Token> name_tokens, body;
-      const FileName& at = out.files->emplace_back("-D " + d);
+      const FileName& at = out.files.emplace_front("-D " + d);
       if (!LineLexer(name, at, 0, text).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
         return Error{fmt::format("-D {}: expected NAME or NAME=VALUE", d)};
       if (auto s = LineLexer(value, at, 0, text).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
@@ -131,24 +131,31 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if ((source_bytes_ += text->size()) > kMaxSourceBytes)
     return main ? Error{fmt::format("{}: larger than {} MiB", path, kMaxSourceBytes >> 20)}
                 : Error::at(from, fmt::format("the file and its #includes pass {} MiB", kMaxSourceBytes >> 20));
-  if (main) {
-    out_->main_lines = SourceLines::split(*text);
-    out_->statements.reserve(out_->main_lines.size());  // about one a line
-    out_->tokens.reserve(std::min(text->size() / 4, kMaxTokens));  // most tokens and their spacing take 4 bytes or more
-  }
-  const FileName& name = out_->files->emplace_back(path);  // one for every token of the file
+  const FileName& name = out_->files.emplace_front(path);  // one for every token of the file
   // /* comments may span lines: a file with one has its comments taken out first. Else the line lexer ends
   // each line at its // comment, and the text is not read twice.
-  if (text->find("/*") != std::string::npos) {
-    auto blanked = strip_comments(std::move(*text), name);
-    if (!blanked) return blanked.error();
-    *text = std::move(*blanked);
+  const bool block_comments = text->find("/*") != std::string::npos;
+  std::string_view source;  // what the file's tokens view
+  if (main && !block_comments) {  // the lines kept for listings hold the one copy of the text
+    out_->main_lines = SourceLines::split(std::move(*text));
+    source = out_->main_lines.text();
+  } else {
+    if (main) out_->main_lines = SourceLines::split(*text);
+    if (block_comments) {
+      auto blanked = strip_comments(std::move(*text), name);
+      if (!blanked) return blanked.error();
+      *text = std::move(*blanked);
+    }
+    source = out_->text.emplace_front(std::move(*text));
   }
-  const std::string* source = &out_->text->emplace_back(std::move(*text));  // the file's tokens view it
+  if (main) {
+    out_->statements.reserve(out_->main_lines.size());  // about one a line
+    out_->tokens.reserve(std::min(source.size() / 4, kMaxTokens));  // most tokens and their spacing take 4 bytes or more
+  }
 
   std::vector<Condition> conditions;
   std::vector<Token> moved;  // a directive's or a macro line's tokens, out of the file's vector; reused
-  for (Lines lines(*source); !lines.done();) {
+  for (Lines lines(source); !lines.done();) {
     // A logical line: physical lines joined where one ends in a backslash. Its tokens go straight to the
     // end of the file's one vector, where a plain line's statements view them.
     const size_t mark = out_->tokens.size();
@@ -322,7 +329,7 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
       while (!code.empty() && (code.back() == ' ' || code.back() == '\t' || code.back() == '\r')) code.remove_suffix(1);
       if ((continued = !code.empty() && code.back() == '\\')) line = code.substr(0, code.size() - 1);
     }
-    LineLexer lexer(line, name, lines.number(), *out_->text);
+    LineLexer lexer(line, name, lines.number(), out_->text);
     if (auto s = lexer.run(out_->tokens); !s && first) first = std::move(s);
     separated_ |= lexer.separated();
     if (!continued) return first;

@@ -5,8 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <memory>
+#include <forward_list>
 #include <functional>
 #include <optional>
 #include <span>
@@ -23,7 +22,8 @@ enum class TokenKind { Ident, Number, String, Punct };
 
 // The text tokens view, at addresses that stay: each file's text (its comments taken out first when it has a
 // /* comment), and the bytes of strings and character constants that needed decoding. A token copies no text.
-using TokenText = std::deque<std::string>;
+// A list's nodes stay where they are when it moves, and an empty one allocates nothing.
+using TokenText = std::forward_list<std::string>;
 
 // Where a token stands. Its file's name is not owned but pointed to (it lives in the Preprocessed's
 // `files`), so that a token is plain bytes: made, copied and dropped without touching a shared count. It
@@ -60,18 +60,16 @@ struct Statement {
 };
 
 
-struct LexOptions {
-  std::vector<std::string> include_dirs;
-  SourceReader read;                 // empty: the filesystem
-  std::vector<std::string> defines;  // NAME or NAME=VALUE: object-like macros before the first line
-};
+// The include path, the reader and -D macros: an assembly's own options, read in place (a reader's closure
+// may hold every file's text; it is not copied).
+using LexOptions = Plan9Options;
 
 struct Preprocessed {
   std::vector<Statement> statements;
   std::vector<Token> tokens;  // every statement's, in order
   SourceLines main_lines;  // the main file's lines, for listings and errors: every Program of the file shares them
-  std::unique_ptr<TokenText> text = std::make_unique<TokenText>();  // what the statements' tokens view
-  std::unique_ptr<std::deque<FileName>> files = std::make_unique<std::deque<FileName>>();  // their locations name
+  TokenText text;                       // what the statements' tokens view
+  std::forward_list<FileName> files;    // what their locations name
 };
 
 Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options = {});

@@ -191,7 +191,7 @@ Status LineLexer::string(Token& t) {
     pos_ = plain == std::string_view::npos ? text_.size() : plain;
     if (pos_ < text_.size() && text_[pos_] == '"') {
       ++pos_;
-      t.text = storage_.emplace_back(std::move(bytes));
+      t.text = storage_.emplace_front(std::move(bytes));
       return Ok{};
     }
     char c = 0;
@@ -209,7 +209,7 @@ Status LineLexer::character(Token& t) {
   ++pos_;
   t.kind = TokenKind::Number;
   t.value = static_cast<unsigned char>(c);
-  t.text = storage_.emplace_back(fmt::format("{}", t.value));  // spelled as its value
+  t.text = storage_.emplace_front(fmt::format("{}", t.value));  // spelled as its value
   return Ok{};
 }
 

@@ -26,6 +26,8 @@ class SourceLines {
   size_t size() const { return text_ ? text_->lines.size() : 0; }
   bool empty() const { return size() == 0; }
   std::string_view operator[](size_t k) const { return text_->lines[k]; }
+  // The whole text the lines view (with its final newline, if it has one).
+  std::string_view text() const { return text_ ? std::string_view(text_->text) : std::string_view(); }
   // The very same lines (not equal text: the same holder).
   bool same(const SourceLines& other) const { return text_ == other.text_; }
 
