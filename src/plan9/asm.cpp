@@ -416,10 +416,10 @@ Plan9File Assembler::run() {
   }
   end_body();
   finish_data(file);
-  file.symbols = symbols_;
+  file.symbols = std::move(symbols_);
   if (done_.empty() && file.errors.empty()) refuse(file, "", Error{fmt::format("{}: no TEXT symbol", path_)});
   for (Program& p : done_) {
-    Status st = attach_symbols(p);
+    Status st = attach_symbols(p, &p == &done_.back());
     if (st) st = p.check_symbols();
     if (!st) refuse(file, p.symbol, st.error());
     else file.programs.push_back(std::move(p));

@@ -195,6 +195,40 @@ TEST_CASE("labels, jumps relaxed to rel8 like GNU as, and several TEXT symbols w
   CHECK((*programs)[0].imports.empty());  // a names neither
 }
 
+TEST_CASE("declarations several TEXT symbols name: each Program gets all of them (only the last may take them)") {
+  auto programs = assemble_text(
+      "#pragma dynimport k·Sleep Sleep \"kernel32.dll\"\n"
+      "TEXT a(SB),7,$0\n"
+      "\tMOVQ\tk·Sleep(SB), AX\n"
+      "\tMOVQ\tcounter(SB), CX\n"
+      "\tMOVSD\t$0.5, X0\n"
+      "\tRET\n"
+      "TEXT b(SB),7,$0\n"
+      "\tMOVQ\tcounter(SB), CX\n"
+      "\tMOVSD\t$0.5, X1\n"
+      "\tMOVQ\tk·Sleep(SB), AX\n"
+      "\tRET\n"
+      "DATA\tcounter+0(SB)/8, $1000\n"
+      "GLOBL\tcounter(SB), $8\n");
+  REQUIRE_MESSAGE(programs.ok(), programs.error().message);
+  REQUIRE(programs->size() == 2);
+  for (const Program& p : *programs) {
+    CAPTURE(p.symbol);
+    REQUIRE(p.imports.size() == 1);
+    CHECK(p.imports[0].symbol == "k·Sleep");
+    CHECK(p.imports[0].function == "Sleep");
+    CHECK(p.imports[0].dll == "kernel32.dll");
+    REQUIRE(p.data.size() == 2);
+    const DataSymbol* counter = p.find_data("counter");
+    REQUIRE(counter);
+    CHECK(counter->bytes == std::vector<uint8_t>{0xe8, 0x03, 0, 0, 0, 0, 0, 0});
+    const DataSymbol* half = p.find_data("$f64.3fe0000000000000");
+    REQUIRE(half);
+    CHECK(half->bytes == std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 0xe0, 0x3f});
+    CHECK(emit(p, {}).ok());
+  }
+}
+
 TEST_CASE("acceptance 4: every file in testdata/bad fails with the error its first line wants") {
   int count = 0;
   for (const auto& entry : fs::directory_iterator(kTestdata + "/bad")) {

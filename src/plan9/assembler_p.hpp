@@ -29,7 +29,7 @@ using plan9::TokenKind;
 inline bool is(const Token& t, std::string_view punct) { return t.kind == TokenKind::Punct && t.text == punct; }
 
 struct GlobalData {
-  std::string symbol;
+  std::string_view symbol;  // a view of the GLOBL's token
   SourceLoc loc;  // the GLOBL
   std::vector<uint8_t> bytes;
 };
@@ -82,7 +82,8 @@ class Assembler {
   void finish_data(Plan9File& file);
   void refuse(Plan9File& file, std::string symbol, Error error);
   Expected<Operand> lower(const Arg& a, uint32_t size, bool address_only = false);
-  Status attach_symbols(Program& p);
+  // `last`: no Program after this one takes declarations, which it may then take by moving them.
+  Status attach_symbols(Program& p, bool last);
   Error at(const SourceLoc& loc, std::string what) const { return Error::at(loc, std::move(what)); }
 
   const std::string& path_;
@@ -92,7 +93,7 @@ class Assembler {
   std::vector<Import> imports_;
   std::vector<GlobalData> globals_;
   std::vector<DataWrite> writes_;
-  std::map<std::string, SourceLoc> text_symbols_;
+  std::map<std::string_view, SourceLoc> text_symbols_;  // by a view of the TEXT's token
   std::vector<std::string> symbols_;  // TEXT symbols in file order
   // By name (a view of the declaring statement's token): their place in imports_/globals_, so that a file of
   // many is not searched linearly.

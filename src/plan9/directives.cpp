@@ -54,7 +54,7 @@ Status Assembler::text(const Statement& s) {
   if (!(flags & text_flags().at("NOSPLIT")))
     return at(s.loc, fmt::format("TEXT {} is not NOSPLIT: Go's linker would add a stack-split prologue, which w64stub "
                                  "does not (mark it NOSPLIT, or 7 as 2012's files did)", sym->name));
-  if (auto [it, fresh] = text_symbols_.emplace(std::string(sym->name), s.loc); !fresh)
+  if (auto [it, fresh] = text_symbols_.emplace(sym->name, s.loc); !fresh)
     return at(s.loc, fmt::format("TEXT {} is already defined at {}", sym->name, it->second.str()));
   symbols_.emplace_back(sym->name);
   body_.emplace();
@@ -80,7 +80,7 @@ Status Assembler::globl(const Statement& s) {
   if (auto g = global_at_.find(sym->name); g != global_at_.end())
     return at(s.loc, fmt::format("GLOBL {} is already declared at {}", sym->name, globals_[g->second].loc.str()));
   global_at_.emplace(sym->name, globals_.size());
-  globals_.push_back({std::string(sym->name), s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0)});
+  globals_.push_back({sym->name, s.loc, std::vector<uint8_t>(static_cast<size_t>(size->value), 0)});
   return Ok{};
 }
 
@@ -120,7 +120,7 @@ Status Assembler::data(const Statement& s) {
   return Ok{};
 }
 
-Status Assembler::attach_symbols(Program& p) {
+Status Assembler::attach_symbols(Program& p, bool last) {
   // The working sets of a stub fit in place: a stub names a few symbols.
   SmallVector<std::string_view, 16> named;  // each symbol the code names, once, in name order
   for (const Instr& i : p.instrs)
@@ -129,7 +129,7 @@ Status Assembler::attach_symbols(Program& p) {
       if (auto* a = std::get_if<SymbolAddr>(&op)) named.push_back(a->symbol);
     }
   std::sort(named.begin(), named.end());
-  for (const auto* last = std::unique(named.begin(), named.end()); named.end() != last;) named.pop_back();
+  for (const auto* unique_end = std::unique(named.begin(), named.end()); named.end() != unique_end;) named.pop_back();
   // Looked up by name (a file of many symbols costs no more per symbol), kept in declaration order.
   SmallVector<size_t, 8> imports, globals;
   size_t floats = 0;
@@ -142,16 +142,18 @@ Status Assembler::attach_symbols(Program& p) {
   p.imports.reserve(imports.size());
   p.data.reserve(floats + globals.size());
   for (const std::string_view symbol : named)
-    if (auto f = floats_.find(symbol); f != floats_.end())
-      p.data.push_back({std::string(symbol), f->second, static_cast<uint32_t>(f->second.size())});
+    if (auto f = floats_.find(symbol); f != floats_.end()) {
+      const auto align = static_cast<uint32_t>(f->second.size());
+      p.data.push_back({std::string(symbol), last ? std::move(f->second) : f->second, align});
+    }
   std::sort(imports.begin(), imports.end());
   std::sort(globals.begin(), globals.end());
-  for (size_t k : imports) p.imports.push_back(imports_[k]);
+  for (size_t k : imports) p.imports.push_back(last ? std::move(imports_[k]) : imports_[k]);
   for (size_t k : globals) {
-    const GlobalData& g = globals_[k];
+    GlobalData& g = globals_[k];
     const size_t n = g.bytes.size();
     const uint32_t align = n == 1 || n == 2 || n == 4 || n == 8 ? static_cast<uint32_t>(n) : 1;
-    p.data.push_back({g.symbol, g.bytes, align});
+    p.data.push_back({std::string(g.symbol), last ? std::move(g.bytes) : g.bytes, align});
   }
   return Ok{};
 }
