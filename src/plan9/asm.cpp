@@ -18,7 +18,7 @@ namespace w64stub::plan9 {
 // A bare constant where an operand stands (6a's CMPSD X2, X0, 5): parsed as absolute memory.
 static bool is_bare_number(const Arg& a) { return a.kind == Arg::Memory && !a.base && !a.index && !a.segment; }
 
-static bool any_vector_register(const std::vector<Arg>& args) {
+static bool any_vector_register(std::span<const Arg> args) {
   return std::any_of(args.begin(), args.end(), [](const Arg& a) {
     return a.kind == Arg::Register && (a.reg.cls == Reg::Xmm || a.reg.cls == Reg::Ymm);
   });
@@ -153,7 +153,7 @@ Status Assembler::add_operand(Instr& instr, const Arg& a, uint32_t size, bool ad
 }
 
 // SHLQ $n, AX; SHLQ CX, AX, DX (or 6a's DX:AX) as shld rdx, rax, cl.
-Status Assembler::lower_shift(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr) {
+Status Assembler::lower_shift(const Mnemonic& m, const Token& mnemonic, std::span<const Arg> args, Instr& instr) {
   auto add = [&](const Arg& a, uint32_t size) { return add_operand(instr, a, size); };
   Status st = Ok{};
   if (args.size() == 3 || args[1].low) {  // SHLQ CX, AX, DX (or 6a's DX:AX): shld rdx, rax, cl
@@ -190,7 +190,7 @@ static void string_operands(const Mnemonic& m, Instr& instr) {
 }
 
 // Go's rule: sources first, the destination last - Intel's order reversed.
-Status Assembler::lower_auto(const Mnemonic& m, const std::vector<Arg>& args, Instr& instr) {
+Status Assembler::lower_auto(const Mnemonic& m, std::span<const Arg> args, Instr& instr) {
   auto add = [&](const Arg& a, uint32_t size) { return add_operand(instr, a, size); };
   const bool any_xmm = any_vector_register(args);
   Status st = Ok{};
@@ -214,7 +214,7 @@ Status Assembler::lower_auto(const Mnemonic& m, const std::vector<Arg>& args, In
   return st;
 }
 
-Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr) {
+Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, std::span<const Arg> args, Instr& instr) {
   auto add = [&](const Arg& a, uint32_t size, bool address_only = false) { return add_operand(instr, a, size, address_only); };
   const bool any_xmm = any_vector_register(args);
   Status st = Ok{};
@@ -284,7 +284,7 @@ Status Assembler::lower_operands(const Mnemonic& m, const Token& mnemonic, const
 Status Assembler::instruction(const Statement& s, const Mnemonic& m) {
   const auto& t = s.tokens;
   plan9::split_operands(t, 1, t.size(), ranges_);
-  std::vector<Arg>& args = args_;
+  auto& args = args_;
   args.clear();
   for (auto [b, e] : ranges_) {
     auto a = plan9::parse_arg(t, b, e);

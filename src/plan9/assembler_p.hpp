@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,10 +59,7 @@ struct Body {
 
 class Assembler {
  public:
-  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {
-    ranges_.reserve(8);  // operands of one statement: rarely more
-    args_.reserve(8);
-  }
+  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
   Plan9File run();
 
  private:
@@ -75,9 +73,9 @@ class Assembler {
   Status instruction(const Statement& s, const Mnemonic& m);
   Status adjsp(const Statement& s);
   Status add_operand(Instr& instr, const Arg& a, uint32_t size, bool address_only = false);
-  Status lower_shift(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
-  Status lower_auto(const Mnemonic& m, const std::vector<Arg>& args, Instr& instr);
-  Status lower_operands(const Mnemonic& m, const Token& mnemonic, const std::vector<Arg>& args, Instr& instr);
+  Status lower_shift(const Mnemonic& m, const Token& mnemonic, std::span<const Arg> args, Instr& instr);
+  Status lower_auto(const Mnemonic& m, std::span<const Arg> args, Instr& instr);
+  Status lower_operands(const Mnemonic& m, const Token& mnemonic, std::span<const Arg> args, Instr& instr);
   Status finish_body();
   void finish_data(Plan9File& file);
   void refuse(Plan9File& file, std::string symbol, Error error);
@@ -100,9 +98,10 @@ class Assembler {
   std::map<std::string_view, size_t> import_at_, global_at_;
   std::map<std::string, std::vector<uint8_t>, std::less<>> floats_;  // floating constants, by Go's name for them
   uint32_t float_width_ = 8;  // of the instruction being lowered: 4 for the single-precision (…SS) ones
-  // Reused statement to statement (a statement's operands are split and parsed here): their room stays.
+  // Reused statement to statement (a statement's operands are split and parsed here), held in place for the
+  // usual counts (an instruction has at most four operands); more go to the heap.
   plan9::Ranges ranges_;
-  std::vector<Arg> args_;
+  SmallVector<Arg, 4> args_;
 };
 
 

@@ -166,8 +166,10 @@ void Assembler::refuse(Plan9File& file, std::string symbol, Error error) {
 namespace {
 
 // Whether two of the writes (each inside its GLOBL) meet: sorted by place, only neighbours can.
-bool any_overlap(std::span<const std::pair<GlobalData*, const DataWrite*>> writes) {
-  std::vector<std::pair<GlobalData*, const DataWrite*>> by_place(writes.begin(), writes.end());
+using PlacedWrites = SmallVector<std::pair<GlobalData*, const DataWrite*>, 16>;  // a stub's fit in place
+
+bool any_overlap(const PlacedWrites& writes) {
+  PlacedWrites by_place = writes;
   std::sort(by_place.begin(), by_place.end(), [](const auto& a, const auto& b) {
     return std::pair{a.first, a.second->offset} < std::pair{b.first, b.second->offset};
   });
@@ -182,7 +184,7 @@ bool any_overlap(std::span<const std::pair<GlobalData*, const DataWrite*>> write
 
 // DATA into its GLOBL, once the whole file is read (DATA may come first).
 void Assembler::finish_data(Plan9File& file) {
-  std::vector<std::pair<GlobalData*, const DataWrite*>> inside;  // the writes that lie in their GLOBL, in file order
+  PlacedWrites inside;  // the writes that lie in their GLOBL, in file order
   inside.reserve(writes_.size());
   for (const DataWrite& w : writes_) {
     auto at_name = global_at_.find(w.symbol);

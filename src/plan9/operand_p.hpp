@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "w64stub/core/error.hpp"
+#include "w64stub/core/small_vector.hpp"
 #include "arch_p.hpp"
 #include "lex_p.hpp"
 
@@ -52,7 +53,7 @@ Expected<Arg> parse_arg(Tokens tokens, size_t begin, size_t end);
 
 // Top-level comma-separated ranges of tokens [begin, end); a trailing comma adds nothing (`DIVL CX,`).
 // Into `out` (cleared first), so that a caller can reuse its room statement after statement.
-using Ranges = std::vector<std::pair<size_t, size_t>>;
+using Ranges = SmallVector<std::pair<size_t, size_t>, 8>;
 void split_operands(Tokens tokens, size_t begin, size_t end, Ranges& out);
 inline Ranges split_operands(Tokens tokens, size_t begin, size_t end) {
   Ranges out;
