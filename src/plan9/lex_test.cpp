@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <array>
+#include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <regex>
@@ -152,5 +155,35 @@ TEST_CASE("// comments: ended by the line lexer as when taken out first, continu
     std::string text(rng() % 48, ' ');
     for (char& c : text) c = "a1/\"'\\\n #;$(),"[rng() % 14];
     same(text);
+  }
+}
+
+// The reference: strtoull, given the base the spelling asks for (0NN octal, else decimal), and whether the
+// digits all belong to it and fit in 64 bits.
+TEST_CASE("numbers: decimal and octal spellings of 1 to 22 digits read as strtoull reads them, or are refused") {
+  std::mt19937 rng(20121127);
+  for (int k = 0; k < 20000; ++k) {
+    std::string digits(1 + rng() % 22, '0');
+    for (char& c : digits) c = static_cast<char>('0' + (k % 3 == 0 ? rng() % 2 : rng() % 10));  // some all 0s and 1s
+    const char* after = std::array{"", ",", ")", "(SP)", " "}[rng() % 5];
+    CAPTURE(digits);
+    auto p = run({{"main.s", "MOVQ $" + digits + after + "\n"}});
+    const int base = digits.size() > 1 && digits[0] == '0' ? 8 : 10;
+    const bool in_base = digits.find_first_not_of(base == 8 ? "01234567" : "0123456789") == std::string::npos;
+    errno = 0;
+    const unsigned long long want = std::strtoull(digits.c_str(), nullptr, base);
+    if (!in_base) {
+      REQUIRE_FALSE(p.ok());
+      CHECK(p.error().message.find("malformed number") != std::string::npos);
+    } else if (errno == ERANGE) {
+      REQUIRE_FALSE(p.ok());
+      CHECK(p.error().message == "main.s:1:7: number does not fit in 64 bits");
+    } else {
+      REQUIRE_MESSAGE(p.ok(), p.error().message);
+      const Token& t = p->statements[0].tokens[2];
+      CHECK(t.kind == TokenKind::Number);
+      CHECK(t.text == digits);
+      CHECK(t.value == want);
+    }
   }
 }

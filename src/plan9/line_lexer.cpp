@@ -92,6 +92,15 @@ Status LineLexer::other(unsigned char c, Token& t) {
 
 Status LineLexer::number(Token& t) {
   size_t start = pos_;
+  if (auto end = plain_decimal(start)) {  // most numbers: read once, here
+    uint64_t value = 0;
+    for (size_t k = start; k < end; ++k) value = value * 10 + static_cast<uint64_t>(text_[k] - '0');
+    pos_ = end;
+    t.kind = TokenKind::Number;
+    t.text = text_.substr(start, end - start);
+    t.value = value;
+    return Ok{};
+  }
   int base = 10;
   if (text_.substr(pos_, 2) == "0x" || text_.substr(pos_, 2) == "0X") pos_ += 2, base = 16;
   else if (text_[pos_] == '0' && pos_ + 1 < text_.size() && digit(static_cast<unsigned char>(text_[pos_ + 1])))
@@ -114,6 +123,17 @@ Status LineLexer::number(Token& t) {
   t.text = text_.substr(start, pos_ - start);
   t.value = value;
   return Ok{};
+}
+
+// Where a plain decimal number starting at `start` ends: up to 19 digits (no overflow), not an octal 0NN,
+// and nothing of a name, fraction, exponent or 0x after them. 0 for any other number: number() reads it
+// in full.
+size_t LineLexer::plain_decimal(size_t start) const {
+  if (text_[start] == '0' && start + 1 < text_.size() && digit(static_cast<unsigned char>(text_[start + 1]))) return 0;
+  size_t end = start;
+  while (end < text_.size() && end - start < 20 && digit(static_cast<unsigned char>(text_[end]))) ++end;
+  if (end - start > 19 || (end < text_.size() && ident_char(static_cast<unsigned char>(text_[end])))) return 0;
+  return end;
 }
 
 // Digits, then a fraction or an exponent: a floating constant, as Go's 0.5, 2.0, 1e-3.

@@ -26,6 +26,7 @@ class LineLexer {
   const char* angle(Token& t, const char* q) const;
   Status other(unsigned char c, Token& t);
   Status number(Token& t);
+  size_t plain_decimal(size_t start) const;
   bool float_at(size_t start) const;
   Status floating(Token& t, size_t start);
   Status unit(char quote, char& out, const TokenLoc& at);
