@@ -61,8 +61,8 @@ Status Program::check_symbols() const {
                                                 it->second ? "at " + it->second->loc.str() : std::string("as a function")));
     }
   }
-  // Sorted once, searched by name: one allocation for a stub, n log n for a linked file.
-  std::vector<std::string_view> known;
+  // Sorted once, searched by name: in place for a stub, n log n for a linked file.
+  SmallVector<std::string_view, 16> known;
   known.reserve(imports.size() + data.size() + externals.size() + functions.size());
   for (const Import& i : imports) known.push_back(i.symbol);
   for (const DataSymbol& d : data) known.push_back(d.symbol);
