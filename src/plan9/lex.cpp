@@ -35,15 +35,26 @@ std::optional<std::string> read_file(const std::string& path) {
 class Lines {
  public:
   explicit Lines(std::string_view text) : rest_(text) {}
+  // The same, read from the lines `split` already found in `text` (SourceLines::split's, which leave out the
+  // empty line after a final newline): the text is not searched for newlines twice.
+  Lines(std::string_view text, const SourceLines& split)
+      : split_(&split), final_newline_(!text.empty() && text.back() == '\n') {}
   bool done() const { return done_; }
   int number() const { return number_; }  // the last line's, from 1
 
   // The next line without its trailing spaces, tabs and carriage returns; `more`: another line follows.
   std::string_view next(bool& more) {
-    const auto* newline = static_cast<const char*>(std::memchr(rest_.data(), '\n', rest_.size()));
-    std::string_view line = rest_.substr(0, newline ? static_cast<size_t>(newline - rest_.data()) : rest_.size());
-    more = newline != nullptr;
-    if (more) rest_.remove_prefix(line.size() + 1);
+    std::string_view line;
+    if (split_) {
+      const auto k = static_cast<size_t>(number_);
+      if (k < split_->size()) line = (*split_)[k];
+      more = k + 1 < split_->size() || (k + 1 == split_->size() && final_newline_);
+    } else {
+      const auto* newline = static_cast<const char*>(std::memchr(rest_.data(), '\n', rest_.size()));
+      line = rest_.substr(0, newline ? static_cast<size_t>(newline - rest_.data()) : rest_.size());
+      more = newline != nullptr;
+      if (more) rest_.remove_prefix(line.size() + 1);
+    }
     done_ = !more;
     ++number_;
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
@@ -52,6 +63,8 @@ class Lines {
 
  private:
   std::string_view rest_;
+  const SourceLines* split_ = nullptr;
+  bool final_newline_ = false;
   bool done_ = false;
   int number_ = 0;
 };
@@ -155,7 +168,8 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
 
   std::vector<Condition> conditions;
   std::vector<Token> moved;  // a directive's or a macro line's tokens, out of the file's vector; reused
-  for (Lines lines(source); !lines.done();) {
+  // The main file's lines are found once, for its SourceLines, and read from there when its text is theirs.
+  for (Lines lines = main && !block_comments ? Lines(source, out_->main_lines) : Lines(source); !lines.done();) {
     // A logical line: physical lines joined where one ends in a backslash. Its tokens go straight to the
     // end of the file's one vector, where a plain line's statements view them.
     const size_t mark = out_->tokens.size();

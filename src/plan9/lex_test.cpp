@@ -139,8 +139,9 @@ std::string rendered(const Expected<Preprocessed>& p, int shift) {
 
 }  // namespace
 
-// A file without /* is not stripped first: the line lexer ends each line at its // comment. A /**/ line
-// line before it forces the other way (every comment taken out, then lexed), the reference for the rest.
+// A file without /* is not stripped first: the line lexer ends each line at its // comment, and its lines
+// are read from the ones its SourceLines found. A /**/ line before it forces the other way (every comment
+// taken out, then the stripped text searched for its lines and lexed), the reference for the rest.
 TEST_CASE("// comments: ended by the line lexer as when taken out first, continuations and errors included") {
   auto same = [](const std::string& text) {
     CAPTURE(text);
