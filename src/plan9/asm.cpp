@@ -24,41 +24,42 @@ static bool any_vector_register(std::span<const Arg> args) {
   });
 }
 
-static bool is_text(const Statement& s) {
-  return s.kind == Statement::Instruction && !s.tokens.empty() && s.tokens[0].text == "TEXT";
-}
-
-// Room for the instructions of the TEXT at statements[k]: the statements up to the next TEXT that can make one
-// (each is looked at once in the whole file), so that the body does not grow by copying its instructions.
-void Assembler::reserve_body(size_t k) {
-  const auto& statements = source_.statements;
-  size_t n = 0;
-  for (size_t j = k + 1; j < statements.size() && !is_text(statements[j]); ++j) {
-    const std::string_view first = statements[j].tokens.empty() ? "" : statements[j].tokens[0].text;
-    n += statements[j].kind != Statement::Pragma && first != "DATA" && first != "GLOBL";
+static Directive directive_of(std::string_view word) {
+  switch (word.empty() ? '\0' : word[0]) {  // one comparison at most: most words are mnemonics
+    case 'T': return word == "TEXT" ? Directive::Text : Directive::None;
+    case 'G': return word == "GLOBL" ? Directive::Globl : Directive::None;
+    case 'D': return word == "DATA" ? Directive::Data : Directive::None;
+    case 'F': return word == "FUNCDATA" ? Directive::Funcdata : Directive::None;
+    case 'P': return word == "PCDATA" ? Directive::Pcdata : Directive::None;
+    case 'A': return word == "ADJSP" ? Directive::Adjsp : Directive::None;
+    default: return Directive::None;
   }
-  body_->program.instrs.reserve(n);
-  body_->prog_starts.reserve(n);
 }
 
-// Room for the file's imports, GLOBLs, DATAs and TEXT symbols, counted once: they do not grow by copying.
-void Assembler::reserve_declarations() {
-  size_t pragmas = 0, globls = 0, datas = 0, texts = 0;
-  for (const Statement& s : source_.statements) {
-    const std::string_view first = s.tokens.empty() ? "" : s.tokens[0].text;
+// What each statement is, by its first word, and room for the file's imports, GLOBLs, DATAs, TEXT symbols
+// and each TEXT's instructions: the statements are looked at once here, so that nothing grows by copying.
+void Assembler::classify() {
+  const auto& statements = source_.statements;
+  directives_.reserve(statements.size());
+  size_t pragmas = 0, globls = 0, datas = 0;
+  for (const Statement& s : statements) {
+    const Directive d = s.kind == Statement::Instruction && !s.tokens.empty() ? directive_of(s.tokens[0].text) : Directive::None;
+    directives_.push_back(d);
     pragmas += s.kind == Statement::Pragma;
-    globls += s.kind == Statement::Instruction && first == "GLOBL";
-    datas += s.kind == Statement::Instruction && first == "DATA";
-    texts += s.kind == Statement::Instruction && first == "TEXT";
+    globls += d == Directive::Globl;
+    datas += d == Directive::Data;
+    if (d == Directive::Text) body_sizes_.push_back(0);
+    else if (!body_sizes_.empty() && s.kind != Statement::Pragma && d != Directive::Data && d != Directive::Globl)
+      ++body_sizes_.back();  // what a TEXT's body can make: its statements up to the next TEXT but declarations
   }
   imports_.reserve(pragmas);
   globals_.reserve(globls);
   writes_.reserve(datas);
-  symbols_.reserve(texts);
-  done_.reserve(texts);
+  symbols_.reserve(body_sizes_.size());
+  done_.reserve(body_sizes_.size());
 }
 
-Status Assembler::statement(const Statement& s) {
+Status Assembler::statement(const Statement& s, Directive directive) {
   if (s.kind == Statement::Pragma) return pragma(s);
   if (s.kind == Statement::Label) {
     if (!body_) return at(s.loc, fmt::format("label {} outside a TEXT symbol", s.tokens[0].text));
@@ -69,12 +70,16 @@ Status Assembler::statement(const Statement& s) {
   }
   const Token& op = s.tokens[0];
   if (op.kind != TokenKind::Ident) return at(op.loc, fmt::format("expected an instruction, got '{}'", op.text));
-  if (op.text == "TEXT") return text(s);
-  if (op.text == "GLOBL") return globl(s);
-  if (op.text == "DATA") return data(s);
-  if (op.text == "FUNCDATA" || op.text == "PCDATA" || op.text == "ADJSP") {
-    if (!body_) return at(op.loc, fmt::format("{} outside a TEXT symbol", op.text));
-    return op.text == "ADJSP" ? adjsp(s) : Ok{};  // FUNCDATA, PCDATA: Go's garbage collector tables, no code
+  switch (directive) {
+    case Directive::Text: return text(s);
+    case Directive::Globl: return globl(s);
+    case Directive::Data: return data(s);
+    case Directive::Funcdata:
+    case Directive::Pcdata:
+    case Directive::Adjsp:
+      if (!body_) return at(op.loc, fmt::format("{} outside a TEXT symbol", op.text));
+      return directive == Directive::Adjsp ? adjsp(s) : Ok{};  // FUNCDATA, PCDATA: Go's garbage collector tables, no code
+    case Directive::None: break;
   }
   auto m = find_mnemonic(op.text);
   if (!m) {
@@ -387,22 +392,22 @@ Plan9File Assembler::run() {
   bool skipping = false;
   auto end_body = [&] {
     if (!body_) return;
-    std::string symbol = body_->program.symbol;
-    if (auto st = finish_body(); !st) refuse(file, std::move(symbol), st.error());
+    if (auto st = finish_body(); !st) refuse(file, body_->program.symbol, st.error());  // a body it refuses stays
     body_.reset();
   };
   const auto& statements = source_.statements;
-  reserve_declarations();
+  classify();
+  size_t texts = 0;
   for (size_t k = 0; k < statements.size(); ++k) {
     const Statement& s = statements[k];
     if (file.errors.size() >= kMaxPlan9Errors) {
       file.stopped = true;
       break;
     }
-    const bool text = is_text(s);
-    if (text) end_body(), skipping = false;
+    const bool text = directives_[k] == Directive::Text;
+    if (text) end_body(), skipping = false, ++texts;
     if (skipping) continue;
-    if (auto st = statement(s); !st) {
+    if (auto st = statement(s, directives_[k]); !st) {
       // The symbol the statement belongs to: a TEXT names its own; no other statement starts or ends one.
       const std::string symbol = text ? (s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "")
                                  : body_    ? body_->program.symbol
@@ -411,7 +416,8 @@ Plan9File Assembler::run() {
       skipping = body_.has_value() || text;
       body_.reset();
     } else if (text) {
-      reserve_body(k);
+      body_->program.instrs.reserve(body_sizes_[texts - 1]);
+      body_->prog_starts.reserve(body_sizes_[texts - 1]);
     }
   }
   end_body();

@@ -351,6 +351,20 @@ TEST_CASE("errors like an assembler: each ends its TEXT symbol, up to 10 a file,
   CHECK(whole.error().message == report);
 }
 
+TEST_CASE("an error found when a TEXT symbol ends is that symbol's, and the next TEXT assembles") {
+  const std::string text = "TEXT ·a(SB),7,$0\n\tRET\n\tREP\nTEXT ·b(SB),7,$0\n\tJMP 5(PC)\n\tRET\nTEXT ·c(SB),7,$0\n\tRET\n";
+  Plan9Options options{{}, [text](const std::string&) -> std::optional<std::string> { return text; }};
+  auto file = assemble_plan9_file("t.s", options);
+  REQUIRE(file.ok());
+  REQUIRE(file->errors.size() == 2);
+  CHECK(file->errors[0].symbol == "·a");
+  CHECK(file->errors[0].error.message == "t.s:3:2: a prefix with no instruction after it");
+  CHECK(file->errors[1].symbol == "·b");
+  CHECK(file->errors[1].error.message == "t.s:5:6: 5(PC) leads outside TEXT ·b");
+  REQUIRE(file->programs.size() == 1);
+  CHECK(file->programs[0].symbol == "·c");
+}
+
 TEST_CASE("whole files: CALL/JMP to another symbol and data defined elsewhere are externals, placed by relocations") {
   auto programs = assemble_text(
       "TEXT ·a(SB),7,$0\n\tCALL ·b(SB)\n\tJMP other·c(SB)\n"

@@ -45,6 +45,9 @@ struct DataWrite {
   uint32_t width;
 };
 
+// A statement's first word, when it is one of the directives (classify() reads it once a statement).
+enum class Directive : uint8_t { None, Text, Globl, Data, Funcdata, Pcdata, Adjsp };
+
 // One TEXT symbol being assembled.
 struct Body {
   Program program;
@@ -63,10 +66,9 @@ class Assembler {
   Plan9File run();
 
  private:
-  Status statement(const Statement& s);
+  Status statement(const Statement& s, Directive directive);
   Status text(const Statement& s);
-  void reserve_body(size_t k);
-  void reserve_declarations();
+  void classify();
   Status globl(const Statement& s);
   Status data(const Statement& s);
   Status pragma(const Statement& s);
@@ -102,6 +104,8 @@ class Assembler {
   // usual counts (an instruction has at most four operands); more go to the heap.
   plan9::Ranges ranges_;
   SmallVector<Arg, 4> args_;
+  SmallVector<Directive, 256> directives_;  // each statement's (classify)
+  SmallVector<size_t, 8> body_sizes_;       // each TEXT's: the instructions its body can make, at most
 };
 
 
