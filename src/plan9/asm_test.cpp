@@ -195,7 +195,7 @@ TEST_CASE("labels, jumps relaxed to rel8 like GNU as, and several TEXT symbols w
   CHECK((*programs)[0].imports.empty());  // a names neither
 }
 
-TEST_CASE("declarations several TEXT symbols name: each Program gets all of them (only the last may take them)") {
+TEST_CASE("an import, GLOBL and constant named by two TEXT symbols: each Program gets them whole (the last by moving)") {
   auto programs = assemble_text(
       "#pragma dynimport k·Sleep Sleep \"kernel32.dll\"\n"
       "TEXT a(SB),7,$0\n"

@@ -20,9 +20,10 @@ namespace w64stub::plan9 {
 
 enum class TokenKind { Ident, Number, String, Punct };
 
-// The text tokens view, at addresses that stay: each file's text (its comments taken out first when it has a
-// /* comment), and the bytes of strings and character constants that needed decoding. A token copies no text.
-// A list's nodes stay where they are when it moves, and an empty one allocates nothing.
+// Text tokens view, at addresses that stay: each included file's text, the main file's when its comments
+// were taken out first (it has a /* comment; else its tokens view its SourceLines' text), and the bytes of
+// strings and character constants that needed decoding. A token copies no text. A list's nodes stay where
+// they are when it moves, and an empty one allocates nothing.
 using TokenText = std::forward_list<std::string>;
 
 // Where a token stands. Its file's name is not owned but pointed to (it lives in the Preprocessed's
@@ -68,7 +69,7 @@ struct Preprocessed {
   std::vector<Statement> statements;
   std::vector<Token> tokens;  // every statement's, in order
   SourceLines main_lines;  // the main file's lines, for listings and errors: every Program of the file shares them
-  TokenText text;                       // what the statements' tokens view
+  TokenText text;                       // what the statements' tokens view, besides main_lines' text
   std::forward_list<FileName> files;    // what their locations name
 };
 
