@@ -5,6 +5,7 @@
 #include <asmjit/x86.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <climits>
 #include <cstring>
@@ -163,12 +164,19 @@ void split_operands(Tokens t, size_t begin, size_t end, Ranges& out) {
   out.clear();
   int nesting = 0;
   size_t start = begin;
-  for (size_t i = begin; i < end; ++i) {
-    if (t[i].kind != TokenKind::Punct || t[i].text.size() != 1) continue;
-    const char c = t[i].text[0];
+  // By pointer, the index made only at a comma: with (start, i) both live, GCC kept them as one vector
+  // register pair and shuffled it every token.
+  const Token* const first = t.data();
+  for (const Token* p = first + std::min(begin, end); p < first + end; ++p) {
+    if (p->kind != TokenKind::Punct || p->text.size() != 1) continue;
+    const char c = p->text[0];
     if (c == '(') ++nesting;
     else if (c == ')') --nesting;
-    else if (c == ',' && nesting == 0) out.emplace_back(start, i), start = i + 1;
+    else if (c == ',' && nesting == 0) {
+      const auto i = static_cast<size_t>(p - first);
+      out.emplace_back(start, i);
+      start = i + 1;
+    }
   }
   if (start < end || !out.empty()) out.emplace_back(start, end);
   if (out.size() > 1 && out.back().first == out.back().second) out.pop_back();
