@@ -36,29 +36,6 @@ static Directive directive_of(std::string_view word) {
   }
 }
 
-// What each statement is, by its first word, and room for the file's imports, GLOBLs, DATAs, TEXT symbols
-// and each TEXT's instructions: the statements are looked at once here, so that nothing grows by copying.
-void Assembler::classify() {
-  const auto& statements = source_.statements;
-  directives_.reserve(statements.size());
-  size_t pragmas = 0, globls = 0, datas = 0;
-  for (const Statement& s : statements) {
-    const Directive d = s.kind == Statement::Instruction && !s.tokens.empty() ? directive_of(s.tokens[0].text) : Directive::None;
-    directives_.push_back(d);
-    pragmas += s.kind == Statement::Pragma;
-    globls += d == Directive::Globl;
-    datas += d == Directive::Data;
-    if (d == Directive::Text) body_sizes_.push_back(0);
-    else if (!body_sizes_.empty() && s.kind != Statement::Pragma && d != Directive::Data && d != Directive::Globl)
-      ++body_sizes_.back();  // what a TEXT's body can make: its statements up to the next TEXT but declarations
-  }
-  imports_.reserve(pragmas);
-  globals_.reserve(globls);
-  writes_.reserve(datas);
-  symbols_.reserve(body_sizes_.size());
-  done_.reserve(body_sizes_.size());
-}
-
 Status Assembler::statement(const Statement& s, Directive directive) {
   if (s.kind == Statement::Pragma) return pragma(s);
   if (s.kind == Statement::Label) {
@@ -384,43 +361,63 @@ Status Assembler::finish_body() {
   return Ok{};
 }
 
+// Room for a TEXT's body, guessed from the lines of its file that follow it: the statements come one at a
+// time, so they cannot be counted first, and an Instr is large to move as a vector grows. Each line up to the
+// next TEXT counts but blank ones, comments and declarations. Only a guess: a line with `;` makes more
+// statements, a macro other lines, and the vector then grows as it must.
+static size_t body_lines(const SourceLines& lines, int text_line) {
+  size_t count = 0;
+  for (size_t k = static_cast<size_t>(std::max(text_line, 0)); k < lines.size(); ++k) {
+    std::string_view line = lines[k];
+    while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) line.remove_prefix(1);
+    auto word = [&](std::string_view w) {
+      return line.starts_with(w) && (line.size() == w.size() || !std::isalnum(static_cast<unsigned char>(line[w.size()])));
+    };
+    if (word("TEXT")) break;
+    if (!line.empty() && !line.starts_with("//") && line[0] != '#' && !word("DATA") && !word("GLOBL")) ++count;
+  }
+  return count;
+}
+
+void Assembler::end_body() {
+  if (!body_) return;
+  if (auto st = finish_body(); !st) refuse(file_, body_->program.symbol, st.error());  // a body it refuses stays
+  body_.reset();
+}
+
+// Statement by statement; an error drops the TEXT symbol it is in and skips to the next TEXT.
+void Assembler::take(const Statement& s) {
+  if (file_.stopped) return;
+  if (file_.errors.size() >= kMaxPlan9Errors) {
+    file_.stopped = true;
+    return;
+  }
+  const Directive directive =
+      s.kind == Statement::Instruction && !s.tokens.empty() ? directive_of(s.tokens[0].text) : Directive::None;
+  const bool text = directive == Directive::Text;
+  if (text) end_body(), skipping_ = false;
+  if (skipping_) return;
+  if (auto st = statement(s, directive); !st) {
+    // The symbol the statement belongs to: a TEXT names its own; no other statement starts or ends one.
+    const std::string symbol = text ? (s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "")
+                               : body_    ? body_->program.symbol
+                                          : "";
+    refuse(file_, symbol, st.error());
+    skipping_ = body_.has_value() || text;
+    body_.reset();
+  } else if (text && s.loc.file == source_.main_file) {
+    const size_t room = body_lines(source_.main_lines, s.loc.line);
+    body_->program.instrs.reserve(room);
+    body_->prog_starts.reserve(room);
+  }
+}
+
 // Each Program gets the imports and data it names, in the order the file declares them.
-Plan9File Assembler::run() {
-  Plan9File file;
+Plan9File Assembler::finish() {
+  end_body();
+  Plan9File file = std::move(file_);
   file.path = path_;
   file.lines = source_.main_lines;
-  bool skipping = false;
-  auto end_body = [&] {
-    if (!body_) return;
-    if (auto st = finish_body(); !st) refuse(file, body_->program.symbol, st.error());  // a body it refuses stays
-    body_.reset();
-  };
-  const auto& statements = source_.statements;
-  classify();
-  size_t texts = 0;
-  for (size_t k = 0; k < statements.size(); ++k) {
-    const Statement& s = statements[k];
-    if (file.errors.size() >= kMaxPlan9Errors) {
-      file.stopped = true;
-      break;
-    }
-    const bool text = directives_[k] == Directive::Text;
-    if (text) end_body(), skipping = false, ++texts;
-    if (skipping) continue;
-    if (auto st = statement(s, directives_[k]); !st) {
-      // The symbol the statement belongs to: a TEXT names its own; no other statement starts or ends one.
-      const std::string symbol = text ? (s.tokens.size() > 1 ? std::string(s.tokens[1].text) : "")
-                                 : body_    ? body_->program.symbol
-                                            : "";
-      refuse(file, symbol, st.error());
-      skipping = body_.has_value() || text;
-      body_.reset();
-    } else if (text) {
-      body_->program.instrs.reserve(body_sizes_[texts - 1]);
-      body_->prog_starts.reserve(body_sizes_[texts - 1]);
-    }
-  }
-  end_body();
   finish_data(file);
   file.symbols = std::move(symbols_);
   if (done_.empty() && file.errors.empty()) refuse(file, "", Error{fmt::format("{}: no TEXT symbol", path_)});
@@ -440,9 +437,10 @@ namespace w64stub {
 using plan9::Assembler;
 
 Expected<Plan9File> assemble_plan9_file(const std::string& path, const Plan9Options& options) {
-  auto source = plan9::preprocess(path, options);
-  if (!source) return source.error();
-  return Assembler(path, *source).run();
+  plan9::SourceStore source;
+  Assembler assembler(path, source);
+  if (auto read = plan9::preprocess(path, options, source, assembler); !read) return read.error();
+  return assembler.finish();
 }
 
 Expected<std::vector<Program>> assemble_plan9(const std::string& path, const Plan9Options& options) {

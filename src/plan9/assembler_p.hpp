@@ -45,7 +45,7 @@ struct DataWrite {
   uint32_t width;
 };
 
-// A statement's first word, when it is one of the directives (classify() reads it once a statement).
+// A statement's first word, when it is one of the directives.
 enum class Directive : uint8_t { None, Text, Globl, Data, Funcdata, Pcdata, Adjsp };
 
 // One TEXT symbol being assembled.
@@ -60,15 +60,22 @@ struct Body {
   SourceLoc pending_loc;
 };
 
-class Assembler {
+// Takes a file's statements as the preprocessor reads them (a statement's tokens live only as long as its
+// line), then makes the file's Programs.
+class Assembler final : public plan9::StatementSink {
  public:
-  Assembler(const std::string& path, const plan9::Preprocessed& source) : path_(path), source_(source) {}
-  Plan9File run();
+  Assembler(const std::string& path, const plan9::SourceStore& source) : path_(path), source_(source) {
+    // Room for a small file's declarations and symbols (they come one at a time): vectors that start empty
+    // grow by copying, five times before a stub's eight DATAs are in.
+    done_.reserve(4), symbols_.reserve(4), imports_.reserve(4), globals_.reserve(4), writes_.reserve(16);
+  }
+  void take(const Statement& s) override;
+  Plan9File finish();
 
  private:
   Status statement(const Statement& s, Directive directive);
   Status text(const Statement& s);
-  void classify();
+  void end_body();
   Status globl(const Statement& s);
   Status data(const Statement& s);
   Status pragma(const Statement& s);
@@ -87,7 +94,9 @@ class Assembler {
   Error at(const SourceLoc& loc, std::string what) const { return Error::at(loc, std::move(what)); }
 
   const std::string& path_;
-  const plan9::Preprocessed& source_;
+  const plan9::SourceStore& source_;
+  Plan9File file_;
+  bool skipping_ = false;  // the rest of a TEXT symbol that had an error
   std::vector<Program> done_;
   std::optional<Body> body_;
   std::vector<Import> imports_;
@@ -104,8 +113,6 @@ class Assembler {
   // usual counts (an instruction has at most four operands); more go to the heap.
   plan9::Ranges ranges_;
   SmallVector<Arg, 4> args_;
-  SmallVector<Directive, 256> directives_;  // each statement's (classify)
-  SmallVector<size_t, 8> body_sizes_;       // each TEXT's: the instructions its body can make, at most
 };
 
 

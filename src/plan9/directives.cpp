@@ -223,5 +223,4 @@ void Assembler::finish_data(Plan9File& file) {
   }
 }
 
-// Statement by statement; an error drops the TEXT symbol it is in and skips to the next TEXT.
 }  // namespace w64stub::plan9

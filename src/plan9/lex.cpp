@@ -81,15 +81,18 @@ class Preprocessor {
  public:
   explicit Preprocessor(const LexOptions& options) : options_(options) {}
 
-  Status run(const std::string& path, Preprocessed& out) {
-    out_ = &out;
+  Status run(const std::string& path, SourceStore& store, StatementSink& sink) {
+    store_ = &store;
+    sink_ = &sink;
+    tokens_.reserve(256);  // a line's tokens, and its statements: room for most lines from the start
+    statements_.reserve(16);
     for (const std::string& d : options_.defines) {  // -D NAME[=VALUE]: VALUE defaults to 1, as cpp's
       const size_t eq = d.find('=');
-      TokenText& text = out.text;
+      TokenText& text = store.text;
       const std::string_view name = text.emplace_front(d.substr(0, eq));
       const std::string_view value = text.emplace_front(eq == std::string::npos ? "1" : d.substr(eq + 1));
       std::vector<Token> name_tokens, body;
-      const FileName& at = out.files.emplace_front("-D " + d);
+      const FileName& at = store.files.emplace_front("-D " + d);
       if (!LineLexer(name, at, 0, text).run(name_tokens) || name_tokens.size() != 1 || name_tokens[0].kind != TokenKind::Ident)
         return Error{fmt::format("-D {}: expected NAME or NAME=VALUE", d)};
       if (auto s = LineLexer(value, at, 0, text).run(body); !s) return Error{fmt::format("-D {}: {}", d, s.error().message)};
@@ -112,6 +115,7 @@ class Preprocessor {
   Status logical_line(Lines& lines, const FileName& name, size_t mark);
   bool names_macro(size_t mark) const;
   void statements(size_t mark);
+  void flush();
   void add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from, std::vector<Token>::const_iterator to,
                      const TokenLoc& loc);
   std::optional<std::string> read(const std::string& path) const {
@@ -124,7 +128,11 @@ class Preprocessor {
   }
 
   const LexOptions& options_;
-  Preprocessed* out_ = nullptr;
+  SourceStore* store_ = nullptr;
+  StatementSink* sink_ = nullptr;
+  // The logical line being read: its tokens and the statements that view them, until flush() hands them on.
+  std::vector<Token> tokens_;
+  std::vector<Statement> statements_;
   std::map<std::string, Macro, std::less<>> macros_;
   std::set<std::string, std::less<>> disabled_;  // macros being expanded: not expanded again inside themselves
   bool separated_ = false;  // the logical line being read has a ; or : (else it is one statement)
@@ -144,53 +152,52 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
   if ((source_bytes_ += text->size()) > kMaxSourceBytes)
     return main ? Error{fmt::format("{}: larger than {} MiB", path, kMaxSourceBytes >> 20)}
                 : Error::at(from, fmt::format("the file and its #includes pass {} MiB", kMaxSourceBytes >> 20));
-  const FileName& name = out_->files.emplace_front(path);  // one for every token of the file
+  const FileName& name = store_->files.emplace_front(path);  // one for every token of the file
+  if (main) store_->main_file = &name;
   // /* comments may span lines: a file with one has its comments taken out first. Else the line lexer ends
   // each line at its // comment, and the text is not read twice.
   const bool block_comments = text->find("/*") != std::string::npos;
   std::string_view source;  // what the file's tokens view
   if (main && !block_comments) {  // the lines kept for listings hold the one copy of the text
-    out_->main_lines = SourceLines::split(std::move(*text));
-    source = out_->main_lines.text();
+    store_->main_lines = SourceLines::split(std::move(*text));
+    source = store_->main_lines.text();
   } else {
-    if (main) out_->main_lines = SourceLines::split(*text);
+    if (main) store_->main_lines = SourceLines::split(*text);
     if (block_comments) {
       auto blanked = strip_comments(std::move(*text), name);
       if (!blanked) return blanked.error();
       *text = std::move(*blanked);
     }
-    source = out_->text.emplace_front(std::move(*text));
-  }
-  if (main) {
-    out_->statements.reserve(out_->main_lines.size());  // about one a line
-    out_->tokens.reserve(std::min(source.size() / 4, kMaxTokens));  // most tokens and their spacing take 4 bytes or more
+    source = store_->text.emplace_front(std::move(*text));
   }
 
   std::vector<Condition> conditions;
-  std::vector<Token> moved;  // a directive's or a macro line's tokens, out of the file's vector; reused
+  std::vector<Token> moved;  // a directive's or a macro line's tokens, out of tokens_ (an #include reuses it); reused
   // The main file's lines are found once, for its SourceLines, and read from there when its text is theirs.
-  for (Lines lines = main && !block_comments ? Lines(source, out_->main_lines) : Lines(source); !lines.done();) {
-    // A logical line: physical lines joined where one ends in a backslash. Its tokens go straight to the
-    // end of the file's one vector, where a plain line's statements view them.
-    const size_t mark = out_->tokens.size();
+  for (Lines lines = main && !block_comments ? Lines(source, store_->main_lines) : Lines(source); !lines.done();) {
+    // A logical line: physical lines joined where one ends in a backslash. Its tokens go to tokens_, where a
+    // plain line's statements view them; they are handed on when the line is done (an #include's lines are
+    // handed on before the #include line is done).
+    const size_t mark = tokens_.size();
     separated_ = false;
     if (auto s = logical_line(lines, name, mark); !s && active(conditions)) return s;  // a branch not taken need not lex
-    if (out_->tokens.size() == mark) continue;
-    const bool directive_line = is(out_->tokens[mark], '#');
+    if (tokens_.size() == mark) continue;
+    const bool directive_line = is(tokens_[mark], '#');
     if (!directive_line && !active(conditions)) {
-      out_->tokens.resize(mark);
+      tokens_.resize(mark);
     } else if (!directive_line && !names_macro(mark)) {
-      if ((produced_ += out_->tokens.size() - mark) > kMaxTokens)
-        return Error::at(out_->tokens.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
+      if ((produced_ += tokens_.size() - mark) > kMaxTokens)
+        return Error::at(tokens_.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
       if (separated_) statements(mark);
-      else out_->statements.push_back({Statement::Instruction, {}, out_->tokens[mark].loc, mark, out_->tokens.size() - mark});
+      else statements_.push_back({Statement::Instruction, {}, tokens_[mark].loc, mark, tokens_.size() - mark});
     } else {
-      moved.assign(out_->tokens.begin() + static_cast<std::ptrdiff_t>(mark), out_->tokens.end());
-      out_->tokens.resize(mark);
-      if (auto s = directive_line ? directive(moved, path, depth, conditions) : expand(moved, out_->tokens, 0, nullptr); !s)
+      moved.assign(tokens_.begin() + static_cast<std::ptrdiff_t>(mark), tokens_.end());
+      tokens_.resize(mark);
+      if (auto s = directive_line ? directive(moved, path, depth, conditions) : expand(moved, tokens_, 0, nullptr); !s)
         return s;
       if (!directive_line) statements(mark);
     }
+    flush();
   }
   if (!conditions.empty()) return Error::at(conditions.back().loc, "#ifdef/#ifndef without #endif");
   return Ok{};
@@ -343,54 +350,77 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
       while (!code.empty() && (code.back() == ' ' || code.back() == '\t' || code.back() == '\r')) code.remove_suffix(1);
       if ((continued = !code.empty() && code.back() == '\\')) line = code.substr(0, code.size() - 1);
     }
-    LineLexer lexer(line, name, lines.number(), out_->text);
-    if (auto s = lexer.run(out_->tokens); !s && first) first = std::move(s);
+    LineLexer lexer(line, name, lines.number(), store_->text);
+    if (auto s = lexer.run(tokens_); !s && first) first = std::move(s);
     separated_ |= lexer.separated();
     if (!continued) return first;
     // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
-    if (out_->tokens.size() > mark && is(out_->tokens[mark], '#'))
-      out_->tokens.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {&name, lines.number(), 1}});
+    if (tokens_.size() > mark && is(tokens_[mark], '#'))
+      tokens_.push_back(Token{TokenKind::Punct, ";", 0, false, 0, {&name, lines.number(), 1}});
   }
 }
 
 // Whether the tokens from `mark` on name a macro (most lines do not: they are not copied through expand).
 bool Preprocessor::names_macro(size_t mark) const {
   if (macros_.empty()) return false;
-  for (size_t k = mark; k < out_->tokens.size(); ++k)
-    if (out_->tokens[k].kind == TokenKind::Ident && macros_.count(out_->tokens[k].text)) return true;
+  for (size_t k = mark; k < tokens_.size(); ++k)
+    if (tokens_[k].kind == TokenKind::Ident && macros_.count(tokens_[k].text)) return true;
   return false;
 }
 
 // `;` separates statements; `name:` at the start of one is a label. The tokens from `mark` on are one line's:
 // each statement views a run of them, the `;` and `:` left out.
 void Preprocessor::statements(size_t mark) {
-  const std::vector<Token>& t = out_->tokens;
+  const std::vector<Token>& t = tokens_;
   for (size_t from = mark, end = mark;; ++end) {
     if (end != t.size() && !is(t[end], ';')) continue;
     while (end - from >= 2 && t[from].kind == TokenKind::Ident && is(t[from + 1], ':')) {
-      out_->statements.push_back({Statement::Label, {}, t[from].loc, from, 1});
+      statements_.push_back({Statement::Label, {}, t[from].loc, from, 1});
       from += 2;
     }
-    if (from != end) out_->statements.push_back({Statement::Instruction, {}, t[from].loc, from, end - from});
+    if (from != end) statements_.push_back({Statement::Instruction, {}, t[from].loc, from, end - from});
     if (end == t.size()) break;
     from = end + 1;
   }
 }
 
-// The tokens go to the end of the file's one vector; the statement's view of them is set when the file is
-// done (the vector moves as it grows).
+// The statements of the line just read, to the sink: their views of the tokens are set here, where the
+// vector no longer moves.
+void Preprocessor::flush() {
+  for (Statement& s : statements_) {
+    s.tokens = Tokens(tokens_).subspan(s.first, s.count);
+    sink_->take(s);
+  }
+  statements_.clear();
+  tokens_.clear();
+}
+
+// The tokens go to the end of the line's vector; the statement's view of them is set by flush().
 void Preprocessor::add_statement(Statement::Kind kind, std::vector<Token>::const_iterator from,
                                  std::vector<Token>::const_iterator to, const TokenLoc& loc) {
-  out_->statements.push_back({kind, {}, loc, out_->tokens.size(), static_cast<size_t>(to - from)});
-  out_->tokens.insert(out_->tokens.end(), from, to);
+  statements_.push_back({kind, {}, loc, tokens_.size(), static_cast<size_t>(to - from)});
+  tokens_.insert(tokens_.end(), from, to);
 }
 
 }  // namespace
 
+Status preprocess(const std::string& path, const LexOptions& options, SourceStore& store, StatementSink& sink) {
+  return Preprocessor(options).run(path, store, sink);
+}
+
 Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options) {
+  struct Collect final : StatementSink {
+    Preprocessed& out;
+    explicit Collect(Preprocessed& p) : out(p) {}
+    void take(const Statement& s) override {
+      out.statements.push_back(s);
+      out.statements.back().first = out.tokens.size();
+      out.tokens.insert(out.tokens.end(), s.tokens.begin(), s.tokens.end());
+    }
+  };
   Preprocessed out;
-  Preprocessor p(options);
-  if (auto s = p.run(path, out); !s) return s.error();
+  Collect collect(out);
+  if (auto s = preprocess(path, options, out, collect); !s) return s.error();
   for (Statement& s : out.statements) s.tokens = Tokens(out.tokens).subspan(s.first, s.count);
   return out;
 }

@@ -26,7 +26,7 @@ enum class TokenKind { Ident, Number, String, Punct };
 // they are when it moves, and an empty one allocates nothing.
 using TokenText = std::forward_list<std::string>;
 
-// Where a token stands. Its file's name is not owned but pointed to (it lives in the Preprocessed's
+// Where a token stands. Its file's name is not owned but pointed to (it lives in the SourceStore's
 // `files`), so that a token is plain bytes: made, copied and dropped without touching a shared count. It
 // becomes a SourceLoc for a message or an Instr.
 struct TokenLoc {
@@ -49,7 +49,7 @@ struct Token {
   TokenLoc loc;        // where it stands; for macro output, where the macro was used
 };
 
-// A statement's tokens are a run of its Preprocessed's `tokens`, one vector for the whole file.
+// A statement's tokens: a run of the tokens of the logical line it is on (after macro expansion).
 using Tokens = std::span<const Token>;
 
 struct Statement {
@@ -57,7 +57,7 @@ struct Statement {
   Kind kind = Instruction;
   Tokens tokens;  // Label: the name; Pragma: the words after `#pragma`
   TokenLoc loc;
-  size_t first = 0, count = 0;  // tokens is Preprocessed::tokens[first, first + count)
+  size_t first = 0, count = 0;  // while it is read: tokens is [first, first + count) of the line's tokens
 };
 
 
@@ -65,14 +65,34 @@ struct Statement {
 // may hold every file's text; it is not copied).
 using LexOptions = Plan9Options;
 
-struct Preprocessed {
-  std::vector<Statement> statements;
-  std::vector<Token> tokens;  // every statement's, in order
+// What tokens view and point to, held for as long as anything made from them: names and locations outlive
+// the statements.
+struct SourceStore {
   SourceLines main_lines;  // the main file's lines, for listings and errors: every Program of the file shares them
-  TokenText text;                       // what the statements' tokens view, besides main_lines' text
+  const FileName* main_file = nullptr;  // what the main file's tokens' locations point to
+  TokenText text;                       // what tokens view, besides main_lines' text
   std::forward_list<FileName> files;    // what their locations name
 };
 
+// Takes the statements as they are read, in order. A statement and its tokens are valid during the call
+// only: a file's tokens are never all held at once (a token is 64 bytes; a large file has millions).
+class StatementSink {
+ public:
+  virtual void take(const Statement& s) = 0;
+
+ protected:
+  ~StatementSink() = default;
+};
+
+// Reads `path` and what it includes into `store`, each statement to `sink`. On an error, the statements
+// before it have been taken.
+Status preprocess(const std::string& path, const LexOptions& options, SourceStore& store, StatementSink& sink);
+
+// Every statement of a file and their tokens, collected (the tests read them whole).
+struct Preprocessed : SourceStore {
+  std::vector<Statement> statements;
+  std::vector<Token> tokens;  // every statement's, in order
+};
 Expected<Preprocessed> preprocess(const std::string& path, const LexOptions& options = {});
 
 // A short rendering of tokens for error messages: "MOVQ AX, 0(SP)".

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <set>
 
 using namespace w64stub;
 using namespace w64stub::plan9;
@@ -40,6 +41,36 @@ TEST_CASE("statements: semicolons separate, labels stand alone, comments vanish,
   CHECK(spelled(*p) == std::vector<std::string>{"label loop", "MOVQ AX, BX", "ADDQ $1, AX", "REP", "MOVSQ"});
   CHECK(p->statements[2].loc.str() == "main.s:2:8");  // after the two-line comment, on its second line
   CHECK(p->main_lines.size() == 3);
+}
+
+TEST_CASE("statements are handed on line by line: a file's tokens are never all held at once") {
+  // 10,000 lines, two through an #include and one a macro: every statement comes with its tokens in the
+  // one buffer the preprocessor reuses, each in turn, in file order.
+  std::string text = "#define R(x) x\n";
+  for (int k = 0; k < 10'000; ++k)
+    text += k == 5'000 ? "#include \"inc.s\"\n" : k % 7 == 0 ? fmt::format("\tMOVQ $R({}), AX\n", k) : fmt::format("\tMOVQ ${}, AX\n", k);
+  LexOptions options{{}, [&](const std::string& path) -> std::optional<std::string> {
+                       if (path == "main.s") return text;
+                       if (path == "inc.s") return std::string("\tADDQ $1, AX; ADDQ $2, AX\n");
+                       return std::nullopt;
+                     }};
+  struct Watch final : StatementSink {
+    std::vector<std::string> seen;
+    std::set<const Token*> buffers;
+    void take(const Statement& s) override {
+      seen.push_back(spell(s.tokens));
+      buffers.insert(s.tokens.data() - s.first);
+    }
+  } watch;
+  SourceStore store;
+  REQUIRE(preprocess("main.s", options, store, watch).ok());
+  REQUIRE(watch.seen.size() == 10'001);
+  CHECK(watch.seen[4'999] == "MOVQ $4999, AX");
+  CHECK(watch.seen[5'000] == "ADDQ $1, AX");
+  CHECK(watch.seen[5'001] == "ADDQ $2, AX");
+  CHECK(watch.seen[5'002] == "MOVQ $5001, AX");
+  CHECK(watch.seen[5'002 + 6] == "MOVQ $5007, AX");  // through the macro
+  CHECK(watch.buffers.size() == 1);
 }
 
 TEST_CASE("tokens: identifiers with · and <>, numbers in three bases, strings and characters") {
