@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 namespace w64stub::plan9 {
 
@@ -22,12 +21,15 @@ constexpr int kMaxExpansionDepth = 64;
 constexpr size_t kMaxTokens = 1 << 20;
 constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
 
+// Read at its size, into the string kept: a stringstream grows by copying and then copies out, and a
+// large file's fresh pages are a large part of assembling it.
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : -1;
+  if (size < 0 || !in.seekg(0)) return std::nullopt;
+  std::string text(static_cast<size_t>(size), '\0');
+  if (!in.read(text.data(), size)) return std::nullopt;
+  return text;
 }
 
 // A text's physical lines, one at a time: every newline ends one, and what follows the last newline is one
