@@ -356,25 +356,31 @@ Status Assembler::finish_body() {
   // The file's lines, shared by all its Programs (held once, however many symbols it has).
   Program& p = body.program;
   p.source_lines = source_.main_lines;
+  // The room body_lines guessed stays with the Program: not when the guess was far off (a TEXT a macro
+  // made, a long /* */ comment in the body).
+  if (p.instrs.capacity() > 2 * p.instrs.size() + 16) p.instrs.shrink_to_fit();
   done_.push_back(std::move(body.program));
   body_.reset();
   return Ok{};
 }
 
 // Room for a TEXT's body, guessed from the lines of its file that follow it: the statements come one at a
-// time, so they cannot be counted first, and an Instr is large to move as a vector grows. Each line up to the
-// next TEXT counts but blank ones, comments and declarations. Only a guess: a line with `;` makes more
-// statements, a macro other lines, and the vector then grows as it must.
-static size_t body_lines(const SourceLines& lines, int text_line) {
+// time, so they cannot be counted first, and an Instr is large to move as a vector grows. Each line from
+// `from` up to the next TEXT counts but blank ones, comments and declarations; `from` moves there. Only a
+// guess: a line with `;` makes more statements, a macro other lines, and the vector then grows as it must.
+static size_t body_lines(const SourceLines& lines, size_t& from) {
+  auto word = [](std::string_view line, std::string_view w) {  // w, not the start of a longer name
+    if (!line.starts_with(w)) return false;
+    if (line.size() == w.size()) return true;
+    const char c = line[w.size()];
+    return !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  };
   size_t count = 0;
-  for (size_t k = static_cast<size_t>(std::max(text_line, 0)); k < lines.size(); ++k) {
-    std::string_view line = lines[k];
+  for (; from < lines.size(); ++from) {
+    std::string_view line = lines[from];
     while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) line.remove_prefix(1);
-    auto word = [&](std::string_view w) {
-      return line.starts_with(w) && (line.size() == w.size() || !std::isalnum(static_cast<unsigned char>(line[w.size()])));
-    };
-    if (word("TEXT")) break;
-    if (!line.empty() && !line.starts_with("//") && line[0] != '#' && !word("DATA") && !word("GLOBL")) ++count;
+    if (word(line, "TEXT")) break;
+    if (!line.empty() && !line.starts_with("//") && line[0] != '#' && !word(line, "DATA") && !word(line, "GLOBL")) ++count;
   }
   return count;
 }
@@ -405,8 +411,10 @@ void Assembler::take(const Statement& s) {
     refuse(file_, symbol, st.error());
     skipping_ = body_.has_value() || text;
     body_.reset();
-  } else if (text && s.loc.file == source_.main_file) {
-    const size_t room = body_lines(source_.main_lines, s.loc.line);
+  } else if (text && s.loc.file == source_.main_file && static_cast<size_t>(s.loc.line) >= scanned_to_) {
+    // Each line is looked at once: TEXTs a macro makes on one line share the guess of the first.
+    scanned_to_ = static_cast<size_t>(s.loc.line);
+    const size_t room = body_lines(source_.main_lines, scanned_to_);
     body_->program.instrs.reserve(room);
     body_->prog_starts.reserve(room);
   }

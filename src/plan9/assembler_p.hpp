@@ -97,6 +97,7 @@ class Assembler final : public plan9::StatementSink {
   const plan9::SourceStore& source_;
   Plan9File file_;
   bool skipping_ = false;  // the rest of a TEXT symbol that had an error
+  size_t scanned_to_ = 0;  // the main file's lines up to here were read for a body's room (body_lines)
   std::vector<Program> done_;
   std::optional<Body> body_;
   std::vector<Import> imports_;
