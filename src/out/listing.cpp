@@ -33,28 +33,41 @@ Expected<Format> parse_format(std::string_view text) {
 
 // Three characters a byte, written in place: a whole linked file's text is megabytes of them, and a
 // formatting call per byte was a quarter of `w64stub asm FILE`.
-std::string format_hex(std::span<const uint8_t> bytes) {
+// format_hex's spelling of `bytes`, at the end of `out`.
+static void append_hex(std::string& out, std::span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(3 * bytes.size(), ' ');
+  const size_t at = out.size();
+  out.resize(at + 3 * bytes.size(), ' ');
+  char* const p = out.data() + at;
   for (size_t i = 0; i < bytes.size(); ++i) {
-    out[3 * i] = kDigits[bytes[i] >> 4];
-    out[3 * i + 1] = kDigits[bytes[i] & 15];
-    if (i % 16 == 15 || i + 1 == bytes.size()) out[3 * i + 2] = '\n';
+    p[3 * i] = kDigits[bytes[i] >> 4];
+    p[3 * i + 1] = kDigits[bytes[i] & 15];
+    if (i % 16 == 15 || i + 1 == bytes.size()) p[3 * i + 2] = '\n';
   }
+}
+
+std::string format_hex(std::span<const uint8_t> bytes) {
+  std::string out;
+  append_hex(out, bytes);
   return out;
 }
 
 // A linked Image's text with a comment naming each function (and the data after the code): still a hex file.
+// Written into room for all of it: a file of thousands of functions grew its text by copying.
 static std::string format_text_hex(const Image& image) {
   std::vector<const Symbol*> functions;
+  size_t names = 0;
   for (const Symbol& s : image.symbols)
-    if (s.kind == SymbolKind::Code) functions.push_back(&s);
+    if (s.kind == SymbolKind::Code) functions.push_back(&s), names += s.name.size() + 3;
   if (functions.size() < 2) return format_hex(image.text.bytes);
   std::string out;
   const std::span<const uint8_t> text = image.text.bytes;
-  for (const Symbol* f : functions)
-    out += fmt::format("# {}\n", f->name) + format_hex(text.subspan(f->address - image.text.address, f->size));
-  if (text.size() > image.code_size) out += "# data\n" + format_hex(text.subspan(image.code_size));
+  out.reserve(3 * text.size() + names + 8);
+  for (const Symbol* f : functions) {
+    out.append("# ").append(f->name).push_back('\n');
+    append_hex(out, text.subspan(f->address - image.text.address, f->size));
+  }
+  if (text.size() > image.code_size) out += "# data\n", append_hex(out, text.subspan(image.code_size));
   return out;
 }
 

@@ -429,6 +429,7 @@ Plan9File Assembler::finish() {
   finish_data(file);
   file.symbols = std::move(symbols_);
   if (done_.empty() && file.errors.empty()) refuse(file, "", Error{fmt::format("{}: no TEXT symbol", path_)});
+  file.programs.reserve(done_.size());
   for (Program& p : done_) {
     Status st = attach_symbols(p, &p == &done_.back());
     if (st) st = p.check_symbols();
