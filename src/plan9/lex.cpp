@@ -86,7 +86,7 @@ class Preprocessor {
   Status run(const std::string& path, SourceStore& store, StatementSink& sink) {
     store_ = &store;
     sink_ = &sink;
-    tokens_.reserve(256);  // a line's tokens, and its statements: room for most lines from the start
+    tokens_.reserve(64);  // a line's tokens, and its statements: room for most lines from the start
     statements_.reserve(16);
     for (const std::string& d : options_.defines) {  // -D NAME[=VALUE]: VALUE defaults to 1, as cpp's
       const size_t eq = d.find('=');
