@@ -18,7 +18,10 @@ namespace {
 
 constexpr int kMaxIncludeDepth = 32;
 constexpr int kMaxExpansionDepth = 64;
-constexpr size_t kMaxTokens = 1 << 20;
+// Tokens a file may make with its macros' expansions: twice its bytes (with its #includes'), and at least
+// 2^20 for a small file. A file's own tokens never reach that (each takes a byte; kMaxSourceBytes bounds
+// them): it bounds what macros make, linear in the input as every cost is.
+constexpr size_t kMinTokenBudget = size_t{1} << 20;
 constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
 
 // Read at its size, into the string kept: a stringstream grows by copying and then copies out, and a
@@ -123,6 +126,7 @@ class Preprocessor {
   std::optional<std::string> read(const std::string& path) const {
     return options_.read ? options_.read(path) : read_file(path);
   }
+  size_t token_budget() const { return std::max(kMinTokenBudget, 2 * source_bytes_); }
   bool active(const std::vector<Condition>& conditions) const {
     for (const Condition& c : conditions)
       if (!c.taking) return false;
@@ -188,8 +192,9 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     if (!directive_line && !active(conditions)) {
       tokens_.resize(mark);
     } else if (!directive_line && !names_macro(mark)) {
-      if ((produced_ += tokens_.size() - mark) > kMaxTokens)
-        return Error::at(tokens_.back().loc, fmt::format("more than {} tokens: the file is too large", kMaxTokens));
+      if ((produced_ += tokens_.size() - mark) > token_budget())
+        return Error::at(tokens_.back().loc, fmt::format("more than {} tokens with its macros' expansions: the file is "
+                                                         "too large", token_budget()));
       if (separated_) statements(mark);
       else statements_.push_back({Statement::Instruction, {}, tokens_[mark].loc, mark, tokens_.size() - mark});
     } else {
@@ -287,7 +292,7 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
     if (found == macros_.end() || (found->second.function_like && (i + 1 >= in.size() || !is(in[i + 1], '(')))) {
       out.push_back(t);
       if (use) out.back().loc = *use;
-      if (++produced_ > kMaxTokens) return Error::at(use ? *use : t.loc, "macro expansion produces too many tokens");
+      if (++produced_ > token_budget()) return Error::at(use ? *use : t.loc, "macro expansion produces too many tokens");
       continue;
     }
     const Macro& m = found->second;
