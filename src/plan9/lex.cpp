@@ -18,10 +18,9 @@ namespace {
 
 constexpr int kMaxIncludeDepth = 32;
 constexpr int kMaxExpansionDepth = 64;
-// Tokens a file may make with its macros' expansions: twice its bytes (with its #includes'), and at least
-// 2^20 for a small file. A file's own tokens never reach that (each takes a byte; kMaxSourceBytes bounds
-// them): it bounds what macros make, linear in the input as every cost is.
-constexpr size_t kMinTokenBudget = size_t{1} << 20;
+// Tokens a file's macros may make in all, however large the file: what expansions build (a line, a macro's
+// arguments) is held at once. A file's own tokens are bounded by its size (kMaxSourceBytes), and streamed.
+constexpr size_t kMaxMacroTokens = size_t{1} << 20;
 constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
 
 // Read at its size, into the string kept: a stringstream grows by copying and then copies out, and a
@@ -126,7 +125,6 @@ class Preprocessor {
   std::optional<std::string> read(const std::string& path) const {
     return options_.read ? options_.read(path) : read_file(path);
   }
-  size_t token_budget() const { return std::max(kMinTokenBudget, 2 * source_bytes_); }
   bool active(const std::vector<Condition>& conditions) const {
     for (const Condition& c : conditions)
       if (!c.taking) return false;
@@ -192,9 +190,6 @@ Status Preprocessor::file(const std::string& path, int depth, const SourceLoc& f
     if (!directive_line && !active(conditions)) {
       tokens_.resize(mark);
     } else if (!directive_line && !names_macro(mark)) {
-      if ((produced_ += tokens_.size() - mark) > token_budget())
-        return Error::at(tokens_.back().loc, fmt::format("more than {} tokens with its macros' expansions: the file is "
-                                                         "too large", token_budget()));
       if (separated_) statements(mark);
       else statements_.push_back({Statement::Instruction, {}, tokens_[mark].loc, mark, tokens_.size() - mark});
     } else {
@@ -291,8 +286,10 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
     auto found = t.kind == TokenKind::Ident && !disabled_.count(t.text) ? macros_.find(t.text) : macros_.end();
     if (found == macros_.end() || (found->second.function_like && (i + 1 >= in.size() || !is(in[i + 1], '(')))) {
       out.push_back(t);
-      if (use) out.back().loc = *use;
-      if (++produced_ > token_budget()) return Error::at(use ? *use : t.loc, "macro expansion produces too many tokens");
+      // A token from a macro's body or argument (it stands where the macro was used) counts; the line's own
+      // do not.
+      if (use && (out.back().loc = *use, ++produced_ > kMaxMacroTokens))
+        return Error::at(*use, "macro expansion produces too many tokens");
       continue;
     }
     const Macro& m = found->second;
