@@ -530,6 +530,36 @@ TEST_CASE("a file of more than 2^20 tokens assembles - macros that make more tha
   CHECK(refused.error().message == "t.s:24:11: macro expansion produces too many tokens");
 }
 
+// A line is lexed whole before anything checks it: past 1 MiB (its continuations with it) it is refused,
+// not held as a token a byte. A line of exactly 1 MiB is not.
+TEST_CASE("a line longer than 1 MiB, or continued past it, is refused at the line that passes it") {
+  const size_t limit = size_t{1} << 20;
+  auto sum = [](size_t bytes) {  // $0+1+1...: bytes long, a token a byte
+    std::string s = "$0";
+    while (s.size() + 2 <= bytes) s += "+1";
+    return s;
+  };
+  const std::string head = "TEXT t(SB),7,$0\n\tMOVQ ";
+  const std::string operand = sum(limit - std::string("\tMOVQ , AX").size());
+  auto fits = assemble_text(head + operand + ", AX\n\tRET\n");
+  REQUIRE_MESSAGE(fits.ok(), fits.error().message);
+  CHECK(std::get<asmjit::Operand>(fits->front().instrs[0].operands[1]).as<asmjit::Imm>().value() == (operand.size() - 2) / 2);
+
+  auto one = assemble_text(head + operand + "+1, AX\n\tRET\n");
+  REQUIRE_FALSE(one.ok());
+  CHECK(one.error().message == "t.s:2:1: a line longer than 1 MiB (with its continuations): refused");
+
+  // Three physical lines of 400,000 bytes, joined: the third passes the limit.
+  const std::string part = sum(400000);
+  auto joined = assemble_text(head + part + "\\\n+" + part + "\\\n+" + part + ", AX\n\tRET\n");
+  REQUIRE_FALSE(joined.ok());
+  CHECK(joined.error().message == "t.s:4:1: a line longer than 1 MiB (with its continuations): refused");
+
+  // In an #ifdef not taken the line is skipped, as every line there is.
+  auto skipped = assemble_text("#ifdef NONE\n" + operand + "+1+1\n#endif\n" + head.substr(0, 16) + "\tRET\n");
+  REQUIRE_MESSAGE(skipped.ok(), skipped.error().message);
+}
+
 // N(PC) targets become labels in one merge (an insertion each moved the rest of the body: 20,000 took 4 s).
 TEST_CASE("20,000 N(PC) branches: each target's label stands right before the instruction it names") {
   std::string text = "TEXT t(SB),7,$0\n";

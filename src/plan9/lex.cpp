@@ -22,6 +22,10 @@ constexpr int kMaxExpansionDepth = 64;
 // arguments) is held at once. A file's own tokens are bounded by its size (kMaxSourceBytes), and streamed.
 constexpr size_t kMaxMacroTokens = size_t{1} << 20;
 constexpr size_t kMaxSourceBytes = size_t{64} << 20;  // the file and everything it includes
+// A logical line (physical lines joined by backslashes) is lexed whole before any of it is checked: a 64 MiB
+// line of one-character tokens would be held as 32 million tokens (2 GB). Go's longest lines are near 120
+// bytes, its longest continued #define a few KB.
+constexpr size_t kMaxLineBytes = size_t{1} << 20;
 
 // Read at its size, into the string kept: a stringstream grows by copying and then copies out, and a
 // large file's fresh pages are a large part of assembling it.
@@ -344,9 +348,14 @@ Status Preprocessor::expand(const std::vector<Token>& in, std::vector<Token>& ou
 // backslash. Its first error comes back once the whole logical line is read (a branch not taken ignores it).
 Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mark) {
   Status first = Ok{};
+  size_t bytes = 0;
   for (;;) {
     bool more = false;
     std::string_view line = lines.next(more);
+    // Past the limit the rest of the line is read, not lexed (an #ifdef not taken ignores the error).
+    if ((bytes += line.size()) > kMaxLineBytes && first)
+      first = Error::at(TokenLoc{&name, lines.number(), 1}, fmt::format("a line longer than {} MiB (with its continuations): refused",
+                                                               kMaxLineBytes >> 20));
     // A line continues when its code (what stands before its // comment) ends in a backslash.
     bool continued = false;
     if (more && std::memchr(line.data(), '\\', line.size())) {
@@ -354,9 +363,11 @@ Status Preprocessor::logical_line(Lines& lines, const FileName& name, size_t mar
       while (!code.empty() && (code.back() == ' ' || code.back() == '\t' || code.back() == '\r')) code.remove_suffix(1);
       if ((continued = !code.empty() && code.back() == '\\')) line = code.substr(0, code.size() - 1);
     }
-    LineLexer lexer(line, name, lines.number(), store_->text);
-    if (auto s = lexer.run(tokens_); !s && first) first = std::move(s);
-    separated_ |= lexer.separated();
+    if (bytes <= kMaxLineBytes) {
+      LineLexer lexer(line, name, lines.number(), store_->text);
+      if (auto s = lexer.run(tokens_); !s && first) first = std::move(s);
+      separated_ |= lexer.separated();
+    }
     if (!continued) return first;
     // In a #define, as in Go's lexer, the line break stays: it ends a statement of the body.
     if (tokens_.size() > mark && is(tokens_[mark], '#'))
