@@ -200,14 +200,18 @@ TEST_CASE("a template refuses exactly the placements emit refuses: reach, overla
       }
   CHECK(refused > 1000);
 
-  // Each field form at its limits: code straddling 2^31 and 2^32 (the code's abs32s and abs32 fields),
-  // data straddling where the far addend stops fitting, code straddling the data, code straddling user
-  // space's end, data at every residue of its 8-byte alignment.
+  // Each field form at its limits, address by address (the data by its 8-byte alignment) from well below to
+  // past the last one emit accepts - a field's limit lies below the round number by its offset and addend:
+  // code straddling 2^31 and 2^32 (the code's abs32s and abs32 fields), data straddling where the far
+  // addend stops fitting, code straddling the data, code straddling user space's end, data at every
+  // residue of its 8-byte alignment.
   std::vector<std::pair<uint64_t, uint64_t>> at;
+  for (uint64_t k = 0; k <= 256; ++k) {
+    at.push_back({(uint64_t{1} << 31) - 192 + k, 0x1000});
+    at.push_back({(uint64_t{1} << 32) - 192 + k, 0x1000});
+    at.push_back({0x401000, 0x1000000 - 1024 + 8 * k});
+  }
   for (uint64_t k = 0; k <= 64; ++k) {
-    at.push_back({(uint64_t{1} << 31) - 32 + k, 0x1000});
-    at.push_back({(uint64_t{1} << 32) - 48 + k, 0x1000});
-    at.push_back({0x401000, 0x1000000 - 512 + 16 * k});
     at.push_back({0x1000 - 48 + k, 0x1000});
     at.push_back({kUserSpaceEnd - 96 + k, 0x1000});
     at.push_back({0x401000, 0x100000 + k});
@@ -331,6 +335,8 @@ TEST_CASE("a template knows what its code does with its data: shared only where 
   CHECK(use_of({{x86::Inst::kIdInc, {SymbolMem{"value", 0, 8}}}}) == Use::Written);  // read-modify-write
   CHECK(use_of({{x86::Inst::kIdLea, {rax, SymbolMem{"value", 0, 8}}}}) == Use::AddressTaken);
   CHECK(use_of({load, {x86::Inst::kIdMov, {rax, SymbolAddr{"value", 0}}}}) == Use::AddressTaken);
+  // MOVQ $value(SB), 8(SP): the instruction writes memory, but not the data: its field is the immediate.
+  CHECK(use_of({load, {x86::Inst::kIdMov, {x86::qword_ptr(x86::rsp, 8), SymbolAddr{"value", 0}}}}) == Use::AddressTaken);
   CHECK(use_of({load}, Model::Abs64) == Use::Read);
   CHECK(use_of({{x86::Inst::kIdMov, {rax, SymbolAddr{"value", 0}}}}, Model::Abs64) == Use::AddressTaken);  // movabs
   CHECK(use_of({load, store}, Model::Rip) == Use::None);  // the data travels in the text

@@ -161,6 +161,7 @@ TEST_CASE("a code arena frees exactly the blocks it handed out: not part of one,
   CHECK(refused(b->address + 16, 48));    // b's end, not its start
   CHECK(refused(b->address + 16, 16));    // inside b
   CHECK(refused(a->address, 48 + 64 + 16));  // all three
+  CHECK(refused(b->address, 64 + 16));       // b and c: c, one granule, starts at the range's last granule
   CHECK(arena->free_bytes() == 0);
   REQUIRE(arena->free(a->address, 33).ok());  // a size that takes the same granules is the same block
   REQUIRE(arena->free(b->address, 64).ok());  // merged with a's space
@@ -172,6 +173,28 @@ TEST_CASE("a code arena frees exactly the blocks it handed out: not part of one,
   CHECK(arena->free(d->address, 100).ok());
   CHECK(arena->free(c->address, 16).ok());
   CHECK(arena->used() == 0);
+}
+
+// reset() forgets the free blocks with the rest: none of them is merged with or handed out again.
+TEST_CASE("a code arena reset with free blocks in it is as a fresh one") {
+  auto arena = CodeArena::create({.capacity = 4096});
+  REQUIRE(arena.ok());
+  std::vector<CodeArena::Slot> before;
+  for (int k = 0; k < 4; ++k) before.push_back(*arena->allocate(64));
+  REQUIRE(arena->free(before[1].address, 64).ok());
+  REQUIRE(arena->free(before[2].address, 64).ok());
+  CHECK(arena->free_bytes() == 128);
+  arena->reset();
+  CHECK((arena->used() == 0 && arena->free_bytes() == 0));
+  auto x = arena->allocate(64), y = arena->allocate(64), z = arena->allocate(64);
+  REQUIRE((x.ok() && y.ok() && z.ok()));
+  CHECK((x->address == before[0].address && y->address == before[1].address && z->address == before[2].address));
+  REQUIRE(arena->free(x->address, 64).ok());
+  CHECK(arena->free_bytes() == 64);  // x alone: not merged with y's old free block
+  auto wide = arena->allocate(128);  // past z, from the bump pointer: nothing free holds it
+  REQUIRE(wide.ok());
+  CHECK(wide->address == z->address + 64);
+  CHECK(arena->allocate(64)->address == x->address);
 }
 
 // Random stubs of random sizes and alignments allocated and freed 20,000 times, checked against a record

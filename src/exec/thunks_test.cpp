@@ -162,6 +162,17 @@ TEST_CASE("a released thunk traps when called, its slot is made again, and a fac
   CHECK(reinterpret_cast<Callback>(thunks[2])(1, 2, 3, 4) == ~uint64_t{20});
   CHECK(reinterpret_cast<Callback>(thunks[1])(1, 2, 3, 4) == 21 * 100000 + 1234);
   CHECK(factory->size() == 5);
+
+  // Every slot made once: a batch fits in what is released, and one more thunk than that does not.
+  REQUIRE(factory->release(thunks[0]).ok());
+  REQUIRE(factory->release(thunks[3]).ok());
+  const std::vector<ThunkTarget> two(2, ThunkTarget{mix, reinterpret_cast<void*>(23)}), three(3, two[0]);
+  std::vector<uint64_t> made(3);
+  CHECK(factory->make(three, made).error().message == "thunk factory: 3 more thunks do not fit (3 of 5 are live)");
+  made.resize(2);
+  REQUIRE(factory->make(two, made).ok());
+  CHECK((made[0] == thunks[3] && made[1] == thunks[0]));
+  CHECK(factory->size() == 5);
 }
 
 // Callbacks that come and go: 100,000 makes and releases in random order over 1,000 slots, every live thunk
