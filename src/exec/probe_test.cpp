@@ -125,6 +125,19 @@ TEST_CASE("acceptance 3a: broken stubs - registers and flags (a volatile one rel
     REQUIRE(rules(r) == "mxcsr");
     CHECK(r.violations[0].message == "MXCSR came back 0x7f80, not 0x1f80; its control bits are nonvolatile");
   }
+  SUBCASE("an inexact division sets MXCSR's precision flag: a status flag, volatile - no violation") {
+    Stub s;
+    s.add("mov eax, 1", x86::Inst::kIdMov, {x86::eax, asmjit::Imm(1)});
+    s.add("cvtsi2sd xmm0, eax", x86::Inst::kIdCvtsi2sd, {x86::xmm0, x86::eax});
+    s.add("mov eax, 3", x86::Inst::kIdMov, {x86::eax, asmjit::Imm(3)});
+    s.add("cvtsi2sd xmm1, eax", x86::Inst::kIdCvtsi2sd, {x86::xmm1, x86::eax});
+    s.add("divsd xmm0, xmm1", x86::Inst::kIdDivsd, {x86::xmm0, x86::xmm1});
+    Image image = s.add("ret", x86::Inst::kIdRet).image();
+    ProbeReport r = probe_ok(image);
+    CHECK(r.run.after.mxcsr == (win64::kDefaultMxcsr | 0x20));  // PE set: the division ran
+    CHECK(r.conformant());
+    CHECK(r.stub.mxcsr_preserved);
+  }
   SUBCASE("keeps the handle in RCX across a CALL") {
     Stub s;
     s.get_std_handle(40);

@@ -26,6 +26,8 @@ inline constexpr int kCallAlignment = 16;    // RSP mod 16 at a CALL is 0
 inline constexpr int kEntryResidue = 8;      // RSP mod 16 at a function's first instruction
 inline constexpr int kRegisterArguments = 4;
 inline constexpr uint32_t kDefaultMxcsr = 0x1F80;  // all exceptions masked, round to nearest
+// MXCSR[0:5], the exception status flags, are volatile; the control bits above them are nonvolatile.
+inline constexpr uint32_t kMxcsrStatusFlags = 0x3F;
 inline constexpr int kDirectionFlagBit = 10;       // RFLAGS.DF
 
 // A general-purpose register by its asmjit id and its name.

@@ -1,7 +1,8 @@
 // Probe: the Win64 calling contract, judged from what a harness run observed. Per call site: 16-byte
 // alignment at the CALL, a home area and stack arguments inside the stub's own frame, arguments that do not
 // come from a previous callee's leftovers. Per stub: returned normally, nonvolatile registers (RBX, RBP, RDI,
-// RSI, R12-R15, XMM6-XMM15) and MXCSR preserved, RSP balanced, DF clear, the caller's frame untouched.
+// RSI, R12-R15, XMM6-XMM15) and MXCSR's control bits preserved (its status flags are volatile), RSP balanced,
+// DF clear, the caller's frame untouched.
 // Each violation names the instruction responsible (offset, disassembly, source line) where it can.
 #pragma once
 
