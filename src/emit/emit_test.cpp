@@ -100,6 +100,19 @@ TEST_CASE("the rip model lays out code, 0xCC padding, slots and data") {
   for (uint32_t i = image.code_size; i < slot->address - image.text.address; ++i) CHECK(image.text.bytes[i] == 0xcc);
   const Symbol* msg = image.find_symbol("runtime·badcallbackmsg");
   CHECK(msg->address - image.text.address + msg->size == image.text.bytes.size());
+
+  // Without import slots (their own 8-byte alignment) the data of alignment 1 starts at the 8-byte boundary
+  // after 3 bytes of code, not at the next 4-byte one.
+  Program bare;
+  bare.symbol = "bare";
+  bare.instrs = {{x86::Inst::kIdXor, {asmjit::Operand(x86::eax), asmjit::Operand(x86::eax)}}, {x86::Inst::kIdRet, {}}};
+  bare.data = {DataSymbol{"value", {1, 2, 3, 4}, 1}};
+  auto three = emit(bare, {.model = Model::Rip});
+  REQUIRE_MESSAGE(three.ok(), three.error().message);
+  CHECK(three->code_size == 3);
+  CHECK(three->find_symbol("value")->address == three->text.address + 8);
+  const std::vector<uint8_t>& text = three->text.bytes;
+  CHECK(std::vector<uint8_t>(text.begin() + 3, text.end()) == std::vector<uint8_t>{0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 1, 2, 3, 4});
 }
 
 TEST_CASE("address overrides re-encode the references") {

@@ -228,6 +228,33 @@ TEST_CASE("link: a file's imports and data are shared, and must agree") {
   b.data[0].bytes = {1, 3};
   CHECK(link(std::vector<Program>{a, b}).error().message.find("data msg differs between a and b") != std::string::npos);
   b.data = a.data;
+  b.data[0].align = 8;  // the same bytes, laid out otherwise
+  CHECK(link(std::vector<Program>{a, b}).error().message.find("data msg differs between a and b") != std::string::npos);
+  b.data = a.data;
   b.imports[0].function = "ExitProcess";
   CHECK(link(std::vector<Program>{a, b}).error().message.find("import slot differs") != std::string::npos);
+}
+
+// A branch to another function's symbol plus an offset stays a branch there: only f+0 is f's label.
+TEST_CASE("link: JMP and CALL to g+8 reach g's address + 8, not g") {
+  Program f, g;
+  f.symbol = "f", g.symbol = "g";
+  f.externals = {"g"};
+  f.instrs = {{x86::Inst::kIdCall, {SymbolAddr{"g", 8}}}, {x86::Inst::kIdJmp, {SymbolAddr{"g", 8}}}};
+  for (int k = 0; k < 12; ++k) g.instrs.push_back({x86::Inst::kIdNop, {}});
+  g.instrs.push_back({x86::Inst::kIdRet, {}});
+  for (bool relax : {false, true}) {
+    CAPTURE(relax);
+    auto linked = link(std::vector<Program>{f, g}, "f", {.relax_between_functions = relax});
+    REQUIRE_MESSAGE(linked.ok(), linked.error().message);
+    auto image = emit(*linked, {.model = Model::Rip});
+    REQUIRE_MESSAGE(image.ok(), image.error().message);
+    const uint64_t target = image->find_symbol("g")->address + 8;
+    for (size_t k = 0; k < 2; ++k) {
+      const InstrInfo& at = image->instrs[k];
+      auto decoded = decode_one({image->text.bytes.data() + at.offset, at.length}, image->text.address + at.offset);
+      REQUIRE(decoded.ok());
+      CHECK(decoded->target == target);
+    }
+  }
 }

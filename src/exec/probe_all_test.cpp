@@ -35,20 +35,24 @@ Image rbx_clobbering_stub() {
   return s.add("ret", x86::Inst::kIdRet).image();
 }
 
-// Counts RCX down from `count` and returns: a stub that takes a while and then returns.
-Image counting_stub(int64_t count) {
-  Stub s;
-  s.add(fmt::format("mov rcx, {}", count), x86::Inst::kIdMov, {x86::rcx, asmjit::Imm(count)});
-  s.label("again").add("sub rcx, 1", x86::Inst::kIdSub, {x86::rcx, asmjit::Imm(1)});
-  s.add("jnz again", x86::Inst::kIdJnz, {CodeLabel{"again"}});
-  return s.add("ret", x86::Inst::kIdRet).image();
-}
-
 // Returns what GetCurrentProcessId answers; the stand-in below answers with the child's pid.
 Image pid_stub() {
   Stub s;
   s.program().imports = {Import{"GetCurrentProcessId", "kernel32.dll", "GetCurrentProcessId", "", {}}};
   s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  s.add("mov rax, [GetCurrentProcessId]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetCurrentProcessId", 0, 8}});
+  s.add("call rax", x86::Inst::kIdCall, {x86::rax});
+  return s.leave(40).image();
+}
+
+// Counts RCX down from `count`, then returns its child's pid as pid_stub does: a while in one child.
+Image counting_pid_stub(int64_t count) {
+  Stub s;
+  s.program().imports = {Import{"GetCurrentProcessId", "kernel32.dll", "GetCurrentProcessId", "", {}}};
+  s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
+  s.add(fmt::format("mov rcx, {}", count), x86::Inst::kIdMov, {x86::rcx, asmjit::Imm(count)});
+  s.label("again").add("sub rcx, 1", x86::Inst::kIdSub, {x86::rcx, asmjit::Imm(1)});
+  s.add("jnz again", x86::Inst::kIdJnz, {CodeLabel{"again"}});
   s.add("mov rax, [GetCurrentProcessId]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetCurrentProcessId", 0, 8}});
   s.add("call rax", x86::Inst::kIdCall, {x86::rax});
   return s.leave(40).image();
@@ -198,17 +202,21 @@ TEST_CASE("probe_all: stubs at their own addresses, a page apart, each read past
 
 TEST_CASE("probe_all: each stub has the whole timeout, however long the ones before it in its child took") {
   // A stub that counts for a while, timed alone; eight of them in one child take about eight times that,
-  // and a timeout of three times it is still each one's own.
-  const Image slow = counting_stub(int64_t{100'000'000});
+  // and a timeout of three times it is still each one's own: none is stopped and judged again in a child
+  // of its own (which would still find it conformant), so all eight answer with one child's pid.
+  const auto standins = pid_standins();
+  const Image slow = counting_pid_stub(int64_t{100'000'000});
   const auto start = std::chrono::steady_clock::now();
-  REQUIRE(verdict(probe(slow, {.timeout = std::chrono::seconds(30)})) == "conformant");
+  REQUIRE(verdict(probe(slow, {.timeout = std::chrono::seconds(30), .standins = standins})) == "conformant");
   const auto once = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   const std::vector<Image> images(8, slow);
-  const auto reports =
-      probe_all(images, {.at_image_addresses = false, .timeout = std::max(3 * once, std::chrono::milliseconds(100))});
+  const auto reports = probe_all(images, {.at_image_addresses = false,
+                                          .timeout = std::max(3 * once, std::chrono::milliseconds(100)),
+                                          .standins = standins});
   for (size_t i = 0; i < images.size(); ++i) {
     CAPTURE(i);
     CHECK(verdict(reports[i]) == "conformant");
+    CHECK(reports[i]->run.value == reports[0]->run.value);
   }
 }
 

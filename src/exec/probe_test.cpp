@@ -153,6 +153,26 @@ TEST_CASE("acceptance 3a: broken stubs - registers and flags (a volatile one rel
   }
 }
 
+// A JMP to an import hands the callee the stub's own entry RSP: the callee's home area is the one the stub's
+// caller gave the stub, and the callee returns to that caller. Legal; no call-site rule applies to it.
+TEST_CASE("a tail call (JMP through an import slot, entry RSP untouched) is conformant; the same JMP from a frame is not") {
+  Stub tail;
+  tail.add("mov ecx, -12", x86::Inst::kIdMov, {x86::ecx, asmjit::Imm(-12)});
+  Image image = tail.add("jmp [GetStdHandle]", x86::Inst::kIdJmp, {SymbolMem{"GetStdHandle", 0, 8}}).image();
+  ProbeReport r = probe_ok(image);
+  REQUIRE(r.run.calls.size() == 1);
+  CHECK(r.run.calls[0].entry_rsp == r.run.stub_entry_rsp);
+  CHECK(r.conformant());
+
+  // Below a frame of its own that it never pops, the JMP is no tail call: the callee's home area reaches the
+  // stub's return address.
+  Stub framed;
+  framed.add("sub rsp, 8", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(8)});
+  framed.add("mov ecx, -12", x86::Inst::kIdMov, {x86::ecx, asmjit::Imm(-12)});
+  Image leaky = framed.add("jmp [GetStdHandle]", x86::Inst::kIdJmp, {SymbolMem{"GetStdHandle", 0, 8}}).image();
+  CHECK(find_rule(probe_ok(leaky), "home-area"));
+}
+
 TEST_CASE("acceptance 3b: broken stubs - the stack and the caller's frame, each with the right diagnosis") {
   SUBCASE("forgets the home area: sub rsp, 8 before the call") {
     Stub s;

@@ -84,6 +84,11 @@ TEST_CASE("tokens: identifiers with · and <>, numbers in three bases, strings a
   CHECK(u[5].value == 'A');
   CHECK(u[8].kind == TokenKind::String);
   CHECK(u[8].text == "a\nAA");
+
+  // \377 is the largest octal escape: \400 would be 256, no byte - refused, in strings and characters.
+  CHECK(run({{"main.s", "DATA x+0(SB)/1, $\"\\377\"\n"}})->statements[0].tokens[11].text == "\xff");
+  CHECK(run({{"main.s", "DATA x+0(SB)/1, $\"\\400\"\n"}}).error().message == "main.s:1:18: octal escape above \\377");
+  CHECK(run({{"main.s", "MOVL $'\\777', AX\n"}}).error().message == "main.s:1:7: octal escape above \\377");
 }
 
 TEST_CASE("macros: object-like, function-like, multi-line, nested, at the use site's location") {
@@ -128,6 +133,15 @@ TEST_CASE("#pragma passes through - recursion and blow-ups stop with an error") 
   auto big = run({{"main.s", bomb + "X29\n"}});
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().message == "main.s:31:1: macro expansion produces too many tokens");
+
+  // Each macro expands the next: 64 levels deep is allowed, 65 refused where the first is used.
+  auto chain = [](int depth) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) text += fmt::format("#define M{} M{}\n", i, i + 1);
+    return text + fmt::format("#define M{} NOP\n\tM0\n", depth);
+  };
+  REQUIRE_MESSAGE(run({{"main.s", chain(63)}}).ok(), run({{"main.s", chain(63)}}).error().message);
+  CHECK(run({{"main.s", chain(65)}}).error().message.ends_with("macro expansion nests deeper than 64"));
 
   auto cycle = run({{"main.s", "#include \"main.s\"\n"}});
   REQUIRE_FALSE(cycle.ok());
