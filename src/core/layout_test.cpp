@@ -57,6 +57,11 @@ TEST_CASE("a layout of 20,000 data symbols places each after the last, and one m
   auto overlap = plan_layout(p, Model::Go2012, moved);
   REQUIRE_FALSE(overlap.ok());
   CHECK(overlap.error().message == "d16 at 0x401080 overlaps d17 at 0x401084");
+  // Into its last byte alone, the same; right after it, none.
+  const std::vector<AddressOverride> last_byte = {{"d17", 0x401000 + 16 * 8 + 7}};
+  CHECK(plan_layout(p, Model::Go2012, last_byte).error().message == "d16 at 0x401080 overlaps d17 at 0x401087");
+  const std::vector<AddressOverride> after = {{"d17", 0x401000 + 16 * 8 + 8}};
+  CHECK(plan_layout(p, Model::Go2012, after).ok());
 }
 
 TEST_CASE("address overrides: by short, dotted or full name - code and data") {

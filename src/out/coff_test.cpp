@@ -202,6 +202,23 @@ TEST_CASE("obj: what an object cannot hold is refused, naming it - never a malfo
   image = rip_stub();
   image.relocations[1].offset = image.code_size - 2;
   CHECK(refusal(image).ends_with("a relocation outside the code (95 bytes)"));
+
+  // Each field its own range. A sign-extended one (abs32s) holds up to 2^31 - 1; a zero-extended one (abs32)
+  // also takes a negative addend, which the linker adds modulo 2^32 (len-8 is 8 bytes below len).
+  for (RelocKind kind : {RelocKind::Abs32S, RelocKind::Abs32}) {
+    CAPTURE(name(kind));
+    image = test::emit_catalog("badcallback", Variant::Faithful, Model::Go2012);
+    auto data_field = std::find_if(image.relocations.begin(), image.relocations.end(), [&](const Relocation& r) {
+      return r.kind == kind && image.find_symbol(r.symbol)->kind == SymbolKind::Data;
+    });
+    REQUIRE(data_field != image.relocations.end());
+    data_field->addend = kind == RelocKind::Abs32S ? int64_t{1} << 31 : -8;
+    if (kind == RelocKind::Abs32S) CHECK(refusal(image).ends_with("does not fit the 32-bit field"));
+    else CHECK(refusal(image) == "written");
+  }
+  image = rip_stub();
+  image.relocations[1].offset = image.code_size - 2;
+  CHECK(refusal(image).ends_with("a relocation outside the code (95 bytes)"));
   image = rip_stub();
   Symbol twin = *image.find_symbol("runtime·badcallbacklen");
   twin.name = "runtime.badcallbacklen";

@@ -114,6 +114,9 @@ TEST_CASE("acceptance 4: stack changes unwind data cannot describe are refused, 
        "t.s:4:2 (+0x8 movaps [rsp+0x10], xmm6): a save at -24 from the frame base (not a non-negative multiple of 16)"},
       {{{I::kIdSub, {rsp, imm(40)}}, {I::kIdMov, {x86::qword_ptr(rsp, 12), x86::rsi}}, {I::kIdAdd, {rsp, imm(40)}}, {I::kIdRet, {}}},
        "t.s:2:2 (+0x4 mov [rsp+0x0C], rsi): a save at 12 from the frame base (not a non-negative multiple of 8)"},
+      // Pushes come before the allocation: one after it ends the prolog, and then moves RSP in the body.
+      {{{I::kIdSub, {rsp, imm(40)}}, {I::kIdPush, {x86::rbx}}, {I::kIdPop, {x86::rbx}}, {I::kIdAdd, {rsp, imm(40)}}, {I::kIdRet, {}}},
+       "t.s:2:2 (+0x4 push rbx): RSP changes after the prolog here, and not as the canonical epilog (add rsp, 0x28; ret)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.second);
@@ -130,4 +133,16 @@ TEST_CASE("a leaf without a frame has an empty UNWIND_INFO, and RUNTIME_FUNCTION
   CHECK(info->encode() == std::vector<uint8_t>{1, 0, 0, 0});
   CHECK(RuntimeFunction{0x1000, 0x1010, 0x2000}.encode() ==
         std::vector<uint8_t>{0, 0x10, 0, 0, 0x10, 0x10, 0, 0, 0, 0x20, 0, 0});
+}
+
+// Only the nonvolatile XMM6-XMM15 are saved in a prolog: a store of XMM0 after the allocation is the body's.
+TEST_CASE("a store of a volatile XMM register after the allocation is body, not a save") {
+  namespace I = x86::Inst;
+  const asmjit::Operand rsp = x86::rsp;
+  auto info = derive_unwind(image_of({{I::kIdSub, {rsp, asmjit::Imm(40)}}, {I::kIdMovaps, {x86::xmmword_ptr(x86::rsp, 16), x86::xmm0}},
+                                      {I::kIdAdd, {rsp, asmjit::Imm(40)}}, {I::kIdRet, {}}}));
+  REQUIRE_MESSAGE(info.ok(), info.error().message);
+  REQUIRE(info->codes.size() == 1);
+  CHECK(info->codes[0].op == UnwindOp::AllocSmall);
+  CHECK(info->prolog_size == 4);
 }
