@@ -315,17 +315,20 @@ TEST_CASE("every mnemonic family, one instruction a line: the bytes Go's own ass
 TEST_CASE("no silent wrong code: an immediate that does not fit is refused, never truncated") {
   const auto body = [](const std::string& line) { return "TEXT ·f(SB),7,$0\n\t" + line + "\n\tRET\n"; };
   for (const char* refused : {"ADDL $0x1ffffffff, AX", "ADDQ $0x80000000, AX", "ADDB $256, AL", "MOVW $0x10000, AX",
-                              "CMPL AX, $-0x80000001", "SHLQ $256, AX"}) {
+                              "CMPL AX, $-0x80000001", "SHLQ $256, AX", "ADDB $-129, AL", "MOVW $-32769, AX"}) {
     CAPTURE(refused);
     auto p = assemble_text(body(refused));
     REQUIRE_FALSE(p.ok());
     CHECK(p.error().message.find("does not fit") != std::string::npos);
   }
+  auto far = assemble_text(body("MOVQ 0x100000000(AX), BX"));  // a displacement holds 32 bits
+  REQUIRE_FALSE(far.ok());
+  CHECK(far.error().message.find("the offset does not fit in 32 bits") != std::string::npos);
   auto pair = assemble_text(body("MOVQ DX:AX, BX"));  // a register pair where it means nothing: never just DX
   REQUIRE_FALSE(pair.ok());
   CHECK(pair.error().message.find("a register pair is an operand of SHLQ/SHRQ only") != std::string::npos);
   for (const char* kept : {"MOVL $0xffffffff, AX", "MOVQ $0x123456789abcdef0, AX", "MOVW $-1, AX", "ADDB $255, AL",
-                           "ADDQ $-0x80000000, AX", "ANDL $0x80000000, CX"}) {
+                           "ADDQ $-0x80000000, AX", "ANDL $0x80000000, CX", "ADDB $-128, AL"}) {
     CAPTURE(kept);
     auto p = assemble_text(body(kept));
     CHECK_MESSAGE(p.ok(), p.error().message);
