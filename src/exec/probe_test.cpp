@@ -155,7 +155,7 @@ TEST_CASE("acceptance 3a: broken stubs - registers and flags (a volatile one rel
 
 // A JMP to an import hands the callee the stub's own entry RSP: the callee's home area is the one the stub's
 // caller gave the stub, and the callee returns to that caller. Legal; no call-site rule applies to it.
-TEST_CASE("a tail call (JMP through an import slot, entry RSP untouched) is conformant; the same JMP from a frame is not") {
+TEST_CASE("a tail call (JMP through an import slot, entry RSP untouched) is conformant - the same JMP below a frame is not") {
   Stub tail;
   tail.add("mov ecx, -12", x86::Inst::kIdMov, {x86::ecx, asmjit::Imm(-12)});
   Image image = tail.add("jmp [GetStdHandle]", x86::Inst::kIdJmp, {SymbolMem{"GetStdHandle", 0, 8}}).image();
