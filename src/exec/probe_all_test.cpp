@@ -35,24 +35,17 @@ Image rbx_clobbering_stub() {
   return s.add("ret", x86::Inst::kIdRet).image();
 }
 
-// Returns what GetCurrentProcessId answers; the stand-in below answers with the child's pid.
-Image pid_stub() {
+// Returns what GetCurrentProcessId answers; the stand-in below answers with the child's pid. With a count,
+// it first counts RCX down from it: a while in one child.
+Image pid_stub(int64_t count = 0) {
   Stub s;
   s.program().imports = {Import{"GetCurrentProcessId", "kernel32.dll", "GetCurrentProcessId", "", {}}};
   s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
-  s.add("mov rax, [GetCurrentProcessId]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetCurrentProcessId", 0, 8}});
-  s.add("call rax", x86::Inst::kIdCall, {x86::rax});
-  return s.leave(40).image();
-}
-
-// Counts RCX down from `count`, then returns its child's pid as pid_stub does: a while in one child.
-Image counting_pid_stub(int64_t count) {
-  Stub s;
-  s.program().imports = {Import{"GetCurrentProcessId", "kernel32.dll", "GetCurrentProcessId", "", {}}};
-  s.add("sub rsp, 40", x86::Inst::kIdSub, {x86::rsp, asmjit::Imm(40)});
-  s.add(fmt::format("mov rcx, {}", count), x86::Inst::kIdMov, {x86::rcx, asmjit::Imm(count)});
-  s.label("again").add("sub rcx, 1", x86::Inst::kIdSub, {x86::rcx, asmjit::Imm(1)});
-  s.add("jnz again", x86::Inst::kIdJnz, {CodeLabel{"again"}});
+  if (count > 0) {
+    s.add(fmt::format("mov rcx, {}", count), x86::Inst::kIdMov, {x86::rcx, asmjit::Imm(count)});
+    s.label("again").add("sub rcx, 1", x86::Inst::kIdSub, {x86::rcx, asmjit::Imm(1)});
+    s.add("jnz again", x86::Inst::kIdJnz, {CodeLabel{"again"}});
+  }
   s.add("mov rax, [GetCurrentProcessId]", x86::Inst::kIdMov, {x86::rax, SymbolMem{"GetCurrentProcessId", 0, 8}});
   s.add("call rax", x86::Inst::kIdCall, {x86::rax});
   return s.leave(40).image();
@@ -205,7 +198,7 @@ TEST_CASE("probe_all: each stub has the whole timeout, however long the ones bef
   // and a timeout of three times it is still each one's own: none is stopped and judged again in a child
   // of its own (which would still find it conformant), so all eight answer with one child's pid.
   const auto standins = pid_standins();
-  const Image slow = counting_pid_stub(int64_t{100'000'000});
+  const Image slow = pid_stub(int64_t{100'000'000});
   const auto start = std::chrono::steady_clock::now();
   REQUIRE(verdict(probe(slow, {.timeout = std::chrono::seconds(30), .standins = standins})) == "conformant");
   const auto once = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
